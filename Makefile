@@ -1,0 +1,81 @@
+# antmon: the two commands a new user runs are `make run` and `make test`.
+# Both install missing Debian packages (when run as root), configure and build.
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CONFIG ?= antmon.ini
+
+# Build and runtime libraries.
+DEPS_BUILD := meson ninja-build pkg-config gcc libglib2.0-dev libsoup-3.0-dev libjson-glib-dev \
+  libsqlite3-dev sqlite3 libavahi-client-dev libavahi-glib-dev libcurl4-openssl-dev
+# What the test suite drives: a real avahi-daemon in a namespace, a real SMTP
+# server, nftables for silent hosts, clang for the fuzzers.
+DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd curl jq \
+  clang libclang-rt-14-dev
+DEPS_BENCH := nmap wrk hyperfine
+
+.PHONY: all run test demo bench install deps deps-test deps-bench build build-asan clean help
+
+all: build
+
+help:
+	@echo "make run    build and start antmon with ./$(CONFIG) (SQLite under ./var)"
+	@echo "make test   build and run the whole suite, then again under ASan+UBSan"
+	@echo "make demo   start a simulated fleet on loopback and antmon against it"
+	@echo "make bench  run the benchmarks (tests/bench)"
+
+# Installs only what is missing; a second run installs nothing.
+define install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null \
+	      || { echo "apt-get install failed for:$$missing" >&2; exit 1; }; \
+	  else \
+	    echo "missing Debian packages:$$missing" >&2; \
+	    echo "run: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS_BUILD))
+
+deps-test: deps
+	$(call install_missing,$(DEPS_TEST))
+
+deps-bench: deps-test
+	$(call install_missing,$(DEPS_BENCH))
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+run: build
+	@mkdir -p var
+	ANTMON_PLUGIN_DIR=$(CURDIR)/$(BUILD)/plugins $(BUILD)/core/antmon run -c $(CONFIG)
+
+test: deps-test
+	@tests/run-suite.sh $(BUILD) $(ASAN_BUILD)
+
+demo: build
+	@tests/demo.sh $(BUILD)
+
+bench: deps-bench build
+	@tests/bench/run-all.sh $(BUILD)
+
+install: build
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

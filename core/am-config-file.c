@@ -1,0 +1,2 @@
+/* STUB: replaced by the config implementation. */
+#include "am-config-file.h"

@@ -1,0 +1,192 @@
+/* AmMiner: a miner's address, access settings and last raw replies. */
+#include <antmon/miner.h>
+#include <antmon/rpc.h>
+#include <antmon/sample.h>
+#include <string.h>
+
+struct _AmMiner {
+  gint ref_count;
+  char *host;
+  guint16 port;
+  char *address;
+  char *name;
+  char *username;
+  char *password;
+  char *driver_pin;
+  guint timeout_ms;
+  GMutex raw_lock; /* raw replies are read by HTTP handlers */
+  GHashTable *raw; /* command -> RawReply */
+};
+
+typedef struct {
+  gint64 when_us;
+  GBytes *bytes;
+} RawReply;
+
+static void
+raw_reply_free(RawReply *r)
+{
+  g_bytes_unref(r->bytes);
+  g_free(r);
+}
+
+AmMiner *
+am_miner_new(const char *host, guint16 port)
+{
+  g_return_val_if_fail(host != NULL, NULL);
+  AmMiner *m = g_new0(AmMiner, 1);
+  m->ref_count = 1;
+  m->host = g_strdup(host);
+  m->port = port;
+  m->address = strchr(host, ':') != NULL ? g_strdup_printf("[%s]:%u", host, port)
+                                         : g_strdup_printf("%s:%u", host, port);
+  m->name = g_strdup(host);
+  m->timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
+  g_mutex_init(&m->raw_lock);
+  m->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)raw_reply_free);
+  return m;
+}
+
+AmMiner *
+am_miner_ref(AmMiner *miner)
+{
+  g_atomic_int_inc(&miner->ref_count);
+  return miner;
+}
+
+void
+am_miner_unref(AmMiner *m)
+{
+  if (m == NULL || !g_atomic_int_dec_and_test(&m->ref_count))
+    return;
+  g_free(m->host);
+  g_free(m->address);
+  g_free(m->name);
+  g_free(m->username);
+  if (m->password != NULL)
+    memset(m->password, 0, strlen(m->password));
+  g_free(m->password);
+  g_free(m->driver_pin);
+  g_hash_table_unref(m->raw);
+  g_mutex_clear(&m->raw_lock);
+  g_free(m);
+}
+
+const char *
+am_miner_get_host(const AmMiner *m)
+{
+  return m->host;
+}
+
+guint16
+am_miner_get_port(const AmMiner *m)
+{
+  return m->port;
+}
+
+const char *
+am_miner_get_address(const AmMiner *m)
+{
+  return m->address;
+}
+
+const char *
+am_miner_get_name(const AmMiner *m)
+{
+  return m->name;
+}
+
+void
+am_miner_set_name(AmMiner *m, const char *name)
+{
+  g_free(m->name);
+  m->name = g_strdup(name != NULL ? name : m->host);
+}
+
+const char *
+am_miner_get_username(const AmMiner *m)
+{
+  return m->username;
+}
+
+const char *
+am_miner_get_password(const AmMiner *m)
+{
+  return m->password;
+}
+
+void
+am_miner_set_credentials(AmMiner *m, const char *username, const char *password)
+{
+  g_free(m->username);
+  g_free(m->password);
+  m->username = g_strdup(username);
+  m->password = g_strdup(password);
+}
+
+guint
+am_miner_get_timeout_ms(const AmMiner *m)
+{
+  return m->timeout_ms;
+}
+
+void
+am_miner_set_timeout_ms(AmMiner *m, guint timeout_ms)
+{
+  m->timeout_ms = timeout_ms > 0 ? timeout_ms : AM_RPC_DEFAULT_TIMEOUT_MS;
+}
+
+const char *
+am_miner_get_driver_pin(const AmMiner *m)
+{
+  return m->driver_pin;
+}
+
+void
+am_miner_set_driver_pin(AmMiner *m, const char *driver)
+{
+  g_free(m->driver_pin);
+  m->driver_pin = g_strdup(driver);
+}
+
+void
+am_miner_store_raw(AmMiner *m, const char *command, GBytes *raw)
+{
+  RawReply *r = g_new0(RawReply, 1);
+  r->when_us = g_get_real_time();
+  r->bytes = raw != NULL ? g_bytes_ref(raw) : g_bytes_new(NULL, 0);
+  g_mutex_lock(&m->raw_lock);
+  g_hash_table_replace(m->raw, g_strdup(command), r);
+  g_mutex_unlock(&m->raw_lock);
+}
+
+JsonNode *
+am_miner_raw_to_json(AmMiner *m)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  g_mutex_lock(&m->raw_lock);
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, m->raw);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    RawReply *r = value;
+    gsize len = 0;
+    const char *data = g_bytes_get_data(r->bytes, &len);
+    /* Replies are text but may hold NULs or invalid UTF-8: show them safely. */
+    g_autofree char *text = g_utf8_make_valid(data != NULL ? data : "", len);
+    g_autofree char *when = am_time_to_iso8601(r->when_us);
+    json_builder_set_member_name(b, key);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "when");
+    json_builder_add_string_value(b, when);
+    json_builder_set_member_name(b, "bytes");
+    json_builder_add_int_value(b, (gint64)len);
+    json_builder_set_member_name(b, "text");
+    json_builder_add_string_value(b, text);
+    json_builder_end_object(b);
+  }
+  g_mutex_unlock(&m->raw_lock);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}

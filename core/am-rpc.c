@@ -1,0 +1,2 @@
+/* STUB: replaced by the transport implementation. */
+#include <antmon/rpc.h>

@@ -1,0 +1,14 @@
+/* Everything a plugin needs: include this one header. */
+#pragma once
+
+#include <antmon/alert.h>
+#include <antmon/config.h>
+#include <antmon/context.h>
+#include <antmon/error.h>
+#include <antmon/json.h>
+#include <antmon/miner.h>
+#include <antmon/plugin.h>
+#include <antmon/rpc.h>
+#include <antmon/sample.h>
+#include <antmon/version.h>
+#include <gmodule.h>

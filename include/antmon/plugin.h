@@ -1,0 +1,206 @@
+/* The antmon plugin ABI.
+ *
+ * A plugin is a shared object named "<kind>-<name>.so" (driver-antminer.so,
+ * sink-email.so) that exports exactly one symbol:
+ *
+ *     const AmPluginInfo *am_plugin_get_info(void);
+ *
+ * returning a static, const descriptor. Before calling anything else the
+ * loader checks abi_major == AM_ABI_MAJOR, abi_minor <= AM_ABI_MINOR,
+ * struct_size >= the size it needs, that name and kind match the file name,
+ * and (for configured kinds) the ini group. A plugin that fails a check is
+ * skipped with one log line naming the file and the reason.
+ *
+ * Rules a plugin follows:
+ *  - no file-static mutable state: create() returns an instance, and two
+ *    instances of one plugin ([sink:webhook:ops], [sink:webhook:oncall])
+ *    must not interfere;
+ *  - the core calls into a plugin from one thread (the main loop; a store's
+ *    write calls come from the store's writer thread only), so a plugin needs
+ *    no locks;
+ *  - every network operation is asynchronous and honours the cancellable;
+ *  - errors use the AM_ERROR domain (antmon/error.h).
+ *
+ * Use AM_PLUGIN_DEFINE() below to fill the ABI fields. */
+#pragma once
+
+#include <antmon/alert.h>
+#include <antmon/context.h>
+#include <antmon/miner.h>
+#include <antmon/sample.h>
+#include <antmon/version.h>
+#include <gio/gio.h>
+#include <gmodule.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  AM_PLUGIN_KIND_DISCOVERY = 1,
+  AM_PLUGIN_KIND_DRIVER,
+  AM_PLUGIN_KIND_STORE,
+  AM_PLUGIN_KIND_SINK,
+  AM_PLUGIN_KIND_HTTP,
+} AmPluginKind;
+
+/* "discovery", "driver", ... (transfer none); NULL for an unknown kind. */
+const char *am_plugin_kind_to_string(AmPluginKind kind);
+
+/* ---- driver ------------------------------------------------------------ */
+
+/* How well a driver thinks it fits a miner, from the shared fingerprint. */
+typedef enum {
+  AM_MATCH_UNSUPPORTED = 0,
+  AM_MATCH_MAYBE,     /* could be; probe only if nothing likelier works */
+  AM_MATCH_LIKELY,    /* probe early */
+  AM_MATCH_SUPPORTED, /* certain: stop looking */
+} AmMatch;
+
+/* What the core learnt about a miner once, before asking the drivers: the
+ * "version" reply on TCP/4028 and, where 4028 is closed, HTTP "GET /".
+ * Read-only for drivers; every pointer may be NULL. */
+typedef struct {
+  guint32 struct_size;
+  const char *host;
+  guint16 port;
+  gboolean rpc_open;                /* something answered on the RPC port */
+  JsonObject *version_reply; /* the whole "version" reply */
+  JsonObject *version;       /* its VERSION[0] */
+  const char *description;          /* STATUS[0].Description ("bmminer 2.0.0") */
+  gboolean http_open;               /* HTTP answered on port 80 */
+  guint http_status;                /* e.g. 401 */
+  const char *http_realm;           /* WWW-Authenticate realm, e.g. "antMiner Configuration" */
+  const char *http_title;           /* <title> of GET / */
+  gpointer reserved[8];
+} AmFingerprint;
+
+typedef struct {
+  guint32 struct_size;
+  /* Pure: look at @fp only, no I/O. */
+  AmMatch (*match)(gpointer self, const AmFingerprint *fp);
+  /* Reads @miner once and produces a sample (fill what the firmware tells;
+   * the core sets host, port, driver and when, then calls am_sample_finish).
+   * Used both to probe and to poll. */
+  void (*poll_async)(gpointer self, AmMiner *miner, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data);
+  AmSample *(*poll_finish)(gpointer self, GAsyncResult *result, GError **error);
+  gpointer reserved[8];
+} AmDriverVTable;
+
+/* ---- discovery --------------------------------------------------------- */
+
+/* One address where a miner may be. Valid for the duration of the call. */
+typedef struct {
+  guint32 struct_size;
+  const char *host;
+  guint16 port;
+  const char *source; /* "cidr", "mdns", "static" */
+  const char *name;   /* a service or host name, or NULL */
+  const char *mac;    /* when the source knows it, or NULL */
+  gpointer reserved[4];
+} AmCandidate;
+
+/* Called for each candidate found (@gone FALSE) or lost (@gone TRUE). */
+typedef void (*AmCandidateFunc)(const AmCandidate *candidate, gboolean gone, gpointer user_data);
+
+typedef struct {
+  guint32 struct_size;
+  /* Starts continuous discovery (scheduled rescans, browsing). */
+  gboolean (*start)(gpointer self, AmCandidateFunc func, gpointer func_data, GError **error);
+  void (*stop)(gpointer self);
+  /* One pass for `antmon scan`: report candidates, then complete. */
+  void (*scan_async)(gpointer self, AmCandidateFunc func, gpointer func_data,
+                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                     gpointer user_data);
+  gboolean (*scan_finish)(gpointer self, GAsyncResult *result, GError **error);
+  gpointer reserved[8];
+} AmDiscoveryVTable;
+
+/* ---- store ------------------------------------------------------------- */
+
+typedef struct {
+  guint32 struct_size;
+  /* Called from the store's writer thread only, one transaction per call. */
+  gboolean (*write_batch)(gpointer self, AmSample *const *samples, guint n_samples,
+                          const AmEvent *const *events, guint n_events, GError **error);
+  /* Called from a reader thread: @query names the query ("series",
+   * "latest", "events", "fleet"), @params its string arguments.
+   * Returns: (transfer full) a JSON node. */
+  JsonNode *(*query)(gpointer self, const char *query, GHashTable *params,
+                             GError **error);
+  gpointer reserved[8];
+} AmStoreVTable;
+
+/* ---- sink -------------------------------------------------------------- */
+
+typedef struct {
+  guint32 struct_size;
+  void (*deliver_async)(gpointer self, const AmNotification *notification,
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data);
+  gboolean (*deliver_finish)(gpointer self, GAsyncResult *result, GError **error);
+  gpointer reserved[8];
+} AmSinkVTable;
+
+/* ---- http -------------------------------------------------------------- */
+
+typedef struct {
+  guint32 struct_size;
+  /* Starts listening; called once all plugins are created. */
+  gboolean (*start)(gpointer self, GError **error);
+  gpointer reserved[8];
+} AmHttpVTable;
+
+/* ---- the descriptor ---------------------------------------------------- */
+
+typedef struct {
+  guint32 abi_major;   /* AM_ABI_MAJOR at build time */
+  guint32 abi_minor;   /* AM_ABI_MINOR at build time */
+  guint32 struct_size; /* sizeof(AmPluginInfo) at build time */
+  const char *name;    /* "antminer": must match the file name */
+  AmPluginKind kind;
+  const char *description;
+  const char *version;
+  /* Order among drivers of equal match; higher is asked first. The generic
+   * driver uses G_MININT so it is always last. */
+  gint priority;
+  /* The plugin's sample.ini: one [kind:name] group with every key at its
+   * default, each with a comment. Its keys are the keys the plugin knows. */
+  const char *sample_config;
+  /* Returns: (transfer full) a new instance, or NULL with @error. @group is
+   * this instance's ini group ("sink:webhook:ops"); @kf may lack it, in
+   * which case every key takes its default. */
+  gpointer (*create)(AmContext *ctx, GKeyFile *kf, const char *group, GError **error);
+  void (*destroy)(gpointer instance);
+  union {
+    gconstpointer any;
+    const AmDriverVTable *driver;
+    const AmDiscoveryVTable *discovery;
+    const AmStoreVTable *store;
+    const AmSinkVTable *sink;
+    const AmHttpVTable *http;
+  } vtable;
+  gpointer reserved[8];
+} AmPluginInfo;
+
+typedef const AmPluginInfo *(*AmPluginGetInfoFunc)(void);
+
+#define AM_PLUGIN_SYMBOL "am_plugin_get_info"
+
+/* Defines am_plugin_get_info() returning a descriptor with the ABI fields
+ * filled in. Example:
+ *   AM_PLUGIN_DEFINE(.name = "antminer", .kind = AM_PLUGIN_KIND_DRIVER, ...,
+ *                    .vtable.driver = &antminer_vtable)
+ */
+#define AM_PLUGIN_DEFINE(...)                                                   \
+  G_MODULE_EXPORT const AmPluginInfo *am_plugin_get_info(void);                \
+  const AmPluginInfo *am_plugin_get_info(void)                                 \
+  {                                                                            \
+    static const AmPluginInfo info = {.abi_major = AM_ABI_MAJOR,               \
+                                      .abi_minor = AM_ABI_MINOR,               \
+                                      .struct_size = sizeof(AmPluginInfo),     \
+                                      __VA_ARGS__};                            \
+    return &info;                                                              \
+  }
+
+G_END_DECLS

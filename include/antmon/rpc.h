@@ -1,0 +1,76 @@
+/* The CGMiner API transport, shared by every driver.
+ *
+ * One request per TCP connection, as cgminer does: send
+ * {"command":"C","parameter":"P"}, read until EOF or NUL under one hard
+ * deadline for connect and read together, refuse replies over a size cap
+ * (never allocating what the peer claims), repair the known firmware JSON
+ * defects, parse, and check STATUS. */
+#pragma once
+
+#include <antmon/miner.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define AM_RPC_DEFAULT_PORT 4028
+#define AM_RPC_DEFAULT_TIMEOUT_MS 10000
+#define AM_RPC_DEFAULT_MAX_REPLY (4u * 1024u * 1024u)
+
+typedef struct _AmRpcReply AmRpcReply;
+
+/* Calls @command (a single command, or "a+b" multi-command) with optional
+ * @parameter (NULL for none) on @host:@port. @timeout_ms covers connect and
+ * read; 0 means AM_RPC_DEFAULT_TIMEOUT_MS. Errors (AM_ERROR): TIMEOUT,
+ * REFUSED, RESET, TOO_LARGE, PARSE (message quotes the first bytes), API
+ * (message carries the STATUS Code and Msg). */
+void am_rpc_call_async(const char *host, guint16 port, const char *command,
+                       const char *parameter, guint timeout_ms,
+                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data);
+/* Returns: (transfer full) the reply, or NULL with @error set. When the
+ * reply arrived but did not parse, @raw_out (optional) still receives the
+ * bytes that came. */
+AmRpcReply *am_rpc_call_finish(GAsyncResult *result, GBytes **raw_out, GError **error);
+
+/* As am_rpc_call_async() with @miner's address and timeout; the raw reply
+ * (good or bad) is stored on @miner for the API's raw view. */
+void am_miner_rpc_async(AmMiner *miner, const char *command, const char *parameter,
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data);
+AmRpcReply *am_miner_rpc_finish(AmMiner *miner, GAsyncResult *result, GError **error);
+
+/* Sets the reply size cap for this process (default AM_RPC_DEFAULT_MAX_REPLY). */
+void am_rpc_set_max_reply(gsize max_bytes);
+
+AmRpcReply *am_rpc_reply_ref(AmRpcReply *reply);
+void am_rpc_reply_unref(AmRpcReply *reply);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmRpcReply, am_rpc_reply_unref)
+
+/* The whole parsed reply. (transfer none) */
+JsonObject *am_rpc_reply_get_root(AmRpcReply *reply);
+/* The bytes as received (NUL included). (transfer none) */
+GBytes *am_rpc_reply_get_raw(AmRpcReply *reply);
+
+/* The reply object for @command: for a multi-command reply, the first
+ * element of root[@command] after checking its own STATUS; for a
+ * single-command reply, the root. NULL with @error (API or PARSE) when that
+ * section is missing or its STATUS is E/F. (transfer none) */
+JsonObject *am_rpc_reply_get_section(AmRpcReply *reply, const char *command, GError **error);
+
+/* Pure helpers (no I/O), exposed for tests, fuzzing and the HTTP CGI driver. */
+
+/* Applies the firmware repairs (trailing NUL, "}{", raw newlines, ",}",
+ * "[,{", inf/nan, a truncated tail, ...) to @len bytes of @data.
+ * Returns: (transfer full) NUL-terminated repaired text; *out_len its length. */
+char *am_rpc_repair(const char *data, gsize len, gsize *out_len);
+
+/* Repairs and parses @len bytes. Returns: (transfer full) the root object
+ * node, or NULL with AM_ERROR_PARSE quoting the first bytes. */
+JsonNode *am_rpc_parse(const char *data, gsize len, GError **error);
+
+/* Checks a reply object's STATUS (array, or the CGI layout's object; a
+ * missing STATUS passes). E and F become AM_ERROR_API with Code and Msg;
+ * "Access denied" (Code 45) becomes AM_ERROR_AUTH. */
+gboolean am_rpc_check_status(JsonObject *reply, GError **error);
+
+G_END_DECLS

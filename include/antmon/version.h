@@ -1,0 +1,13 @@
+/* antmon plugin ABI version.
+ *
+ * A plugin records the ABI it was built against in its descriptor
+ * (AmPluginInfo.abi_major/abi_minor). The loader accepts a plugin when its
+ * major equals the core's and its minor is not newer than the core's:
+ * minors only ever append fields behind struct_size-checked structs. */
+#pragma once
+
+#define AM_ABI_MAJOR 1
+#define AM_ABI_MINOR 0
+
+/* The antmon release these headers belong to. */
+#define AM_VERSION_STRING "0.1.0"
