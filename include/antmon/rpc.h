@@ -39,6 +39,17 @@ void am_miner_rpc_async(AmMiner *miner, const char *command, const char *paramet
                         gpointer user_data);
 AmRpcReply *am_miner_rpc_finish(AmMiner *miner, GAsyncResult *result, GError **error);
 
+/* Calls each of @commands (NULL-terminated) on @miner one after another,
+ * one connection each as cgminer wants, under the miner's timeout each.
+ * A command answered with an API error (STATUS E, access denied) is left out
+ * of the result so drivers can treat it as "not supported"; a transport
+ * error (timeout, refused, reset, too large, unparseable) fails the batch. */
+void am_miner_rpc_batch_async(AmMiner *miner, const char *const *commands,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data);
+/* Returns: (transfer full) command -> AmRpcReply*, or NULL with @error. */
+GHashTable *am_miner_rpc_batch_finish(AmMiner *miner, GAsyncResult *result, GError **error);
+
 /* Sets the reply size cap for this process (default AM_RPC_DEFAULT_MAX_REPLY). */
 void am_rpc_set_max_reply(gsize max_bytes);
 
