@@ -80,8 +80,8 @@ char *am_rpc_repair(const char *data, gsize len, gsize *out_len);
 JsonNode *am_rpc_parse(const char *data, gsize len, GError **error);
 
 /* Checks a reply object's STATUS (array, or the CGI layout's object; a
- * missing STATUS passes). E and F become AM_ERROR_API with Code and Msg;
- * "Access denied" (Code 45) becomes AM_ERROR_AUTH. */
+ * missing STATUS passes). E and F (access denied, Code 45, included) become
+ * AM_ERROR_API whose message carries the Code and Msg. */
 gboolean am_rpc_check_status(JsonObject *reply, GError **error);
 
 G_END_DECLS
