@@ -1,2 +1,202 @@
-/* STUB */
-#include <glib.h>
+/* The daemon's lifetime: start in dependency order, stop in reverse. */
+#include "am-daemon.h"
+#include "am-context-private.h"
+#include "am-instances.h"
+#include <antmon/error.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+
+/* Instances are created in this order and destroyed in reverse: drivers
+ * and stores before anything that produces or reads data, HTTP last. */
+static const AmPluginKind start_order[] = {
+  AM_PLUGIN_KIND_DRIVER, AM_PLUGIN_KIND_STORE,     AM_PLUGIN_KIND_SINK,
+  AM_PLUGIN_KIND_HTTP,   AM_PLUGIN_KIND_DISCOVERY,
+};
+
+struct _AmDaemon {
+  AmConfigFile *config;
+  AmPluginSet *plugins;
+  AmContext *ctx;
+  AmInstances *instances;
+  GPtrArray *drivers;
+  AmScheduler *scheduler;
+  GMainLoop *loop;
+  guint sigint_id;
+  guint sigterm_id;
+};
+
+AmDaemon *
+am_daemon_new(AmConfigFile *config, AmPluginSet *plugins)
+{
+  AmDaemon *d = g_new0(AmDaemon, 1);
+  d->config = config;
+  d->plugins = plugins;
+  d->loop = g_main_loop_new(NULL, FALSE);
+  return d;
+}
+
+AmScheduler *
+am_daemon_get_scheduler(AmDaemon *d)
+{
+  return d->scheduler;
+}
+
+static gboolean
+make_state_dir(const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents(dir, 0750) != 0) {
+    int saved = errno;
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "cannot create state directory %s: %s", dir,
+                g_strerror(saved));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+add_static_miners(AmDaemon *d)
+{
+  GPtrArray *miners = d->config->core.miners;
+  for (guint i = 0; miners != NULL && i < miners->len; i++) {
+    AmStaticMiner *m = miners->pdata[i];
+    g_autoptr(AmMiner) miner = am_miner_new(m->host, m->port);
+    am_miner_set_name(miner, m->name);
+    am_miner_set_driver_pin(miner, m->driver);
+    am_miner_set_credentials(miner, m->username, m->password);
+    am_scheduler_add(d->scheduler, miner, "static");
+  }
+}
+
+static void
+on_candidate(const AmCandidate *c, gboolean gone, gpointer user_data)
+{
+  AmDaemon *d = user_data;
+  g_autoptr(AmMiner) miner = am_miner_new(c->host, c->port);
+  if (gone) {
+    /* Discovery lost it; a miner configured by hand stays. */
+    AmMinerEntry *e = am_scheduler_lookup(d->scheduler, am_miner_get_address(miner));
+    if (e != NULL && g_strcmp0(e->source, c->source) == 0)
+      am_scheduler_remove(d->scheduler, am_miner_get_address(miner));
+    return;
+  }
+  if (c->name != NULL)
+    am_miner_set_name(miner, c->name);
+  am_scheduler_add(d->scheduler, miner, c->source);
+}
+
+static void
+start_discovery(AmDaemon *d)
+{
+  g_autoptr(GPtrArray) sources = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_DISCOVERY);
+  for (guint i = 0; i < sources->len; i++) {
+    AmInstance *inst = sources->pdata[i];
+    g_autoptr(GError) error = NULL;
+    if (!inst->info->vtable.discovery->start(inst->self, on_candidate, d, &error))
+      g_warning("[%s] discovery did not start: %s", inst->group, error->message);
+  }
+}
+
+static void
+start_http(AmDaemon *d)
+{
+  g_autoptr(GPtrArray) servers = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_HTTP);
+  for (guint i = 0; i < servers->len; i++) {
+    AmInstance *inst = servers->pdata[i];
+    g_autoptr(GError) error = NULL;
+    if (!inst->info->vtable.http->start(inst->self, &error))
+      g_warning("[%s] HTTP server did not start: %s", inst->group, error->message);
+  }
+}
+
+static gboolean
+on_signal(gpointer user_data)
+{
+  AmDaemon *d = user_data;
+  g_message("stopping");
+  g_main_loop_quit(d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+am_daemon_start(AmDaemon *d, GError **error)
+{
+  const AmCoreConfig *core = &d->config->core;
+  if (!make_state_dir(core->state_dir, error))
+    return FALSE;
+  d->ctx = am_context_new(core->state_dir, d->config->path);
+  d->instances = am_instances_new();
+  for (gsize i = 0; i < G_N_ELEMENTS(start_order); i++)
+    am_instances_create_kind(d->instances, d->plugins, start_order[i], d->ctx, d->config->kf,
+                             d->config->path);
+
+  d->drivers = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_DRIVER);
+  if (d->drivers->len == 0) {
+    g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
+                "no driver plugin could be loaded: check plugin_dir= in [core] or "
+                "ANTMON_PLUGIN_DIR (`antmon plugins` lists what was found)");
+    return FALSE;
+  }
+
+  AmSchedulerConfig sc = {
+    .interval_ms = core->interval_ms,
+    .poll_timeout_ms = core->poll_timeout_ms,
+    .max_inflight = core->max_inflight,
+    .offline_after = core->offline_after,
+    .jitter = 0.1,
+  };
+  d->scheduler = am_scheduler_new(&sc, d->drivers);
+  add_static_miners(d);
+  start_http(d);
+  start_discovery(d);
+  am_scheduler_start(d->scheduler);
+
+  d->sigint_id = g_unix_signal_add(SIGINT, on_signal, d);
+  d->sigterm_id = g_unix_signal_add(SIGTERM, on_signal, d);
+  g_message("antmon %s running: %u drivers, %u miners configured, polling every %.0f s",
+            AM_VERSION_STRING, d->drivers->len, core->miners != NULL ? core->miners->len : 0,
+            core->interval_ms / 1000.0);
+  return TRUE;
+}
+
+void
+am_daemon_run(AmDaemon *d)
+{
+  g_main_loop_run(d->loop);
+}
+
+void
+am_daemon_quit(AmDaemon *d)
+{
+  g_main_loop_quit(d->loop);
+}
+
+static void
+stop_discovery(AmDaemon *d)
+{
+  g_autoptr(GPtrArray) sources = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_DISCOVERY);
+  for (guint i = 0; i < sources->len; i++) {
+    AmInstance *inst = sources->pdata[i];
+    inst->info->vtable.discovery->stop(inst->self);
+  }
+}
+
+void
+am_daemon_free(AmDaemon *d)
+{
+  if (d == NULL)
+    return;
+  if (d->sigint_id != 0)
+    g_source_remove(d->sigint_id);
+  if (d->sigterm_id != 0)
+    g_source_remove(d->sigterm_id);
+  if (d->instances != NULL)
+    stop_discovery(d);
+  am_scheduler_free(d->scheduler); /* waits for polls in flight to cancel */
+  if (d->drivers != NULL)
+    g_ptr_array_unref(d->drivers);
+  am_instances_free(d->instances); /* reverse order: HTTP first, stores last */
+  am_context_free(d->ctx);
+  g_main_loop_unref(d->loop);
+  g_free(d);
+}

@@ -1,2 +1,602 @@
-/* STUB: replaced by the transport implementation. */
+/* The CGMiner API transport: one request per TCP connection, as cgminer
+ * wants, under one hard deadline that covers connect, write and read.
+ *
+ * The deadline is a timeout source that cancels our own GCancellable; the
+ * caller's cancellable is chained to the same one, and the two causes are
+ * told apart afterwards (AM_ERROR_TIMEOUT versus G_IO_ERROR_CANCELLED).
+ * Replies are read in fixed chunks into a buffer that never grows past the
+ * size cap, whatever the peer sends or claims. */
+#include <antmon/error.h>
+#include <antmon/json.h>
 #include <antmon/rpc.h>
+#include <string.h>
+
+#define READ_CHUNK 16384
+
+/* Set once at start-up from the configuration, read by every call. */
+static gsize max_reply_bytes = AM_RPC_DEFAULT_MAX_REPLY;
+
+void
+am_rpc_set_max_reply(gsize max_bytes)
+{
+  max_reply_bytes = max_bytes > 0 ? max_bytes : AM_RPC_DEFAULT_MAX_REPLY;
+}
+
+/* ---- AmRpcReply ---- */
+
+struct _AmRpcReply {
+  gint ref_count;
+  GBytes *raw;
+  JsonNode *root; /* always an object */
+};
+
+static AmRpcReply *
+reply_new(GBytes *raw, JsonNode *root)
+{
+  AmRpcReply *reply = g_new0(AmRpcReply, 1);
+  reply->ref_count = 1;
+  reply->raw = g_bytes_ref(raw);
+  reply->root = root;
+  return reply;
+}
+
+AmRpcReply *
+am_rpc_reply_ref(AmRpcReply *reply)
+{
+  g_return_val_if_fail(reply != NULL, NULL);
+  g_atomic_int_inc(&reply->ref_count);
+  return reply;
+}
+
+void
+am_rpc_reply_unref(AmRpcReply *reply)
+{
+  if (reply == NULL || !g_atomic_int_dec_and_test(&reply->ref_count))
+    return;
+  g_bytes_unref(reply->raw);
+  json_node_unref(reply->root);
+  g_free(reply);
+}
+
+JsonObject *
+am_rpc_reply_get_root(AmRpcReply *reply)
+{
+  g_return_val_if_fail(reply != NULL, NULL);
+  return json_node_get_object(reply->root);
+}
+
+GBytes *
+am_rpc_reply_get_raw(AmRpcReply *reply)
+{
+  g_return_val_if_fail(reply != NULL, NULL);
+  return reply->raw;
+}
+
+static gboolean
+has_status(JsonObject *obj)
+{
+  return json_object_has_member(obj, "STATUS") || json_object_has_member(obj, "status");
+}
+
+/* A multi-command reply has no STATUS of its own, only sections such as
+ * "summary":[{"STATUS":[..],"SUMMARY":[..]}]. */
+static gboolean
+looks_multi(JsonObject *root)
+{
+  if (has_status(root))
+    return FALSE;
+  g_autoptr(GList) members = json_object_get_values(root);
+  for (GList *l = members; l != NULL; l = l->next) {
+    JsonNode *node = l->data;
+    if (!JSON_NODE_HOLDS_ARRAY(node))
+      continue;
+    JsonObject *first = am_json_array_object(json_node_get_array(node), 0);
+    if (first != NULL && has_status(first))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+JsonObject *
+am_rpc_reply_get_section(AmRpcReply *reply, const char *command, GError **error)
+{
+  g_return_val_if_fail(reply != NULL && command != NULL, NULL);
+  JsonObject *root = am_rpc_reply_get_root(reply);
+  JsonNode *node = json_object_get_member(root, command);
+  if (node == NULL) {
+    /* A single-command reply is its own section; the call checked STATUS. */
+    if (!looks_multi(root))
+      return root;
+    g_set_error(error, AM_ERROR, AM_ERROR_PARSE, "reply has no '%s' section", command);
+    return NULL;
+  }
+
+  /* The real layout wraps each section in a one-element array; the
+   * API-README shows a bare object. Accept both. */
+  JsonObject *section = NULL;
+  if (JSON_NODE_HOLDS_ARRAY(node))
+    section = am_json_array_object(json_node_get_array(node), 0);
+  else if (JSON_NODE_HOLDS_OBJECT(node))
+    section = json_node_get_object(node);
+  if (section == NULL) {
+    g_set_error(error, AM_ERROR, AM_ERROR_PARSE, "section '%s' is not an object", command);
+    return NULL;
+  }
+  if (!am_rpc_check_status(section, error)) {
+    g_prefix_error(error, "%s: ", command);
+    return NULL;
+  }
+  return section;
+}
+
+/* ---- one call ---- */
+
+typedef struct {
+  char *address; /* "host:port" or "[v6]:port", for every message */
+  char *command;
+  guint timeout_ms;
+  gsize max_reply;
+  GBytes *request;
+  GCancellable *cancellable; /* ours: the deadline and the caller cancel it */
+  GCancellable *caller;
+  gulong caller_handler;
+  GSource *deadline;
+  gboolean timed_out;
+  GSocketClient *client;
+  GSocketConnection *connection;
+  guint8 *buf; /* the reply so far: len bytes of cap, cap <= max_reply */
+  gsize len;
+  gsize cap;
+  guint8 chunk[READ_CHUNK];
+  GBytes *raw; /* what came, for raw_out and the miner's raw view */
+} Call;
+
+static void
+call_free(Call *c)
+{
+  if (c->deadline != NULL) {
+    g_source_destroy(c->deadline);
+    g_source_unref(c->deadline);
+  }
+  if (c->caller_handler != 0)
+    g_cancellable_disconnect(c->caller, c->caller_handler);
+  g_clear_object(&c->caller);
+  g_clear_object(&c->cancellable);
+  g_clear_object(&c->connection);
+  g_clear_object(&c->client);
+  g_clear_pointer(&c->request, g_bytes_unref);
+  g_clear_pointer(&c->raw, g_bytes_unref);
+  g_free(c->buf);
+  g_free(c->address);
+  g_free(c->command);
+  g_free(c);
+}
+
+static char *
+format_address(const char *host, guint16 port)
+{
+  return strchr(host, ':') != NULL ? g_strdup_printf("[%s]:%u", host, port)
+                                   : g_strdup_printf("%s:%u", host, port);
+}
+
+/* {"command":"C","parameter":"P"}, built by json-glib so quoting is right. */
+static GBytes *
+build_request(const char *command, const char *parameter)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "command");
+  json_builder_add_string_value(b, command);
+  if (parameter != NULL) {
+    json_builder_set_member_name(b, "parameter");
+    json_builder_add_string_value(b, parameter);
+  }
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, root);
+  gsize len = 0;
+  char *text = json_generator_to_data(gen, &len);
+  return g_bytes_new_take(text, len);
+}
+
+static void
+cancel_ours(GCancellable *caller, gpointer ours)
+{
+  g_cancellable_cancel(ours);
+}
+
+static gboolean
+on_deadline(gpointer user_data)
+{
+  Call *c = user_data;
+  c->timed_out = TRUE;
+  g_cancellable_cancel(c->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* Stops the clock, unhooks the caller and closes the socket: called once,
+ * just before the task returns. */
+static void
+call_finish_io(Call *c)
+{
+  if (c->deadline != NULL) {
+    g_source_destroy(c->deadline);
+    g_clear_pointer(&c->deadline, g_source_unref);
+  }
+  if (c->caller_handler != 0) {
+    g_cancellable_disconnect(c->caller, c->caller_handler);
+    c->caller_handler = 0;
+  }
+  if (c->connection != NULL) {
+    g_io_stream_close(G_IO_STREAM(c->connection), NULL, NULL);
+    g_clear_object(&c->connection);
+  }
+}
+
+/* Hands the bytes read so far over as the raw reply. */
+static GBytes *
+take_buffer(Call *c)
+{
+  GBytes *bytes = g_bytes_new_take(g_steal_pointer(&c->buf), c->len);
+  c->len = c->cap = 0;
+  return bytes;
+}
+
+/* Turns a GIO error into the AM_ERROR the caller can act on, naming the
+ * address. Cancellation stays G_IO_ERROR_CANCELLED unless our deadline did it. */
+static GError *
+map_error(Call *c, const GError *error)
+{
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    if (c->timed_out)
+      return g_error_new(AM_ERROR, AM_ERROR_TIMEOUT, "%s: timed out after %.1f s", c->address,
+                         c->timeout_ms / 1000.0);
+    return g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s: cancelled", c->address);
+  }
+  if (error->domain == AM_ERROR)
+    return g_error_new(AM_ERROR, error->code, "%s: %s", c->address, error->message);
+  if (error->domain == G_IO_ERROR) {
+    switch (error->code) {
+    case G_IO_ERROR_TIMED_OUT:
+      return g_error_new(AM_ERROR, AM_ERROR_TIMEOUT, "%s: timed out after %.1f s", c->address,
+                         c->timeout_ms / 1000.0);
+    case G_IO_ERROR_CONNECTION_REFUSED:
+      return g_error_new(AM_ERROR, AM_ERROR_REFUSED, "%s: connection refused", c->address);
+    case G_IO_ERROR_CONNECTION_CLOSED: /* also ECONNRESET and EPIPE */
+    case G_IO_ERROR_NOT_CONNECTED:
+      return g_error_new(AM_ERROR, AM_ERROR_RESET,
+                         "%s: closed the connection without replying (%s)", c->address,
+                         error->message);
+    default:
+      break;
+    }
+  }
+  return g_error_new(AM_ERROR, AM_ERROR_FAILED, "%s: %s", c->address, error->message);
+}
+
+static void
+call_fail(GTask *task, const GError *error)
+{
+  Call *c = g_task_get_task_data(task);
+  GError *mapped = map_error(c, error);
+  /* Keep what arrived (a partial or slow reply) for the raw view, but never
+   * an over-cap stream. */
+  if (c->raw == NULL && c->len > 0 && !g_error_matches(mapped, AM_ERROR, AM_ERROR_TOO_LARGE))
+    c->raw = take_buffer(c);
+  g_clear_pointer(&c->buf, g_free);
+  c->len = c->cap = 0;
+  call_finish_io(c);
+  g_debug("%s (%s)", mapped->message, c->command);
+  g_task_return_error(task, mapped);
+}
+
+static void
+call_fail_literal(GTask *task, AmError code, const char *message)
+{
+  g_autoptr(GError) error = g_error_new_literal(AM_ERROR, code, message);
+  call_fail(task, error);
+}
+
+static void
+call_complete(GTask *task)
+{
+  Call *c = g_task_get_task_data(task);
+  call_finish_io(c);
+  if (c->len == 0) {
+    call_fail_literal(task, AM_ERROR_RESET, "closed the connection without replying");
+    return;
+  }
+  c->raw = take_buffer(c);
+
+  gsize len = 0;
+  const char *data = g_bytes_get_data(c->raw, &len);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = am_rpc_parse(data, len, &error);
+  if (root == NULL || !am_rpc_check_status(json_node_get_object(root), &error)) {
+    call_fail(task, error);
+    return;
+  }
+  g_debug("%s: %s: %" G_GSIZE_FORMAT " bytes", c->address, c->command, len);
+  g_task_return_pointer(task, reply_new(c->raw, g_steal_pointer(&root)),
+                        (GDestroyNotify)am_rpc_reply_unref);
+}
+
+/* Appends @n bytes, growing the buffer geometrically but never past the cap,
+ * so a peer streaming forever costs at most max_reply bytes. */
+static gboolean
+append_bytes(Call *c, const guint8 *data, gsize n)
+{
+  if (n > c->max_reply - c->len)
+    return FALSE;
+  if (c->len + n > c->cap) {
+    gsize cap = MAX(c->cap * 2, MAX(c->len + n, (gsize)READ_CHUNK));
+    c->cap = MIN(cap, c->max_reply);
+    c->buf = g_realloc(c->buf, c->cap);
+  }
+  memcpy(c->buf + c->len, data, n);
+  c->len += n;
+  return TRUE;
+}
+
+static void read_next(GTask *task);
+
+static void
+on_read(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *c = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
+  if (n < 0) {
+    /* A reset after part of a reply: parse what came (the repairs close a
+     * truncated tail). With nothing yet it is a plain reset. */
+    if (c->len > 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+      call_complete(task);
+    else
+      call_fail(task, error);
+    return;
+  }
+  if (n == 0) {
+    call_complete(task);
+    return;
+  }
+
+  /* cgminer ends a reply with a NUL; stop there even if the socket stays open. */
+  const guint8 *nul = memchr(c->chunk, '\0', n);
+  gsize take = nul != NULL ? (gsize)(nul - c->chunk) + 1 : (gsize)n;
+  if (!append_bytes(c, c->chunk, take)) {
+    g_autofree char *message =
+        g_strdup_printf("reply is over the %" G_GSIZE_FORMAT "-byte cap", c->max_reply);
+    call_fail_literal(task, AM_ERROR_TOO_LARGE, message);
+    return;
+  }
+  if (nul != NULL)
+    call_complete(task);
+  else
+    read_next(g_steal_pointer(&task));
+}
+
+static void
+read_next(GTask *task)
+{
+  Call *c = g_task_get_task_data(task);
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(c->connection));
+  g_input_stream_read_async(in, c->chunk, sizeof c->chunk, G_PRIORITY_DEFAULT, c->cancellable,
+                            on_read, task);
+}
+
+static void
+on_written(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), result, NULL, &error)) {
+    call_fail(task, error);
+    return;
+  }
+  read_next(g_steal_pointer(&task));
+}
+
+static void
+on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *c = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  c->connection = g_socket_client_connect_finish(G_SOCKET_CLIENT(source), result, &error);
+  if (c->connection == NULL) {
+    call_fail(task, error);
+    return;
+  }
+  gsize len = 0;
+  const void *data = g_bytes_get_data(c->request, &len);
+  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(c->connection));
+  g_output_stream_write_all_async(out, data, len, G_PRIORITY_DEFAULT, c->cancellable, on_written,
+                                  g_steal_pointer(&task));
+}
+
+void
+am_rpc_call_async(const char *host, guint16 port, const char *command, const char *parameter,
+                  guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
+                  gpointer user_data)
+{
+  g_return_if_fail(host != NULL && command != NULL);
+
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_rpc_call_async);
+  /* We report cancellation ourselves, with the address in the message. */
+  g_task_set_check_cancellable(task, FALSE);
+
+  Call *c = g_new0(Call, 1);
+  c->address = format_address(host, port);
+  c->command = g_strdup(command);
+  c->timeout_ms = timeout_ms > 0 ? timeout_ms : AM_RPC_DEFAULT_TIMEOUT_MS;
+  c->max_reply = max_reply_bytes;
+  c->request = build_request(command, parameter);
+  c->cancellable = g_cancellable_new();
+  g_task_set_task_data(task, c, (GDestroyNotify)call_free);
+
+  if (cancellable != NULL) {
+    c->caller = g_object_ref(cancellable);
+    c->caller_handler = g_cancellable_connect(cancellable, G_CALLBACK(cancel_ours),
+                                              g_object_ref(c->cancellable), g_object_unref);
+  }
+  c->deadline = g_timeout_source_new(c->timeout_ms);
+  g_source_set_callback(c->deadline, on_deadline, c, NULL);
+  g_source_attach(c->deadline, g_task_get_context(task));
+
+  c->client = g_socket_client_new();
+  /* Miners sit on the local network: a desktop proxy setting must not
+   * route 4028 through an HTTP proxy. */
+  g_socket_client_set_enable_proxy(c->client, FALSE);
+  g_autoptr(GSocketConnectable) address = g_network_address_new(host, port);
+  g_socket_client_connect_async(c->client, address, c->cancellable, on_connected, task);
+}
+
+AmRpcReply *
+am_rpc_call_finish(GAsyncResult *result, GBytes **raw_out, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) == am_rpc_call_async, NULL);
+  Call *c = g_task_get_task_data(G_TASK(result));
+  if (raw_out != NULL)
+    *raw_out = c->raw != NULL ? g_bytes_ref(c->raw) : NULL;
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/* ---- on a miner ---- */
+
+typedef struct {
+  AmMiner *miner;
+  char *command;
+} MinerCall;
+
+static void
+miner_call_free(MinerCall *mc)
+{
+  am_miner_unref(mc->miner);
+  g_free(mc->command);
+  g_free(mc);
+}
+
+static void
+on_miner_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MinerCall *mc = g_task_get_task_data(task);
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GError) error = NULL;
+  AmRpcReply *reply = am_rpc_call_finish(result, &raw, &error);
+  /* Good or bad, the bytes that came are what the raw view should show. */
+  if (raw != NULL)
+    am_miner_store_raw(mc->miner, mc->command, raw);
+  if (reply == NULL) {
+    g_task_return_error(task, g_steal_pointer(&error));
+    return;
+  }
+  g_task_return_pointer(task, reply, (GDestroyNotify)am_rpc_reply_unref);
+}
+
+void
+am_miner_rpc_async(AmMiner *miner, const char *command, const char *parameter,
+                   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail(miner != NULL && command != NULL);
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_miner_rpc_async);
+  g_task_set_check_cancellable(task, FALSE);
+  MinerCall *mc = g_new0(MinerCall, 1);
+  mc->miner = am_miner_ref(miner);
+  mc->command = g_strdup(command);
+  g_task_set_task_data(task, mc, (GDestroyNotify)miner_call_free);
+  am_rpc_call_async(am_miner_get_host(miner), am_miner_get_port(miner), command, parameter,
+                    am_miner_get_timeout_ms(miner), cancellable, on_miner_reply, task);
+}
+
+AmRpcReply *
+am_miner_rpc_finish(AmMiner *miner, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) == am_miner_rpc_async, NULL);
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/* ---- a batch on a miner ---- */
+
+typedef struct {
+  AmMiner *miner;
+  GStrv commands;
+  guint next;
+  GHashTable *replies; /* command -> AmRpcReply */
+} Batch;
+
+static void
+batch_free(Batch *b)
+{
+  am_miner_unref(b->miner);
+  g_strfreev(b->commands);
+  g_clear_pointer(&b->replies, g_hash_table_unref);
+  g_free(b);
+}
+
+static void batch_step(GTask *task);
+
+static void
+on_batch_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Batch *b = g_task_get_task_data(task);
+  const char *command = b->commands[b->next];
+  g_autoptr(GError) error = NULL;
+  AmRpcReply *reply = am_miner_rpc_finish(b->miner, result, &error);
+  if (reply != NULL) {
+    g_hash_table_replace(b->replies, g_strdup(command), reply);
+  } else if (g_error_matches(error, AM_ERROR, AM_ERROR_API)) {
+    /* "Access denied", "Invalid command": the driver reads it as unsupported. */
+    g_debug("leaving %s out: %s", command, error->message);
+  } else {
+    g_task_return_error(task, g_steal_pointer(&error));
+    return;
+  }
+  b->next++;
+  batch_step(g_steal_pointer(&task));
+}
+
+static void
+batch_step(GTask *task)
+{
+  Batch *b = g_task_get_task_data(task);
+  if (b->commands[b->next] == NULL) {
+    g_task_return_pointer(task, g_steal_pointer(&b->replies), (GDestroyNotify)g_hash_table_unref);
+    g_object_unref(task);
+    return;
+  }
+  am_miner_rpc_async(b->miner, b->commands[b->next], NULL, g_task_get_cancellable(task),
+                     on_batch_reply, task);
+}
+
+void
+am_miner_rpc_batch_async(AmMiner *miner, const char *const *commands, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail(miner != NULL && commands != NULL);
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_miner_rpc_batch_async);
+  g_task_set_check_cancellable(task, FALSE);
+  Batch *b = g_new0(Batch, 1);
+  b->miner = am_miner_ref(miner);
+  b->commands = g_strdupv((char **)commands);
+  b->replies =
+      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)am_rpc_reply_unref);
+  g_task_set_task_data(task, b, (GDestroyNotify)batch_free);
+  batch_step(task);
+}
+
+GHashTable *
+am_miner_rpc_batch_finish(AmMiner *miner, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) == am_miner_rpc_batch_async, NULL);
+  return g_task_propagate_pointer(G_TASK(result), error);
+}

@@ -1,0 +1,38 @@
+/* Plugin instances: create() each configured plugin group, destroy in
+ * reverse order. A create() that fails is logged and skipped. */
+#pragma once
+
+#include "am-plugin-loader.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const AmPluginInfo *info;
+  char *group; /* "driver:antminer", "sink:webhook:ops" */
+  gpointer self;
+} AmInstance;
+
+typedef struct {
+  GPtrArray *items; /* AmInstance*, in creation order */
+  guint failed;     /* create() failures, each already logged */
+} AmInstances;
+
+/* Creates instances of every loaded plugin of @kind: for drivers one per
+ * plugin (its [driver:NAME] group optional); for other kinds one per ini
+ * group "<kind>:<name>[:instance]" whose plugin is loaded. Groups with
+ * enabled=false are skipped. */
+void am_instances_create_kind(AmInstances *instances, AmPluginSet *plugins, AmPluginKind kind,
+                              AmContext *ctx, GKeyFile *kf, const char *config_path);
+
+AmInstances *am_instances_new(void);
+/* Destroys every instance, last created first. */
+void am_instances_free(AmInstances *instances);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmInstances, am_instances_free)
+
+/* The instances of @kind, in creation order. (transfer container) */
+GPtrArray *am_instances_of_kind(AmInstances *instances, AmPluginKind kind);
+
+/* The driver instance named @name, or NULL. (transfer none) */
+AmInstance *am_instances_find_driver(AmInstances *instances, const char *name);
+
+G_END_DECLS

@@ -1,0 +1,85 @@
+/* The scheduler: polls every known miner every interval (with jitter) on
+ * the main loop, at most max_inflight at once, each under a hard deadline,
+ * backing off from miners that fail, and keeps each miner's state. */
+#pragma once
+
+#include "am-instances.h"
+#include <antmon/error.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  AM_MINER_UNREACHABLE = 0, /* never reached yet */
+  AM_MINER_ONLINE,
+  AM_MINER_DEGRADED, /* answers, but its sample lists problems */
+  AM_MINER_OFFLINE,  /* offline_after consecutive failures */
+} AmMinerState;
+
+const char *am_miner_state_to_string(AmMinerState state);
+
+typedef struct {
+  AmMiner *miner;
+  char *source;       /* "static", "cidr", "mdns", "cli" */
+  AmInstance *driver; /* NULL until identified */
+  AmMinerState state;
+  char *reason;       /* why offline/degraded/unreachable, or NULL */
+  int last_error;     /* AM_ERROR code of the last failure, -1 if none */
+  gint64 last_seen_us; /* last successful poll, 0 if never */
+  guint failures;      /* consecutive */
+  AmSample *latest;    /* last good sample, or NULL */
+  /*< private >*/
+  gint64 due_us;
+  gboolean in_flight;
+  gboolean removed;
+  guint parse_failures;
+  GSequenceIter *due_iter;
+} AmMinerEntry;
+
+typedef struct {
+  guint64 interval_ms;
+  guint64 poll_timeout_ms;
+  guint max_inflight;
+  guint offline_after;
+  double jitter; /* fraction of interval, e.g. 0.1 */
+} AmSchedulerConfig;
+
+/* Counters of one pass (one interval window). */
+typedef struct {
+  gint64 started_us;
+  guint polled;
+  guint succeeded;
+  guint failed;
+  guint failed_by_code[AM_ERROR_CONFIG + 1];
+  gint64 first_start_us;
+  gint64 last_done_us;
+} AmPassStats;
+
+typedef struct _AmScheduler AmScheduler;
+
+typedef void (*AmSampleHook)(AmMinerEntry *entry, AmSample *sample, gpointer user_data);
+typedef void (*AmStateHook)(AmMinerEntry *entry, AmMinerState old_state, gpointer user_data);
+
+/* @drivers: AmInstance* of kind driver (borrowed; must outlive the scheduler). */
+AmScheduler *am_scheduler_new(const AmSchedulerConfig *config, GPtrArray *drivers);
+void am_scheduler_free(AmScheduler *scheduler);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmScheduler, am_scheduler_free)
+
+/* Adds @miner (deduplicated by address; the existing entry is returned). */
+AmMinerEntry *am_scheduler_add(AmScheduler *scheduler, AmMiner *miner, const char *source);
+void am_scheduler_remove(AmScheduler *scheduler, const char *address);
+AmMinerEntry *am_scheduler_lookup(AmScheduler *scheduler, const char *address);
+/* (transfer container) AmMinerEntry*, in no particular order. */
+GPtrArray *am_scheduler_entries(AmScheduler *scheduler);
+
+void am_scheduler_start(AmScheduler *scheduler);
+/* Cancels polls in flight and stops the timers. */
+void am_scheduler_stop(AmScheduler *scheduler);
+
+void am_scheduler_add_sample_hook(AmScheduler *scheduler, AmSampleHook hook, gpointer user_data);
+void am_scheduler_add_state_hook(AmScheduler *scheduler, AmStateHook hook, gpointer user_data);
+
+/* The last completed pass, and the number of polls in flight now. */
+const AmPassStats *am_scheduler_last_pass(AmScheduler *scheduler);
+guint am_scheduler_in_flight(AmScheduler *scheduler);
+
+G_END_DECLS

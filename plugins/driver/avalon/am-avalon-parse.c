@@ -1,0 +1,382 @@
+/* AvalonMiner replies -> AmSample. Pure: see am-avalon-parse.h.
+ *
+ * Canaan's cgminer answers summary and pools in the usual cgminer shape
+ * (tests/fixtures/avalon/avalon7xx_summary.json, hashrate in "MHS" keys).
+ * Everything about the hardware is packed into one string per module in
+ * the stats reply, "MM ID0", "MM ID1", ..., as Key[value] pairs:
+ *   Temp[28]          the module's own temperature      -> temps_c
+ *   TMax[75]          hottest chip of the module         -> chip_temps_c
+ *   TAvg[64]          average chip temperature           -> extra
+ *   Fan1[2984]..FanN  fan RPM, one key per fan fitted    -> fans_rpm
+ *   FanR[43%]         fan duty                           -> extra
+ *   GHSmm[..]         current GH/s of the module         -> chain hashrate
+ *   GHSavg[..]        average GH/s                       -> hashrate_avg_ths
+ *   MGHS[a b c]       GH/s per hashboard (newer models)  -> one chain per board
+ *   MTmax[a b c]      hottest chip per hashboard         -> chain chip temps
+ *   PVT_T<b>[..]      per-chip temperatures of board b   -> chips found (non-zero)
+ *   WALLPOWER[W]      power at the wall (newer models)   -> power_w
+ *   PS[...]           power-supply readings              -> power_w, see below
+ *   Elapsed[s]        uptime of the module               -> elapsed_s (fallback)
+ *
+ * Power. No document gives the PS[] fields. The one real reply with both
+ * (an AvalonMiner 15-194 in pyasic's tests) has PS[0 1209 1187 297 3526 1188
+ * 3731] and WALLPOWER[3731], so PS[6] is the wall power; its PS[4] 3526 sits
+ * next to the power target MPO[3515], and the 6-field PS[0 1212 1315 174
+ * 2288 1320] of an Avalon 1047 (SOURCES.md) gives 2288 W at 37.2 TH/s,
+ * which is what that model draws (~62 J/TH). So: WALLPOWER, else PS[6],
+ * else PS[4] (the supply's output, a little under the wall figure), each
+ * reported; the field used is named in x_avalon_power_field. */
+#include "am-avalon-parse.h"
+
+#include "../common/am-cgminer-common.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DRIVER_NAME "avalon"
+#define MAX_FANS 16
+
+/* ---- the Key[value] string --------------------------------------------- */
+
+static gboolean
+key_char(char c)
+{
+  return c != '\0' && c != '[' && c != ']' && !g_ascii_isspace(c);
+}
+
+GHashTable *
+am_avalon_mm_parse(const char *text)
+{
+  GHashTable *mm = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  const char *p = text;
+  while (p != NULL && *p != '\0') {
+    const char *open = strchr(p, '[');
+    if (open == NULL)
+      break;
+    /* The key is the run of key characters just before '[': a blank or the
+     * previous ']' ends it, which handles "Elapsed[103840]BOOTBY[1]". */
+    const char *key = open;
+    while (key > p && key_char(key[-1]))
+      key--;
+    const char *close = strchr(open + 1, ']');
+    if (close == NULL)
+      break; /* an unterminated pair: cut off, not guessed */
+    if (key < open) {
+      char *name = g_strndup(key, open - key);
+      char *value = g_strstrip(g_strndup(open + 1, close - open - 1));
+      if (g_hash_table_contains(mm, name)) {
+        g_free(name);
+        g_free(value);
+      } else {
+        g_hash_table_insert(mm, name, value);
+      }
+    }
+    p = close + 1;
+  }
+  return mm;
+}
+
+/* Returns: (transfer full) the blank-separated fields of @key's value. */
+static char **
+mm_fields(GHashTable *mm, const char *key)
+{
+  const char *value = g_hash_table_lookup(mm, key);
+  if (value == NULL)
+    return NULL;
+  char **parts = g_strsplit_set(value, " \t", -1);
+  guint kept = 0;
+  for (guint i = 0; parts[i] != NULL; i++) {
+    if (*parts[i] != '\0')
+      parts[kept++] = parts[i];
+    else
+      g_free(parts[i]);
+  }
+  parts[kept] = NULL;
+  return parts;
+}
+
+guint
+am_avalon_mm_count(GHashTable *mm, const char *key)
+{
+  g_auto(GStrv) fields = mm_fields(mm, key);
+  return fields != NULL ? g_strv_length(fields) : 0;
+}
+
+gboolean
+am_avalon_mm_number(GHashTable *mm, const char *key, guint index, double *out)
+{
+  g_auto(GStrv) fields = mm_fields(mm, key);
+  if (fields == NULL || index >= g_strv_length(fields))
+    return FALSE;
+  char *field = fields[index];
+  gsize len = strlen(field);
+  if (len > 1 && field[len - 1] == '%')
+    field[len - 1] = '\0';
+  /* am_parse_number refuses "inf" and "nan": they stay unknown. */
+  return am_parse_number(field, out);
+}
+
+static double
+mm_double(GHashTable *mm, const char *key)
+{
+  double value = NAN;
+  am_avalon_mm_number(mm, key, 0, &value);
+  return value;
+}
+
+/* ---- match ------------------------------------------------------------- */
+
+AmMatch
+am_avalon_match(const AmFingerprint *fp)
+{
+  if (fp == NULL)
+    return AM_MATCH_UNSUPPORTED;
+  if (am_cgminer_contains_ci(fp->description, "avalon") ||
+      am_cgminer_object_mentions(fp->version, "avalon"))
+    return AM_MATCH_SUPPORTED;
+  return AM_MATCH_UNSUPPORTED;
+}
+
+/* ---- one module -------------------------------------------------------- */
+
+/* What the modules add up to. */
+typedef struct {
+  double power_w;
+  const char *power_field;
+  double avg_ghs;
+  gboolean any_avg;
+  gint fans_fitted;
+  gint chains;
+} Totals;
+
+static gboolean
+has_extra(AmSample *s, const char *key)
+{
+  g_autofree char *name = g_strdup_printf("x_" DRIVER_NAME "_%s", key);
+  return json_object_has_member(s->extras, name);
+}
+
+/* Sets an extra from the first module that has it. */
+static void
+set_extra_number(AmSample *s, const char *key, double value)
+{
+  if (isfinite(value) && !has_extra(s, key))
+    am_sample_set_extra(s, key, json_node_init_double(json_node_alloc(), value));
+}
+
+/* Chips found on board @b: its per-chip temperatures that are not 0. */
+static gint
+board_chips(GHashTable *mm, guint b)
+{
+  g_autofree char *key = g_strdup_printf("PVT_T%u", b);
+  guint n = am_avalon_mm_count(mm, key);
+  gint found = 0;
+  for (guint i = 0; i < n; i++) {
+    double t;
+    if (am_avalon_mm_number(mm, key, i, &t) && t != 0)
+      found++;
+  }
+  return n > 0 ? found : AM_UNKNOWN;
+}
+
+/* Newer models list every hashboard (MGHS, MTmax); older ones give one
+ * figure per module. */
+static void
+read_chains(AmSample *s, GHashTable *mm, gint module, Totals *t)
+{
+  guint boards = am_avalon_mm_count(mm, "MGHS");
+  if (boards == 0) {
+    AmChain *c = am_cgminer_chain(s, module);
+    c->hashrate_ths = am_hashrate_to_ths(mm_double(mm, "GHSmm"), "GH");
+    c->temp_board_c = am_temp_is_valid(mm_double(mm, "Temp")) ? mm_double(mm, "Temp") : NAN;
+    double tmax = mm_double(mm, "TMax");
+    if (am_sample_add_chip_temp(s, tmax))
+      c->temp_chip_c = tmax;
+    t->chains++;
+    return;
+  }
+  /* Without per-board maxima, the module's hottest chip still counts. */
+  if (am_avalon_mm_count(mm, "MTmax") == 0)
+    am_sample_add_chip_temp(s, mm_double(mm, "TMax"));
+  for (guint b = 0; b < boards; b++) {
+    AmChain *c = am_sample_add_chain(s, t->chains++);
+    double ghs = NAN, tmax = NAN;
+    am_avalon_mm_number(mm, "MGHS", b, &ghs);
+    c->hashrate_ths = am_hashrate_to_ths(ghs, "GH");
+    am_avalon_mm_number(mm, "MTmax", b, &tmax);
+    if (am_sample_add_chip_temp(s, tmax))
+      c->temp_chip_c = tmax;
+    c->chips = board_chips(mm, b);
+  }
+}
+
+static void
+read_fans(AmSample *s, GHashTable *mm, Totals *t)
+{
+  if (g_hash_table_contains(mm, "Fan")) {
+    t->fans_fitted++;
+    am_sample_add_fan(s, mm_double(mm, "Fan"));
+  }
+  for (guint k = 1; k <= MAX_FANS; k++) {
+    g_autofree char *key = g_strdup_printf("Fan%u", k);
+    if (!g_hash_table_contains(mm, key))
+      continue;
+    t->fans_fitted++;
+    am_sample_add_fan(s, mm_double(mm, key));
+  }
+}
+
+static void
+read_power(GHashTable *mm, Totals *t)
+{
+  double watts = NAN;
+  const char *field = NULL;
+  if (am_avalon_mm_number(mm, "WALLPOWER", 0, &watts))
+    field = "WALLPOWER";
+  else if (am_avalon_mm_count(mm, "PS") >= 7 && am_avalon_mm_number(mm, "PS", 6, &watts))
+    field = "PS[6]";
+  else if (am_avalon_mm_count(mm, "PS") >= 5 && am_avalon_mm_number(mm, "PS", 4, &watts))
+    field = "PS[4]";
+  if (field == NULL || watts <= 0)
+    return;
+  t->power_w = isnan(t->power_w) ? watts : t->power_w + watts;
+  t->power_field = field;
+}
+
+static void
+read_module_extras(AmSample *s, GHashTable *mm)
+{
+  set_extra_number(s, "fan_pct", mm_double(mm, "FanR"));
+  set_extra_number(s, "chip_temp_avg_c", mm_double(mm, "TAvg"));
+  set_extra_number(s, "inlet_temp_c", mm_double(mm, "ITemp"));
+  set_extra_number(s, "outlet_temp_c", mm_double(mm, "OTemp"));
+  const char *ver = g_hash_table_lookup(mm, "Ver");
+  if (ver != NULL && !has_extra(s, "mm_version"))
+    am_sample_set_extra(s, "mm_version", json_node_init_string(json_node_alloc(), ver));
+
+  guint n = am_avalon_mm_count(mm, "PS");
+  if (n == 0 || has_extra(s, "ps"))
+    return;
+  JsonArray *ps = json_array_new();
+  for (guint i = 0; i < n; i++) {
+    double v;
+    if (am_avalon_mm_number(mm, "PS", i, &v))
+      json_array_add_double_element(ps, v);
+    else
+      json_array_add_null_element(ps);
+  }
+  am_sample_set_extra(s, "ps", json_node_init_array(json_node_alloc(), ps));
+  json_array_unref(ps);
+}
+
+static void
+read_module(AmSample *s, const char *text, gint module, Totals *t)
+{
+  g_autoptr(GHashTable) mm = am_avalon_mm_parse(text);
+  am_sample_add_temp(s, mm_double(mm, "Temp"));
+  read_chains(s, mm, module, t);
+  read_fans(s, mm, t);
+  read_power(mm, t);
+  double avg = mm_double(mm, "GHSavg");
+  if (isfinite(avg)) {
+    t->avg_ghs += avg;
+    t->any_avg = TRUE;
+  }
+  double elapsed = mm_double(mm, "Elapsed");
+  if (s->elapsed_s < 0 && isfinite(elapsed) && elapsed >= 0)
+    s->elapsed_s = (gint64)elapsed;
+  read_module_extras(s, mm);
+}
+
+/* Every "MM ID<n>" string of every STATS element. Returns how many. */
+static guint
+read_stats(AmSample *s, JsonObject *reply, Totals *t)
+{
+  JsonArray *stats = am_json_array(reply, "STATS");
+  guint n = stats != NULL ? json_array_get_length(stats) : 0;
+  guint modules = 0;
+  for (guint i = 0; i < n; i++) {
+    JsonObject *block = am_json_array_object(stats, i);
+    if (block == NULL)
+      continue;
+    g_autoptr(GList) members = json_object_get_members(block);
+    for (GList *l = members; l != NULL; l = l->next) {
+      const char *name = l->data;
+      const char *text = am_json_string(block, name);
+      if (!g_str_has_prefix(name, "MM ID") || text == NULL)
+        continue;
+      read_module(s, text, (gint)strtol(name + strlen("MM ID"), NULL, 10), t);
+      modules++;
+    }
+    if (s->elapsed_s < 0 && modules > 0)
+      s->elapsed_s = am_json_int(block, "Elapsed", AM_UNKNOWN);
+  }
+  return modules;
+}
+
+/* ---- identity ---------------------------------------------------------- */
+
+static void
+read_identity(AmSample *s, const AmAvalonReplies *r)
+{
+  JsonObject *version = am_cgminer_section(r->version, "VERSION");
+  /* The answering program is Canaan's cgminer; its own build is the
+   * firmware version users compare, the MM build goes in an extra. */
+  am_sample_set(s, &s->firmware, "cgminer");
+  const char *cgminer = am_json_string(version, "CGMiner");
+  if (cgminer == NULL) {
+    const char *description = am_cgminer_description(r->summary);
+    if (description == NULL)
+      description = am_cgminer_description(r->stats);
+    if (description != NULL && g_str_has_prefix(description, "cgminer "))
+      cgminer = description + strlen("cgminer ");
+  }
+  am_sample_set(s, &s->firmware_version, cgminer);
+
+  const char *model = am_json_string(version, "PROD");
+  if (model == NULL)
+    model = am_json_string(version, "Type");
+  if (model == NULL)
+    model = am_json_string(version, "MODEL");
+  g_autofree char *clean = am_cgminer_clean_model(model);
+  am_sample_set(s, &s->model, clean);
+
+  g_autofree char *mac = am_cgminer_format_mac(am_json_string(version, "MAC"));
+  am_sample_set(s, &s->mac, mac);
+  const char *build = am_json_string(version, "VERSION");
+  if (build != NULL)
+    am_sample_set_extra(s, "mm_version", json_node_init_string(json_node_alloc(), build));
+}
+
+AmSample *
+am_avalon_parse(const AmAvalonReplies *replies, GError **error)
+{
+  g_autoptr(AmSample) s = am_sample_new();
+  am_sample_set(s, &s->driver, DRIVER_NAME);
+  /* AvalonMiners are SHA-256 machines. */
+  am_sample_set(s, &s->algorithm, "sha256d");
+
+  gboolean have_summary = am_cgminer_read_summary(s, replies->summary);
+  read_identity(s, replies);
+  Totals t = {.power_w = NAN};
+  guint modules = read_stats(s, replies->stats, &t);
+  if (!have_summary && modules == 0) {
+    g_set_error_literal(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
+                        "neither a summary nor an MM stats string was answered");
+    return NULL;
+  }
+
+  /* The summary's figures come first; the modules' stand in for them. */
+  if (isnan(s->hashrate_avg_ths) && t.any_avg)
+    s->hashrate_avg_ths = am_hashrate_to_ths(t.avg_ghs, "GH");
+  if (!isnan(t.power_w)) {
+    s->power_w = t.power_w;
+    s->power_source = AM_POWER_SOURCE_REPORTED;
+    am_sample_set_extra(s, "power_field", json_node_init_string(json_node_alloc(), t.power_field));
+  }
+  if (t.fans_fitted > 0)
+    s->fans_expected = t.fans_fitted;
+  am_cgminer_read_pools(s, replies->pools);
+  return g_steal_pointer(&s);
+}

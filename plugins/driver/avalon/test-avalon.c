@@ -1,0 +1,374 @@
+/* The avalon parser: the recorded summary in tests/fixtures/avalon/, and
+ * the "MM ID" Key[value] strings of the stats reply.
+ *
+ * HAND-MADE: no raw Avalon stats reply is available (SOURCES.md: the Avalon
+ * 15-194 replies exist only as Python literals, the 1047 string only in a
+ * flattened file). The MM strings below are written by hand in that format,
+ * reusing the field values quoted in SOURCES.md (Temp[28] TMax[75] TAvg[64]
+ * Fan1[2984] PS[0 1212 1315 174 2288 1320] GHSavg[37235.34] and the glued
+ * Elapsed[103840]BOOTBY[1]). */
+#include "../common/am-driver-test-util.h"
+#include "am-avalon-parse.h"
+#include "am-test-util.h"
+
+#include <math.h>
+
+/* An older single-module string (Avalon 10xx style): one figure per module. */
+static const char mm_1047_style[] =
+    "Ver[1047-21042001_4ec6bb0_61407fa] DNA[0201000035c5d3e1] STATE[1] MEMFREE[1306128] "
+    "NETFAIL[0 0 0 0 0 0 0 0] SYSTEMSTATU[Work: In Work, Hash Board: 3 ] "
+    "Elapsed[103840]BOOTBY[1] LW[31342291] MH[0 0 0] HW[6] DH[2.114%] Temp[28] TMax[75] "
+    "TAvg[64] Fan1[2984] Fan2[3018] FanR[43%] Vo[298] PS[0 1212 1315 174 2288 1320] "
+    "GHSmm[38123.42] GHSavg[37235.34] WU[520196.40] Freq[557.93] Led[0] FACOPTS0[] "
+    "ATAOPTS0[--avalon10-freq 500:525:550:575 --hash-asic 114] ECHU[0 0 0] ECMM[0]";
+
+static JsonObject *
+stats_reply(const char *mm)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "STATUS");
+  json_builder_begin_array(b);
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "STATUS");
+  json_builder_add_string_value(b, "S");
+  json_builder_set_member_name(b, "Description");
+  json_builder_add_string_value(b, "cgminer 4.11.1");
+  json_builder_end_object(b);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "STATS");
+  json_builder_begin_array(b);
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "STATS");
+  json_builder_add_int_value(b, 0);
+  json_builder_set_member_name(b, "ID");
+  json_builder_add_string_value(b, "AVA100");
+  json_builder_set_member_name(b, "Elapsed");
+  json_builder_add_int_value(b, 103841);
+  json_builder_set_member_name(b, "MM ID0");
+  json_builder_add_string_value(b, mm);
+  json_builder_set_member_name(b, "MM Count");
+  json_builder_add_int_value(b, 1);
+  json_builder_end_object(b);
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "STATS");
+  json_builder_add_int_value(b, 1);
+  json_builder_set_member_name(b, "ID");
+  json_builder_add_string_value(b, "POOL0");
+  json_builder_end_object(b);
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  return json_object_ref(json_node_get_object(root));
+}
+
+static AmSample *
+parse_ok(const AmAvalonReplies *r)
+{
+  g_autoptr(GError) error = NULL;
+  AmSample *s = am_avalon_parse(r, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(s);
+  am_sample_finish(s);
+  return s;
+}
+
+/* ---- the Key[value] reader --------------------------------------------- */
+
+static void
+test_mm_parse(void)
+{
+  g_autoptr(GHashTable) mm = am_avalon_mm_parse(mm_1047_style);
+  g_assert_cmpstr(g_hash_table_lookup(mm, "Ver"), ==, "1047-21042001_4ec6bb0_61407fa");
+  /* Blanks, commas and colons inside a value; outer blanks trimmed. */
+  g_assert_cmpstr(g_hash_table_lookup(mm, "SYSTEMSTATU"), ==, "Work: In Work, Hash Board: 3");
+  /* Keys glued to the previous "]". */
+  g_assert_cmpstr(g_hash_table_lookup(mm, "Elapsed"), ==, "103840");
+  g_assert_cmpstr(g_hash_table_lookup(mm, "BOOTBY"), ==, "1");
+  g_assert_cmpstr(g_hash_table_lookup(mm, "FACOPTS0"), ==, "");
+  g_assert_cmpstr(g_hash_table_lookup(mm, "ATAOPTS0"), ==,
+                  "--avalon10-freq 500:525:550:575 --hash-asic 114");
+  g_assert_cmpuint(am_avalon_mm_count(mm, "PS"), ==, 6);
+  g_assert_cmpuint(am_avalon_mm_count(mm, "NETFAIL"), ==, 8);
+  g_assert_cmpuint(am_avalon_mm_count(mm, "FACOPTS0"), ==, 0);
+  g_assert_cmpuint(am_avalon_mm_count(mm, "Missing"), ==, 0);
+
+  double v = -1;
+  g_assert_true(am_avalon_mm_number(mm, "PS", 4, &v));
+  g_assert_cmpfloat(v, ==, 2288);
+  g_assert_true(am_avalon_mm_number(mm, "PS", 0, &v));
+  g_assert_cmpfloat(v, ==, 0);
+  g_assert_false(am_avalon_mm_number(mm, "PS", 6, &v));  /* past the end */
+  g_assert_true(am_avalon_mm_number(mm, "FanR", 0, &v)); /* "43%" */
+  g_assert_cmpfloat(v, ==, 43);
+  g_assert_true(am_avalon_mm_number(mm, "GHSavg", 0, &v));
+  g_assert_cmpfloat(v, ==, 37235.34);
+  g_assert_false(am_avalon_mm_number(mm, "Ver", 0, &v)); /* not a number */
+  g_assert_false(am_avalon_mm_number(mm, "Missing", 0, &v));
+}
+
+static void
+test_mm_parse_edges(void)
+{
+  g_autoptr(GHashTable) mm =
+      am_avalon_mm_parse("junk Key[1] [orphan] Dup[first] Dup[second] PVT_T0[ 60  61   0  63] "
+                         "DH[nan%] WU[inf] Tail[unterminated");
+  g_assert_cmpstr(g_hash_table_lookup(mm, "Key"), ==, "1");
+  g_assert_false(g_hash_table_contains(mm, "junk"));
+  g_assert_false(g_hash_table_contains(mm, ""));
+  g_assert_cmpstr(g_hash_table_lookup(mm, "Dup"), ==, "first");
+  g_assert_false(g_hash_table_contains(mm, "Tail"));
+  g_assert_cmpuint(am_avalon_mm_count(mm, "PVT_T0"), ==, 4);
+  double v = -1;
+  g_assert_true(am_avalon_mm_number(mm, "PVT_T0", 3, &v));
+  g_assert_cmpfloat(v, ==, 63);
+  /* "inf" and "nan" are not readings. */
+  g_assert_false(am_avalon_mm_number(mm, "DH", 0, &v));
+  g_assert_false(am_avalon_mm_number(mm, "WU", 0, &v));
+  g_assert_cmpfloat(v, ==, 63);
+  g_assert_cmpstr(g_hash_table_lookup(mm, "WU"), ==, "inf");
+  g_assert_cmpuint(g_hash_table_size(mm), ==, 5);
+
+  g_autoptr(GHashTable) none = am_avalon_mm_parse(NULL);
+  g_assert_cmpuint(g_hash_table_size(none), ==, 0);
+  g_autoptr(GHashTable) empty = am_avalon_mm_parse("");
+  g_assert_cmpuint(g_hash_table_size(empty), ==, 0);
+  g_autoptr(GHashTable) brackets = am_avalon_mm_parse("]][[ ][");
+  g_assert_cmpuint(g_hash_table_size(brackets), ==, 0);
+}
+
+/* ---- the recorded summary ---------------------------------------------- */
+
+static void
+test_avalon7xx_summary(void)
+{
+  g_autoptr(JsonObject) summary = am_test_fixture_object("avalon/avalon7xx_summary.json");
+  AmAvalonReplies r = {.summary = summary};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->driver, ==, "avalon");
+  g_assert_cmpstr(s->firmware, ==, "cgminer");
+  g_assert_cmpstr(s->firmware_version, ==, "4.10.0");
+  g_assert_null(s->model);
+  g_assert_cmpstr(s->algorithm, ==, "sha256d");
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 52.12628215, 1e-12);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 47.0711288, 1e-12);
+  g_assert_cmpint(s->elapsed_s, ==, 118);
+  g_assert_cmpint(s->accepted, ==, 19);
+  g_assert_cmpint(s->rejected, ==, 1);
+  g_assert_cmpint(s->hw_errors, ==, 3);
+  /* A summary alone says nothing about the hardware. */
+  g_assert_cmpuint(s->temps_c->len, ==, 0);
+  g_assert_cmpuint(s->fans_rpm->len, ==, 0);
+  g_assert_cmpuint(s->chains->len, ==, 0);
+  g_assert_cmpuint(s->pools->len, ==, 0);
+  g_assert_true(isnan(s->power_w));
+  g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_UNKNOWN);
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+}
+
+/* ---- hand-made stats --------------------------------------------------- */
+
+static void
+test_stats_1047_style(void)
+{
+  g_autoptr(JsonObject) stats = stats_reply(mm_1047_style);
+  AmAvalonReplies r = {.stats = stats};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->firmware, ==, "cgminer");
+  g_assert_cmpstr(s->firmware_version, ==, "4.11.1");
+  g_assert_null(s->model);
+  /* No summary: the module's GHSmm is the current rate, GHSavg the average. */
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 38.12342, 1e-12);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 37.23534, 1e-12);
+  g_assert_cmpint(s->elapsed_s, ==, 103840); /* the module's Elapsed[] */
+  AM_TEST_ASSERT_DOUBLES(s->temps_c, 28);
+  AM_TEST_ASSERT_DOUBLES(s->chip_temps_c, 75);
+  AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 2984, 3018);
+  g_assert_cmpint(s->fans_expected, ==, 2);
+
+  g_assert_cmpuint(s->chains->len, ==, 1);
+  const AmChain *c = &g_array_index(s->chains, AmChain, 0);
+  g_assert_cmpint(c->index, ==, 0);
+  g_assert_cmpfloat_with_epsilon(c->hashrate_ths, 38.12342, 1e-12);
+  g_assert_cmpfloat(c->temp_board_c, ==, 28);
+  g_assert_cmpfloat(c->temp_chip_c, ==, 75);
+  g_assert_cmpint(c->chips, ==, AM_UNKNOWN);
+
+  /* Six PS fields: PS[4] is the supply's output power (see the parser). */
+  g_assert_cmpfloat(s->power_w, ==, 2288);
+  g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_REPORTED);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_power_field")), ==, "PS[4]");
+  g_assert_cmpfloat_with_epsilon(s->efficiency_jth, 2288 / 38.12342, 1e-9);
+  JsonArray *ps = json_node_get_array(am_test_extra(s, "x_avalon_ps"));
+  g_assert_cmpuint(json_array_get_length(ps), ==, 6);
+  g_assert_cmpfloat(json_array_get_double_element(ps, 2), ==, 1315);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_fan_pct")), ==, 43);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_chip_temp_avg_c")), ==, 64);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_mm_version")), ==,
+                  "1047-21042001_4ec6bb0_61407fa");
+  g_assert_cmpfloat(s->temp_max_c, ==, 75);
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+}
+
+/* A newer per-board string (15-194 style): MGHS/MTmax per hashboard,
+ * WALLPOWER, a seven-field PS, and one fan stopped. */
+static const char mm_per_board[] =
+    "Ver[15-194-24102401_25462b2_9ddf522] SYSTEMSTATU[Work: In Work, Hash Board: 3 ] "
+    "Elapsed[975] BOOTBY[0x04.00000000] HW[0] DH[1.299%] Temp[31] TMax[78] TAvg[70] "
+    "Fan1[4275] Fan2[0] FanR[49%] Vo[296] PS[0 1209 1187 297 3526 1188 3731] WALLPOWER[3731] "
+    "GHSspd[199241.07] GHSmm[201920.42] GHSavg[184007.00] MGHS[59459.52 61407.83 63139.66] "
+    "MTmax[77 78 77] MTavg[69 70 71] PVT_T0[ 66  65  0  62] PVT_T1[ 65  66  63  62] "
+    "PVT_T2[ 67  66  66  63] MPO[3515] WORKMODE[1]";
+
+static const char version_15_194[] =
+    "{\"STATUS\":[{\"STATUS\":\"S\",\"Code\":22,\"Msg\":\"CGMiner versions\","
+    "\"Description\":\"cgminer 4.11.1\"}],\"VERSION\":[{\"CGMiner\":\"4.11.1\",\"API\":\"3.7\","
+    "\"PROD\":\"AvalonMiner 15-194\",\"MODEL\":\"15-194\",\"HWTYPE\":\"MM4v2_X3\","
+    "\"VERSION\":\"24102401_25462b2_9ddf522\",\"MAC\":\"A1B2C3D4E5F6\"}],\"id\":1}";
+
+static void
+test_stats_per_board(void)
+{
+  g_autoptr(JsonObject) stats = stats_reply(mm_per_board);
+  g_autoptr(JsonObject) version = am_test_object_from_string(version_15_194);
+  /* The only recorded summary (an Avalon 7xx) stands in for this one's. */
+  g_autoptr(JsonObject) summary = am_test_fixture_object("avalon/avalon7xx_summary.json");
+  AmAvalonReplies r = {.version = version, .summary = summary, .stats = stats};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->firmware_version, ==, "4.11.1");
+  g_assert_cmpstr(s->model, ==, "AvalonMiner 15-194");
+  g_assert_cmpstr(s->mac, ==, "a1:b2:c3:d4:e5:f6");
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_mm_version")), ==,
+                  "24102401_25462b2_9ddf522");
+  /* The summary's figures win over the module's. */
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 52.12628215, 1e-12);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 47.0711288, 1e-12);
+  g_assert_cmpint(s->elapsed_s, ==, 118);
+
+  g_assert_cmpuint(s->chains->len, ==, 3);
+  const double rates[] = {59.45952, 61.40783, 63.13966};
+  const double tmax[] = {77, 78, 77};
+  const gint chips[] = {3, 4, 4}; /* PVT_T0 has one chip reading 0 */
+  for (guint i = 0; i < 3; i++) {
+    const AmChain *c = &g_array_index(s->chains, AmChain, i);
+    g_assert_cmpint(c->index, ==, (gint)i);
+    g_assert_cmpfloat_with_epsilon(c->hashrate_ths, rates[i], 1e-12);
+    g_assert_cmpfloat(c->temp_chip_c, ==, tmax[i]);
+    g_assert_true(isnan(c->temp_board_c));
+    g_assert_cmpint(c->chips, ==, chips[i]);
+  }
+  AM_TEST_ASSERT_DOUBLES(s->temps_c, 31);
+  AM_TEST_ASSERT_DOUBLES(s->chip_temps_c, 77, 78, 77);
+  g_assert_cmpfloat(s->temp_max_c, ==, 78);
+
+  g_assert_cmpfloat(s->power_w, ==, 3731);
+  g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_REPORTED);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_power_field")), ==, "WALLPOWER");
+
+  AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 4275);
+  g_assert_cmpint(s->fans_expected, ==, 2);
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_DEGRADED);
+  g_assert_cmpuint(s->problems->len, ==, 1);
+  g_assert_cmpstr(s->problems->pdata[0], ==, "1 of 2 fans spinning");
+}
+
+static void
+test_stats_ps6_without_wallpower(void)
+{
+  g_autoptr(JsonObject) stats =
+      stats_reply("Temp[30] PS[0 1209 1187 297 3526 1188 3731] GHSmm[100.5] Fan1[4000]");
+  AmAvalonReplies r = {.stats = stats};
+  g_autoptr(AmSample) s = parse_ok(&r);
+  g_assert_cmpfloat(s->power_w, ==, 3731);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_power_field")), ==, "PS[6]");
+  /* No Elapsed[] in the string: the STATS entry's own Elapsed. */
+  g_assert_cmpint(s->elapsed_s, ==, 103841);
+  g_assert_true(isnan(s->hashrate_avg_ths));
+}
+
+static void
+test_stats_inf_nan(void)
+{
+  g_autoptr(JsonObject) stats = stats_reply(
+      "Temp[nan] TMax[inf] GHSmm[inf] GHSavg[nan] Fan1[0] PS[0 0 0 0 0 0] Elapsed[-inf]");
+  AmAvalonReplies r = {.stats = stats};
+  g_autoptr(AmSample) s = parse_ok(&r);
+  g_assert_cmpuint(s->temps_c->len, ==, 0);
+  g_assert_cmpuint(s->chip_temps_c->len, ==, 0);
+  g_assert_true(isnan(s->hashrate_ths));
+  g_assert_true(isnan(s->hashrate_avg_ths));
+  g_assert_true(isnan(s->power_w)); /* a supply reading 0 W is no reading */
+  g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_UNKNOWN);
+  g_assert_cmpuint(s->fans_rpm->len, ==, 0);
+  g_assert_cmpint(s->elapsed_s, ==, 103841);
+  g_assert_cmpuint(s->chains->len, ==, 1);
+  g_assert_true(isnan(g_array_index(s->chains, AmChain, 0).hashrate_ths));
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_DEGRADED);
+  g_assert_cmpstr(s->problems->pdata[0], ==, "0 of 1 fans spinning");
+}
+
+static void
+test_nothing_to_read(void)
+{
+  g_autoptr(GError) error = NULL;
+  AmAvalonReplies none = {0};
+  g_assert_null(am_avalon_parse(&none, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_clear_error(&error);
+  /* A stats reply with no MM string (a plain cgminer's) is not enough. */
+  g_autoptr(JsonObject) stats = am_test_fixture_object("cgminer/e3_stats.json");
+  AmAvalonReplies plain = {.stats = stats};
+  g_assert_null(am_avalon_parse(&plain, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+}
+
+/* ---- match ------------------------------------------------------------- */
+
+static AmMatch
+match_reply(JsonObject *reply)
+{
+  AmFingerprint fp;
+  am_test_fingerprint_init(&fp, reply);
+  return am_avalon_match(&fp);
+}
+
+static void
+test_match(void)
+{
+  g_autoptr(GPtrArray) files = am_test_version_fixtures();
+  g_assert_cmpuint(files->len, >=, 10);
+  for (guint i = 0; i < files->len; i++) {
+    g_autoptr(JsonObject) reply = am_test_fixture_object(files->pdata[i]);
+    if (match_reply(reply) != AM_MATCH_UNSUPPORTED)
+      g_error("%s: claimed by avalon", (const char *)files->pdata[i]);
+  }
+  g_autoptr(JsonObject) version = am_test_object_from_string(version_15_194);
+  g_assert_cmpint(match_reply(version), ==, AM_MATCH_SUPPORTED);
+  g_autoptr(JsonObject) typed = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\",\"Description\":\"cgminer 4.10.0\"}],"
+      "\"VERSION\":[{\"CGMiner\":\"4.10.0\",\"Type\":\"Avalon 741\"}]}");
+  g_assert_cmpint(match_reply(typed), ==, AM_MATCH_SUPPORTED);
+  /* The recorded 7xx summary says only "cgminer 4.10.0": not a claim. */
+  g_autoptr(JsonObject) summary = am_test_fixture_object("avalon/avalon7xx_summary.json");
+  g_assert_cmpint(match_reply(summary), ==, AM_MATCH_UNSUPPORTED);
+  g_assert_cmpint(am_avalon_match(NULL), ==, AM_MATCH_UNSUPPORTED);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/avalon/mm-parse", test_mm_parse);
+  g_test_add_func("/avalon/mm-parse-edges", test_mm_parse_edges);
+  g_test_add_func("/avalon/avalon7xx-summary", test_avalon7xx_summary);
+  g_test_add_func("/avalon/hand-made-stats-1047-style", test_stats_1047_style);
+  g_test_add_func("/avalon/hand-made-stats-per-board", test_stats_per_board);
+  g_test_add_func("/avalon/hand-made-stats-ps6", test_stats_ps6_without_wallpower);
+  g_test_add_func("/avalon/hand-made-stats-inf-nan", test_stats_inf_nan);
+  g_test_add_func("/avalon/nothing-to-read", test_nothing_to_read);
+  g_test_add_func("/avalon/match", test_match);
+  return g_test_run();
+}

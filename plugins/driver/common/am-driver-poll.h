@@ -1,0 +1,27 @@
+/* The poll glue every cgminer-API driver shares: ask a list of commands in
+ * one batch (one connection each, as cgminer wants), then hand the replies
+ * to the driver's pure parser. Keeps the I/O out of the parsers. */
+#pragma once
+
+#include <antmon/antmon.h>
+
+G_BEGIN_DECLS
+
+/* Turns the batch result (command -> AmRpcReply*, commands that got an API
+ * error left out) into a sample, or NULL with @error. */
+typedef AmSample *(*AmDriverParseFunc)(GHashTable *replies, GError **error);
+
+/* Runs @commands (NULL-terminated, static) on @miner and then @parse. */
+void am_driver_poll_async(AmMiner *miner, const char *const *commands, AmDriverParseFunc parse,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+
+/* Returns: (transfer full) the sample, or NULL with @error (the transport's
+ * error, or the parser's prefixed with the miner's address). */
+AmSample *am_driver_poll_finish(GAsyncResult *result, GError **error);
+
+/* The root object of the reply to @command in a batch result, or NULL when
+ * that command was not answered. (transfer none) */
+JsonObject *am_driver_reply(GHashTable *replies, const char *command);
+
+G_END_DECLS

@@ -1,0 +1,269 @@
+/* The whatsminer parser against the recorded btminer replies in
+ * tests/fixtures/btminer/, field by field as a user sees them. */
+#include "../common/am-driver-test-util.h"
+#include "am-test-util.h"
+#include "am-whatsminer-parse.h"
+
+#include <math.h>
+
+static AmSample *
+parse_ok(const AmWhatsminerReplies *r)
+{
+  g_autoptr(GError) error = NULL;
+  AmSample *s = am_whatsminer_parse(r, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(s);
+  am_sample_finish(s);
+  return s;
+}
+
+static double
+extra_double(AmSample *s, const char *name)
+{
+  return json_node_get_double(am_test_extra(s, name));
+}
+
+static void
+test_m20s(void)
+{
+  g_autoptr(JsonObject) summary = am_test_fixture_object("btminer/m20s_summary.json");
+  g_autoptr(JsonObject) pools = am_test_fixture_object("btminer/m20s_pools.json");
+  AmWhatsminerReplies r = {.summary = summary, .pools = pools};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->driver, ==, "whatsminer");
+  g_assert_cmpstr(s->firmware, ==, "btminer");
+  g_assert_null(s->firmware_version); /* only "cgminer 4.9.2", the API's base */
+  g_assert_null(s->model);
+  g_assert_cmpstr(s->algorithm, ==, "sha256d");
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 65.37130278, 1e-12);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 65.49208933, 1e-12);
+  g_assert_cmpint(s->elapsed_s, ==, 97139); /* Elapsed, not the system Uptime */
+  g_assert_cmpint(s->accepted, ==, 33825);
+  g_assert_cmpint(s->rejected, ==, 185);
+  g_assert_cmpint(s->hw_errors, ==, 1601);
+
+  AM_TEST_ASSERT_DOUBLES(s->temps_c, 75);
+  AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 4590, 4560);
+  g_assert_cmpint(s->fans_expected, ==, 2);
+  g_assert_false(s->liquid_cooled);
+  g_assert_cmpuint(s->chains->len, ==, 0);
+
+  /* "Power Current":258 is not watts (see am-whatsminer-parse.c): power is
+   * unknown and the raw value is kept. */
+  g_assert_true(isnan(s->power_w));
+  g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_UNKNOWN);
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_power_current"), ==, 258);
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_psu_fan_rpm"), ==, 8160);
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_uptime_s"), ==, 98801);
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_voltage"), ==, 1170);
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_freq_avg_mhz"), ==, 636);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_whatsminer_chip_data")), ==,
+                  "K46K241-1918 BIN2-B");
+  g_assert_cmpint(json_node_get_int(am_test_extra(s, "x_whatsminer_error_code_count")), ==, 0);
+
+  g_assert_cmpuint(s->pools->len, ==, 2);
+  am_test_assert_pool(s->pools->pdata[0], "stratum+tcp://us-east.stratum.slushpool.com:3333",
+                      "002m20s", "Alive", 0, 33825, 185, 27, TRUE);
+  am_test_assert_pool(s->pools->pdata[1], "stratum+tcp://us-central01.miningrigrentals.com:50194",
+                      "2", "Alive", 1, 0, 0, 0, FALSE);
+
+  g_assert_cmpfloat_with_epsilon(s->temp_max_c, 75, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->avg_fan_rpm, 4575, 1e-9);
+  g_assert_true(isnan(s->efficiency_jth));
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+  g_assert_cmpuint(s->problems->len, ==, 0);
+}
+
+static void
+test_m3(void)
+{
+  g_autoptr(JsonObject) summary = am_test_fixture_object("btminer/m3_summary.json");
+  g_autoptr(JsonObject) pools = am_test_fixture_object("btminer/m3_pools.json");
+  AmWhatsminerReplies r = {.summary = summary, .pools = pools};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 12.28681978, 1e-12);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 11.76361545, 1e-12);
+  g_assert_cmpint(s->elapsed_s, ==, 43685);
+  g_assert_cmpint(s->accepted, ==, 218);
+  g_assert_cmpint(s->rejected, ==, 0);
+  g_assert_cmpint(s->hw_errors, ==, 394);
+  AM_TEST_ASSERT_DOUBLES(s->temps_c, 85.5);
+  AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 5730, 5880);
+  g_assert_cmpint(s->fans_expected, ==, 2);
+  g_assert_false(s->liquid_cooled); /* the M3 has no "Liquid Cooling" key */
+  g_assert_true(isnan(s->power_w));
+  /* The M3 has none of the M20S's power keys. */
+  g_assert_false(json_object_has_member(s->extras, "x_whatsminer_power_current"));
+  g_assert_false(json_object_has_member(s->extras, "x_whatsminer_uptime_s"));
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_voltage"), ==, 8);
+
+  g_assert_cmpuint(s->pools->len, ==, 3);
+  am_test_assert_pool(s->pools->pdata[0], "stratum+tcp://bitcoin.1viabtc.com:3333", "xxxxxxxxxx",
+                      "Dead", 0, 0, 0, 0, FALSE);
+  am_test_assert_pool(s->pools->pdata[1], "stratum+tcp://sha256.eu.nicehash.com:3334",
+                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "Alive", 1, 2628, 1, 2, TRUE);
+  am_test_assert_pool(s->pools->pdata[2], "stratum+tcp://sha256.usa.nicehash.com:3334",
+                      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "Alive", 2, 0, 0, 0, FALSE);
+  g_assert_cmpfloat_with_epsilon(s->temp_max_c, 85.5, 1e-9);
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+}
+
+/* The recorded status reply (Whatsminer layout) is from an unknown model;
+ * it is paired with the M20S summary, which any poll needs. */
+static void
+test_status_reply(void)
+{
+  g_autoptr(JsonObject) summary = am_test_fixture_object("btminer/m20s_summary.json");
+  g_autoptr(JsonObject) status = am_test_fixture_object("btminer/unknown-model_status.json");
+  AmWhatsminerReplies r = {.summary = summary, .status = status};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->firmware, ==, "btminer");
+  g_assert_cmpstr(s->firmware_version, ==, "20210322.22.REL");
+  /* All values are strings there: "false" is read as a boolean. */
+  g_assert_false(json_node_get_boolean(am_test_extra(s, "x_whatsminer_mineroff")));
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_whatsminer_power_mode")), ==, "normal");
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_hash_percent"), ==, 0);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_whatsminer_api")), ==,
+                  "whatsminer v1.4.0");
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+  g_assert_cmpuint(s->problems->len, ==, 0);
+}
+
+/* HAND-MADE edits of the recorded M20S summary, for keys and values no
+ * recorded reply has. *body receives SUMMARY[0] to edit. */
+static JsonObject *
+m20s_summary_copy(JsonObject **body)
+{
+  JsonObject *reply = am_test_fixture_object("btminer/m20s_summary.json");
+  *body = json_array_get_object_element(json_object_get_array_member(reply, "SUMMARY"), 0);
+  return reply;
+}
+
+static void
+test_hand_made_liquid_with_power(void)
+{
+  JsonObject *body;
+  g_autoptr(JsonObject) summary = m20s_summary_copy(&body);
+  /* A hydro unit: no fans, and a firmware that reports "Power" in W. */
+  json_object_set_boolean_member(body, "Liquid Cooling", TRUE);
+  json_object_set_int_member(body, "Fan Speed In", 0);
+  json_object_set_int_member(body, "Fan Speed Out", 0);
+  json_object_set_int_member(body, "Power", 3360);
+  AmWhatsminerReplies r = {.summary = summary};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_true(s->liquid_cooled);
+  g_assert_cmpuint(s->fans_rpm->len, ==, 0);
+  g_assert_cmpint(s->fans_expected, ==, 0);
+  g_assert_cmpfloat(s->power_w, ==, 3360);
+  g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_REPORTED);
+  g_assert_cmpfloat_with_epsilon(s->efficiency_jth, 3360 / 65.37130278, 1e-9);
+  g_assert_true(isnan(s->avg_fan_rpm));
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK); /* no fans is normal here */
+}
+
+static void
+test_hand_made_faults(void)
+{
+  JsonObject *body;
+  g_autoptr(JsonObject) summary = m20s_summary_copy(&body);
+  /* An air-cooled unit with a dead exhaust fan and two error codes. */
+  json_object_set_int_member(body, "Fan Speed Out", 0);
+  json_object_set_int_member(body, "Error Code Count", 2);
+  g_autoptr(JsonObject) status = am_test_object_from_string(
+      "{\"STATUS\":\"S\",\"When\":1761061371,\"Code\":131,\"Msg\":{\"mineroff\":\"true\","
+      "\"FirmwareVersion\":\"20210322.22.REL\",\"power_mode\":\"normal\",\"hash_percent\":\"0\"},"
+      "\"Description\":\"whatsminer v1.4.0\"}");
+  AmWhatsminerReplies r = {.summary = summary, .status = status};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 4590);
+  g_assert_true(json_node_get_boolean(am_test_extra(s, "x_whatsminer_mineroff")));
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_DEGRADED);
+  g_assert_cmpuint(s->problems->len, ==, 3);
+  g_assert_cmpstr(s->problems->pdata[0], ==, "the miner reports 2 error code(s)");
+  g_assert_cmpstr(s->problems->pdata[1], ==, "mining is switched off (mineroff)");
+  g_assert_cmpstr(s->problems->pdata[2], ==, "1 of 2 fans spinning");
+}
+
+static void
+test_summary_required(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) status = am_test_fixture_object("btminer/unknown-model_status.json");
+  AmWhatsminerReplies r = {.status = status};
+  g_assert_null(am_whatsminer_parse(&r, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_clear_error(&error);
+  /* The status reply in the summary slot has no SUMMARY. */
+  AmWhatsminerReplies wrong = {.summary = status};
+  g_assert_null(am_whatsminer_parse(&wrong, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_PARSE);
+}
+
+static AmMatch
+match_reply(JsonObject *reply)
+{
+  AmFingerprint fp;
+  am_test_fingerprint_init(&fp, reply);
+  return am_whatsminer_match(&fp);
+}
+
+static void
+test_match_all_versions(void)
+{
+  /* No recorded version reply is a Whatsminer's: none may be claimed. */
+  g_autoptr(GPtrArray) files = am_test_version_fixtures();
+  g_assert_cmpuint(files->len, >=, 10);
+  for (guint i = 0; i < files->len; i++) {
+    g_autoptr(JsonObject) reply = am_test_fixture_object(files->pdata[i]);
+    if (match_reply(reply) != AM_MATCH_UNSUPPORTED)
+      g_error("%s: claimed by whatsminer", (const char *)files->pdata[i]);
+  }
+}
+
+static void
+test_match_whatsminer_shapes(void)
+{
+  /* The Whatsminer layout (STATUS a string) as a fingerprint. */
+  g_autoptr(JsonObject) status = am_test_fixture_object("btminer/unknown-model_status.json");
+  g_assert_cmpint(match_reply(status), ==, AM_MATCH_SUPPORTED);
+  /* A plain "cgminer 4.9.2" (the recorded btminer Description): a probe. */
+  g_autoptr(JsonObject) summary = am_test_fixture_object("btminer/m20s_summary.json");
+  g_assert_cmpint(match_reply(summary), ==, AM_MATCH_MAYBE);
+  /* Plain cgminer 4.9.2 of another vendor: not ours. */
+  AmFingerprint fp;
+  g_autoptr(JsonObject) antminer = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\",\"Description\":\"cgminer 4.9.2\"}],"
+      "\"VERSION\":[{\"CGMiner\":\"4.9.2\",\"Type\":\"Antminer S9\"}]}");
+  g_assert_cmpint(match_reply(antminer), ==, AM_MATCH_UNSUPPORTED);
+  /* HAND-MADE version replies naming btminer / Whatsminer. */
+  g_autoptr(JsonObject) btminer = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\",\"Description\":\"btminer 2.0.1\"}],"
+      "\"VERSION\":[{\"API\":\"3.7\"}]}");
+  g_assert_cmpint(match_reply(btminer), ==, AM_MATCH_SUPPORTED);
+  g_autoptr(JsonObject) named = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\",\"Description\":\"cgminer 4.9.2\"}],"
+      "\"VERSION\":[{\"CGMiner\":\"4.9.2\",\"Type\":\"Whatsminer M30S\"}]}");
+  g_assert_cmpint(match_reply(named), ==, AM_MATCH_LIKELY);
+  am_test_fingerprint_init(&fp, NULL);
+  g_assert_cmpint(am_whatsminer_match(&fp), ==, AM_MATCH_UNSUPPORTED);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/whatsminer/m20s", test_m20s);
+  g_test_add_func("/whatsminer/m3", test_m3);
+  g_test_add_func("/whatsminer/status-reply", test_status_reply);
+  g_test_add_func("/whatsminer/hand-made-liquid-with-power", test_hand_made_liquid_with_power);
+  g_test_add_func("/whatsminer/hand-made-faults", test_hand_made_faults);
+  g_test_add_func("/whatsminer/summary-required", test_summary_required);
+  g_test_add_func("/whatsminer/match-all-version-fixtures", test_match_all_versions);
+  g_test_add_func("/whatsminer/match-whatsminer-shapes", test_match_whatsminer_shapes);
+  return g_test_run();
+}

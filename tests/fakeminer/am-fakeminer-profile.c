@@ -1,0 +1,416 @@
+/* Profiles: a directory of <command>.json files holding recorded replies.
+ *
+ * The recorded bytes are served unchanged (their malformations are the
+ * point), except for the text of a few numbers that make charts move:
+ * hashrates and temperatures. Each file is scanned once into a template: the
+ * raw bytes plus the positions of those numbers, so a reply is a copy with a
+ * few snprintf()s and never goes through a JSON library.
+ */
+#include "am-fakeminer.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum {
+  SLOT_HASH_FAST, /* instant rates: about +-2 % */
+  SLOT_HASH_AVG,  /* averages: about +-0.5 % */
+  SLOT_TEMP,      /* about +-1.5 degC */
+} SlotKind;
+
+typedef struct {
+  gsize start; /* offset of the number text in the raw bytes */
+  gsize len;
+  SlotKind kind;
+  double base;
+  int decimals;
+} Slot;
+
+typedef struct {
+  GBytes *raw;
+  GArray *slots; /* Slot, in order of start */
+} Template;
+
+struct _AmFmProfile {
+  char *dir;
+  GHashTable *templates; /* command -> Template */
+};
+
+struct _AmFmProfileCache {
+  GHashTable *profiles; /* canonical dir -> AmFmProfile */
+};
+
+guint64
+am_fm_rng_next(guint64 *state)
+{
+  /* splitmix64: tiny, fast and good enough for jitter. */
+  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+double
+am_fm_rng_signed(guint64 *state)
+{
+  return (double)(am_fm_rng_next(state) >> 11) / (double)(1ull << 52) - 1.0;
+}
+
+/* ---- key classification ---- */
+
+static gboolean
+key_is(const char *key, gsize len, const char *word)
+{
+  return strlen(word) == len && memcmp(key, word, len) == 0;
+}
+
+static gboolean
+key_has_digit_suffix(const char *key, gsize len, const char *prefix)
+{
+  gsize plen = strlen(prefix);
+  if (len <= plen || memcmp(key, prefix, plen) != 0)
+    return FALSE;
+  for (gsize i = plen; i < len; i++)
+    if (!g_ascii_isdigit(key[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static const char *const fast_hash_keys[] = {"GHS 5s",     "MHS 5s",     "KHS 5s", "rate_5s",
+                                             "total_rate", "total rate", NULL};
+static const char *const avg_hash_keys[] = {"GHS av",  "MHS av",   "KHS av", "GHS 30m",
+                                            "GHS 1m",  "GHS 5m",   "GHS 15m", "MHS 1m",
+                                            "MHS 5m",  "MHS 15m",  "MHS 24h", "rate_30m",
+                                            NULL};
+
+static gboolean
+key_in(const char *key, gsize len, const char *const *words)
+{
+  for (gsize i = 0; words[i] != NULL; i++)
+    if (key_is(key, len, words[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Returns FALSE for keys whose value stays as recorded. chain_rateidealN is
+ * a target, not a measurement; temp_num is a count; "Total MH" is a total. */
+static gboolean
+classify_key(const char *key, gsize len, SlotKind *kind)
+{
+  if (key_in(key, len, fast_hash_keys) || key_has_digit_suffix(key, len, "chain_rate")) {
+    *kind = SLOT_HASH_FAST;
+    return TRUE;
+  }
+  if (key_in(key, len, avg_hash_keys)) {
+    *kind = SLOT_HASH_AVG;
+    return TRUE;
+  }
+  if (key_is(key, len, "temp_num"))
+    return FALSE;
+  if ((len >= 4 && memcmp(key, "temp", 4) == 0) || key_is(key, len, "Temperature") ||
+      key_is(key, len, "Board") || key_is(key, len, "Chip")) {
+    *kind = SLOT_TEMP;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* ---- scanning ---- */
+
+/* Index just past the string whose opening quote is at @i (or @n). */
+static gsize
+skip_string(const char *s, gsize n, gsize i)
+{
+  for (i++; i < n; i++) {
+    if (s[i] == '\\')
+      i++;
+    else if (s[i] == '"')
+      return i + 1;
+  }
+  return n;
+}
+
+static gsize
+skip_blanks(const char *s, gsize n, gsize i)
+{
+  while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+    i++;
+  return i;
+}
+
+/* Length of a plain decimal "-?[0-9]+(.[0-9]+)?" at @s, or 0; exponents and
+ * other forms are left alone. */
+static gsize
+number_length(const char *s, gsize n, int *decimals)
+{
+  gsize i = 0;
+  if (i < n && s[i] == '-')
+    i++;
+  gsize digits = i;
+  while (i < n && g_ascii_isdigit(s[i]))
+    i++;
+  if (i == digits)
+    return 0;
+  *decimals = 0;
+  if (i < n && s[i] == '.') {
+    gsize frac = ++i;
+    while (i < n && g_ascii_isdigit(s[i]))
+      i++;
+    if (i == frac)
+      return 0;
+    *decimals = (int)(i - frac);
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E'))
+    return 0;
+  return i;
+}
+
+/* Zero and negative values stay: zero marks an unused slot and a negative
+ * temperature is a broken sensor, both part of what the fixtures show. */
+static void
+add_slot(Template *t, const char *raw, gsize start, gsize len, int decimals, SlotKind kind)
+{
+  g_autofree char *text = g_strndup(raw + start, len);
+  double base = g_ascii_strtod(text, NULL);
+  if (!(base > 0))
+    return;
+  Slot slot = {.start = start, .len = len, .kind = kind, .base = base, .decimals = decimals};
+  g_array_append_val(t->slots, slot);
+}
+
+/* "22-53-21-50" (S17/S19 temp_pcbN): each component is a temperature;
+ * "2--1-20-22" holds a negative one. Anything else is left alone. */
+static void
+add_dash_slots(Template *t, const char *raw, gsize start, gsize end)
+{
+  GArray *found = g_array_new(FALSE, FALSE, sizeof(gsize) * 3);
+  gsize i = start;
+  gboolean ok = TRUE;
+  while (ok) {
+    int decimals = 0;
+    gsize len = number_length(raw + i, end - i, &decimals);
+    if (len == 0) {
+      ok = FALSE;
+      break;
+    }
+    gsize triple[3] = {i, len, (gsize)decimals};
+    g_array_append_val(found, triple);
+    i += len;
+    if (i == end)
+      break;
+    if (raw[i] != '-')
+      ok = FALSE;
+    i++;
+  }
+  if (ok && found->len > 1) {
+    for (guint k = 0; k < found->len; k++) {
+      gsize *triple = &g_array_index(found, gsize, k * 3);
+      add_slot(t, raw, triple[0], triple[1], (int)triple[2], SLOT_TEMP);
+    }
+  }
+  g_array_free(found, TRUE);
+}
+
+/* The value after a varied key: a bare number, a quoted number, or (for
+ * temperatures) a quoted dash list. */
+static void
+add_value_slots(Template *t, const char *raw, gsize n, gsize v, SlotKind kind)
+{
+  int decimals = 0;
+  if (v < n && raw[v] == '"') {
+    gsize end = skip_string(raw, n, v) - 1; /* the closing quote */
+    gsize len = number_length(raw + v + 1, end - (v + 1), &decimals);
+    if (len > 0 && v + 1 + len == end)
+      add_slot(t, raw, v + 1, len, decimals, kind);
+    else if (kind == SLOT_TEMP && end > v + 1)
+      add_dash_slots(t, raw, v + 1, end);
+    return;
+  }
+  gsize len = number_length(raw + v, n - v, &decimals);
+  if (len > 0)
+    add_slot(t, raw, v, len, decimals, kind);
+}
+
+/* Walks the bytes as loose JSON (it need not parse: "}{" and raw newlines are
+ * fine) and records each "key": value whose key is varied. */
+static void
+scan_template(Template *t)
+{
+  gsize n = 0;
+  const char *raw = g_bytes_get_data(t->raw, &n);
+  gsize i = 0;
+  while (i < n) {
+    if (raw[i] != '"') {
+      i++;
+      continue;
+    }
+    gsize key_start = i + 1;
+    gsize after = skip_string(raw, n, i);
+    gsize colon = skip_blanks(raw, n, after);
+    SlotKind kind;
+    if (colon < n && raw[colon] == ':' && after > key_start &&
+        classify_key(raw + key_start, after - 1 - key_start, &kind))
+      add_value_slots(t, raw, n, skip_blanks(raw, n, colon + 1), kind);
+    i = after;
+  }
+}
+
+static void
+template_free(gpointer data)
+{
+  Template *t = data;
+  g_bytes_unref(t->raw);
+  g_array_unref(t->slots);
+  g_free(t);
+}
+
+static Template *
+template_new(GBytes *raw)
+{
+  Template *t = g_new0(Template, 1);
+  t->raw = g_bytes_ref(raw);
+  t->slots = g_array_new(FALSE, FALSE, sizeof(Slot));
+  scan_template(t);
+  return t;
+}
+
+/* ---- rendering ---- */
+
+/* The value drawn for @slot, rounded to the recorded number of decimals and
+ * never further than the bound from its centre (rounding could overshoot). */
+static double
+vary_slot(const Slot *slot, const AmFmVary *vary)
+{
+  double wave = sin(vary->now * (2 * G_PI / 180.0) + vary->phase);
+  double jitter = am_fm_rng_signed(vary->rng);
+  double centre, bound, target;
+  if (slot->kind == SLOT_TEMP) {
+    centre = slot->base + vary->temp_offset;
+    bound = AM_FM_TEMP_DEG;
+    target = centre + bound * (0.4 * vary->temp_bias + 0.35 * wave + 0.25 * jitter);
+  } else {
+    double pct = slot->kind == SLOT_HASH_FAST ? AM_FM_HASH_FAST_PCT : AM_FM_HASH_AVG_PCT;
+    centre = slot->base * vary->hashrate_scale;
+    bound = centre * pct;
+    target = centre + bound * (0.4 * vary->hash_bias + 0.35 * wave + 0.25 * jitter);
+  }
+  double q = pow(10, -slot->decimals);
+  double rounded = round(target / q) * q;
+  if (fabs(rounded - centre) > bound)
+    rounded = centre + trunc((target - centre) / q) * q;
+  return rounded;
+}
+
+gboolean
+am_fm_profile_render(AmFmProfile *profile, const char *command, const AmFmVary *vary,
+                     GByteArray *out)
+{
+  Template *t = g_hash_table_lookup(profile->templates, command);
+  if (t == NULL)
+    return FALSE;
+  gsize n = 0;
+  const guint8 *raw = g_bytes_get_data(t->raw, &n);
+  gsize pos = 0;
+  for (guint i = 0; i < t->slots->len; i++) {
+    const Slot *slot = &g_array_index(t->slots, Slot, i);
+    char text[64];
+    int len = snprintf(text, sizeof text, "%.*f", slot->decimals, vary_slot(slot, vary));
+    if (len <= 0 || (gsize)len >= sizeof text)
+      continue; /* absurd scale: keep the recorded text */
+    g_byte_array_append(out, raw + pos, (guint)(slot->start - pos));
+    g_byte_array_append(out, (const guint8 *)text, (guint)len);
+    pos = slot->start + slot->len;
+  }
+  g_byte_array_append(out, raw + pos, (guint)(n - pos));
+  return TRUE;
+}
+
+/* ---- loading ---- */
+
+static void
+profile_free(gpointer data)
+{
+  AmFmProfile *profile = data;
+  g_free(profile->dir);
+  g_hash_table_unref(profile->templates);
+  g_free(profile);
+}
+
+static gboolean
+load_command_file(AmFmProfile *profile, const char *name, GError **error)
+{
+  g_autofree char *path = g_build_filename(profile->dir, name, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, error))
+    return FALSE;
+  g_autoptr(GBytes) raw = g_bytes_new_take(g_steal_pointer(&data), len);
+  char *command = g_strndup(name, strlen(name) - strlen(".json"));
+  g_hash_table_replace(profile->templates, command, template_new(raw));
+  return TRUE;
+}
+
+static AmFmProfile *
+profile_load(const char *dir, GError **error)
+{
+  g_autoptr(GDir) handle = g_dir_open(dir, 0, error);
+  if (handle == NULL) {
+    g_prefix_error(error, "profile %s: ", dir);
+    return NULL;
+  }
+  AmFmProfile *profile = g_new0(AmFmProfile, 1);
+  profile->dir = g_strdup(dir);
+  profile->templates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, template_free);
+  const char *name;
+  while ((name = g_dir_read_name(handle)) != NULL) {
+    if (name[0] == '.' || !g_str_has_suffix(name, ".json") || strlen(name) == strlen(".json"))
+      continue;
+    if (!load_command_file(profile, name, error)) {
+      g_prefix_error(error, "profile %s: ", dir);
+      profile_free(profile);
+      return NULL;
+    }
+  }
+  if (g_hash_table_size(profile->templates) == 0) {
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "profile %s: no <command>.json files",
+                dir);
+    profile_free(profile);
+    return NULL;
+  }
+  return profile;
+}
+
+AmFmProfileCache *
+am_fm_profile_cache_new(void)
+{
+  AmFmProfileCache *cache = g_new0(AmFmProfileCache, 1);
+  cache->profiles = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, profile_free);
+  return cache;
+}
+
+void
+am_fm_profile_cache_free(AmFmProfileCache *cache)
+{
+  if (cache == NULL)
+    return;
+  g_hash_table_unref(cache->profiles);
+  g_free(cache);
+}
+
+AmFmProfile *
+am_fm_profile_cache_get(AmFmProfileCache *cache, const char *dir, GError **error)
+{
+  g_autofree char *canonical = g_canonicalize_filename(dir, NULL);
+  AmFmProfile *profile = g_hash_table_lookup(cache->profiles, canonical);
+  if (profile != NULL)
+    return profile;
+  profile = profile_load(canonical, error);
+  if (profile != NULL)
+    g_hash_table_insert(cache->profiles, g_steal_pointer(&canonical), profile);
+  return profile;
+}
+
+const char *
+am_fm_profile_get_dir(AmFmProfile *profile)
+{
+  return profile->dir;
+}

@@ -1,0 +1,992 @@
+/* Black-box tests of antmon-fakeminer ($ANTMON_FAKEMINER): spawn it on a few
+ * loopback addresses of its own (127.77.N.x, random N and high port), talk
+ * to it with plain GIO sockets (never libantmon: the fake and the code under
+ * test must not share code), and check what a client would see.
+ */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#define SHORT_WAIT_MS 300  /* "nothing happens" for hang and silent */
+#define LONG_WAIT_MS 30000 /* a generous bound for replies that do come */
+
+/* Host numbers of the main fleet, 127.77.<octet>.<host>. */
+enum {
+  M_NORMAL = 1,
+  M_HANG,
+  M_CLOSE,
+  M_GARBAGE,
+  M_TRUNCATE,
+  M_HUGE,
+  M_DRIP,
+  M_APIERROR,
+  M_SILENT,
+  M_REFUSE,
+  M_CONTROL, /* changed by the control tests, reset after each */
+  M_BRAIINS,
+  M_OTHER_PORT, /* same fleet, its own port */
+};
+
+typedef struct {
+  GSubprocess *process;
+  gboolean exited;
+  guint octet;
+  guint16 port;
+  guint16 control_port;
+  char *dir;
+} Fleet;
+
+static Fleet fleet;
+
+/* ---- helpers: files and spawning ---- */
+
+static char *
+profile_dir(const char *name)
+{
+  return g_test_build_filename(G_TEST_DIST, "fakeminer", "profiles", name, NULL);
+}
+
+static GBytes *
+profile_file(const char *profile, const char *command)
+{
+  g_autofree char *dir = profile_dir(profile);
+  g_autofree char *name = g_strconcat(command, ".json", NULL);
+  g_autofree char *path = g_build_filename(dir, name, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr(GError) error = NULL;
+  if (!g_file_get_contents(path, &data, &len, &error))
+    g_error("%s", error->message);
+  return g_bytes_new_take(g_steal_pointer(&data), len);
+}
+
+static char *
+host(guint n)
+{
+  return g_strdup_printf("127.77.%u.%u", fleet.octet, n);
+}
+
+static const char *
+fakeminer_path(void)
+{
+  const char *path = g_getenv("ANTMON_FAKEMINER");
+  if (path == NULL)
+    g_error("ANTMON_FAKEMINER is not set (run through meson test)");
+  return path;
+}
+
+/* The fake dies with us even if an assertion aborts this process. */
+static void
+die_with_parent(gpointer data)
+{
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static GSubprocess *
+spawn(const char *const *argv, GError **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+  return g_subprocess_launcher_spawnv(launcher, argv, error);
+}
+
+/* Reads stdout up to "ready N listeners"; returns N, or -1 when the fake
+ * exited first. Also picks up "control PORT". */
+static int
+wait_ready(GSubprocess *process, guint16 *control_port)
+{
+  g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(process));
+  g_filter_input_stream_set_close_base_stream(G_FILTER_INPUT_STREAM(out), FALSE);
+  for (;;) {
+    g_autofree char *line = g_data_input_stream_read_line(out, NULL, NULL, NULL);
+    if (line == NULL)
+      return -1;
+    guint value = 0;
+    if (control_port != NULL && sscanf(line, "control %u", &value) == 1)
+      *control_port = (guint16)value;
+    if (sscanf(line, "ready %u listeners", &value) == 1)
+      return (int)value;
+  }
+}
+
+/* Runs the fake expecting it to fail at start-up; returns its stderr. */
+static char *
+run_expect_failure(const char *const *argv, int *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = spawn(argv, &error);
+  g_assert_no_error(error);
+  g_autofree char *err = NULL;
+  g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_get_if_exited(process));
+  *status = g_subprocess_get_exit_status(process);
+  return g_steal_pointer(&err);
+}
+
+static char *
+write_temp_file(const char *name, const char *text)
+{
+  char *path = g_build_filename(fleet.dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_file_set_contents(path, text, -1, &error);
+  g_assert_no_error(error);
+  return path;
+}
+
+/* ---- helpers: talking to miners ---- */
+
+typedef struct {
+  GByteArray *data;
+  gboolean eof;       /* the fake closed the connection */
+  gboolean timed_out; /* nothing more within the wait */
+  GError *error;      /* connect or I/O error */
+} Reply;
+
+static void
+reply_clear(Reply *r)
+{
+  if (r->data != NULL)
+    g_byte_array_unref(r->data);
+  g_clear_error(&r->error);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Reply, reply_clear)
+
+static GSocketConnection *
+connect_to(guint n, guint16 port, GError **error)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 5);
+  g_socket_client_set_enable_proxy(client, FALSE);
+  g_autofree char *address = host(n);
+  return g_socket_client_connect_to_host(client, address, port, NULL, error);
+}
+
+/* Reads until EOF, @max bytes, or @wait_ms without a byte. */
+static void
+read_reply(GSocket *socket, gsize max, guint wait_ms, Reply *r)
+{
+  char buf[65536];
+  while (r->data->len < max) {
+    g_autoptr(GError) error = NULL;
+    if (!g_socket_condition_timed_wait(socket, G_IO_IN, (gint64)wait_ms * 1000, NULL, &error)) {
+      r->timed_out = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+      if (!r->timed_out)
+        r->error = g_steal_pointer(&error);
+      return;
+    }
+    gssize n = g_socket_receive(socket, buf, sizeof buf, NULL, &error);
+    if (n < 0) {
+      r->error = g_steal_pointer(&error);
+      return;
+    }
+    if (n == 0) {
+      r->eof = TRUE;
+      return;
+    }
+    g_byte_array_append(r->data, (guint8 *)buf, (guint)n);
+  }
+}
+
+/* One cgminer exchange: connect, send @request (if any), read the answer. */
+static void
+exchange_full(guint n, guint16 port, const char *request, gsize max, guint wait_ms, Reply *r)
+{
+  r->data = g_byte_array_new();
+  g_autoptr(GSocketConnection) conn = connect_to(n, port, &r->error);
+  if (conn == NULL)
+    return;
+  GSocket *socket = g_socket_connection_get_socket(conn);
+  if (request != NULL &&
+      !g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), request,
+                                 strlen(request), NULL, NULL, &r->error))
+    return;
+  read_reply(socket, max, wait_ms, r);
+}
+
+static void
+exchange(guint n, const char *request, Reply *r)
+{
+  exchange_full(n, fleet.port, request, 16 * 1024 * 1024, LONG_WAIT_MS, r);
+}
+
+/* The reply as text without its trailing NUL (asserting the NUL is there). */
+static char *
+reply_text(Reply *r)
+{
+  g_assert_no_error(r->error);
+  g_assert_true(r->eof);
+  g_assert_cmpuint(r->data->len, >, 0);
+  g_assert_cmpint(r->data->data[r->data->len - 1], ==, '\0');
+  return g_strndup((char *)r->data->data, r->data->len - 1);
+}
+
+static char *
+command_reply(guint n, const char *command)
+{
+  g_autofree char *request = g_strdup_printf("{\"command\":\"%s\"}", command);
+  g_auto(Reply) r = {0};
+  exchange(n, request, &r);
+  return reply_text(&r);
+}
+
+/* Digits and number punctuation masked, so replies whose numbers were varied
+ * compare equal to the recorded file when nothing else differs. */
+static char *
+mask_numbers(const char *text)
+{
+  GString *s = g_string_new(NULL);
+  for (const char *p = text; *p != '\0'; p++) {
+    gboolean numeric = g_ascii_isdigit(*p) || *p == '.' || *p == '-';
+    if (!numeric)
+      g_string_append_c(s, *p);
+    else if (s->len == 0 || s->str[s->len - 1] != '#')
+      g_string_append_c(s, '#');
+  }
+  return g_string_free(s, FALSE);
+}
+
+static void
+assert_same_but_numbers(const char *got, const char *expected)
+{
+  g_autofree char *a = mask_numbers(got);
+  g_autofree char *b = mask_numbers(expected);
+  g_assert_cmpstr(a, ==, b);
+}
+
+static char *
+file_text(const char *profile, const char *command)
+{
+  g_autoptr(GBytes) bytes = profile_file(profile, command);
+  gsize len = 0;
+  const char *data = g_bytes_get_data(bytes, &len);
+  return g_strndup(data, len);
+}
+
+/* The number after "key": (quoted or not), or NAN. */
+static double
+number_of(const char *text, const char *key)
+{
+  g_autofree char *escaped = g_regex_escape_string(key, -1);
+  g_autofree char *pattern = g_strdup_printf("\"%s\"\\s*:\\s*\"?(-?[0-9]+(\\.[0-9]+)?)", escaped);
+  g_autoptr(GRegex) regex = g_regex_new(pattern, 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  if (!g_regex_match(regex, text, 0, &match))
+    return NAN;
+  g_autofree char *number = g_match_info_fetch(match, 1);
+  return g_ascii_strtod(number, NULL);
+}
+
+static JsonObject *
+parse_object(const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  json_parser_load_from_data(parser, text, -1, &error);
+  g_assert_no_error(error);
+  JsonNode *root = json_parser_get_root(parser);
+  g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
+  return json_object_ref(json_node_get_object(root));
+}
+
+static JsonObject *
+status_of(JsonObject *reply)
+{
+  JsonArray *status = json_object_get_array_member(reply, "STATUS");
+  g_assert_nonnull(status);
+  return json_array_get_object_element(status, 0);
+}
+
+/* ---- helpers: the control port ---- */
+
+/* Sends one line; returns every answer line up to "ok" or "error: ...". */
+static char *
+control(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static char *
+control(const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_autofree char *line = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 10);
+  g_socket_client_set_enable_proxy(client, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) conn =
+    g_socket_client_connect_to_host(client, "127.0.0.1", fleet.control_port, NULL, &error);
+  g_assert_no_error(error);
+  g_autofree char *sent = g_strconcat(line, "\n", NULL);
+  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), sent, strlen(sent),
+                            NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_autoptr(GDataInputStream) in =
+    g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+  GString *answer = g_string_new(NULL);
+  for (;;) {
+    g_autofree char *got = g_data_input_stream_read_line(in, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(got);
+    g_string_append_printf(answer, "%s\n", got);
+    if (g_str_equal(got, "ok") || g_str_has_prefix(got, "error: "))
+      break;
+  }
+  return g_string_free(answer, FALSE);
+}
+
+static void
+control_ok(const char *command)
+{
+  g_autofree char *answer = control("%s", command);
+  g_assert_cmpstr(answer, ==, "ok\n");
+}
+
+/* ---- normal replies ---- */
+
+static void
+test_reply_is_file(void)
+{
+  /* pools and version hold no varied number: byte for byte + NUL. */
+  const char *commands[] = {"pools", "version"};
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+    g_autoptr(GBytes) expected = profile_file("antminer-s9", commands[i]);
+    g_autofree char *request = g_strdup_printf("{\"command\":\"%s\"}", commands[i]);
+    g_auto(Reply) r = {0};
+    exchange(M_NORMAL, request, &r);
+    g_assert_no_error(r.error);
+    g_assert_true(r.eof);
+    gsize len = 0;
+    const guint8 *data = g_bytes_get_data(expected, &len);
+    g_assert_cmpmem(r.data->data, r.data->len, data, len + 1); /* the NUL from the file's end */
+    g_assert_cmpint(r.data->data[r.data->len - 1], ==, '\0');
+  }
+}
+
+static void
+test_reply_malformed_kept(void)
+{
+  /* stats has "}{" on purpose: it must come out just as recorded. */
+  g_autofree char *got = command_reply(M_NORMAL, "stats");
+  g_autofree char *expected = file_text("antminer-s9", "stats");
+  g_assert_nonnull(strstr(got, "\"}{\"STATS\":0"));
+  assert_same_but_numbers(got, expected);
+  g_assert_cmpfloat(number_of(got, "temp2_7"), ==, -83); /* the broken sensor stays broken */
+  g_assert_cmpfloat(number_of(got, "temp7"), ==, 0);     /* unused slots stay 0 */
+  g_assert_cmpfloat(number_of(got, "chain_rateideal6"), ==, 4620.34);
+}
+
+static void
+test_reply_other_profile(void)
+{
+  g_autofree char *got = command_reply(M_BRAIINS, "temps");
+  g_autofree char *expected = file_text("braiins-s9", "temps");
+  assert_same_but_numbers(got, expected);
+  g_autofree char *version = command_reply(M_BRAIINS, "version");
+  g_autofree char *version_file = file_text("braiins-s9", "version");
+  g_assert_cmpstr(version, ==, version_file);
+}
+
+static void
+test_reply_plain_text(void)
+{
+  g_autofree char *expected = file_text("antminer-s9", "pools");
+  const char *requests[] = {"pools", "pools|0", "pools\n", "{\"command\":\"pools\",\"parameter\":\"0\"}"};
+  for (gsize i = 0; i < G_N_ELEMENTS(requests); i++) {
+    g_auto(Reply) r = {0};
+    exchange(M_NORMAL, requests[i], &r);
+    g_autofree char *got = reply_text(&r);
+    g_assert_cmpstr(got, ==, expected);
+  }
+}
+
+static void
+test_reply_multi(void)
+{
+  /* Valid parts: the whole reply parses, each part wrapped in an array. */
+  g_autofree char *got = command_reply(M_NORMAL, "summary+pools");
+  g_autoptr(JsonObject) reply = parse_object(got);
+  JsonArray *summary = json_object_get_array_member(reply, "summary");
+  JsonArray *pools = json_object_get_array_member(reply, "pools");
+  g_assert_cmpuint(json_array_get_length(summary), ==, 1);
+  g_assert_cmpuint(json_array_get_length(pools), ==, 1);
+  JsonObject *inner = json_array_get_object_element(summary, 0);
+  g_assert_cmpstr(json_object_get_string_member(status_of(inner), "STATUS"), ==, "S");
+  g_assert_true(json_object_has_member(inner, "SUMMARY"));
+  g_assert_true(json_object_has_member(json_array_get_object_element(pools, 0), "POOLS"));
+  g_assert_cmpint(json_object_get_int_member(reply, "id"), ==, 1);
+
+  /* A malformed part goes in as it is, exactly as firmware would send it. */
+  g_autofree char *mixed = command_reply(M_NORMAL, "stats+version+stats");
+  g_autofree char *stats = file_text("antminer-s9", "stats");
+  g_autofree char *version = file_text("antminer-s9", "version");
+  g_autofree char *expected =
+    g_strdup_printf("{\"stats\":[%s],\"version\":[%s],\"id\":1}", stats, version);
+  assert_same_but_numbers(mixed, expected);
+}
+
+static void
+test_reply_unknown_command(void)
+{
+  const char *commands[] = {"frobnicate", "summary+frobnicate"};
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+    g_autofree char *got = command_reply(M_BRAIINS, commands[i]); /* braiins has no stats */
+    g_autoptr(JsonObject) reply = parse_object(got);
+    JsonObject *target = reply;
+    if (json_object_has_member(reply, "frobnicate"))
+      target = json_array_get_object_element(json_object_get_array_member(reply, "frobnicate"), 0);
+    JsonObject *status = status_of(target);
+    g_assert_cmpstr(json_object_get_string_member(status, "STATUS"), ==, "E");
+    g_assert_cmpint(json_object_get_int_member(status, "Code"), ==, 14);
+    g_assert_cmpstr(json_object_get_string_member(status, "Msg"), ==, "Invalid command");
+  }
+}
+
+static void
+test_reply_bad_requests(void)
+{
+  /* Larger than any real request, binary noise, broken JSON: closed unanswered. */
+  GString *huge = g_string_new("{\"command\":\"");
+  while (huge->len < 6000)
+    g_string_append(huge, "summary");
+  g_autofree char *big = g_string_free(huge, FALSE);
+  const char *requests[] = {big, "\x01\x02\x03\xff", "{\"command\":42}"};
+  for (gsize i = 0; i < G_N_ELEMENTS(requests); i++) {
+    g_auto(Reply) r = {0};
+    exchange(M_NORMAL, requests[i], &r);
+    g_assert_cmpuint(r.data->len, ==, 0);
+    g_assert_false(r.timed_out);
+  }
+}
+
+/* ---- varied numbers ---- */
+
+static void
+assert_within(double value, double centre, double bound)
+{
+  g_assert_false(isnan(value));
+  if (!(value >= centre - bound - 1e-9 && value <= centre + bound + 1e-9))
+    g_error("%g is not within %g +- %g", value, centre, bound);
+}
+
+static void
+test_variation_bounds(void)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (int i = 0; i < 200; i++) {
+    g_autofree char *stats = command_reply(M_NORMAL, "stats");
+    double ghs = number_of(stats, "GHS 5s");
+    assert_within(ghs, 13883.81, 13883.81 * 0.02);
+    assert_within(number_of(stats, "GHS av"), 13890.36, 13890.36 * 0.005);
+    assert_within(number_of(stats, "chain_rate6"), 4618.85, 4618.85 * 0.02);
+    assert_within(number_of(stats, "temp6"), 75, 1.5);
+    assert_within(number_of(stats, "temp2_8"), 62, 1.5);
+    g_assert_cmpfloat(number_of(stats, "temp2_7"), ==, -83);
+    g_hash_table_add(seen, g_strdup_printf("%.2f", ghs));
+  }
+  /* The point of varying: charts move. */
+  g_assert_cmpuint(g_hash_table_size(seen), >, 5);
+
+  /* MHS floats with many decimals keep their format. */
+  g_autofree char *bos = command_reply(M_BRAIINS, "summary");
+  assert_within(number_of(bos, "MHS 5s"), 14274425.317759488, 14274425.317759488 * 0.02);
+  g_autoptr(GRegex) nine = g_regex_new("\"MHS 5s\":[0-9]+\\.[0-9]{9},", 0, 0, NULL);
+  g_assert_true(g_regex_match(nine, bos, 0, NULL));
+  g_autofree char *temps = command_reply(M_BRAIINS, "temps");
+  assert_within(number_of(temps, "Board"), 53.0, 1.5);
+  g_assert_cmpfloat(number_of(temps, "Chip"), ==, 0); /* S9 has no chip sensor */
+}
+
+/* ---- faults ---- */
+
+static void
+test_fault_hang(void)
+{
+  g_auto(Reply) r = {0};
+  exchange_full(M_HANG, fleet.port, "{\"command\":\"summary\"}", 1024, SHORT_WAIT_MS, &r);
+  g_assert_no_error(r.error);
+  g_assert_true(r.timed_out);
+  g_assert_cmpuint(r.data->len, ==, 0);
+}
+
+static void
+test_fault_close(void)
+{
+  g_auto(Reply) r = {0};
+  exchange_full(M_CLOSE, fleet.port, NULL, 1024, LONG_WAIT_MS, &r);
+  g_assert_no_error(r.error);
+  g_assert_true(r.eof);
+  g_assert_cmpuint(r.data->len, ==, 0);
+}
+
+static void
+test_fault_garbage(void)
+{
+  g_auto(Reply) r = {0};
+  exchange(M_GARBAGE, "{\"command\":\"summary\"}", &r);
+  g_autofree char *text = reply_text(&r);
+  g_assert_cmpuint(r.data->len, >, 16);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_assert_false(json_parser_load_from_data(parser, text, -1, NULL));
+}
+
+static void
+test_fault_truncate(void)
+{
+  g_auto(Reply) r = {0};
+  exchange(M_TRUNCATE, "{\"command\":\"pools\"}", &r);
+  g_assert_no_error(r.error);
+  g_assert_true(r.eof);
+  g_autoptr(GBytes) file = profile_file("antminer-s9", "pools");
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data(file, &len);
+  g_assert_cmpuint(r.data->len, >, 0);
+  g_assert_cmpuint(r.data->len, <, len);
+  g_assert_null(memchr(r.data->data, '\0', r.data->len));
+  g_assert_cmpmem(r.data->data, r.data->len, data, r.data->len); /* a prefix */
+}
+
+static void
+test_fault_huge(void)
+{
+  g_auto(Reply) r = {0};
+  gsize wanted = 4 * 1024 * 1024 + 1;
+  exchange_full(M_HUGE, fleet.port, "{\"command\":\"stats\"}", wanted, LONG_WAIT_MS, &r);
+  g_assert_no_error(r.error);
+  g_assert_cmpuint(r.data->len, >=, wanted); /* and we stop reading: the fake must cope */
+  static const char head[] = "{\"STATUS\":[{\"STATUS\":\"S\"";
+  g_assert_cmpmem(r.data->data, sizeof head - 1, head, sizeof head - 1);
+  g_assert_null(memchr(r.data->data, '\0', r.data->len));
+  g_autofree char *tail = g_strndup((char *)r.data->data + r.data->len - 4096, 4000);
+  g_assert_nonnull(strstr(tail, "\"GHS 5s\":"));
+  /* Still serving others after a peer walked away from a stream. */
+  g_autofree char *version = command_reply(M_NORMAL, "version");
+  g_assert_nonnull(strstr(version, "Antminer S9"));
+}
+
+static void
+test_fault_drip(void)
+{
+  g_auto(Reply) r = {0};
+  exchange(M_DRIP, "{\"command\":\"version\"}", &r);
+  g_autofree char *got = reply_text(&r);
+  g_autofree char *expected = file_text("antminer-s9", "version");
+  g_assert_cmpstr(got, ==, expected);
+}
+
+static void
+test_fault_apierror(void)
+{
+  g_autofree char *got = command_reply(M_APIERROR, "summary");
+  g_autoptr(JsonObject) reply = parse_object(got);
+  JsonObject *status = status_of(reply);
+  g_assert_cmpstr(json_object_get_string_member(status, "STATUS"), ==, "E");
+  g_assert_cmpint(json_object_get_int_member(status, "Code"), ==, 45);
+  g_assert_false(json_object_has_member(reply, "SUMMARY"));
+}
+
+/* TRUE when a TCP connect to @n completes within @wait_ms. */
+static gboolean
+connect_completes(guint n, guint16 port, guint wait_ms)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket =
+    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error(error);
+  g_socket_set_blocking(socket, FALSE);
+  g_autofree char *text = host(n);
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string(text);
+  g_autoptr(GSocketAddress) target = g_inet_socket_address_new(address, port);
+  if (g_socket_connect(socket, target, NULL, &error))
+    return TRUE;
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  g_clear_error(&error);
+  if (!g_socket_condition_timed_wait(socket, G_IO_OUT, (gint64)wait_ms * 1000, NULL, &error)) {
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+    return FALSE;
+  }
+  g_assert_true(g_socket_check_connect_result(socket, &error));
+  return TRUE;
+}
+
+static void
+test_fault_silent(void)
+{
+  g_assert_false(connect_completes(M_SILENT, fleet.port, SHORT_WAIT_MS));
+  g_assert_true(connect_completes(M_NORMAL, fleet.port, LONG_WAIT_MS)); /* the probe works */
+}
+
+static void
+test_fault_refuse(void)
+{
+  g_auto(Reply) r = {0};
+  exchange(M_REFUSE, "{\"command\":\"summary\"}", &r);
+  g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
+static void
+test_fleet_ports(void)
+{
+  /* A fleet line's own :PORT wins over --port. */
+  g_auto(Reply) r = {0};
+  exchange_full(M_OTHER_PORT, (guint16)(fleet.port + 1), "{\"command\":\"version\"}", 65536,
+                LONG_WAIT_MS, &r);
+  g_autofree char *got = reply_text(&r);
+  g_assert_nonnull(strstr(got, "BOSminer+"));
+}
+
+/* ---- the control port ---- */
+
+static void
+reset_control_miner(void)
+{
+  g_autofree char *dir = profile_dir("antminer-s9");
+  g_autofree char *line = g_strdup_printf(
+    "set 127.77.%u.%u fault=none hashrate_scale=1 temp_offset=0 profile=%s", fleet.octet,
+    M_CONTROL, dir);
+  control_ok(line);
+}
+
+static void
+test_control_fault(void)
+{
+  g_autofree char *target = host(M_CONTROL);
+  g_autofree char *hang = g_strdup_printf("set %s fault=hang", target);
+  control_ok(hang);
+  {
+    g_auto(Reply) r = {0};
+    exchange_full(M_CONTROL, fleet.port, "{\"command\":\"summary\"}", 1024, SHORT_WAIT_MS, &r);
+    g_assert_true(r.timed_out);
+  }
+  g_autofree char *refuse = g_strdup_printf("set %s:%u fault=refuse", target, fleet.port);
+  control_ok(refuse);
+  {
+    g_auto(Reply) r = {0};
+    exchange(M_CONTROL, "{\"command\":\"summary\"}", &r);
+    g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  }
+  g_autofree char *silent = g_strdup_printf("set %s fault=silent", target);
+  control_ok(silent);
+  g_assert_false(connect_completes(M_CONTROL, fleet.port, SHORT_WAIT_MS));
+  g_autofree char *none = g_strdup_printf("set %s fault=none", target);
+  control_ok(none);
+  g_autofree char *version = command_reply(M_CONTROL, "version");
+  g_autofree char *expected = file_text("antminer-s9", "version");
+  g_assert_cmpstr(version, ==, expected);
+  reset_control_miner();
+}
+
+static void
+test_control_hashrate_and_temp(void)
+{
+  g_autofree char *target = host(M_CONTROL);
+  g_autofree char *set = g_strdup_printf("set %s hashrate_scale=0.5 temp_offset=+20", target);
+  control_ok(set);
+  for (int i = 0; i < 20; i++) {
+    g_autofree char *stats = command_reply(M_CONTROL, "stats");
+    assert_within(number_of(stats, "GHS 5s"), 13883.81 / 2, 13883.81 / 2 * 0.02);
+    assert_within(number_of(stats, "chain_rate8"), 4640.41 / 2, 4640.41 / 2 * 0.02);
+    assert_within(number_of(stats, "temp6"), 95, 1.5);
+    g_assert_cmpfloat(number_of(stats, "temp7"), ==, 0); /* unused stays unused */
+  }
+  reset_control_miner();
+  g_autofree char *stats = command_reply(M_CONTROL, "stats");
+  assert_within(number_of(stats, "GHS 5s"), 13883.81, 13883.81 * 0.02);
+}
+
+static void
+test_control_profile(void)
+{
+  g_autofree char *target = host(M_CONTROL);
+  g_autofree char *dir = profile_dir("whatsminer-m20s");
+  g_autofree char *set = g_strdup_printf("set %s profile=%s", target, dir);
+  control_ok(set);
+  g_autofree char *summary = command_reply(M_CONTROL, "summary");
+  assert_within(number_of(summary, "MHS 5s"), 65371302.78, 65371302.78 * 0.02);
+  assert_within(number_of(summary, "Temperature"), 75, 1.5);
+  reset_control_miner();
+}
+
+static void
+test_control_errors_and_stats(void)
+{
+  g_autofree char *target = host(M_CONTROL);
+  struct {
+    char *line;
+    const char *needle;
+  } bad[] = {
+    {g_strdup_printf("set %s fault=wobble", target), "wobble"},
+    {g_strdup_printf("set %s hashrate_scale=lots", target), "hashrate_scale"},
+    {g_strdup_printf("set %s colour=blue", target), "colour"},
+    {g_strdup_printf("set %s profile=/nonexistent", target), "nonexistent"},
+    {g_strdup("set 10.0.0.1 fault=none"), "no miner"},
+    {g_strdup("frobnicate"), "frobnicate"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree char *answer = control("%s", bad[i].line);
+    g_assert_true(g_str_has_prefix(answer, "error: "));
+    g_assert_nonnull(strstr(answer, bad[i].needle));
+    g_free(bad[i].line);
+  }
+  /* A failed line changes nothing. */
+  g_autofree char *half = g_strdup_printf("set %s hashrate_scale=0.1 fault=wobble", target);
+  g_autofree char *answer = control("%s", half);
+  g_assert_true(g_str_has_prefix(answer, "error: "));
+  g_autofree char *stats_reply = command_reply(M_CONTROL, "stats");
+  assert_within(number_of(stats_reply, "GHS 5s"), 13883.81, 13883.81 * 0.02);
+
+  g_autofree char *get = control("get %s", target);
+  g_assert_nonnull(strstr(get, "fault=none"));
+  g_autofree char *stats = control("stats");
+  g_assert_true(g_str_has_suffix(stats, "\nok\n"));
+  g_assert_true(g_str_has_prefix(stats, "connections "));
+  g_assert_nonnull(strstr(stats, "\ncommand stats "));
+  g_assert_null(strstr(stats, "\nfault hang 0\n")); /* test_fault_hang ran before */
+  g_assert_nonnull(strstr(stats, "\nfault refuse 0\n")); /* nothing to count there */
+}
+
+/* ---- start-up errors ---- */
+
+static void
+test_refuses_outside_loopback(void)
+{
+  g_autofree char *dir = profile_dir("antminer-s9");
+  const char *bases[] = {"10.0.0.1", "192.168.1.20", "::ffff:127.0.0.1", "0.0.0.0"};
+  for (gsize i = 0; i < G_N_ELEMENTS(bases); i++) {
+    const char *argv[] = {fakeminer_path(), "--base", bases[i], "--profile", dir, NULL};
+    int status = 0;
+    g_autofree char *err = run_expect_failure(argv, &status);
+    g_assert_cmpint(status, ==, 2);
+    g_assert_nonnull(strstr(err, bases[i]));
+    g_assert_nonnull(strstr(err, "127.0.0.0/8"));
+  }
+  /* A range that would leave 127/8. */
+  const char *argv[] = {fakeminer_path(), "--base", "127.255.255.250", "--count", "9",
+                        "--profile", dir, NULL};
+  int status = 0;
+  g_autofree char *err = run_expect_failure(argv, &status);
+  g_assert_cmpint(status, ==, 2);
+  g_assert_nonnull(strstr(err, "127.0.0.0/8"));
+
+  /* And the control port. */
+  g_autofree char *octet = host(200);
+  const char *argv2[] = {fakeminer_path(), "--base", octet, "--profile", dir, "--control",
+                         "10.1.2.3:0", NULL};
+  g_autofree char *err2 = run_expect_failure(argv2, &status);
+  g_assert_cmpint(status, ==, 2);
+  g_assert_nonnull(strstr(err2, "10.1.2.3"));
+}
+
+static void
+test_fleet_file_errors(void)
+{
+  g_autofree char *dir = profile_dir("antminer-s9");
+  g_autofree char *addr = host(201);
+  g_autofree char *addr_bad_port = g_strconcat(addr, ":99999", NULL);
+  struct {
+    char *line;
+    const char *needle;
+  } bad[] = {
+    {g_strjoin(" ", addr, dir, "fault=wobble", NULL), "wobble"},
+    {g_strjoin(" ", "192.168.0.10", dir, NULL), "192.168.0.10"},
+    {g_strdup(addr), "PROFILE_DIR"},
+    {g_strjoin(" ", addr, "/nonexistent/profile", NULL), "/nonexistent/profile"},
+    {g_strjoin(" ", addr_bad_port, dir, NULL), "99999"},
+    {g_strjoin(" ", addr, dir, "temp_offset=hot", NULL), "temp_offset"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree char *line = bad[i].line;
+    g_autofree char *text =
+      g_strdup_printf("# a fleet\n127.77.%u.200 %s\n\n%s\n", fleet.octet, dir, line);
+    g_autofree char *path = write_temp_file("bad.fleet", text);
+    const char *argv[] = {fakeminer_path(), "--fleet", path, NULL};
+    int status = 0;
+    g_autofree char *err = run_expect_failure(argv, &status);
+    g_assert_cmpint(status, ==, 2);
+    g_autofree char *where = g_strdup_printf("%s:4:", path);
+    g_assert_nonnull(strstr(err, where));
+    g_assert_nonnull(strstr(err, bad[i].needle));
+  }
+  /* The same address twice names both lines. */
+  g_autofree char *dup =
+    g_strdup_printf("127.77.%u.200 %s\n127.77.%u.200 %s\n", fleet.octet, dir, fleet.octet, dir);
+  g_autofree char *path = write_temp_file("dup.fleet", dup);
+  const char *argv[] = {fakeminer_path(), "--fleet", path, NULL};
+  int status = 0;
+  g_autofree char *err = run_expect_failure(argv, &status);
+  g_assert_cmpint(status, ==, 2);
+  g_assert_nonnull(strstr(err, ":2:"));
+  g_assert_nonnull(strstr(err, "line 1"));
+}
+
+static void
+test_bind_conflict(void)
+{
+  /* Something else already listens there: exit 2 naming the address. */
+  g_autofree char *text = host(M_NORMAL);
+  g_autofree char *dir = profile_dir("antminer-s9");
+  g_autofree char *port = g_strdup_printf("%u", fleet.port);
+  const char *argv[] = {fakeminer_path(), "--base", text, "--port", port, "--profile", dir, NULL};
+  int status = 0;
+  g_autofree char *err = run_expect_failure(argv, &status);
+  g_assert_cmpint(status, ==, 2);
+  g_autofree char *label = g_strdup_printf("%s:%u", text, fleet.port);
+  g_assert_nonnull(strstr(err, label));
+}
+
+static void
+test_range_wraps(void)
+{
+  /* .253, .254, then the next /24 from .1 (host parts .0 and .255 skipped). */
+  guint next = fleet.octet + 1;
+  g_autofree char *base = g_strdup_printf("127.77.%u.253", fleet.octet);
+  g_autofree char *dir = profile_dir("generic-cgminer");
+  g_autofree char *port = g_strdup_printf("%u", fleet.port);
+  const char *argv[] = {fakeminer_path(), "--base", base, "--count", "4", "--port", port,
+                        "--profile", dir, "--set", "temp_offset=1", NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = spawn(argv, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(wait_ready(process, NULL), ==, 4);
+  guint saved = fleet.octet;
+  fleet.octet = next;
+  g_autofree char *version = command_reply(2, "version");
+  fleet.octet = saved;
+  g_assert_nonnull(strstr(version, "cgminer 4.11.1"));
+  g_subprocess_send_signal(process, SIGTERM);
+  g_subprocess_wait(process, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_get_if_exited(process));
+  g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
+}
+
+/* ---- the fleet under test ---- */
+
+static char *
+fleet_text(void)
+{
+  g_autofree char *s9 = profile_dir("antminer-s9");
+  g_autofree char *bos = profile_dir("braiins-s9");
+  GString *text = g_string_new("# test fleet: one miner per fault\n");
+  const char *extra[] = {
+    [M_NORMAL] = "",           [M_HANG] = "fault=hang",
+    [M_CLOSE] = "fault=close", [M_GARBAGE] = "fault=garbage",
+    [M_TRUNCATE] = "fault=truncate",
+    [M_HUGE] = "fault=huge",   [M_DRIP] = "fault=drip drip_ms=3",
+    [M_APIERROR] = "fault=apierror",
+    [M_SILENT] = "fault=silent",
+    [M_REFUSE] = "fault=refuse",
+    [M_CONTROL] = "   # changed at run time",
+  };
+  for (guint n = M_NORMAL; n <= M_CONTROL; n++)
+    g_string_append_printf(text, "127.77.%u.%u %s %s\n", fleet.octet, n, s9, extra[n]);
+  g_string_append_printf(text, "127.77.%u.%u braiins-s9\n", fleet.octet, M_BRAIINS);
+  g_string_append_printf(text, "127.77.%u.%u:%u braiins-plus-s9\n", fleet.octet, M_OTHER_PORT,
+                         fleet.port + 1);
+  return g_string_free(text, FALSE);
+}
+
+/* A random /24 in 127.77/16 and a random high port; another run (or the ASan
+ * build) may hold one, so a bind failure just means: try elsewhere. */
+static void
+fleet_start(void)
+{
+  g_autofree char *root = g_test_build_filename(G_TEST_DIST, "fakeminer", "profiles", NULL);
+  for (int attempt = 0; attempt < 8; attempt++) {
+    fleet.octet = (guint)g_random_int_range(1, 250);
+    fleet.port = (guint16)g_random_int_range(20000, 60000);
+    g_autofree char *text = fleet_text();
+    g_autofree char *path = write_temp_file("test.fleet", text);
+    g_autofree char *port = g_strdup_printf("%u", fleet.port);
+    const char *argv[] = {fakeminer_path(), "--fleet", path, "--port", port, "--profiles-root",
+                          root, "--control", "127.0.0.1:0", NULL};
+    g_autoptr(GError) error = NULL;
+    fleet.process = spawn(argv, &error);
+    g_assert_no_error(error);
+    int listeners = wait_ready(fleet.process, &fleet.control_port);
+    if (listeners >= 0) {
+      g_assert_cmpint(listeners, ==, M_OTHER_PORT - 1); /* all but refuse */
+      g_assert_cmpuint(fleet.control_port, >, 0);
+      return;
+    }
+    g_autofree char *err = NULL;
+    g_subprocess_communicate_utf8(fleet.process, NULL, NULL, NULL, &err, NULL);
+    g_test_message("fake did not start (%s); retrying", err);
+    g_clear_object(&fleet.process);
+  }
+  g_error("could not start the fake fleet");
+}
+
+/* Last test: SIGTERM ends it cleanly (exit 0; under ASan also leak-free). */
+static void
+test_clean_exit(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_subprocess_send_signal(fleet.process, SIGTERM);
+  g_subprocess_wait(fleet.process, NULL, &error);
+  g_assert_no_error(error);
+  fleet.exited = TRUE;
+  g_assert_true(g_subprocess_get_if_exited(fleet.process));
+  g_assert_cmpint(g_subprocess_get_exit_status(fleet.process), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  fleet.dir = g_dir_make_tmp("fakeminer-test-XXXXXX", NULL);
+  g_assert_nonnull(fleet.dir);
+  fleet_start();
+
+  g_test_add_func("/fakeminer/reply/file", test_reply_is_file);
+  g_test_add_func("/fakeminer/reply/malformed-kept", test_reply_malformed_kept);
+  g_test_add_func("/fakeminer/reply/other-profile", test_reply_other_profile);
+  g_test_add_func("/fakeminer/reply/plain-text", test_reply_plain_text);
+  g_test_add_func("/fakeminer/reply/multi", test_reply_multi);
+  g_test_add_func("/fakeminer/reply/unknown-command", test_reply_unknown_command);
+  g_test_add_func("/fakeminer/reply/bad-requests", test_reply_bad_requests);
+  g_test_add_func("/fakeminer/variation/bounds", test_variation_bounds);
+  g_test_add_func("/fakeminer/fault/hang", test_fault_hang);
+  g_test_add_func("/fakeminer/fault/close", test_fault_close);
+  g_test_add_func("/fakeminer/fault/garbage", test_fault_garbage);
+  g_test_add_func("/fakeminer/fault/truncate", test_fault_truncate);
+  g_test_add_func("/fakeminer/fault/huge", test_fault_huge);
+  g_test_add_func("/fakeminer/fault/drip", test_fault_drip);
+  g_test_add_func("/fakeminer/fault/apierror", test_fault_apierror);
+  g_test_add_func("/fakeminer/fault/silent", test_fault_silent);
+  g_test_add_func("/fakeminer/fault/refuse", test_fault_refuse);
+  g_test_add_func("/fakeminer/fleet/ports", test_fleet_ports);
+  g_test_add_func("/fakeminer/control/fault", test_control_fault);
+  g_test_add_func("/fakeminer/control/hashrate-and-temp", test_control_hashrate_and_temp);
+  g_test_add_func("/fakeminer/control/profile", test_control_profile);
+  g_test_add_func("/fakeminer/control/errors-and-stats", test_control_errors_and_stats);
+  g_test_add_func("/fakeminer/startup/outside-loopback", test_refuses_outside_loopback);
+  g_test_add_func("/fakeminer/startup/fleet-file-errors", test_fleet_file_errors);
+  g_test_add_func("/fakeminer/startup/bind-conflict", test_bind_conflict);
+  g_test_add_func("/fakeminer/startup/range-wraps", test_range_wraps);
+  g_test_add_func("/fakeminer/shutdown/clean-exit", test_clean_exit);
+  int status = g_test_run();
+
+  if (fleet.process != NULL && !fleet.exited) {
+    g_subprocess_send_signal(fleet.process, SIGTERM);
+    g_subprocess_wait(fleet.process, NULL, NULL);
+  }
+  g_clear_object(&fleet.process);
+  g_autoptr(GFile) dir = g_file_new_for_path(fleet.dir);
+  g_autoptr(GFileEnumerator) files =
+    g_file_enumerate_children(dir, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
+  GFileInfo *info;
+  while (files != NULL && (info = g_file_enumerator_next_file(files, NULL, NULL)) != NULL) {
+    g_autoptr(GFile) child = g_file_get_child(dir, g_file_info_get_name(info));
+    g_file_delete(child, NULL, NULL);
+    g_object_unref(info);
+  }
+  g_file_delete(dir, NULL, NULL);
+  g_free(fleet.dir);
+  return status;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer harness (tests/fuzz/meson.build) for SECONDS each,
+# seeded with the recorded replies in tests/fixtures.
+#
+#   tests/fuzz/run.sh SECONDS
+#
+# Builds in build-fuzz/ (configured once with clang, ASan and UBSan; reused
+# when present). The corpus lives in a temporary directory, never in the
+# source tree; crash and leak reproducers are kept in build-fuzz/fuzz-artifacts/.
+# Exits non-zero when any harness finds a crash, a leak or undefined behaviour.
+set -euo pipefail
+
+seconds=${1:?usage: $0 SECONDS}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$root/build-fuzz
+cd "$root"
+
+if [ ! -f "$build/build.ninja" ]; then
+  CC=clang meson setup "$build" -Dfuzzing=true \
+    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+# Only the harnesses (and what they link): a warning elsewhere in the tree
+# must not stop fuzzing.
+mapfile -t targets < <(meson introspect "$build" --targets |
+  jq -r '.[] | select(.name | startswith("fuzz-")) | .filename[0]')
+if [ "${#targets[@]}" = 0 ]; then
+  echo "no fuzz-* harness is defined in $build" >&2
+  exit 1
+fi
+if ! ninja -C "$build" "${targets[@]/#$build\//}" >"$build/fuzz-build.log" 2>&1; then
+  cat "$build/fuzz-build.log"
+  exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp
+export G_DEBUG=fatal-criticals
+
+status=0
+for harness in "${targets[@]}"; do
+  name=$(basename "$harness")
+  corpus=$work/$name
+  artifacts=$build/fuzz-artifacts/$name
+  mkdir -p "$corpus" "$artifacts"
+  # Flatten the fixture tree into the seed corpus (firmware_file.json).
+  while IFS= read -r -d '' f; do
+    rel=${f#"$root"/tests/fixtures/}
+    cp "$f" "$corpus/${rel//\//_}"
+  done < <(find "$root/tests/fixtures" -name '*.json' -print0)
+
+  log=$work/$name.log
+  echo "== $name: ${seconds}s, $(ls "$corpus" | wc -l) seeds"
+  if "$harness" "$corpus" -max_total_time="$seconds" -print_final_stats=1 \
+      -artifact_prefix="$artifacts/" >"$log" 2>&1; then
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    echo "   ok: ${execs:-?} runs in ${seconds}s, $(ls "$corpus" | wc -l) corpus files"
+  else
+    status=1
+    echo "   FAILED (reproducers in $artifacts):"
+    grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -20 || true
+    tail -n 40 "$log"
+  fi
+done
+exit "$status"
