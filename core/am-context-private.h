@@ -1,6 +1,12 @@
-/* The core's side of AmContext. */
+/* The core's side of AmContext: what the accessors in antmon/context.h
+ * read. The daemon fills these in as the parts come up; each may be NULL
+ * (in `antmon query`, or before start). */
 #pragma once
 
+#include "am-alerts.h"
+#include "am-plugin-loader.h"
+#include "am-scheduler.h"
+#include "am-store-queue.h"
 #include <antmon/context.h>
 
 G_BEGIN_DECLS
@@ -8,6 +14,12 @@ G_BEGIN_DECLS
 struct _AmContext {
   char *state_dir;
   char *config_path;
+  gint64 started_us;         /* monotonic */
+  AmPluginSet *plugins;      /* borrowed */
+  AmScheduler *scheduler;    /* borrowed */
+  AmStoreQueue *store;       /* borrowed */
+  AmAlerts *alerts;          /* borrowed */
+  GPtrArray *discovery;      /* AmInstance*, borrowed */
 };
 
 AmContext *am_context_new(const char *state_dir, const char *config_path);

@@ -1,7 +1,10 @@
 /* The daemon's lifetime: start in dependency order, stop in reverse. */
 #include "am-daemon.h"
 #include "am-context-private.h"
+#include "am-alerts.h"
 #include "am-instances.h"
+#include "am-store-queue.h"
+#include <antmon/config.h>
 #include <antmon/error.h>
 #include <errno.h>
 #include <glib-unix.h>
@@ -20,6 +23,10 @@ struct _AmDaemon {
   AmContext *ctx;
   AmInstances *instances;
   GPtrArray *drivers;
+  GPtrArray *sinks;
+  GPtrArray *discovery;
+  AmStoreQueue *store;
+  AmAlerts *alerts;
   AmScheduler *scheduler;
   GMainLoop *loop;
   guint sigint_id;
@@ -109,6 +116,63 @@ start_http(AmDaemon *d)
   }
 }
 
+/* Every good sample goes to the store and the alert rules. */
+static void
+on_sample(AmMinerEntry *entry, AmSample *sample, gpointer user_data)
+{
+  AmDaemon *d = user_data;
+  if (d->store != NULL)
+    am_store_queue_push_sample(d->store, sample);
+  if (d->alerts != NULL)
+    am_alerts_on_sample(d->alerts, entry, sample);
+}
+
+/* Every state change is an event in the store, and may be an alert. */
+static void
+on_state(AmMinerEntry *entry, AmMinerState old_state, gpointer user_data)
+{
+  AmDaemon *d = user_data;
+  if (d->store != NULL && old_state != entry->state) {
+    AmEvent event = {
+      .struct_size = sizeof(AmEvent),
+      .when_us = g_get_real_time(),
+      .miner_host = am_miner_get_address(entry->miner),
+      .kind = "state",
+      .name = am_miner_state_to_string(entry->state),
+      .detail = entry->reason,
+    };
+    am_store_queue_push_event(d->store, &event);
+  }
+  if (d->alerts != NULL)
+    am_alerts_on_state(d->alerts, entry, old_state);
+}
+
+/* The store queue, for the first [store:...] instance (one store at a time:
+ * history queries must have one answer). Its size and flush interval are
+ * keys of the store's own group. */
+static gboolean
+start_store(AmDaemon *d, GError **error)
+{
+  g_autoptr(GPtrArray) stores = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_STORE);
+  if (stores->len == 0)
+    return TRUE;
+  if (stores->len > 1)
+    g_warning("%s: %u store groups are enabled; only [%s] is used", d->config->path,
+              stores->len, ((AmInstance *)stores->pdata[0])->group);
+  AmInstance *store = stores->pdata[0];
+  guint queue_size = 100000;
+  guint64 flush_ms = 2000;
+  if (!am_config_get_uint(d->config->kf, store->group, "queue_size", 100000, 100, 10000000,
+                          &queue_size, error) ||
+      !am_config_get_duration_ms(d->config->kf, store->group, "flush_interval", 2000, 100,
+                                 3600 * 1000, &flush_ms, error)) {
+    am_config_file_prefix_error(d->config, error);
+    return FALSE;
+  }
+  d->store = am_store_queue_new(store, queue_size, flush_ms);
+  return TRUE;
+}
+
 static gboolean
 on_signal(gpointer user_data)
 {
@@ -125,6 +189,7 @@ am_daemon_start(AmDaemon *d, GError **error)
   if (!make_state_dir(core->state_dir, error))
     return FALSE;
   d->ctx = am_context_new(core->state_dir, d->config->path);
+  d->ctx->plugins = d->plugins;
   d->instances = am_instances_new();
   for (gsize i = 0; i < G_N_ELEMENTS(start_order); i++)
     am_instances_create_kind(d->instances, d->plugins, start_order[i], d->ctx, d->config->kf,
@@ -138,6 +203,16 @@ am_daemon_start(AmDaemon *d, GError **error)
     return FALSE;
   }
 
+  if (!start_store(d, error))
+    return FALSE;
+  d->sinks = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_SINK);
+  d->alerts = am_alerts_new(d->config->kf, d->sinks, d->store, error);
+  if (d->alerts == NULL) {
+    am_config_file_prefix_error(d->config, error);
+    return FALSE;
+  }
+  d->discovery = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_DISCOVERY);
+
   AmSchedulerConfig sc = {
     .interval_ms = core->interval_ms,
     .poll_timeout_ms = core->poll_timeout_ms,
@@ -146,6 +221,12 @@ am_daemon_start(AmDaemon *d, GError **error)
     .jitter = 0.1,
   };
   d->scheduler = am_scheduler_new(&sc, d->drivers);
+  am_scheduler_add_sample_hook(d->scheduler, on_sample, d);
+  am_scheduler_add_state_hook(d->scheduler, on_state, d);
+  d->ctx->scheduler = d->scheduler;
+  d->ctx->store = d->store;
+  d->ctx->alerts = d->alerts;
+  d->ctx->discovery = d->discovery;
   add_static_miners(d);
   start_http(d);
   start_discovery(d);
@@ -193,8 +274,15 @@ am_daemon_free(AmDaemon *d)
   if (d->instances != NULL)
     stop_discovery(d);
   am_scheduler_free(d->scheduler); /* waits for polls in flight to cancel */
-  if (d->drivers != NULL)
-    g_ptr_array_unref(d->drivers);
+  if (d->ctx != NULL)
+    d->ctx->scheduler = NULL;
+  am_alerts_free(d->alerts);
+  am_store_queue_free(d->store); /* flushes what was queued */
+  if (d->ctx != NULL)
+    d->ctx->store = NULL, d->ctx->alerts = NULL, d->ctx->discovery = NULL;
+  g_clear_pointer(&d->drivers, g_ptr_array_unref);
+  g_clear_pointer(&d->sinks, g_ptr_array_unref);
+  g_clear_pointer(&d->discovery, g_ptr_array_unref);
   am_instances_free(d->instances); /* reverse order: HTTP first, stores last */
   am_context_free(d->ctx);
   g_main_loop_unref(d->loop);

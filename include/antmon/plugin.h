@@ -113,6 +113,9 @@ typedef struct {
                      GCancellable *cancellable, GAsyncReadyCallback callback,
                      gpointer user_data);
   gboolean (*scan_finish)(gpointer self, GAsyncResult *result, GError **error);
+  /* Counters for the health API: last run, duration, hosts tried, miners
+   * found, ... Returns: (transfer full) a JSON object node, or NULL. */
+  JsonNode *(*stats_json)(gpointer self);
   gpointer reserved[8];
 } AmDiscoveryVTable;
 

@@ -1,15 +1,14 @@
 /* Listeners, connections and faults.
  *
  * One GLib main loop, no threads. Listeners are GSockets; accepted
- * connections are plain non-blocking fds driven by g_unix_fd_add() watches,
- * which keeps a request to a handful of syscalls and no GObject: the fake
- * has to outrun the daemon it is testing. In the common case (request
- * already there, reply fits the socket buffer) a connection never needs a
- * watch at all.
+ * connections are plain non-blocking fds in one epoll set (see
+ * am-fakeminer-poll.c), which keeps a request to a handful of syscalls and
+ * no GObject: the fake has to outrun the daemon it is testing. In the common
+ * case (request already there, reply fits the socket buffer) a connection
+ * is never watched at all.
  */
 #include "am-fakeminer.h"
 #include <errno.h>
-#include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,13 +27,12 @@ typedef enum {
 } ConnState;
 
 typedef struct {
+  AmFmWatch watch; /* first: the poller hands it back */
   AmFmServer *server;
   AmFmMiner *miner;
   int fd;
   ConnState state;
   AmFmFault fault; /* as it was when the connection was accepted */
-  guint watch;
-  GIOCondition watching;
   guint timer;
   GByteArray *out;
   gsize out_pos;
@@ -44,12 +42,14 @@ typedef struct {
 } Conn;
 
 typedef struct {
+  AmFmWatch watch; /* first: the poller hands it back */
   AmFmServer *server;
   AmFmMiner *miner;
 } ListenCtx;
 
 struct _AmFmServer {
   GPtrArray *miners; /* transfer none */
+  AmFmPoll *poll;
   GHashTable *conns; /* set of Conn */
   guint64 connections;
   guint64 requests;
@@ -60,27 +60,18 @@ struct _AmFmServer {
   gsize huge_header_len;
 };
 
-static gboolean conn_ready(int fd, GIOCondition condition, gpointer data);
-
 /* ---- connection life ---- */
 
 static void
 conn_unwatch(Conn *c)
 {
-  if (c->watch != 0)
-    g_source_remove(c->watch);
-  c->watch = 0;
-  c->watching = 0;
+  am_fm_poll_unwatch(c->server->poll, &c->watch);
 }
 
 static void
 conn_watch(Conn *c, GIOCondition condition)
 {
-  if (c->watch != 0 && c->watching == condition)
-    return;
-  conn_unwatch(c);
-  c->watch = g_unix_fd_add(c->fd, condition, conn_ready, c);
-  c->watching = condition;
+  am_fm_poll_watch(c->server->poll, &c->watch, condition);
 }
 
 static void
@@ -327,31 +318,27 @@ conn_hold(Conn *c)
   }
 }
 
-static gboolean
-conn_ready(int fd, GIOCondition condition, gpointer data)
+/* Each step may free the connection: nothing touches @c afterwards. */
+static void
+conn_ready(AmFmWatch *watch, GIOCondition condition)
 {
-  Conn *c = data;
-  gboolean alive;
+  Conn *c = (Conn *)watch;
   switch (c->state) {
   case CONN_READING:
-    alive = conn_read(c);
+    conn_read(c);
     break;
   case CONN_WRITING:
-    alive = conn_write(c);
+    conn_write(c);
     break;
   case CONN_STREAMING:
-    alive = conn_stream(c);
+    conn_stream(c);
     break;
   case CONN_HOLDING:
-    alive = conn_hold(c);
+    conn_hold(c);
     break;
-  default:
-    alive = TRUE;
-    break;
+  case CONN_DRIPPING:
+    break; /* driven by its timer, never watched */
   }
-  /* A step that closed the connection or changed its watch has already
-   * destroyed this source; returning CONTINUE for it is harmless. */
-  return alive ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
@@ -366,6 +353,8 @@ conn_start(AmFmServer *s, AmFmMiner *miner, int fd)
     return;
   }
   Conn *c = g_new0(Conn, 1);
+  c->watch.ready = conn_ready;
+  c->watch.fd = fd;
   c->server = s;
   c->miner = miner;
   c->fd = fd;
@@ -382,12 +371,12 @@ conn_start(AmFmServer *s, AmFmMiner *miner, int fd)
 
 /* ---- listeners ---- */
 
-static gboolean
-on_accept(int fd, GIOCondition condition, gpointer data)
+static void
+on_accept(AmFmWatch *watch, GIOCondition condition)
 {
-  ListenCtx *ctx = data;
+  ListenCtx *ctx = (ListenCtx *)watch;
   for (int i = 0; i < ACCEPT_BATCH; i++) {
-    int conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int conn = accept4(watch->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (conn < 0) {
       if (errno == EINTR || errno == ECONNABORTED)
         continue;
@@ -397,7 +386,6 @@ on_accept(int fd, GIOCondition condition, gpointer data)
     }
     conn_start(ctx->server, ctx->miner, conn);
   }
-  return G_SOURCE_CONTINUE;
 }
 
 static GSocket *
@@ -435,11 +423,13 @@ hold_queue(AmFmMiner *miner, GError **error)
 }
 
 static void
-listener_teardown(AmFmMiner *miner)
+listener_teardown(AmFmServer *s, AmFmMiner *miner)
 {
-  if (miner->accept_watch != 0)
-    g_source_remove(miner->accept_watch);
-  miner->accept_watch = 0;
+  ListenCtx *ctx = g_steal_pointer(&miner->accepting);
+  if (ctx != NULL) {
+    am_fm_poll_unwatch(s->poll, &ctx->watch);
+    g_free(ctx);
+  }
   if (miner->held != NULL)
     g_socket_close(miner->held, NULL);
   g_clear_object(&miner->held);
@@ -462,10 +452,12 @@ listener_setup(AmFmServer *s, AmFmMiner *miner, GError **error)
     return miner->held != NULL;
   }
   ListenCtx *ctx = g_new0(ListenCtx, 1);
+  ctx->watch.ready = on_accept;
+  ctx->watch.fd = g_socket_get_fd(miner->listener);
   ctx->server = s;
   ctx->miner = miner;
-  miner->accept_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, g_socket_get_fd(miner->listener),
-                                           G_IO_IN, on_accept, ctx, g_free);
+  miner->accepting = ctx;
+  am_fm_poll_watch(s->poll, &ctx->watch, G_IO_IN);
   return TRUE;
 }
 
@@ -492,10 +484,10 @@ am_fm_server_refresh(AmFmServer *server, AmFmMiner *miner, GError **error)
 {
   if (kind_current(miner) == kind_wanted(miner->fault))
     return TRUE;
-  listener_teardown(miner);
+  listener_teardown(server, miner);
   g_autoptr(GError) local = NULL;
   if (!listener_setup(server, miner, &local)) {
-    listener_teardown(miner);
+    listener_teardown(server, miner);
     g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_BIND, "cannot listen on %s: %s", miner->label,
                 local->message);
     return FALSE;
@@ -530,6 +522,7 @@ am_fm_server_new(GPtrArray *miners)
 {
   AmFmServer *s = g_new0(AmFmServer, 1);
   s->miners = g_ptr_array_ref(miners);
+  s->poll = am_fm_poll_new();
   s->conns = g_hash_table_new(NULL, NULL);
   s->by_command = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   build_huge(s);
@@ -542,7 +535,7 @@ am_fm_server_free(AmFmServer *s)
   if (s == NULL)
     return;
   for (guint i = 0; i < s->miners->len; i++)
-    listener_teardown(s->miners->pdata[i]);
+    listener_teardown(s, s->miners->pdata[i]);
   GHashTableIter iter;
   gpointer key;
   g_hash_table_iter_init(&iter, s->conns);
@@ -553,6 +546,7 @@ am_fm_server_free(AmFmServer *s)
   g_hash_table_unref(s->conns);
   g_hash_table_unref(s->by_command);
   g_ptr_array_unref(s->miners);
+  am_fm_poll_free(s->poll);
   g_free(s->huge);
   g_free(s);
 }

@@ -111,6 +111,25 @@ void am_fm_reply_invalid_command(gint64 when, GByteArray *out);
  * command the API does not allow. */
 void am_fm_reply_access_denied(const char *command, gint64 when, GByteArray *out);
 
+/* ---- one epoll set under the main loop (am-fakeminer-poll.c) ---- */
+
+typedef struct _AmFmPoll AmFmPoll;
+typedef struct _AmFmWatch AmFmWatch;
+
+/* Embedded first in whatever owns the fd; @ready runs from the main loop. */
+struct _AmFmWatch {
+  void (*ready)(AmFmWatch *watch, GIOCondition condition);
+  int fd;
+  GIOCondition watching; /* 0 while not in the set */
+};
+
+AmFmPoll *am_fm_poll_new(void);
+void am_fm_poll_free(AmFmPoll *poll);
+/* Adds @watch or changes what it waits for (G_IO_IN and/or G_IO_OUT). */
+void am_fm_poll_watch(AmFmPoll *poll, AmFmWatch *watch, GIOCondition condition);
+/* Removes @watch; call before closing its fd. */
+void am_fm_poll_unwatch(AmFmPoll *poll, AmFmWatch *watch);
+
 /* ---- miners and fleets (am-fakeminer-fleet.c) ---- */
 
 typedef struct _AmFmServer AmFmServer;
@@ -130,7 +149,7 @@ typedef struct {
 
   /* Owned by the server while it runs. */
   GSocket *listener;
-  guint accept_watch;
+  gpointer accepting; /* the listener's watch, while it accepts */
   GSocket *held; /* silent: the never-accepted connection filling the queue */
 } AmFmMiner;
 

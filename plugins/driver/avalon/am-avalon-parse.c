@@ -127,6 +127,16 @@ mm_double(GHashTable *mm, const char *key)
 
 /* ---- match ------------------------------------------------------------- */
 
+/* Canaan's controller ("MM", the miner manager) names its hardware and
+ * software types in the version reply: HWTYPE "MM4v2_X3", SWTYPE "MM319". */
+static gboolean
+canaan_controller(JsonObject *version)
+{
+  const char *hw = am_json_string(version, "HWTYPE");
+  const char *sw = am_json_string(version, "SWTYPE");
+  return (hw != NULL && g_str_has_prefix(hw, "MM")) || (sw != NULL && g_str_has_prefix(sw, "MM"));
+}
+
 AmMatch
 am_avalon_match(const AmFingerprint *fp)
 {
@@ -135,6 +145,9 @@ am_avalon_match(const AmFingerprint *fp)
   if (am_cgminer_contains_ci(fp->description, "avalon") ||
       am_cgminer_object_mentions(fp->version, "avalon"))
     return AM_MATCH_SUPPORTED;
+  /* Canaan's keys without the name: probe early rather than claim. */
+  if (canaan_controller(fp->version))
+    return AM_MATCH_LIKELY;
   return AM_MATCH_UNSUPPORTED;
 }
 

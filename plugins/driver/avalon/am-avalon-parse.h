@@ -34,7 +34,8 @@ typedef struct {
 } AmAvalonReplies;
 
 /* SUPPORTED when the Description or a VERSION value mentions Avalon (PROD
- * "AvalonMiner 15-194", Type "Avalon..."); else UNSUPPORTED. Pure. */
+ * "AvalonMiner 15-194", Type "Avalon..."); LIKELY when VERSION only has
+ * Canaan's controller types (HWTYPE/SWTYPE "MM..."); else UNSUPPORTED. */
 AmMatch am_avalon_match(const AmFingerprint *fp);
 
 /* Returns: (transfer full) the sample, or NULL with AM_ERROR_UNSUPPORTED

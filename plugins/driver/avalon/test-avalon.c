@@ -351,6 +351,12 @@ test_match(void)
       "{\"STATUS\":[{\"STATUS\":\"S\",\"Description\":\"cgminer 4.10.0\"}],"
       "\"VERSION\":[{\"CGMiner\":\"4.10.0\",\"Type\":\"Avalon 741\"}]}");
   g_assert_cmpint(match_reply(typed), ==, AM_MATCH_SUPPORTED);
+  /* HAND-MADE: Canaan's controller keys without the Avalon name. */
+  g_autoptr(JsonObject) controller = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\",\"Description\":\"cgminer 4.10.0\"}],"
+      "\"VERSION\":[{\"CGMiner\":\"4.10.0\",\"PROD\":\"AV7\",\"MODEL\":\"741\","
+      "\"HWTYPE\":\"MM3v1_X3\",\"SWTYPE\":\"MM310\"}]}");
+  g_assert_cmpint(match_reply(controller), ==, AM_MATCH_LIKELY);
   /* The recorded 7xx summary says only "cgminer 4.10.0": not a claim. */
   g_autoptr(JsonObject) summary = am_test_fixture_object("avalon/avalon7xx_summary.json");
   g_assert_cmpint(match_reply(summary), ==, AM_MATCH_UNSUPPORTED);
