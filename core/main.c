@@ -17,6 +17,7 @@ static const struct {
   {"sample-config", am_cli_sample_config, "print each plugin's sample configuration"},
   {"plugins", am_cli_plugins, "list the plugins found, and why any was rejected"},
   {"query", am_cli_query, "identify and read one miner: query HOST[:PORT]"},
+  /* (more commands) */
 };
 
 static void
