@@ -222,6 +222,7 @@ set_state(AmScheduler *s, AmMinerEntry *e, AmMinerState state, const char *reaso
   gboolean reason_changed = g_strcmp0(e->reason, reason) != 0;
   g_free(e->reason);
   e->reason = g_strdup(reason);
+  e->state = state;
   if (old == state && !reason_changed)
     return;
   if (old != state)

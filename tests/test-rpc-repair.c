@@ -170,6 +170,54 @@ test_every_fixture_parses(void)
   g_assert_cmpuint(api_errors, ==, 1);
 }
 
+static void
+test_repair_keeps_valid_json(void)
+{
+  /* The repairs only ever fix what is broken: on every fixture that is valid
+   * JSON already, the repaired text means exactly the same. */
+  g_autofree char *root_dir = am_test_path("fixtures");
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+  collect_json_files(root_dir, files);
+  guint compared = 0;
+  for (guint i = 0; i < files->len; i++) {
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(files->pdata[i], &text, &len, NULL));
+    g_autoptr(JsonParser) strict = json_parser_new();
+    if (!json_parser_load_from_data(strict, text, (gssize)len, NULL))
+      continue;
+    gsize fixed_len = 0;
+    g_autofree char *fixed = am_rpc_repair(text, len, &fixed_len);
+    g_autoptr(JsonParser) again = json_parser_new();
+    g_assert_true(json_parser_load_from_data(again, fixed, (gssize)fixed_len, NULL));
+    g_assert_true(json_node_equal(json_parser_get_root(strict), json_parser_get_root(again)));
+    compared++;
+  }
+  g_assert_cmpuint(compared, >=, 30);
+}
+
+static void
+test_every_truncation_keeps_status(void)
+{
+  /* Cut the S9 stats reply after its STATUS section, inside every kind of
+   * token: each cut still parses, and the STATUS survives. (Every third byte
+   * keeps this quick under ASan; the token kinds repeat far more often.) */
+  g_autoptr(GBytes) bytes = am_test_fixture_bytes("bmminer/s9_stats.json");
+  gsize len = 0;
+  const char *data = g_bytes_get_data(bytes, &len);
+  const char *after_status = strstr(data, "}],");
+  g_assert_nonnull(after_status);
+  for (gsize cut = (after_status - data) + 2; cut < len; cut += 3) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) root = am_rpc_parse(data, cut, &error);
+    g_assert_no_error(error);
+    JsonObject *obj = json_node_get_object(root);
+    JsonObject *status = am_json_array_object(am_json_array(obj, "STATUS"), 0);
+    g_assert_cmpstr(am_json_string(status, "Msg"), ==, "BMMiner stats");
+    g_assert_true(am_rpc_check_status(obj, NULL));
+  }
+}
+
 /* ---- rules no fixture shows ---- */
 
 static void
@@ -458,6 +506,8 @@ main(int argc, char **argv)
   g_test_add_func("/rpc-repair/fixture/access-denied", test_fixture_access_denied);
   g_test_add_func("/rpc-repair/fixture/status-layouts", test_fixture_status_layouts);
   g_test_add_func("/rpc-repair/fixture/every-file-parses", test_every_fixture_parses);
+  g_test_add_func("/rpc-repair/fixture/repair-keeps-valid-json", test_repair_keeps_valid_json);
+  g_test_add_func("/rpc-repair/fixture/every-truncation", test_every_truncation_keeps_status);
   g_test_add_func("/rpc-repair/trailing-commas", test_trailing_commas);
   g_test_add_func("/rpc-repair/stray-comma-in-array", test_stray_leading_comma_in_array);
   g_test_add_func("/rpc-repair/missing-comma-between-strings", test_missing_comma_between_strings);

@@ -93,8 +93,7 @@ static void
 slot_event(Bench *b, Slot *slot, guint32 events)
 {
   if (slot->sent < b->request_len) {
-    ssize_t n = send(slot->fd, b->request + slot->sent, b->request_len - slot->sent,
-                     MSG_NOSIGNAL);
+    ssize_t n = send(slot->fd, b->request + slot->sent, b->request_len - slot->sent, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN) {
       slot_done(b, slot, FALSE);
       return;
@@ -131,14 +130,14 @@ main(int argc, char **argv)
   gint64 max_requests = 1000000;
   char *command = NULL;
   GOptionEntry entries[] = {
-    {"base", 0, 0, G_OPTION_ARG_STRING, &base, "First miner (127.0.0.0/8)", "ADDR"},
-    {"count", 0, 0, G_OPTION_ARG_INT, &count, "Miners", "N"},
-    {"port", 0, 0, G_OPTION_ARG_INT, &port, "Port", "PORT"},
-    {"concurrency", 0, 0, G_OPTION_ARG_INT, &concurrency, "Requests in flight", "N"},
-    {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Duration", "S"},
-    {"max-requests", 0, 0, G_OPTION_ARG_INT64, &max_requests, "Stop after this many", "N"},
-    {"command", 0, 0, G_OPTION_ARG_STRING, &command, "Command (default summary)", "CMD"},
-    {NULL},
+      {"base", 0, 0, G_OPTION_ARG_STRING, &base, "First miner (127.0.0.0/8)", "ADDR"},
+      {"count", 0, 0, G_OPTION_ARG_INT, &count, "Miners", "N"},
+      {"port", 0, 0, G_OPTION_ARG_INT, &port, "Port", "PORT"},
+      {"concurrency", 0, 0, G_OPTION_ARG_INT, &concurrency, "Requests in flight", "N"},
+      {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Duration", "S"},
+      {"max-requests", 0, 0, G_OPTION_ARG_INT64, &max_requests, "Stop after this many", "N"},
+      {"command", 0, 0, G_OPTION_ARG_STRING, &command, "Command (default summary)", "CMD"},
+      {NULL},
   };
   g_autoptr(GOptionContext) context = g_option_context_new("- load a fake miner fleet");
   g_option_context_add_main_entries(context, entries, NULL);
@@ -153,8 +152,7 @@ main(int argc, char **argv)
     g_printerr("usage: --base 127.x.y.z --count N --port P [--concurrency N --seconds S]\n");
     return 2;
   }
-  g_autofree char *request =
-    g_strdup_printf("{\"command\":\"%s\"}", command ? command : "summary");
+  g_autofree char *request = g_strdup_printf("{\"command\":\"%s\"}", command ? command : "summary");
   Bench b = {.addresses = make_addresses(first, (guint)count),
              .count = (guint)count,
              .port = (guint16)port,

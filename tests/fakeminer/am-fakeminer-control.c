@@ -79,7 +79,8 @@ restore_settings(AmFmMiner *miner, const Saved *saved)
 static gboolean
 set_one(AmFmControl *control, AmFmMiner *miner, char **pairs, GError **error)
 {
-  AmFmProfileLookup lookup = {.cache = control->cache, .profiles_root = control->profiles_root,
+  AmFmProfileLookup lookup = {.cache = control->cache,
+                              .profiles_root = control->profiles_root,
                               .base_dir = control->base_dir};
   Saved saved;
   save_settings(miner, &saved);
@@ -138,13 +139,13 @@ command_stats(AmFmControl *control)
 }
 
 static const char help_text[] =
-  "set TARGET key=value...  (fault=KIND|none profile=DIR hashrate_scale=X temp_offset=+N "
-  "drip_ms=N)\n"
-  "get [TARGET]\n"
-  "stats\n"
-  "quit\n"
-  "TARGET: ADDRESS, ADDRESS:PORT or all\n"
-  "ok\n";
+    "set TARGET key=value...  (fault=KIND|none profile=DIR hashrate_scale=X temp_offset=+N "
+    "drip_ms=N)\n"
+    "get [TARGET]\n"
+    "stats\n"
+    "quit\n"
+    "TARGET: ADDRESS, ADDRESS:PORT or all\n"
+    "ok\n";
 
 char *
 am_fm_control_execute(AmFmControl *control, const char *line)
@@ -203,7 +204,7 @@ on_line(GObject *source, GAsyncResult *result, gpointer data)
 {
   Client *client = data;
   g_autofree char *line =
-    g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), result, NULL, NULL);
+      g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), result, NULL, NULL);
   if (line == NULL || g_cancellable_is_cancelled(client->cancellable)) {
     /* EOF, error or shutdown (client->control may be gone) */
     client_free(client);
@@ -220,20 +221,18 @@ on_line(GObject *source, GAsyncResult *result, gpointer data)
 static void
 read_next(Client *client)
 {
-  g_data_input_stream_read_line_async(client->input, G_PRIORITY_DEFAULT,
-                                      client->cancellable, on_line, client);
+  g_data_input_stream_read_line_async(client->input, G_PRIORITY_DEFAULT, client->cancellable,
+                                      on_line, client);
 }
 
 static gboolean
-on_incoming(GSocketService *service, GSocketConnection *connection, GObject *source,
-            gpointer data)
+on_incoming(GSocketService *service, GSocketConnection *connection, GObject *source, gpointer data)
 {
   Client *client = g_new0(Client, 1);
   client->control = data;
   client->cancellable = g_object_ref(client->control->cancellable);
   client->connection = g_object_ref(connection);
-  client->input =
-    g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(connection)));
+  client->input = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(connection)));
   g_data_input_stream_set_newline_type(client->input, G_DATA_STREAM_NEWLINE_TYPE_ANY);
   read_next(client);
   return TRUE;

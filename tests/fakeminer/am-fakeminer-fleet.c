@@ -15,11 +15,11 @@ am_fm_error_quark(void)
 }
 
 static const char *const fault_names[AM_FM_FAULT_COUNT] = {
-  [AM_FM_FAULT_NONE] = "none",         [AM_FM_FAULT_HANG] = "hang",
-  [AM_FM_FAULT_CLOSE] = "close",       [AM_FM_FAULT_GARBAGE] = "garbage",
-  [AM_FM_FAULT_TRUNCATE] = "truncate", [AM_FM_FAULT_HUGE] = "huge",
-  [AM_FM_FAULT_DRIP] = "drip",         [AM_FM_FAULT_APIERROR] = "apierror",
-  [AM_FM_FAULT_SILENT] = "silent",     [AM_FM_FAULT_REFUSE] = "refuse",
+    [AM_FM_FAULT_NONE] = "none",         [AM_FM_FAULT_HANG] = "hang",
+    [AM_FM_FAULT_CLOSE] = "close",       [AM_FM_FAULT_GARBAGE] = "garbage",
+    [AM_FM_FAULT_TRUNCATE] = "truncate", [AM_FM_FAULT_HUGE] = "huge",
+    [AM_FM_FAULT_DRIP] = "drip",         [AM_FM_FAULT_APIERROR] = "apierror",
+    [AM_FM_FAULT_SILENT] = "silent",     [AM_FM_FAULT_REFUSE] = "refuse",
 };
 
 const char *
@@ -169,13 +169,11 @@ am_fm_miner_describe(AmFmMiner *miner)
 {
   char scale[G_ASCII_DTOSTR_BUF_SIZE];
   char offset[G_ASCII_DTOSTR_BUF_SIZE];
-  return g_strdup_printf("%s profile=%s fault=%s hashrate_scale=%s temp_offset=%s drip_ms=%u",
-                         miner->label,
-                         miner->profile ? am_fm_profile_get_dir(miner->profile) : "(none)",
-                         am_fm_fault_name(miner->fault),
-                         g_ascii_dtostr(scale, sizeof scale, miner->hashrate_scale),
-                         g_ascii_dtostr(offset, sizeof offset, miner->temp_offset),
-                         miner->drip_ms);
+  return g_strdup_printf(
+      "%s profile=%s fault=%s hashrate_scale=%s temp_offset=%s drip_ms=%u", miner->label,
+      miner->profile ? am_fm_profile_get_dir(miner->profile) : "(none)",
+      am_fm_fault_name(miner->fault), g_ascii_dtostr(scale, sizeof scale, miner->hashrate_scale),
+      g_ascii_dtostr(offset, sizeof offset, miner->temp_offset), miner->drip_ms);
 }
 
 static gboolean
@@ -185,8 +183,8 @@ parse_double(const char *key, const char *value, double min, double max, double 
   char *end = NULL;
   double v = g_ascii_strtod(value, &end);
   if (end == value || *end != '\0' || !isfinite(v) || v < min || v > max) {
-    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE, "%s=%s: expected a number in [%g, %g]",
-                key, value, min, max);
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE, "%s=%s: expected a number in [%g, %g]", key,
+                value, min, max);
     return FALSE;
   }
   *out = v;
@@ -314,8 +312,7 @@ range_addresses(GInetAddress *base, guint count, GError **error)
 
 GPtrArray *
 am_fm_fleet_from_range(const char *base, guint count, guint16 port, const char *profile_dir,
-                       const char *const *settings, const AmFmProfileLookup *lookup,
-                       GError **error)
+                       const char *const *settings, const AmFmProfileLookup *lookup, GError **error)
 {
   guint16 unused = 0;
   g_autoptr(GInetAddress) first = am_fm_parse_host_port(base, &unused, error);
@@ -387,8 +384,8 @@ add_unique(GPtrArray *miners, GHashTable *seen, AmFmMiner *miner, guint lineno, 
 {
   guint first = GPOINTER_TO_UINT(g_hash_table_lookup(seen, miner->label));
   if (first != 0) {
-    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE, "%s is already on line %u",
-                miner->label, first);
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE, "%s is already on line %u", miner->label,
+                first);
     am_fm_miner_free(miner);
     return FALSE;
   }
@@ -406,8 +403,7 @@ am_fm_fleet_from_file(const char *path, guint16 default_port, const char *const 
     return NULL;
   g_autofree char *dir = g_path_get_dirname(path);
   g_autofree char *base_dir = g_canonicalize_filename(dir, NULL);
-  AmFmProfileLookup lookup = {.cache = cache, .profiles_root = profiles_root,
-                              .base_dir = base_dir};
+  AmFmProfileLookup lookup = {.cache = cache, .profiles_root = profiles_root, .base_dir = base_dir};
   g_autoptr(GPtrArray) miners = g_ptr_array_new_with_free_func((GDestroyNotify)am_fm_miner_free);
   g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
   g_auto(GStrv) lines = g_strsplit(text, "\n", -1);

@@ -56,21 +56,21 @@ parse_options(int argc, char **argv, Options *o, GError **error)
   o->count = 1;
   o->port = 4028;
   GOptionEntry entries[] = {
-    {"base", 0, 0, G_OPTION_ARG_STRING, &o->base, "First miner address (127.0.0.0/8 or ::1)",
-     "ADDR"},
-    {"count", 0, 0, G_OPTION_ARG_INT, &o->count, "Number of miners from --base (default 1)", "N"},
-    {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "Port of every miner (default 4028)", "PORT"},
-    {"profile", 0, 0, G_OPTION_ARG_FILENAME, &o->profile, "Profile directory for --base", "DIR"},
-    {"fault", 0, 0, G_OPTION_ARG_STRING, &o->fault, "Fault of every --base miner", "KIND"},
-    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->settings,
-     "Setting for every miner (repeatable): hashrate_scale, temp_offset, drip_ms, ...",
-     "KEY=VALUE"},
-    {"fleet", 0, 0, G_OPTION_ARG_FILENAME, &o->fleet, "Fleet file, one miner per line", "FILE"},
-    {"profiles-root", 0, 0, G_OPTION_ARG_FILENAME, &o->profiles_root,
-     "Directory relative profile names resolve against", "DIR"},
-    {"control", 0, 0, G_OPTION_ARG_STRING, &o->control,
-     "Open the control port (e.g. 127.0.0.1:0)", "ADDR:PORT"},
-    {NULL},
+      {"base", 0, 0, G_OPTION_ARG_STRING, &o->base, "First miner address (127.0.0.0/8 or ::1)",
+       "ADDR"},
+      {"count", 0, 0, G_OPTION_ARG_INT, &o->count, "Number of miners from --base (default 1)", "N"},
+      {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "Port of every miner (default 4028)", "PORT"},
+      {"profile", 0, 0, G_OPTION_ARG_FILENAME, &o->profile, "Profile directory for --base", "DIR"},
+      {"fault", 0, 0, G_OPTION_ARG_STRING, &o->fault, "Fault of every --base miner", "KIND"},
+      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->settings,
+       "Setting for every miner (repeatable): hashrate_scale, temp_offset, drip_ms, ...",
+       "KEY=VALUE"},
+      {"fleet", 0, 0, G_OPTION_ARG_FILENAME, &o->fleet, "Fleet file, one miner per line", "FILE"},
+      {"profiles-root", 0, 0, G_OPTION_ARG_FILENAME, &o->profiles_root,
+       "Directory relative profile names resolve against", "DIR"},
+      {"control", 0, 0, G_OPTION_ARG_STRING, &o->control,
+       "Open the control port (e.g. 127.0.0.1:0)", "ADDR:PORT"},
+      {NULL},
   };
   g_autoptr(GOptionContext) context = g_option_context_new("- a fleet of fake miners on loopback");
   g_option_context_add_main_entries(context, entries, NULL);
@@ -148,9 +148,9 @@ fail(GError *error)
   return EXIT_USAGE;
 }
 
-/* Binds, announces, and serves until SIGINT or SIGTERM. */
+/* Binds, announces on stdout, and serves until @loop quits. */
 static int
-serve(const Options *o, GPtrArray *miners, const AmFmProfileLookup *lookup)
+start_and_run(const Options *o, GPtrArray *miners, const AmFmProfileLookup *lookup, GMainLoop *loop)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AmFmServer) server = am_fm_server_new(miners);
@@ -166,14 +166,22 @@ serve(const Options *o, GPtrArray *miners, const AmFmProfileLookup *lookup)
   /* Tests and scripts wait for this line: every listener is bound. */
   printf("ready %u listeners\n", am_fm_server_count_listeners(server));
   fflush(stdout);
+  g_main_loop_run(loop);
+  return 0;
+}
 
+/* Serves until SIGINT or SIGTERM. */
+static int
+serve(const Options *o, GPtrArray *miners, const AmFmProfileLookup *lookup)
+{
+  /* Handlers first: a script may send SIGTERM the moment it reads "ready". */
   g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
   guint sigint = g_unix_signal_add(SIGINT, on_quit_signal, loop);
   guint sigterm = g_unix_signal_add(SIGTERM, on_quit_signal, loop);
-  g_main_loop_run(loop);
+  int status = start_and_run(o, miners, lookup, loop);
   g_source_remove(sigint);
   g_source_remove(sigterm);
-  return 0;
+  return status;
 }
 
 static int
@@ -182,8 +190,7 @@ run(const Options *o)
   g_autoptr(GError) error = NULL;
   g_autofree char *cwd = g_get_current_dir();
   AmFmProfileCache *cache = am_fm_profile_cache_new();
-  AmFmProfileLookup lookup = {.cache = cache, .profiles_root = o->profiles_root,
-                              .base_dir = cwd};
+  AmFmProfileLookup lookup = {.cache = cache, .profiles_root = o->profiles_root, .base_dir = cwd};
   GPtrArray *miners = build_fleet(o, &lookup, &error);
   int status = miners != NULL ? serve(o, miners, &lookup) : fail(error);
   /* Let cancelled control-port operations call back and free their state. */

@@ -67,7 +67,7 @@ poll_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 }
 
 static GSourceFuncs poll_funcs = {
-  .dispatch = poll_dispatch,
+    .dispatch = poll_dispatch,
 };
 
 AmFmPoll *

@@ -77,10 +77,9 @@ key_has_digit_suffix(const char *key, gsize len, const char *prefix)
 
 static const char *const fast_hash_keys[] = {"GHS 5s",     "MHS 5s",     "KHS 5s", "rate_5s",
                                              "total_rate", "total rate", NULL};
-static const char *const avg_hash_keys[] = {"GHS av",  "MHS av",   "KHS av", "GHS 30m",
-                                            "GHS 1m",  "GHS 5m",   "GHS 15m", "MHS 1m",
-                                            "MHS 5m",  "MHS 15m",  "MHS 24h", "rate_30m",
-                                            NULL};
+static const char *const avg_hash_keys[] = {"GHS av",  "MHS av",   "KHS av", "GHS 30m", "GHS 1m",
+                                            "GHS 5m",  "GHS 15m",  "MHS 1m", "MHS 5m",  "MHS 15m",
+                                            "MHS 24h", "rate_30m", NULL};
 
 static gboolean
 key_in(const char *key, gsize len, const char *const *words)
@@ -275,8 +274,10 @@ template_new(GBytes *raw)
 
 /* ---- rendering ---- */
 
-/* The value drawn for @slot, rounded to the recorded number of decimals and
- * never further than the bound from its centre (rounding could overshoot). */
+/* The value drawn for @slot: a per-miner offset, a slow wave and per-request
+ * jitter whose weights add up to 1, so the bound holds by construction. It
+ * is rounded to the recorded number of decimals and never further than the
+ * bound from its centre (rounding could overshoot). */
 static double
 vary_slot(const Slot *slot, const AmFmVary *vary)
 {
@@ -286,12 +287,12 @@ vary_slot(const Slot *slot, const AmFmVary *vary)
   if (slot->kind == SLOT_TEMP) {
     centre = slot->base + vary->temp_offset;
     bound = AM_FM_TEMP_DEG;
-    target = centre + bound * (0.4 * vary->temp_bias + 0.35 * wave + 0.25 * jitter);
+    target = centre + bound * (0.35 * vary->temp_bias + 0.25 * wave + 0.4 * jitter);
   } else {
     double pct = slot->kind == SLOT_HASH_FAST ? AM_FM_HASH_FAST_PCT : AM_FM_HASH_AVG_PCT;
     centre = slot->base * vary->hashrate_scale;
     bound = centre * pct;
-    target = centre + bound * (0.4 * vary->hash_bias + 0.35 * wave + 0.25 * jitter);
+    target = centre + bound * (0.35 * vary->hash_bias + 0.25 * wave + 0.4 * jitter);
   }
   double q = pow(10, -slot->decimals);
   double rounded = round(target / q) * q;

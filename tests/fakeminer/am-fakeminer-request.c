@@ -120,10 +120,10 @@ void
 am_fm_reply_invalid_command(gint64 when, GByteArray *out)
 {
   g_autofree char *text =
-    g_strdup_printf("{\"STATUS\":[{\"STATUS\":\"E\",\"When\":%" G_GINT64_FORMAT
-                    ",\"Code\":14,\"Msg\":\"Invalid command\",\"Description\":\"cgminer\"}],"
-                    "\"id\":1}",
-                    when);
+      g_strdup_printf("{\"STATUS\":[{\"STATUS\":\"E\",\"When\":%" G_GINT64_FORMAT
+                      ",\"Code\":14,\"Msg\":\"Invalid command\",\"Description\":\"cgminer\"}],"
+                      "\"id\":1}",
+                      when);
   append_text(out, text);
 }
 
@@ -145,10 +145,10 @@ am_fm_reply_access_denied(const char *command, gint64 when, GByteArray *out)
 {
   g_autofree char *escaped = escape_json(command);
   g_autofree char *text = g_strdup_printf(
-    "{\"STATUS\":[{\"STATUS\":\"E\",\"When\":%" G_GINT64_FORMAT
-    ",\"Code\":45,\"Msg\":\"Access denied to '%s' command\",\"Description\":\"cgminer\"}],"
-    "\"id\":1}",
-    when, escaped);
+      "{\"STATUS\":[{\"STATUS\":\"E\",\"When\":%" G_GINT64_FORMAT
+      ",\"Code\":45,\"Msg\":\"Access denied to '%s' command\",\"Description\":\"cgminer\"}],"
+      "\"id\":1}",
+      when, escaped);
   append_text(out, text);
 }
 

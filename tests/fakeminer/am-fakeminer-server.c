@@ -179,8 +179,8 @@ conn_stream(Conn *c)
   gsize records = s->huge_len - s->huge_header_len;
   while (c->streamed < HUGE_TOTAL) {
     gsize offset = c->streamed < s->huge_len
-                     ? (gsize)c->streamed
-                     : s->huge_header_len + (gsize)((c->streamed - s->huge_header_len) % records);
+                       ? (gsize)c->streamed
+                       : s->huge_header_len + (gsize)((c->streamed - s->huge_header_len) % records);
     gsize len = MIN(s->huge_len - offset, (gsize)(HUGE_TOTAL - c->streamed));
     ssize_t n = send(c->fd, s->huge + offset, len, MSG_NOSIGNAL);
     if (n > 0) {
@@ -501,11 +501,11 @@ static void
 build_huge(AmFmServer *s)
 {
   static const char header[] =
-    "{\"STATUS\":[{\"STATUS\":\"S\",\"When\":1605578750,\"Code\":70,\"Msg\":\"CGMiner stats\","
-    "\"Description\":\"cgminer\"}],\"STATS\":[";
+      "{\"STATUS\":[{\"STATUS\":\"S\",\"When\":1605578750,\"Code\":70,\"Msg\":\"CGMiner stats\","
+      "\"Description\":\"cgminer\"}],\"STATS\":[";
   static const char record[] =
-    "{\"STATS\":0,\"ID\":\"HUGE\",\"Elapsed\":1,\"GHS 5s\":\"13883.81\",\"temp1\":75,"
-    "\"chain_acs1\":\" oooooooo oooooooo oooooooo oooooooo\"},";
+      "{\"STATS\":0,\"ID\":\"HUGE\",\"Elapsed\":1,\"GHS 5s\":\"13883.81\",\"temp1\":75,"
+      "\"chain_acs1\":\" oooooooo oooooooo oooooooo oooooooo\"},";
   gsize header_len = sizeof header - 1;
   gsize record_len = sizeof record - 1;
   gsize count = 65536 / record_len;

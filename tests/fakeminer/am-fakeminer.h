@@ -103,8 +103,8 @@ AmFmRequestState am_fm_request_state(const char *buf, gsize len, gboolean draine
 char *am_fm_request_command(const char *buf, gsize len);
 
 /* Appends the reply to @command ("a" or "a+b") without the trailing NUL. */
-void am_fm_reply_build(AmFmProfile *profile, const char *command, const AmFmVary *vary,
-                       gint64 when, GByteArray *out);
+void am_fm_reply_build(AmFmProfile *profile, const char *command, const AmFmVary *vary, gint64 when,
+                       GByteArray *out);
 /* A cgminer "Invalid command" STATUS E reply (code 14). */
 void am_fm_reply_invalid_command(gint64 when, GByteArray *out);
 /* An "Access denied" STATUS E reply (code 45), as firmware sends for a
@@ -150,7 +150,7 @@ typedef struct {
   /* Owned by the server while it runs. */
   GSocket *listener;
   gpointer accepting; /* the listener's watch, while it accepts */
-  GSocket *held; /* silent: the never-accepted connection filling the queue */
+  GSocket *held;      /* silent: the never-accepted connection filling the queue */
 } AmFmMiner;
 
 void am_fm_miner_free(AmFmMiner *miner);
@@ -175,8 +175,8 @@ typedef struct {
  * running miner also needs am_fm_server_refresh(). */
 gboolean am_fm_miner_apply(AmFmMiner *miner, const char *key, const char *value,
                            const AmFmProfileLookup *lookup, GError **error);
-gboolean am_fm_miner_apply_pair(AmFmMiner *miner, const char *pair,
-                                const AmFmProfileLookup *lookup, GError **error);
+gboolean am_fm_miner_apply_pair(AmFmMiner *miner, const char *pair, const AmFmProfileLookup *lookup,
+                                GError **error);
 
 /* The per-miner parts of the variation for one request. */
 void am_fm_miner_vary(AmFmMiner *miner, AmFmVary *vary);

@@ -90,7 +90,7 @@ static GSubprocess *
 spawn(const char *const *argv, GError **error)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
   return g_subprocess_launcher_spawnv(launcher, argv, error);
 }
@@ -305,8 +305,7 @@ status_of(JsonObject *reply)
 /* ---- helpers: the control port ---- */
 
 /* Sends one line; returns every answer line up to "ok" or "error: ...". */
-static char *
-control(const char *format, ...) G_GNUC_PRINTF(1, 2);
+static char *control(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 static char *
 control(const char *format, ...)
@@ -320,14 +319,14 @@ control(const char *format, ...)
   g_socket_client_set_enable_proxy(client, FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) conn =
-    g_socket_client_connect_to_host(client, "127.0.0.1", fleet.control_port, NULL, &error);
+      g_socket_client_connect_to_host(client, "127.0.0.1", fleet.control_port, NULL, &error);
   g_assert_no_error(error);
   g_autofree char *sent = g_strconcat(line, "\n", NULL);
   g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), sent, strlen(sent),
                             NULL, NULL, &error);
   g_assert_no_error(error);
   g_autoptr(GDataInputStream) in =
-    g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+      g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
   GString *answer = g_string_new(NULL);
   for (;;) {
     g_autofree char *got = g_data_input_stream_read_line(in, NULL, NULL, &error);
@@ -396,7 +395,8 @@ static void
 test_reply_plain_text(void)
 {
   g_autofree char *expected = file_text("antminer-s9", "pools");
-  const char *requests[] = {"pools", "pools|0", "pools\n", "{\"command\":\"pools\",\"parameter\":\"0\"}"};
+  const char *requests[] = {"pools", "pools|0", "pools\n",
+                            "{\"command\":\"pools\",\"parameter\":\"0\"}"};
   for (gsize i = 0; i < G_N_ELEMENTS(requests); i++) {
     g_auto(Reply) r = {0};
     exchange(M_NORMAL, requests[i], &r);
@@ -426,7 +426,7 @@ test_reply_multi(void)
   g_autofree char *stats = file_text("antminer-s9", "stats");
   g_autofree char *version = file_text("antminer-s9", "version");
   g_autofree char *expected =
-    g_strdup_printf("{\"stats\":[%s],\"version\":[%s],\"id\":1}", stats, version);
+      g_strdup_printf("{\"stats\":[%s],\"version\":[%s],\"id\":1}", stats, version);
   assert_same_but_numbers(mixed, expected);
 }
 
@@ -596,7 +596,7 @@ connect_completes(guint n, guint16 port, guint wait_ms)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket =
-    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error(error);
   g_socket_set_blocking(socket, FALSE);
   g_autofree char *text = host(n);
@@ -646,9 +646,9 @@ static void
 reset_control_miner(void)
 {
   g_autofree char *dir = profile_dir("antminer-s9");
-  g_autofree char *line = g_strdup_printf(
-    "set 127.77.%u.%u fault=none hashrate_scale=1 temp_offset=0 profile=%s", fleet.octet,
-    M_CONTROL, dir);
+  g_autofree char *line =
+      g_strdup_printf("set 127.77.%u.%u fault=none hashrate_scale=1 temp_offset=0 profile=%s",
+                      fleet.octet, M_CONTROL, dir);
   control_ok(line);
 }
 
@@ -720,12 +720,12 @@ test_control_errors_and_stats(void)
     char *line;
     const char *needle;
   } bad[] = {
-    {g_strdup_printf("set %s fault=wobble", target), "wobble"},
-    {g_strdup_printf("set %s hashrate_scale=lots", target), "hashrate_scale"},
-    {g_strdup_printf("set %s colour=blue", target), "colour"},
-    {g_strdup_printf("set %s profile=/nonexistent", target), "nonexistent"},
-    {g_strdup("set 10.0.0.1 fault=none"), "no miner"},
-    {g_strdup("frobnicate"), "frobnicate"},
+      {g_strdup_printf("set %s fault=wobble", target), "wobble"},
+      {g_strdup_printf("set %s hashrate_scale=lots", target), "hashrate_scale"},
+      {g_strdup_printf("set %s colour=blue", target), "colour"},
+      {g_strdup_printf("set %s profile=/nonexistent", target), "nonexistent"},
+      {g_strdup("set 10.0.0.1 fault=none"), "no miner"},
+      {g_strdup("frobnicate"), "frobnicate"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autofree char *answer = control("%s", bad[i].line);
@@ -746,7 +746,7 @@ test_control_errors_and_stats(void)
   g_assert_true(g_str_has_suffix(stats, "\nok\n"));
   g_assert_true(g_str_has_prefix(stats, "connections "));
   g_assert_nonnull(strstr(stats, "\ncommand stats "));
-  g_assert_null(strstr(stats, "\nfault hang 0\n")); /* test_fault_hang ran before */
+  g_assert_null(strstr(stats, "\nfault hang 0\n"));      /* test_fault_hang ran before */
   g_assert_nonnull(strstr(stats, "\nfault refuse 0\n")); /* nothing to count there */
 }
 
@@ -766,8 +766,8 @@ test_refuses_outside_loopback(void)
     g_assert_nonnull(strstr(err, "127.0.0.0/8"));
   }
   /* A range that would leave 127/8. */
-  const char *argv[] = {fakeminer_path(), "--base", "127.255.255.250", "--count", "9",
-                        "--profile", dir, NULL};
+  const char *argv[] = {
+      fakeminer_path(), "--base", "127.255.255.250", "--count", "9", "--profile", dir, NULL};
   int status = 0;
   g_autofree char *err = run_expect_failure(argv, &status);
   g_assert_cmpint(status, ==, 2);
@@ -775,8 +775,8 @@ test_refuses_outside_loopback(void)
 
   /* And the control port. */
   g_autofree char *octet = host(200);
-  const char *argv2[] = {fakeminer_path(), "--base", octet, "--profile", dir, "--control",
-                         "10.1.2.3:0", NULL};
+  const char *argv2[] = {fakeminer_path(), "--base",     octet, "--profile", dir,
+                         "--control",      "10.1.2.3:0", NULL};
   g_autofree char *err2 = run_expect_failure(argv2, &status);
   g_assert_cmpint(status, ==, 2);
   g_assert_nonnull(strstr(err2, "10.1.2.3"));
@@ -792,17 +792,17 @@ test_fleet_file_errors(void)
     char *line;
     const char *needle;
   } bad[] = {
-    {g_strjoin(" ", addr, dir, "fault=wobble", NULL), "wobble"},
-    {g_strjoin(" ", "192.168.0.10", dir, NULL), "192.168.0.10"},
-    {g_strdup(addr), "PROFILE_DIR"},
-    {g_strjoin(" ", addr, "/nonexistent/profile", NULL), "/nonexistent/profile"},
-    {g_strjoin(" ", addr_bad_port, dir, NULL), "99999"},
-    {g_strjoin(" ", addr, dir, "temp_offset=hot", NULL), "temp_offset"},
+      {g_strjoin(" ", addr, dir, "fault=wobble", NULL), "wobble"},
+      {g_strjoin(" ", "192.168.0.10", dir, NULL), "192.168.0.10"},
+      {g_strdup(addr), "PROFILE_DIR"},
+      {g_strjoin(" ", addr, "/nonexistent/profile", NULL), "/nonexistent/profile"},
+      {g_strjoin(" ", addr_bad_port, dir, NULL), "99999"},
+      {g_strjoin(" ", addr, dir, "temp_offset=hot", NULL), "temp_offset"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autofree char *line = bad[i].line;
     g_autofree char *text =
-      g_strdup_printf("# a fleet\n127.77.%u.200 %s\n\n%s\n", fleet.octet, dir, line);
+        g_strdup_printf("# a fleet\n127.77.%u.200 %s\n\n%s\n", fleet.octet, dir, line);
     g_autofree char *path = write_temp_file("bad.fleet", text);
     const char *argv[] = {fakeminer_path(), "--fleet", path, NULL};
     int status = 0;
@@ -814,7 +814,7 @@ test_fleet_file_errors(void)
   }
   /* The same address twice names both lines. */
   g_autofree char *dup =
-    g_strdup_printf("127.77.%u.200 %s\n127.77.%u.200 %s\n", fleet.octet, dir, fleet.octet, dir);
+      g_strdup_printf("127.77.%u.200 %s\n127.77.%u.200 %s\n", fleet.octet, dir, fleet.octet, dir);
   g_autofree char *path = write_temp_file("dup.fleet", dup);
   const char *argv[] = {fakeminer_path(), "--fleet", path, NULL};
   int status = 0;
@@ -847,8 +847,8 @@ test_range_wraps(void)
   g_autofree char *base = g_strdup_printf("127.77.%u.253", fleet.octet);
   g_autofree char *dir = profile_dir("generic-cgminer");
   g_autofree char *port = g_strdup_printf("%u", fleet.port);
-  const char *argv[] = {fakeminer_path(), "--base", base, "--count", "4", "--port", port,
-                        "--profile", dir, "--set", "temp_offset=1", NULL};
+  const char *argv[] = {fakeminer_path(), "--base", base,    "--count",       "4", "--port", port,
+                        "--profile",      dir,      "--set", "temp_offset=1", NULL};
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) process = spawn(argv, &error);
   g_assert_no_error(error);
@@ -865,6 +865,29 @@ test_range_wraps(void)
   g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
 }
 
+static void
+test_demo_fleet(void)
+{
+  /* The demo fleet uses every profile; each one must load and answer. */
+  g_autofree char *path = g_test_build_filename(G_TEST_DIST, "fakeminer", "demo.fleet", NULL);
+  g_autofree char *port = g_strdup_printf("%u", fleet.port + 2);
+  const char *argv[] = {fakeminer_path(), "--fleet", path, "--port", port, NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = spawn(argv, &error);
+  g_assert_no_error(error);
+  int listeners = wait_ready(process, NULL);
+  if (listeners < 0) {
+    g_autofree char *err = NULL;
+    g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, NULL);
+    g_error("demo fleet: %s", err);
+  }
+  g_assert_cmpint(listeners, ==, 21); /* 22 miners, one with fault=refuse */
+  g_subprocess_send_signal(process, SIGTERM);
+  g_subprocess_wait(process, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
+}
+
 /* ---- the fleet under test ---- */
 
 static char *
@@ -874,14 +897,17 @@ fleet_text(void)
   g_autofree char *bos = profile_dir("braiins-s9");
   GString *text = g_string_new("# test fleet: one miner per fault\n");
   const char *extra[] = {
-    [M_NORMAL] = "",           [M_HANG] = "fault=hang",
-    [M_CLOSE] = "fault=close", [M_GARBAGE] = "fault=garbage",
-    [M_TRUNCATE] = "fault=truncate",
-    [M_HUGE] = "fault=huge",   [M_DRIP] = "fault=drip drip_ms=3",
-    [M_APIERROR] = "fault=apierror",
-    [M_SILENT] = "fault=silent",
-    [M_REFUSE] = "fault=refuse",
-    [M_CONTROL] = "   # changed at run time",
+      [M_NORMAL] = "",
+      [M_HANG] = "fault=hang",
+      [M_CLOSE] = "fault=close",
+      [M_GARBAGE] = "fault=garbage",
+      [M_TRUNCATE] = "fault=truncate",
+      [M_HUGE] = "fault=huge",
+      [M_DRIP] = "fault=drip drip_ms=3",
+      [M_APIERROR] = "fault=apierror",
+      [M_SILENT] = "fault=silent",
+      [M_REFUSE] = "fault=refuse",
+      [M_CONTROL] = "   # changed at run time",
   };
   for (guint n = M_NORMAL; n <= M_CONTROL; n++)
     g_string_append_printf(text, "127.77.%u.%u %s %s\n", fleet.octet, n, s9, extra[n]);
@@ -903,8 +929,8 @@ fleet_start(void)
     g_autofree char *text = fleet_text();
     g_autofree char *path = write_temp_file("test.fleet", text);
     g_autofree char *port = g_strdup_printf("%u", fleet.port);
-    const char *argv[] = {fakeminer_path(), "--fleet", path, "--port", port, "--profiles-root",
-                          root, "--control", "127.0.0.1:0", NULL};
+    const char *argv[] = {fakeminer_path(),  "--fleet", path,        "--port",      port,
+                          "--profiles-root", root,      "--control", "127.0.0.1:0", NULL};
     g_autoptr(GError) error = NULL;
     fleet.process = spawn(argv, &error);
     g_assert_no_error(error);
@@ -969,6 +995,7 @@ main(int argc, char **argv)
   g_test_add_func("/fakeminer/startup/fleet-file-errors", test_fleet_file_errors);
   g_test_add_func("/fakeminer/startup/bind-conflict", test_bind_conflict);
   g_test_add_func("/fakeminer/startup/range-wraps", test_range_wraps);
+  g_test_add_func("/fakeminer/startup/demo-fleet", test_demo_fleet);
   g_test_add_func("/fakeminer/shutdown/clean-exit", test_clean_exit);
   int status = g_test_run();
 
@@ -979,7 +1006,7 @@ main(int argc, char **argv)
   g_clear_object(&fleet.process);
   g_autoptr(GFile) dir = g_file_new_for_path(fleet.dir);
   g_autoptr(GFileEnumerator) files =
-    g_file_enumerate_children(dir, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
+      g_file_enumerate_children(dir, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
   GFileInfo *info;
   while (files != NULL && (info = g_file_enumerator_next_file(files, NULL, NULL)) != NULL) {
     g_autoptr(GFile) child = g_file_get_child(dir, g_file_info_get_name(info));

@@ -103,18 +103,45 @@ am_avalon_mm_count(GHashTable *mm, const char *key)
   return fields != NULL ? g_strv_length(fields) : 0;
 }
 
+/* Reads one field as a number; a trailing '%' is allowed ("FanR[43%]").
+ * am_parse_number refuses "inf" and "nan": they stay unknown. */
+static gboolean
+field_number(char *field, double *out)
+{
+  gsize len = strlen(field);
+  if (len > 1 && field[len - 1] == '%')
+    field[len - 1] = '\0';
+  return am_parse_number(field, out);
+}
+
 gboolean
 am_avalon_mm_number(GHashTable *mm, const char *key, guint index, double *out)
 {
   g_auto(GStrv) fields = mm_fields(mm, key);
   if (fields == NULL || index >= g_strv_length(fields))
     return FALSE;
-  char *field = fields[index];
-  gsize len = strlen(field);
-  if (len > 1 && field[len - 1] == '%')
-    field[len - 1] = '\0';
-  /* am_parse_number refuses "inf" and "nan": they stay unknown. */
-  return am_parse_number(field, out);
+  return field_number(fields[index], out);
+}
+
+/* Returns: (transfer full) every field of @key's value as a double (NAN
+ * where unreadable), split once: a value can hold hundreds of fields. */
+static GArray *
+mm_values(GHashTable *mm, const char *key)
+{
+  g_auto(GStrv) fields = mm_fields(mm, key);
+  GArray *values = g_array_new(FALSE, FALSE, sizeof(double));
+  for (guint i = 0; fields != NULL && fields[i] != NULL; i++) {
+    double v = NAN;
+    field_number(fields[i], &v);
+    g_array_append_val(values, v);
+  }
+  return values;
+}
+
+static double
+value_at(GArray *values, guint index)
+{
+  return index < values->len ? g_array_index(values, double, index) : NAN;
 }
 
 static double
@@ -183,14 +210,11 @@ static gint
 board_chips(GHashTable *mm, guint b)
 {
   g_autofree char *key = g_strdup_printf("PVT_T%u", b);
-  guint n = am_avalon_mm_count(mm, key);
+  g_autoptr(GArray) temps = mm_values(mm, key);
   gint found = 0;
-  for (guint i = 0; i < n; i++) {
-    double t;
-    if (am_avalon_mm_number(mm, key, i, &t) && t != 0)
-      found++;
-  }
-  return n > 0 ? found : AM_UNKNOWN;
+  for (guint i = 0; i < temps->len; i++)
+    found += !isnan(g_array_index(temps, double, i)) && g_array_index(temps, double, i) != 0;
+  return temps->len > 0 ? found : AM_UNKNOWN;
 }
 
 /* Newer models list every hashboard (MGHS, MTmax); older ones give one
@@ -198,26 +222,26 @@ board_chips(GHashTable *mm, guint b)
 static void
 read_chains(AmSample *s, GHashTable *mm, gint module, Totals *t)
 {
-  guint boards = am_avalon_mm_count(mm, "MGHS");
-  if (boards == 0) {
+  g_autoptr(GArray) rates = mm_values(mm, "MGHS");
+  if (rates->len == 0) {
     AmChain *c = am_cgminer_chain(s, module);
     c->hashrate_ths = am_hashrate_to_ths(mm_double(mm, "GHSmm"), "GH");
-    c->temp_board_c = am_temp_is_valid(mm_double(mm, "Temp")) ? mm_double(mm, "Temp") : NAN;
+    double temp = mm_double(mm, "Temp");
+    c->temp_board_c = am_temp_is_valid(temp) ? temp : NAN;
     double tmax = mm_double(mm, "TMax");
     if (am_sample_add_chip_temp(s, tmax))
       c->temp_chip_c = tmax;
     t->chains++;
     return;
   }
+  g_autoptr(GArray) maxima = mm_values(mm, "MTmax");
   /* Without per-board maxima, the module's hottest chip still counts. */
-  if (am_avalon_mm_count(mm, "MTmax") == 0)
+  if (maxima->len == 0)
     am_sample_add_chip_temp(s, mm_double(mm, "TMax"));
-  for (guint b = 0; b < boards; b++) {
+  for (guint b = 0; b < rates->len && t->chains < AM_CGMINER_MAX_CHAINS; b++) {
     AmChain *c = am_sample_add_chain(s, t->chains++);
-    double ghs = NAN, tmax = NAN;
-    am_avalon_mm_number(mm, "MGHS", b, &ghs);
-    c->hashrate_ths = am_hashrate_to_ths(ghs, "GH");
-    am_avalon_mm_number(mm, "MTmax", b, &tmax);
+    c->hashrate_ths = am_hashrate_to_ths(value_at(rates, b), "GH");
+    double tmax = value_at(maxima, b);
     if (am_sample_add_chip_temp(s, tmax))
       c->temp_chip_c = tmax;
     c->chips = board_chips(mm, b);
@@ -268,16 +292,18 @@ read_module_extras(AmSample *s, GHashTable *mm)
   if (ver != NULL && !has_extra(s, "mm_version"))
     am_sample_set_extra(s, "mm_version", json_node_init_string(json_node_alloc(), ver));
 
-  guint n = am_avalon_mm_count(mm, "PS");
-  if (n == 0 || has_extra(s, "ps"))
+  if (has_extra(s, "ps"))
+    return;
+  g_autoptr(GArray) values = mm_values(mm, "PS");
+  if (values->len == 0)
     return;
   JsonArray *ps = json_array_new();
-  for (guint i = 0; i < n; i++) {
-    double v;
-    if (am_avalon_mm_number(mm, "PS", i, &v))
-      json_array_add_double_element(ps, v);
-    else
+  for (guint i = 0; i < values->len; i++) {
+    double v = g_array_index(values, double, i);
+    if (isnan(v))
       json_array_add_null_element(ps);
+    else
+      json_array_add_double_element(ps, v);
   }
   am_sample_set_extra(s, "ps", json_node_init_array(json_node_alloc(), ps));
   json_array_unref(ps);
@@ -317,7 +343,7 @@ read_stats(AmSample *s, JsonObject *reply, Totals *t)
     for (GList *l = members; l != NULL; l = l->next) {
       const char *name = l->data;
       const char *text = am_json_string(block, name);
-      if (!g_str_has_prefix(name, "MM ID") || text == NULL)
+      if (!g_str_has_prefix(name, "MM ID") || text == NULL || t->chains >= AM_CGMINER_MAX_CHAINS)
         continue;
       read_module(s, text, (gint)strtol(name + strlen("MM ID"), NULL, 10), t);
       modules++;

@@ -84,7 +84,7 @@ static void
 read_temps(AmSample *s, JsonObject *reply)
 {
   JsonArray *temps = am_json_array(reply, "TEMPS");
-  guint n = temps != NULL ? json_array_get_length(temps) : 0;
+  guint n = temps != NULL ? MIN(json_array_get_length(temps), AM_CGMINER_MAX_CHAINS) : 0;
   for (guint i = 0; i < n; i++) {
     JsonObject *t = am_json_array_object(temps, i);
     if (t == NULL)

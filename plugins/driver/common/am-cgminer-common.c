@@ -168,9 +168,8 @@ dev_index(JsonObject *dev, guint position)
 guint
 am_cgminer_read_devs(AmSample *sample, JsonObject *reply)
 {
-  static const char *const windows[] = {"5s", "30s", "1m", "av", NULL};
   JsonArray *devs = am_json_array(reply, "DEVS");
-  guint n = devs != NULL ? json_array_get_length(devs) : 0;
+  guint n = devs != NULL ? MIN(json_array_get_length(devs), AM_CGMINER_MAX_CHAINS) : 0;
   guint read = 0;
 
   for (guint i = 0; i < n; i++) {
@@ -178,7 +177,7 @@ am_cgminer_read_devs(AmSample *sample, JsonObject *reply)
     if (dev == NULL)
       continue;
     AmChain *chain = am_cgminer_chain(sample, dev_index(dev, i));
-    chain->hashrate_ths = am_cgminer_hashrate(dev, windows);
+    chain->hashrate_ths = am_cgminer_hashrate(dev, current_windows);
     chain->hw_errors = am_json_int(dev, "Hardware Errors", chain->hw_errors);
     double temp = am_json_double(dev, "Temperature");
     /* A board already read from a temperature reply is not counted twice. */

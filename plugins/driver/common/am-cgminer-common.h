@@ -12,6 +12,11 @@
 
 G_BEGIN_DECLS
 
+/* No miner has more hashboards or devices than this; readers stop there so
+ * a garbled reply with thousands of entries costs linear time, not
+ * quadratic (chains are found by index). */
+#define AM_CGMINER_MAX_CHAINS 64
+
 /* Returns element 0 of @reply[@section] ("SUMMARY", "VERSION", ...) when it
  * is an object, else NULL. (transfer none) */
 JsonObject *am_cgminer_section(JsonObject *reply, const char *section);
@@ -52,7 +57,7 @@ guint am_cgminer_read_pools(AmSample *sample, JsonObject *reply);
  * "Temperature" as the board temperature (sensor faults dropped) and
  * "Hardware Errors". A chain already in @sample with the same index (e.g.
  * made from a temperature reply) is completed rather than duplicated.
- * Returns how many entries were read. */
+ * At most AM_CGMINER_MAX_CHAINS entries are read. Returns how many. */
 guint am_cgminer_read_devs(AmSample *sample, JsonObject *reply);
 
 /* Reads the Antminer-style temperature keys of one STATS data block:

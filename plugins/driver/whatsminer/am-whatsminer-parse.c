@@ -126,7 +126,12 @@ read_power(AmSample *s, JsonObject *summary)
 static void
 read_summary_extras(AmSample *s, JsonObject *summary)
 {
-  am_sample_add_temp(s, am_json_double(summary, "Temperature"));
+  /* The summary's one Temperature stands for the unit only when no board
+   * reported its own (devs), so it is never averaged with them. */
+  double temperature = am_json_double(summary, "Temperature");
+  if (s->temps_c->len == 0)
+    am_sample_add_temp(s, temperature);
+  set_extra_double(s, summary, "Temperature", "temperature_c");
   set_extra_double(s, summary, "Uptime", "uptime_s");
   set_extra_double(s, summary, "Voltage", "voltage");
   set_extra_double(s, summary, "freq_avg", "freq_avg_mhz");
@@ -196,13 +201,13 @@ am_whatsminer_parse(const AmWhatsminerReplies *replies, GError **error)
   if (!am_cgminer_require_summary(s, replies->summary, error))
     return NULL;
   JsonObject *summary = am_cgminer_section(replies->summary, "SUMMARY");
+  am_cgminer_read_devs(s, replies->devs);
   read_fans(s, summary);
   read_power(s, summary);
   read_summary_extras(s, summary);
   read_status(s, replies->status);
   read_version(s, replies->version);
   read_model(s, replies->devdetails);
-  am_cgminer_read_devs(s, replies->devs);
   am_cgminer_read_pools(s, replies->pools);
   return g_steal_pointer(&s);
 }

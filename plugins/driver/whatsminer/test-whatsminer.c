@@ -44,6 +44,7 @@ test_m20s(void)
   g_assert_cmpint(s->hw_errors, ==, 1601);
 
   AM_TEST_ASSERT_DOUBLES(s->temps_c, 75);
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_temperature_c"), ==, 75);
   AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 4590, 4560);
   g_assert_cmpint(s->fans_expected, ==, 2);
   g_assert_false(s->liquid_cooled);
@@ -189,6 +190,50 @@ test_hand_made_faults(void)
   g_assert_cmpstr(s->problems->pdata[2], ==, "1 of 2 fans spinning");
 }
 
+/* HAND-MADE devs, devdetails and version replies: no recorded Whatsminer
+ * reply has them. devs in the cgminer DEVS shape with a Slot per board;
+ * devdetails with a Model; version in the Whatsminer layout. */
+static const char hand_made_devs[] =
+    "{\"STATUS\":[{\"STATUS\":\"S\",\"Code\":9,\"Description\":\"cgminer 4.9.2\"}],"
+    "\"DEVS\":[{\"ASC\":0,\"Slot\":0,\"Temperature\":76.5,\"MHS 5s\":21800000.5,"
+    "\"Hardware Errors\":500},{\"ASC\":1,\"Slot\":1,\"Temperature\":74.0,"
+    "\"MHS 5s\":21700000.0,\"Hardware Errors\":601},{\"ASC\":2,\"Slot\":2,"
+    "\"Temperature\":75.25,\"MHS 5s\":21871302.28,\"Hardware Errors\":500}]}";
+
+static void
+test_hand_made_devs_and_identity(void)
+{
+  g_autoptr(JsonObject) summary = am_test_fixture_object("btminer/m20s_summary.json");
+  g_autoptr(JsonObject) devs = am_test_object_from_string(hand_made_devs);
+  g_autoptr(JsonObject) devdetails = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\"}],\"DEVDETAILS\":[{\"DEVDETAILS\":0,\"Name\":\"SM\","
+      "\"ID\":0,\"Driver\":\"bitmicro\",\"Model\":\"M20S.V10\"}]}");
+  g_autoptr(JsonObject) version = am_test_object_from_string(
+      "{\"STATUS\":\"S\",\"When\":1700000000,\"Code\":131,\"Msg\":{\"api_ver\":\"2.0.5\","
+      "\"fw_ver\":\"20230911.12.Rel\"},\"Description\":\"\"}");
+  AmWhatsminerReplies r = {
+      .version = version, .summary = summary, .devs = devs, .devdetails = devdetails};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->model, ==, "M20S.V10");
+  g_assert_cmpstr(s->firmware_version, ==, "20230911.12.Rel");
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_whatsminer_api_version")), ==, "2.0.5");
+  g_assert_cmpuint(s->chains->len, ==, 3);
+  const double rates[] = {21.8000005, 21.7, 21.87130228};
+  const double temps[] = {76.5, 74.0, 75.25};
+  for (guint i = 0; i < 3; i++) {
+    const AmChain *c = &g_array_index(s->chains, AmChain, i);
+    g_assert_cmpint(c->index, ==, (gint)i);
+    g_assert_cmpfloat_with_epsilon(c->hashrate_ths, rates[i], 1e-12);
+    g_assert_cmpfloat(c->temp_board_c, ==, temps[i]);
+  }
+  /* Board temperatures only; the summary's overall 75 is kept as an extra
+   * and not averaged in with them. */
+  AM_TEST_ASSERT_DOUBLES(s->temps_c, 76.5, 74.0, 75.25);
+  g_assert_cmpfloat(extra_double(s, "x_whatsminer_temperature_c"), ==, 75);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 65.37130278, 1e-12); /* the summary's */
+}
+
 static void
 test_summary_required(void)
 {
@@ -262,6 +307,7 @@ main(int argc, char **argv)
   g_test_add_func("/whatsminer/status-reply", test_status_reply);
   g_test_add_func("/whatsminer/hand-made-liquid-with-power", test_hand_made_liquid_with_power);
   g_test_add_func("/whatsminer/hand-made-faults", test_hand_made_faults);
+  g_test_add_func("/whatsminer/hand-made-devs-and-identity", test_hand_made_devs_and_identity);
   g_test_add_func("/whatsminer/summary-required", test_summary_required);
   g_test_add_func("/whatsminer/match-all-version-fixtures", test_match_all_versions);
   g_test_add_func("/whatsminer/match-whatsminer-shapes", test_match_whatsminer_shapes);
