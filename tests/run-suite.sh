@@ -31,14 +31,30 @@ count() {
     END { printf "%d %d\n", p, f }'
   # A test binary that crashed before TAP output still failed:
 }
+# Every libFuzzer harness (transport repair, each parser) for FUZZ_SECONDS
+# (60 by default, as CI runs it; FUZZ_SECONDS=0 skips it for a quick local
+# run). Each harness counts as one case: passed when it found nothing.
+fuzz_p=0
+fuzz_f=0
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+  echo "== fuzzing: ${FUZZ_SECONDS}s per harness"
+  tests/fuzz/run.sh "$FUZZ_SECONDS" 2>&1 | tee "$BUILD/fuzz.log" | grep -E '^(==|   ok|   FAILED)'
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  fuzz_p=$(grep -c '^   ok:' "$BUILD/fuzz.log" || true)
+  fuzz_f=$(grep -c '^   FAILED' "$BUILD/fuzz.log" || true)
+  # A build failure runs no harness at all: count it as one failure.
+  if [ "$status" != 0 ] && [ "$fuzz_f" = 0 ] && [ "$fuzz_p" = 0 ]; then fuzz_f=1; fi
+fi
+
 read -r p1 f1 < <(count "$BUILD")
 read -r p2 f2 < <(count "$ASAN")
 # meson's own verdict per binary catches crashes that printed no TAP line.
 bin_fail=$(jq -s '[.[] | select(.result != "OK" and .result != "SKIP")] | length' \
   "$BUILD/meson-logs/testlog.json" "$ASAN/meson-logs/testlog.json" 2>/dev/null || echo 1)
-failed=$((f1 + f2))
+failed=$((f1 + f2 + fuzz_f))
 if [ "$bin_fail" -gt 0 ] && [ "$failed" -eq 0 ]; then failed=$bin_fail; fi
 [ "$failed" -gt 0 ] && status=1
-echo "normal: $p1 passed, $f1 failed; sanitizers: $p2 passed, $f2 failed"
-echo "$((p1 + p2)) passed, $failed failed"
+echo "normal: $p1 passed, $f1 failed; sanitizers: $p2 passed, $f2 failed; fuzzers: $fuzz_p passed, $fuzz_f failed"
+echo "$((p1 + p2 + fuzz_p)) passed, $failed failed"
 exit $status

@@ -27,10 +27,9 @@ typedef enum {
 } ConnState;
 
 typedef struct {
-  AmFmWatch watch; /* first: the poller hands it back */
+  AmFmWatch watch; /* first: the poller hands it back; holds the fd */
   AmFmServer *server;
   AmFmMiner *miner;
-  int fd;
   ConnState state;
   AmFmFault fault; /* as it was when the connection was accepted */
   guint timer;
@@ -80,7 +79,7 @@ conn_free(Conn *c)
   conn_unwatch(c);
   if (c->timer != 0)
     g_source_remove(c->timer);
-  close(c->fd);
+  close(c->watch.fd);
   if (c->out != NULL)
     g_byte_array_unref(c->out);
   g_free(c);
@@ -111,7 +110,7 @@ drain_input(int fd)
 static gboolean
 conn_finish(Conn *c)
 {
-  drain_input(c->fd);
+  drain_input(c->watch.fd);
   return conn_close(c);
 }
 
@@ -128,7 +127,8 @@ conn_write(Conn *c)
 {
   c->state = CONN_WRITING;
   while (c->out_pos < c->out->len) {
-    ssize_t n = send(c->fd, c->out->data + c->out_pos, c->out->len - c->out_pos, MSG_NOSIGNAL);
+    ssize_t n =
+        send(c->watch.fd, c->out->data + c->out_pos, c->out->len - c->out_pos, MSG_NOSIGNAL);
     if (n > 0) {
       c->out_pos += (gsize)n;
     } else if (n < 0 && errno == EINTR) {
@@ -147,7 +147,7 @@ static gboolean
 drip_tick(gpointer data)
 {
   Conn *c = data;
-  ssize_t n = send(c->fd, c->out->data + c->out_pos, 1, MSG_NOSIGNAL);
+  ssize_t n = send(c->watch.fd, c->out->data + c->out_pos, 1, MSG_NOSIGNAL);
   if (n < 0 && (errno == EINTR || would_block()))
     return G_SOURCE_CONTINUE;
   if (n <= 0 || ++c->out_pos == c->out->len) {
@@ -182,7 +182,7 @@ conn_stream(Conn *c)
                        ? (gsize)c->streamed
                        : s->huge_header_len + (gsize)((c->streamed - s->huge_header_len) % records);
     gsize len = MIN(s->huge_len - offset, (gsize)(HUGE_TOTAL - c->streamed));
-    ssize_t n = send(c->fd, s->huge + offset, len, MSG_NOSIGNAL);
+    ssize_t n = send(c->watch.fd, s->huge + offset, len, MSG_NOSIGNAL);
     if (n > 0) {
       c->streamed += (guint64)n;
     } else if (n < 0 && errno == EINTR) {
@@ -228,45 +228,48 @@ append_garbage(GByteArray *out, guint64 *rng)
   }
 }
 
+static void
+count_request(AmFmServer *s, const char *command)
+{
+  s->requests++;
+  g_auto(GStrv) parts = g_strsplit(command, "+", -1);
+  for (gsize i = 0; parts[i] != NULL; i++)
+    count_command(s, parts[i]);
+}
+
+/* What this connection's fault sends in answer to @command, NUL included
+ * where the fault has one. */
+static GByteArray *
+reply_for(Conn *c, const char *command)
+{
+  GByteArray *out = g_byte_array_sized_new(8192);
+  gint64 when = g_get_real_time() / G_USEC_PER_SEC;
+  if (c->fault == AM_FM_FAULT_APIERROR) {
+    am_fm_reply_access_denied(command, when, out);
+  } else if (c->fault == AM_FM_FAULT_GARBAGE) {
+    append_garbage(out, &c->miner->rng);
+  } else {
+    AmFmVary vary;
+    am_fm_miner_vary(c->miner, &vary);
+    am_fm_reply_build(c->miner->profile, command, &vary, when, out);
+  }
+  if (c->fault == AM_FM_FAULT_TRUNCATE)
+    g_byte_array_set_size(out, out->len / 2); /* and no NUL */
+  else
+    g_byte_array_append(out, (const guint8 *)"", 1);
+  return out;
+}
+
 static gboolean
 conn_answer(Conn *c)
 {
   g_autofree char *command = am_fm_request_command(c->in, c->in_len);
   if (command == NULL)
     return conn_close(c); /* garbage in: close, as cgminer drops it */
-  AmFmServer *s = c->server;
-  s->requests++;
-  if (strchr(command, '+') == NULL) {
-    count_command(s, command);
-  } else {
-    g_auto(GStrv) parts = g_strsplit(command, "+", -1);
-    for (gsize i = 0; parts[i] != NULL; i++)
-      count_command(s, parts[i]);
-  }
-
+  count_request(c->server, command);
   if (c->fault == AM_FM_FAULT_HUGE)
     return conn_stream(c);
-
-  gint64 when = g_get_real_time() / G_USEC_PER_SEC;
-  AmFmVary vary;
-  am_fm_miner_vary(c->miner, &vary);
-  c->out = g_byte_array_sized_new(8192);
-  switch (c->fault) {
-  case AM_FM_FAULT_APIERROR:
-    am_fm_reply_access_denied(command, when, c->out);
-    break;
-  case AM_FM_FAULT_GARBAGE:
-    append_garbage(c->out, &c->miner->rng);
-    break;
-  default:
-    am_fm_reply_build(c->miner->profile, command, &vary, when, c->out);
-    break;
-  }
-  if (c->fault == AM_FM_FAULT_TRUNCATE) {
-    g_byte_array_set_size(c->out, c->out->len / 2); /* and no NUL */
-    return conn_write(c);
-  }
-  g_byte_array_append(c->out, (const guint8 *)"", 1);
+  c->out = reply_for(c, command);
   if (c->fault == AM_FM_FAULT_DRIP)
     return conn_drip(c);
   return conn_write(c);
@@ -278,7 +281,7 @@ static gboolean
 conn_read(Conn *c)
 {
   for (;;) {
-    ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
+    ssize_t n = recv(c->watch.fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
     gboolean eof = n == 0;
     if (n < 0 && errno == EINTR)
       continue;
@@ -307,7 +310,7 @@ conn_hold(Conn *c)
 {
   char sink[1024];
   for (;;) {
-    ssize_t n = recv(c->fd, sink, sizeof sink, 0);
+    ssize_t n = recv(c->watch.fd, sink, sizeof sink, 0);
     if (n > 0 || (n < 0 && errno == EINTR))
       continue;
     if (n < 0 && would_block()) {
@@ -357,7 +360,6 @@ conn_start(AmFmServer *s, AmFmMiner *miner, int fd)
   c->watch.fd = fd;
   c->server = s;
   c->miner = miner;
-  c->fd = fd;
   c->fault = fault;
   g_hash_table_add(s->conns, c);
   if (fault == AM_FM_FAULT_HANG) {
