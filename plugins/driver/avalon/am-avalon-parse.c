@@ -36,6 +36,7 @@
 
 #define DRIVER_NAME "avalon"
 #define MAX_FANS 16
+#define MAX_PS_FIELDS 16
 
 /* ---- the Key[value] string --------------------------------------------- */
 
@@ -298,7 +299,8 @@ read_module_extras(AmSample *s, GHashTable *mm)
   if (values->len == 0)
     return;
   JsonArray *ps = json_array_new();
-  for (guint i = 0; i < values->len; i++) {
+  /* Real PS[] lists have 6 or 7 fields; a runaway one is cut short. */
+  for (guint i = 0; i < MIN(values->len, MAX_PS_FIELDS); i++) {
     double v = g_array_index(values, double, i);
     if (isnan(v))
       json_array_add_null_element(ps);
