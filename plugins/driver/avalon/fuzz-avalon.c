@@ -1,12 +1,8 @@
 /* libFuzzer harness: the raw bytes as an "MM ID" string, then the bytes
  * through the RPC repairs and parser and the avalon normalizer and match()
  * as every reply at once. */
-#include "../common/am-cgminer-common.h"
+#include "../common/am-driver-fuzz.h"
 #include "am-avalon-parse.h"
-
-#include <stdint.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 fuzz_mm_string(const uint8_t *data, size_t size)
@@ -23,29 +19,18 @@ fuzz_mm_string(const uint8_t *data, size_t size)
   }
 }
 
+static void
+fuzz_avalon(JsonObject *o, const AmFingerprint *fp)
+{
+  (void)am_avalon_match(fp);
+  AmAvalonReplies replies = {o, o, o, o};
+  am_driver_fuzz_consume(am_avalon_parse(&replies, NULL));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   fuzz_mm_string(data, size);
-  JsonNode *root = am_rpc_parse((const char *)data, size, NULL);
-  if (root == NULL)
-    return 0;
-  if (JSON_NODE_HOLDS_OBJECT(root)) {
-    JsonObject *o = json_node_get_object(root);
-    AmFingerprint fp = {.struct_size = sizeof(AmFingerprint), .rpc_open = TRUE};
-    fp.version_reply = o;
-    fp.version = am_cgminer_section(o, "VERSION");
-    fp.description = am_cgminer_description(o);
-    (void)am_avalon_match(&fp);
-
-    AmAvalonReplies r = {o, o, o, o};
-    AmSample *s = am_avalon_parse(&r, NULL);
-    if (s != NULL) {
-      am_sample_finish(s);
-      json_node_unref(am_sample_to_json(s));
-      am_sample_unref(s);
-    }
-  }
-  json_node_unref(root);
+  am_driver_fuzz_reply(data, size, fuzz_avalon);
   return 0;
 }

@@ -1,34 +1,19 @@
 /* libFuzzer harness: any bytes through the RPC repairs and parser, then
  * through the braiins normalizer and match() as every reply at once. */
-#include "../common/am-cgminer-common.h"
+#include "../common/am-driver-fuzz.h"
 #include "am-braiins-parse.h"
 
-#include <stdint.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void
+fuzz_braiins(JsonObject *o, const AmFingerprint *fp)
+{
+  (void)am_braiins_match(fp);
+  AmBraiinsReplies replies = {o, o, o, o, o, o};
+  am_driver_fuzz_consume(am_braiins_parse(&replies, NULL));
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  JsonNode *root = am_rpc_parse((const char *)data, size, NULL);
-  if (root == NULL)
-    return 0;
-  if (JSON_NODE_HOLDS_OBJECT(root)) {
-    JsonObject *o = json_node_get_object(root);
-    AmFingerprint fp = {.struct_size = sizeof(AmFingerprint), .rpc_open = TRUE};
-    fp.version_reply = o;
-    fp.version = am_cgminer_section(o, "VERSION");
-    fp.description = am_cgminer_description(o);
-    (void)am_braiins_match(&fp);
-
-    AmBraiinsReplies r = {o, o, o, o, o, o};
-    AmSample *s = am_braiins_parse(&r, NULL);
-    if (s != NULL) {
-      am_sample_finish(s);
-      json_node_unref(am_sample_to_json(s));
-      am_sample_unref(s);
-    }
-  }
-  json_node_unref(root);
+  am_driver_fuzz_reply(data, size, fuzz_braiins);
   return 0;
 }
