@@ -65,6 +65,25 @@ print_list(const char *label, GArray *values, const char *unit)
   printf(" %s\n", unit);
 }
 
+/* One line per chain; what the firmware did not tell is left out. */
+static void
+print_chain(const AmChain *c)
+{
+  g_autoptr(GString) line = g_string_new(NULL);
+  g_string_append_printf(line, "  chain %-4d", c->index);
+  if (isfinite(c->hashrate_ths))
+    g_string_append_printf(line, " %.2f TH/s", c->hashrate_ths);
+  if (c->chips >= 0)
+    g_string_append_printf(line, ", %d chips", c->chips);
+  if (c->chips_failed > 0)
+    g_string_append_printf(line, ", %d failed", c->chips_failed);
+  if (isfinite(c->temp_board_c))
+    g_string_append_printf(line, ", board %.0f degC", c->temp_board_c);
+  if (isfinite(c->temp_chip_c))
+    g_string_append_printf(line, ", chips %.0f degC", c->temp_chip_c);
+  printf("%s\n", line->str);
+}
+
 static void
 print_text(const AmSample *s)
 {
@@ -85,11 +104,8 @@ print_text(const AmSample *s)
   print_list("boards", s->temps_c, "degC");
   print_list("chips", s->chip_temps_c, "degC");
   print_list("fans", s->fans_rpm, "RPM");
-  for (guint i = 0; i < s->chains->len; i++) {
-    const AmChain *c = &g_array_index(s->chains, AmChain, i);
-    printf("  chain %-4d %.2f TH/s, %d chips, %d failed\n", c->index, c->hashrate_ths, c->chips,
-           c->chips_failed);
-  }
+  for (guint i = 0; i < s->chains->len; i++)
+    print_chain(&g_array_index(s->chains, AmChain, i));
   for (guint i = 0; i < s->pools->len; i++) {
     const AmPool *p = s->pools->pdata[i];
     printf("  pool %-5s %s %s%s\n", p->status != NULL ? p->status : "", p->url,
