@@ -15,6 +15,12 @@ typedef struct _AmAlerts AmAlerts;
  * "[alert:NAME] key=value: expected ...", no file prefix) on a bad rule. */
 AmAlerts *am_alerts_new(GKeyFile *kf, GPtrArray *sinks, AmStoreQueue *store, GError **error);
 
+/* Validates every [alert:NAME] group and the delivery keys every
+ * [sink:...] group takes (digest_window=, retries=, ...), as
+ * am_alerts_new() would, without starting anything: for check-config.
+ * Same errors as am_alerts_new(). */
+gboolean am_alerts_check_config(GKeyFile *kf, GError **error);
+
 void am_alerts_on_sample(AmAlerts *alerts, AmMinerEntry *entry, AmSample *sample);
 void am_alerts_on_state(AmAlerts *alerts, AmMinerEntry *entry, AmMinerState old_state);
 

@@ -1,4 +1,5 @@
 /* antmon run [-c FILE] and antmon check-config [-c FILE]. */
+#include "am-alerts.h"
 #include "am-cli.h"
 #include "am-config-file.h"
 #include "am-context-private.h"
@@ -104,6 +105,12 @@ am_cli_check_config(int argc, char **argv)
   if (!load_all(config_file, &config, &plugins, &warnings))
     return AM_EXIT_USAGE;
   guint failed = try_create_all(config, plugins);
+  g_autoptr(GError) error = NULL;
+  if (!am_alerts_check_config(config->kf, &error)) {
+    am_config_file_prefix_error(config, &error);
+    fprintf(stderr, "antmon: %s\n", error->message);
+    failed++;
+  }
   int status = failed > 0 ? AM_EXIT_USAGE : AM_EXIT_OK;
   if (failed == 0)
     printf("%s: OK (%u warning%s, %u plugins loaded, %u rejected)\n", config->path, warnings,

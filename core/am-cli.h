@@ -16,6 +16,8 @@ int am_cli_check_config(int argc, char **argv);
 int am_cli_sample_config(int argc, char **argv);
 int am_cli_plugins(int argc, char **argv);
 int am_cli_query(int argc, char **argv);
+int am_cli_scan(int argc, char **argv);
+int am_cli_export(int argc, char **argv);
 
 /* Shared by the subcommands. */
 

@@ -395,12 +395,51 @@ core_section(const char *group)
 
 /* ---- unknown groups and keys ------------------------------------------- */
 
-/* The one place where [alert:NAME] keys are to be checked. The alert rules
- * belong to a later issue; until they define their keys, accept them all. */
+/* Every key an [alert:NAME] group may hold, whatever its type= (the rules
+ * in am-alert-rules.c warn about a key that belongs to another type), and
+ * whether "KEY.MODEL-GLOB" may override it per model. A test keeps this
+ * table and the rules' own lists in step. */
+static const struct {
+  const char *key;
+  gboolean per_model;
+} alert_keys[] = {
+    {"type", FALSE},
+    {"enabled", FALSE},
+    {"scope", FALSE},
+    {"severity", FALSE},
+    {"hits", FALSE},
+    {"cooldown", FALSE},
+    {"clear", TRUE},
+    {"sensor", FALSE},
+    {"warning", TRUE},
+    {"critical", TRUE},
+    {"baseline", FALSE},
+    {"threshold", TRUE},
+    {"window", FALSE},
+    {"warmup", FALSE},
+    {"after", FALSE},
+    {"chains", FALSE},
+    {"fans", FALSE},
+    {"max_failed_chips", TRUE},
+    {"max_hw_error_rate", TRUE},
+    {"no_alive_pool", FALSE},
+    {"max_rejected_ratio", TRUE},
+    {"min_shares", FALSE},
+};
+
+/* The one place where [alert:NAME] keys are checked: "KEY" or, for the
+ * numbers, "KEY.MODEL-GLOB" (critical.Antminer S19*=95). */
 static gboolean
 alert_key_known(const char *key)
 {
-  return TRUE;
+  const char *dot = strchr(key, '.');
+  gsize stem = dot != NULL ? (gsize)(dot - key) : strlen(key);
+  if (dot != NULL && dot[1] == '\0')
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS(alert_keys); i++)
+    if (strlen(alert_keys[i].key) == stem && strncmp(alert_keys[i].key, key, stem) == 0)
+      return dot == NULL || alert_keys[i].per_model;
+  return FALSE;
 }
 
 static gboolean

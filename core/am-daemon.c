@@ -195,6 +195,14 @@ am_daemon_start(AmDaemon *d, GError **error)
     am_instances_create_kind(d->instances, d->plugins, start_order[i], d->ctx, d->config->kf,
                              d->config->path);
 
+  /* A bad value in a plugin group stops start-up like one in [core]; a
+   * plugin that fails for its own reasons is skipped (already logged). */
+  if (d->instances->config_failed > 0) {
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "%s: %u plugin group%s with bad values (see above)",
+                d->config->path, d->instances->config_failed,
+                d->instances->config_failed == 1 ? "" : "s");
+    return FALSE;
+  }
   d->drivers = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_DRIVER);
   if (d->drivers->len == 0) {
     g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED,

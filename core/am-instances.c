@@ -53,11 +53,14 @@ create_one(AmInstances *instances, const AmLoadedPlugin *plugin, const char *gro
   gpointer self = plugin->info->create(ctx, kf != NULL ? kf : empty, group, &error);
   if (self == NULL) {
     instances->failed++;
-    if (error != NULL && error->domain == AM_ERROR && error->code == AM_ERROR_CONFIG)
-      g_warning("%s: %s (plugin %s not started)", config_path, error->message, plugin->path);
-    else
+    if (error != NULL && error->domain == AM_ERROR && error->code == AM_ERROR_CONFIG) {
+      /* A mistake in the file, not in the plugin: the caller stops start-up. */
+      instances->config_failed++;
+      g_warning("%s: %s", config_path, error->message);
+    } else {
       g_warning("plugin %s [%s]: create() failed: %s; going on without it", plugin->path, group,
                 error != NULL ? error->message : "no reason given");
+    }
     return;
   }
   AmInstance *inst = g_new0(AmInstance, 1);

@@ -14,7 +14,8 @@ typedef struct {
 
 typedef struct {
   GPtrArray *items; /* AmInstance*, in creation order */
-  guint failed;     /* create() failures, each already logged */
+  guint failed;        /* create() failures, each already logged */
+  guint config_failed; /* of those, configuration mistakes (AM_ERROR_CONFIG) */
 } AmInstances;
 
 /* Creates instances of every loaded plugin of @kind: for drivers one per

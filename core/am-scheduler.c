@@ -26,6 +26,8 @@ struct _AmScheduler {
   AmSchedulerConfig config;
   GPtrArray *drivers;
   GHashTable *entries; /* address -> AmMinerEntry* */
+  GHashTable *identities; /* AmMinerEntry.identity -> AmMinerEntry* */
+  GHashTable *aliases;    /* address folded into another entry -> kept address */
   GSequence *due;      /* AmMinerEntry*, by due_us */
   guint in_flight;
   guint tick_id;
@@ -68,6 +70,7 @@ entry_free(AmMinerEntry *e)
   am_miner_unref(e->miner);
   g_free(e->source);
   g_free(e->reason);
+  g_free(e->identity);
   if (e->latest != NULL)
     am_sample_unref(e->latest);
   g_free(e);
@@ -91,6 +94,8 @@ am_scheduler_new(const AmSchedulerConfig *config, GPtrArray *drivers)
   s->drivers = g_ptr_array_ref(drivers);
   s->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)entry_free);
   s->due = g_sequence_new(NULL);
+  s->identities = g_hash_table_new(g_str_hash, g_str_equal);
+  s->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   s->cancellable = g_cancellable_new();
   s->rand = g_rand_new();
   s->sample_hooks = g_array_new(FALSE, FALSE, sizeof(SampleHook));
@@ -105,7 +110,9 @@ am_scheduler_free(AmScheduler *s)
     return;
   am_scheduler_stop(s);
   g_sequence_free(s->due);
+  g_hash_table_unref(s->identities);
   g_hash_table_unref(s->entries);
+  g_hash_table_unref(s->aliases);
   g_ptr_array_unref(s->drivers);
   g_object_unref(s->cancellable);
   g_rand_free(s->rand);
@@ -134,8 +141,13 @@ jittered_interval_us(AmScheduler *s, guint multiplier)
 AmMinerEntry *
 am_scheduler_add(AmScheduler *s, AmMiner *miner, const char *source)
 {
-  AmMinerEntry *e = g_hash_table_lookup(s->entries, am_miner_get_address(miner));
+  const char *address = am_miner_get_address(miner);
+  AmMinerEntry *e = g_hash_table_lookup(s->entries, address);
   if (e != NULL)
+    return e;
+  /* An address already known to be another entry's miner. */
+  const char *kept = g_hash_table_lookup(s->aliases, address);
+  if (kept != NULL && (e = g_hash_table_lookup(s->entries, kept)) != NULL)
     return e;
   e = g_new0(AmMinerEntry, 1);
   e->miner = am_miner_ref(miner);
@@ -157,12 +169,20 @@ am_scheduler_lookup(AmScheduler *s, const char *address)
   return g_hash_table_lookup(s->entries, address);
 }
 
+static void
+forget_identity(AmScheduler *s, AmMinerEntry *e)
+{
+  if (e->identity != NULL && g_hash_table_lookup(s->identities, e->identity) == e)
+    g_hash_table_remove(s->identities, e->identity);
+}
+
 void
 am_scheduler_remove(AmScheduler *s, const char *address)
 {
   AmMinerEntry *e = g_hash_table_lookup(s->entries, address);
   if (e == NULL)
     return;
+  forget_identity(s, e);
   if (e->due_iter != NULL)
     g_sequence_remove(e->due_iter);
   e->due_iter = NULL;
@@ -285,6 +305,109 @@ on_failure(AmScheduler *s, AmMinerEntry *e, const GError *error)
   set_state(s, e, state, error->message);
 }
 
+/* ---- one miner, two addresses ----------------------------------------- */
+
+/* A MAC as 12 lower-case hex digits, or NULL when it is missing or one of
+ * the placeholders firmware reports before the network is up. */
+static char *
+normalise_mac(const char *mac)
+{
+  if (mac == NULL)
+    return NULL;
+  g_autoptr(GString) hex = g_string_new(NULL);
+  for (const char *c = mac; *c != '\0'; c++) {
+    if (g_ascii_isxdigit(*c))
+      g_string_append_c(hex, g_ascii_tolower(*c));
+    else if (*c != ':' && *c != '-' && *c != '.')
+      return NULL;
+  }
+  if (hex->len != 12 || strspn(hex->str, "0") == 12 || strspn(hex->str, "f") == 12)
+    return NULL;
+  return g_string_free(g_steal_pointer(&hex), FALSE);
+}
+
+static gboolean
+serial_is_real(const char *serial)
+{
+  static const char *const placeholders[] = {"0", "-", "n/a", "na", "none", "null", "unknown"};
+  if (serial == NULL || serial[0] == '\0')
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS(placeholders); i++)
+    if (g_ascii_strcasecmp(serial, placeholders[i]) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* What names this miner whatever address it is reached at: its MAC, else
+ * its serial; NULL when the driver knows neither. (transfer full) */
+static char *
+identity_of(const AmSample *sample)
+{
+  g_autofree char *mac = normalise_mac(sample->mac);
+  if (mac != NULL)
+    return g_strdup_printf("mac:%s", mac);
+  if (serial_is_real(sample->serial))
+    return g_strdup_printf("serial:%s", sample->serial);
+  return NULL;
+}
+
+/* Which of two entries for one miner to keep: a miner configured by hand
+ * over a discovered one, then one that answers over one that does not
+ * (@fresh just did), then the one known longer (@old). */
+static gboolean
+keep_fresh(const AmMinerEntry *old, const AmMinerEntry *fresh)
+{
+  gboolean old_static = g_strcmp0(old->source, "static") == 0;
+  gboolean fresh_static = g_strcmp0(fresh->source, "static") == 0;
+  if (old_static != fresh_static)
+    return fresh_static;
+  return old->state != AM_MINER_ONLINE && old->state != AM_MINER_DEGRADED;
+}
+
+static void
+set_identity(AmScheduler *s, AmMinerEntry *e, char *identity)
+{
+  forget_identity(s, e);
+  g_free(e->identity);
+  e->identity = identity;
+  g_hash_table_insert(s->identities, e->identity, e);
+}
+
+/* @e just answered with @sample. When another entry has the same MAC or
+ * serial (the sweep and mDNS found one miner at two addresses, or it moved
+ * to a new DHCP lease), one entry is kept and the other address becomes an
+ * alias of it. Returns TRUE when @e itself was dropped (freed). */
+static gboolean
+dedupe(AmScheduler *s, AmMinerEntry *e, AmSample *sample)
+{
+  char *identity = identity_of(sample);
+  if (identity == NULL)
+    return FALSE;
+  AmMinerEntry *other = g_hash_table_lookup(s->identities, identity);
+  if (other == NULL || other == e) {
+    if (g_strcmp0(e->identity, identity) != 0)
+      set_identity(s, e, identity);
+    else
+      g_free(identity);
+    return FALSE;
+  }
+  gboolean keep_e = keep_fresh(other, e);
+  AmMinerEntry *kept = keep_e ? e : other, *dropped = keep_e ? other : e;
+  g_message("%s is the same miner as %s (%s): polling it as %s only",
+            am_miner_get_address(dropped->miner), am_miner_get_address(kept->miner), identity,
+            am_miner_get_address(kept->miner));
+  g_hash_table_replace(s->aliases, g_strdup(am_miner_get_address(dropped->miner)),
+                       g_strdup(am_miner_get_address(kept->miner)));
+  g_autofree char *dropped_address = g_strdup(am_miner_get_address(dropped->miner));
+  am_scheduler_remove(s, dropped_address);
+  if (!keep_e) {
+    g_free(identity);
+    return TRUE;
+  }
+  set_identity(s, e, identity);
+  return FALSE;
+}
+
 /* ---- polling ----------------------------------------------------------- */
 
 static void start_due_polls(AmScheduler *s);
@@ -349,14 +472,19 @@ finish_poll(Poll *p, AmInstance *driver, AmSample *sample, GError *error)
     entry_free(e);
   } else if (error != NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
              !p->timed_out) {
-    /* The scheduler is stopping: no verdict on the miner. */
+    /* The scheduler is stopping: no verdict on the miner, and polled first
+     * thing if it starts again (it used to be left out for good). */
+    schedule(s, e, now);
   } else {
     if (sample != NULL) {
       if (driver != NULL)
         e->driver = driver;
       s->pass.succeeded++;
-      on_success(s, e, sample);
-      schedule(s, e, now + jittered_interval_us(s, 1));
+      /* A duplicate's sample is the kept entry's to deliver. */
+      if (!dedupe(s, e, sample)) {
+        on_success(s, e, sample);
+        schedule(s, e, now + jittered_interval_us(s, 1));
+      }
     } else {
       s->pass.failed++;
       guint code = error->domain == AM_ERROR ? (guint)error->code : AM_ERROR_FAILED;

@@ -33,6 +33,7 @@ typedef struct {
   gboolean removed;
   guint parse_failures;
   GSequenceIter *due_iter;
+  char *identity; /* "mac:..." or "serial:..." once a sample told, or NULL */
 } AmMinerEntry;
 
 typedef struct {
@@ -64,7 +65,10 @@ AmScheduler *am_scheduler_new(const AmSchedulerConfig *config, GPtrArray *driver
 void am_scheduler_free(AmScheduler *scheduler);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmScheduler, am_scheduler_free)
 
-/* Adds @miner (deduplicated by address; the existing entry is returned). */
+/* Adds @miner (deduplicated by address; the existing entry is returned).
+ * Once a sample names a miner's MAC or serial, a second address of the same
+ * miner is folded into the first entry (see dedupe() in the .c): adding that
+ * address again returns the entry kept. */
 AmMinerEntry *am_scheduler_add(AmScheduler *scheduler, AmMiner *miner, const char *source);
 void am_scheduler_remove(AmScheduler *scheduler, const char *address);
 AmMinerEntry *am_scheduler_lookup(AmScheduler *scheduler, const char *address);

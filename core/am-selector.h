@@ -1,6 +1,8 @@
 /* Choosing a driver for a miner (ModemManager/fwupd style): fingerprint
- * once with "version", ask every driver's match(), probe the likeliest,
- * keep the first that produces a sample; the generic driver comes last. */
+ * once with "version" (and, where TCP/4028 fails or does not answer within
+ * a second, with GET / on the web server), ask every driver's match(),
+ * probe the likeliest, keep the first that produces a sample; the generic
+ * driver comes last. */
 #pragma once
 
 #include "am-instances.h"
@@ -27,5 +29,20 @@ AmInstance *am_selector_identify_finish(GAsyncResult *result, AmSample **sample_
  * first), then by priority. Pure; exposed for tests.
  * Returns: (transfer container) AmInstance*. */
 GPtrArray *am_selector_rank(GPtrArray *drivers, const AmFingerprint *fp);
+
+/* The port of the HTTP fingerprint (GET /) for a miner configured on
+ * @port: 80 when @port is the RPC default 4028 (the web server of a stock
+ * unit), else @port itself, because a user who names another port
+ * (host:80, host:8080, a NAT mapping) has named the one way in. The
+ * antminer-web driver reads the CGI API on the same port. */
+guint16 am_selector_http_port(guint16 port);
+
+/* Pure helpers of the HTTP fingerprint, exposed for tests.
+ * The realm of a WWW-Authenticate value ('Digest realm="antMiner
+ * Configuration", nonce=...'), unescaped, or NULL. (transfer full) */
+char *am_http_auth_realm(const char *header);
+/* The <title> of the first @len bytes of a page, blanks collapsed, at most
+ * 200 bytes, valid UTF-8; NULL when there is none. (transfer full) */
+char *am_html_title(const char *html, gsize len);
 
 G_END_DECLS

@@ -17,6 +17,8 @@ static const struct {
   {"sample-config", am_cli_sample_config, "print each plugin's sample configuration"},
   {"plugins", am_cli_plugins, "list the plugins found, and why any was rejected"},
   {"query", am_cli_query, "identify and read one miner: query HOST[:PORT]"},
+  {"scan", am_cli_scan, "find miners in address ranges (or mDNS) and identify them"},
+  {"export", am_cli_export, "write stored history as CSV or JSON to stdout"},
   /* (more commands) */
 };
 

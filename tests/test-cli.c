@@ -134,6 +134,29 @@ test_plugins_json(void)
   run_clear(&r);
 }
 
+/* A bad value inside a plugin's group stops start-up like one in [core]. */
+static void
+test_plugin_config_error_exits_2(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("antmon-cli-XXXXXX", NULL);
+  g_autofree char *state = g_build_filename(dir, "state", NULL);
+  g_autofree char *text = g_strdup_printf("[core]\nstate_dir=%s\n[sink:badconfig]\n", state);
+  g_autofree char *ini = write_ini(dir, "badsink.ini", text);
+  g_autofree char *expected = g_strdup_printf("%s: [sink:badconfig] url is missing", ini);
+  const char *commands[] = {"check-config", "run"};
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+    const char *args[] = {commands[i], "-c", ini, NULL};
+    Run r = run_antmon(args, g_getenv("ANTMON_TEST_PLUGIN_DIR"));
+    g_assert_cmpint(r.status, ==, 2);
+    if (strstr(r.err, expected) == NULL)
+      g_error("%s: expected '%s' in: %s", commands[i], expected, r.err);
+    run_clear(&r);
+  }
+  g_unlink(ini);
+  g_rmdir(state);
+  g_rmdir(dir);
+}
+
 static void
 on_line(GObject *stream, GAsyncResult *result, gpointer user_data)
 {
@@ -211,5 +234,6 @@ main(int argc, char **argv)
   g_test_add_func("/cli/unknown-key-warns", test_unknown_key_warns);
   g_test_add_func("/cli/plugins-json", test_plugins_json);
   g_test_add_func("/cli/run-and-sigterm", test_run_and_sigterm);
+  g_test_add_func("/cli/plugin-config-error-exits-2", test_plugin_config_error_exits_2);
   return g_test_run();
 }

@@ -811,7 +811,7 @@ test_warn_unknown(void)
     g_autoptr(AmConfigFile) config = am_config_file_load(path, NULL);
     g_assert_nonnull(config);
     g_autoptr(GPtrArray) plugins = fake_plugins();
-    g_assert_cmpuint(am_config_file_warn_unknown(config, plugins), ==, 5);
+    g_assert_cmpuint(am_config_file_warn_unknown(config, plugins), ==, 6);
     return;
   }
   g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -831,10 +831,14 @@ test_warn_unknown(void)
   g_autofree char *plugin_key =
       g_strdup_printf("*%s: [driver:fake] unknown key 'retries'\n*", path);
   g_test_trap_assert_stderr(plugin_key);
+  g_autofree char *alert_key = g_strdup_printf("*%s: [alert:hot] unknown key 'anything'\n*", path);
+  g_test_trap_assert_stderr(alert_key);
 
-  /* Known keys, [alert:*] and a second instance raise nothing. */
+  /* Known keys (a rule's type= and thresholds included) and a second
+   * instance raise nothing. */
   g_test_trap_assert_stderr_unmatched("*'interval'*");
-  g_test_trap_assert_stderr_unmatched("*alert:hot*");
+  g_test_trap_assert_stderr_unmatched("*'type'*");
+  g_test_trap_assert_stderr_unmatched("*'warning'*");
   g_test_trap_assert_stderr_unmatched("*'timeout'*");
   g_test_trap_assert_stderr_unmatched("*'enabled'*");
   g_test_trap_assert_stderr_unmatched("*password_file*");
@@ -868,7 +872,7 @@ test_warn_clean(void)
   /* No subprocess: any warning here would abort the test. */
   g_autofree char *path =
       write_tmp("clean.ini", "[core]\ninterval=5s\n[miner:a]\nhost=10.0.0.5\npassword_file=\n"
-                             "[driver:fake]\ntimeout=1s\npassword=x\n[alert:hot]\nwhatever=1\n");
+                             "[driver:fake]\ntimeout=1s\npassword=x\n[alert:hot]\ntype=temperature\nwarning=80\n");
   g_autoptr(AmConfigFile) config = am_config_file_load(path, NULL);
   g_assert_nonnull(config);
   g_autoptr(GPtrArray) plugins = fake_plugins();

@@ -44,6 +44,7 @@ am_test_fixture_object(const char *relpath)
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 guint16
@@ -64,6 +65,13 @@ am_test_profile_dir(const char *name)
   return g_test_build_filename(G_TEST_DIST, "fakeminer", "profiles", name, NULL);
 }
 
+static void
+die_with_parent(gpointer user_data)
+{
+  (void)user_data;
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
 AmTestFleet *
 am_test_fleet_start(const char *fleet_text)
 {
@@ -74,9 +82,13 @@ am_test_fleet_start(const char *fleet_text)
   close(fd);
   g_assert_true(g_file_set_contents(fleet->fleet_path, fleet_text, -1, NULL));
 
-  fleet->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                 g_getenv("ANTMON_FAKEMINER"), "--fleet", fleet->fleet_path,
-                                 "--control", "127.0.0.1:0", NULL);
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* A test that fails half-way must not leave the fleet running. */
+  g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+  fleet->proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("ANTMON_FAKEMINER"),
+                                            "--fleet", fleet->fleet_path, "--control",
+                                            "127.0.0.1:0", NULL);
   g_assert_no_error(error);
   g_autoptr(GDataInputStream) out =
     g_data_input_stream_new(g_subprocess_get_stdout_pipe(fleet->proc));

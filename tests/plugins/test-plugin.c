@@ -21,6 +21,10 @@ tp_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
 #if defined(TP_CREATE_FAILS)
   g_set_error(error, AM_ERROR, AM_ERROR_FAILED, "the test plugin refuses to start");
   return NULL;
+#elif defined(TP_CREATE_CONFIG_ERROR)
+  g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "[%s] url is missing: expected url=http://...",
+              group);
+  return NULL;
 #elif defined(TP_CREATE_SILENT)
   (void)error;
   return NULL; /* a buggy plugin: fails without saying why */

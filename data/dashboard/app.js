@@ -1,0 +1,785 @@
+/* antmon dashboard: the fleet at a glance (#/) and one miner (#/miner/HOST).
+ *
+ * Reads the JSON API of the same server only. Builds every element with
+ * textContent, never innerHTML, so nothing a miner reports can run as
+ * code. Refreshes in place: rows are kept by address and moved, not
+ * rebuilt, so scroll position, sort and filter survive a refresh. */
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'antmon.token';
+  const SORT_KEY = 'antmon.sort';
+  const query = new URLSearchParams(location.search);
+  /* ?refresh=N (seconds) overrides the 10 s refresh, e.g. for a wall screen. */
+  const REFRESH_MS = Math.max(1, Number(query.get('refresh')) || 10) * 1000;
+  const FLEET_HISTORY_MS = 60 * 1000;
+  const DAY_S = 86400;
+
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  };
+
+  const app = {
+    timer: null,
+    busy: false,
+    route: null,
+    sort: loadSort(),
+    rows: new Map(), // address -> <tr>
+    miners: [],
+    charts: {},
+    fleetLive: [], // {x, y} from /api/summary while history is unavailable
+    fleetHistory: null, // rows, or null when unavailable
+    fleetHistoryAt: 0,
+    fleetHistoryNote: '',
+    minerKey: null,
+    range: 86400,
+    minerLive: [], // detail snapshots while history is unavailable
+    rawOpen: new Set(),
+  };
+
+  class AuthError extends Error {}
+
+  /* ---- the API ------------------------------------------------------- */
+
+  async function api(path) {
+    const headers = {};
+    const token = localStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = 'Bearer ' + token;
+    const reply = await fetch(path, { headers, cache: 'no-store' });
+    let body = null;
+    try {
+      body = await reply.json();
+    } catch (e) {
+      body = null;
+    }
+    if (reply.status === 401) throw new AuthError();
+    return { status: reply.status, body };
+  }
+
+  function errorText(reply) {
+    const e = reply.body && reply.body.error;
+    return e ? e.message : 'HTTP ' + reply.status;
+  }
+
+  /* ---- units ------------------------------------------------------------ */
+
+  const SI = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
+
+  /* Hashes per second with the prefix that keeps 1 to 999: TH/s for a
+   * SHA-256 miner, PH/s for a fleet, MH/s for scrypt. */
+  function hashUnit(ths) {
+    if (!ths) return { div: 1, unit: 'TH/s' };
+    const hs = Math.abs(ths) * 1e12;
+    let i = 0;
+    while (i < SI.length - 1 && hs >= Math.pow(1000, i + 1)) i++;
+    return { div: Math.pow(1000, i) / 1e12, unit: SI[i] + 'H/s' };
+  }
+
+  function num(v, digits) {
+    if (v === null || v === undefined || !isFinite(v)) return '–';
+    const d = digits !== undefined ? digits : Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+    return v.toLocaleString(undefined, { minimumFractionDigits: d, maximumFractionDigits: d });
+  }
+
+  function fmtHash(ths) {
+    if (ths === null || ths === undefined || !isFinite(ths)) return '–';
+    const u = hashUnit(ths);
+    return num(ths / u.div) + ' ' + u.unit;
+  }
+
+  function fmtPower(w) {
+    if (w === null || w === undefined || !isFinite(w)) return '–';
+    if (Math.abs(w) >= 1e6) return num(w / 1e6) + ' MW';
+    if (Math.abs(w) >= 1000) return num(w / 1000) + ' kW';
+    return num(w, 0) + ' W';
+  }
+
+  /* J/TH for SHA-256; J/MH for scrypt and the others (J/TH would be huge). */
+  function fmtEff(jth, algorithm) {
+    if (jth === null || jth === undefined || !isFinite(jth)) return '–';
+    if (algorithm && algorithm !== 'sha256d') return num(jth / 1e6, 3) + ' J/MH';
+    return num(jth, 1) + ' J/TH';
+  }
+
+  const fmtTemp = (c) => (c === null || c === undefined || !isFinite(c) ? '–' : num(c, 0) + ' °C');
+  const fmtRpm = (r) => (r === null || r === undefined || !isFinite(r) ? '–' : num(r, 0) + ' rpm');
+
+  function fmtDuration(s) {
+    if (s === null || s === undefined || !isFinite(s) || s < 0) return '–';
+    const d = Math.floor(s / DAY_S), h = Math.floor((s % DAY_S) / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    if (d > 0) return d + 'd ' + h + 'h';
+    if (h > 0) return h + 'h ' + m + 'm';
+    if (m > 0) return m + 'm';
+    return Math.floor(s) + 's';
+  }
+
+  const fmtAge = (s) => (s === null || s === undefined ? 'never' : fmtDuration(s) + ' ago');
+
+  function fmtTime(ms, withDate, withSeconds) {
+    const d = new Date(ms);
+    const t = d.toLocaleTimeString([], withSeconds
+      ? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
+      : { hour: '2-digit', minute: '2-digit' });
+    if (!withDate) return t;
+    return d.toLocaleDateString([], { month: 'short', day: 'numeric' }) + ' ' + t;
+  }
+
+  /* ---- charts ---------------------------------------------------------- */
+
+  const PALETTE = ['#1f6feb', '#d4542d', '#1a7f37', '#b7791f', '#8250df', '#0e8a9e', '#c93c87',
+    '#57606a'];
+
+  function chartFor(id, yTitle) {
+    if (app.charts[id]) return app.charts[id];
+    const canvas = $(id);
+    const chart = new Chart(canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
+        normalized: true,
+        spanGaps: false,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        elements: { point: { radius: 0, hitRadius: 6 }, line: { borderWidth: 1.6 } },
+        scales: {
+          x: {
+            type: 'linear',
+            ticks: {
+              maxTicksLimit: 7,
+              /* `this` is the scale: dates on long ranges, seconds on the
+               * few minutes a page without history has seen. */
+              callback(v, i, ticks) {
+                const fmt = (x) => fmtTime(x, this.chart.$longRange,
+                  this.max - this.min < 15 * 60 * 1000);
+                /* Ticks closer than the label's precision would repeat it. */
+                return i > 0 && fmt(ticks[i - 1].value) === fmt(v) ? '' : fmt(v);
+              },
+            },
+            grid: { display: false },
+          },
+          y: { beginAtZero: false, title: { display: true, text: yTitle } },
+        },
+        plugins: {
+          legend: { display: false, labels: { boxWidth: 10 } },
+          tooltip: { callbacks: { title: (items) => (items.length ? new Date(items[0].parsed.x)
+            .toLocaleString() : '') } },
+        },
+      },
+    });
+    app.charts[id] = chart;
+    return chart;
+  }
+
+  /* @series: [{label, points: [{x (ms), y}]}]; @window: [from, to] in ms
+   * to show the whole range asked for, or undefined to fit the points. */
+  function setChart(id, yTitle, series, longRange, window) {
+    const chart = chartFor(id, yTitle);
+    chart.$longRange = longRange;
+    chart.options.scales.x.min = window ? window[0] : undefined;
+    chart.options.scales.x.max = window ? window[1] : undefined;
+    chart.options.scales.y.title.text = yTitle;
+    chart.options.plugins.legend.display = series.length > 1;
+    chart.data.datasets = series.map((s, i) => ({
+      label: s.label,
+      data: s.points,
+      borderColor: PALETTE[i % PALETTE.length],
+      backgroundColor: PALETTE[i % PALETTE.length],
+      pointRadius: s.points.length < 3 ? 3 : 0,
+    }));
+    chart.update('none');
+  }
+
+  /* Hashrate points in one unit picked from their largest value. */
+  function hashSeries(rows, label, field) {
+    const max = rows.reduce((m, r) => Math.max(m, isFinite(r[field]) ? r[field] : 0), 0);
+    const u = hashUnit(max || 1);
+    return {
+      unit: u.unit,
+      series: { label, points: rows.filter((r) => r[field] !== null && isFinite(r[field]))
+        .map((r) => ({ x: r.x, y: r[field] / u.div })) },
+    };
+  }
+
+  /* ---- views ------------------------------------------------------------ */
+
+  function show(view) {
+    for (const id of ['login', 'fleet', 'miner']) $(id).hidden = id !== view;
+  }
+
+  function setStatus(text, isError) {
+    const s = $('status');
+    s.textContent = text;
+    s.classList.toggle('error', !!isError);
+  }
+
+  function showLogin(message) {
+    stopTimer();
+    show('login');
+    $('login-error').hidden = !message;
+    $('login-error').textContent = message || '';
+    $('token').focus();
+  }
+
+  /* ---- the fleet -------------------------------------------------------- */
+
+  function loadSort() {
+    try {
+      const s = JSON.parse(localStorage.getItem(SORT_KEY));
+      if (s && typeof s.key === 'string') return { key: s.key, desc: !!s.desc };
+    } catch (e) {
+      /* a bad value is replaced below */
+    }
+    return { key: 'host', desc: false };
+  }
+
+  function renderCards(s) {
+    const answering = s.miners.online + s.miners.degraded;
+    $('c-hashrate').textContent = answering ? fmtHash(s.hashrate_ths) : '–';
+    $('c-ideal').textContent = s.hashrate_ideal_ratio !== null
+      ? num(100 * s.hashrate_ideal_ratio, 0) + ' % of ideal (' + fmtHash(s.hashrate_ideal_ths) + ')'
+      : '';
+    $('c-power').textContent = fmtPower(s.power_w);
+    $('c-power-sub').textContent = s.power_estimated ? 'partly estimated from J/TH' : '';
+    $('c-eff').textContent = fmtEff(s.efficiency_jth);
+    const m = s.miners;
+    $('c-online').textContent = m.online;
+    $('c-degraded').textContent = m.degraded;
+    $('c-offline').textContent = m.offline + m.unreachable;
+    $('c-miners-sub').textContent = m.total + ' known' + (m.stale ? ', ' + m.stale + ' stale' : '');
+    const others = (s.algorithms || []).filter((a) => a.algorithm !== 'sha256d');
+    if (others.length) {
+      $('c-miners-sub').textContent += '; ' + others.map((a) => a.miners + ' ' + a.algorithm +
+        ' at ' + fmtHash(a.hashrate_ths)).join(', ');
+    }
+    if (s.hottest) {
+      $('c-hot').textContent = fmtTemp(s.hottest.temp_max_c);
+      $('c-hot-sub').textContent = s.hottest.name || s.hottest.address;
+    } else {
+      $('c-hot').textContent = '–';
+      $('c-hot-sub').textContent = '';
+    }
+  }
+
+  const STATE_ORDER = { online: 0, degraded: 1, offline: 2, unreachable: 3 };
+
+  function sortValue(m, key) {
+    const s = m.sample;
+    switch (key) {
+      case 'host': return null;
+      case 'name': return m.name || m.address;
+      case 'state': return STATE_ORDER[m.state];
+      case 'model': return s ? s.model : null;
+      case 'ratio': return s && s.hashrate_ideal_ths > 0 && s.hashrate_ths !== null
+        ? s.hashrate_ths / s.hashrate_ideal_ths : null;
+      case 'temp': return s ? s.temp_max_c : null;
+      case 'fan': return s ? s.avg_fan_rpm : null;
+      case 'power': return s ? s.power_w : null;
+      case 'uptime': return s ? s.elapsed_s : null;
+      case 'last_seen': return m.age_s === null ? null : -m.age_s;
+      default: return null;
+    }
+  }
+
+  /* Digit runs compare as numbers: 10.0.0.9 before 10.0.0.10. */
+  const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+  function compareMiners(a, b) {
+    const { key, desc } = app.sort;
+    if (key !== 'host') {
+      const va = sortValue(a, key), vb = sortValue(b, key);
+      const ua = va === null || va === undefined || (typeof va === 'number' && !isFinite(va));
+      const ub = vb === null || vb === undefined || (typeof vb === 'number' && !isFinite(vb));
+      if (ua !== ub) return ua ? 1 : -1; /* no value: last, whichever the direction */
+      if (!ua) {
+        const c = typeof va === 'string' ? collator.compare(va, vb) : va - vb;
+        if (c !== 0) return desc ? -c : c;
+      }
+      return collator.compare(a.address, b.address);
+    }
+    const c = collator.compare(a.address, b.address);
+    return desc ? -c : c;
+  }
+
+  function matchesFilter(m) {
+    const want = $('filter-state').value;
+    if (want && m.state !== want) return false;
+    const q = $('filter-q').value.trim().toLowerCase();
+    if (!q) return true;
+    const model = m.sample && m.sample.model ? m.sample.model : '';
+    return [m.address, m.name || '', model].some((t) => t.toLowerCase().includes(q));
+  }
+
+  function cell(tr, i, cls) {
+    while (tr.children.length <= i) tr.appendChild(el('td'));
+    const td = tr.children[i];
+    td.className = cls || '';
+    td.replaceChildren();
+    return td;
+  }
+
+  function renderRow(tr, m) {
+    const s = m.sample;
+    tr.dataset.address = m.address;
+    tr.dataset.state = m.state;
+    tr.classList.toggle('stale', !!m.stale);
+    tr.title = m.stale ? 'Stale: last good reading ' + fmtAge(m.age_s) : '';
+
+    const state = cell(tr, 0, 'state');
+    state.appendChild(el('span', 'st st-' + m.state, m.state === 'unreachable' ? 'never reached'
+      : m.state));
+    if (m.state_reason) state.appendChild(el('span', 'reason', m.state_reason));
+
+    const who = cell(tr, 1, 'who');
+    who.appendChild(el('span', 'name', m.name || m.host));
+    who.appendChild(el('span', 'host', m.address));
+
+    cell(tr, 2, 'opt').textContent = s && s.model ? s.model : '–';
+
+    const hr = cell(tr, 3, 'num');
+    hr.appendChild(document.createTextNode(s ? fmtHash(s.hashrate_ths) : '–'));
+    if (s && s.hashrate_ideal_ths > 0 && s.hashrate_ths !== null) {
+      const ratio = s.hashrate_ths / s.hashrate_ideal_ths;
+      const bar = el('span', 'bar' + (ratio < 0.8 ? ' bad' : ratio < 0.95 ? ' low' : ''));
+      const fill = el('span');
+      fill.style.width = Math.max(0, Math.min(100, ratio * 100)).toFixed(0) + '%';
+      bar.appendChild(fill);
+      bar.title = num(ratio * 100, 0) + ' % of ' + fmtHash(s.hashrate_ideal_ths);
+      hr.appendChild(bar);
+    }
+
+    const temp = cell(tr, 4, 'num');
+    temp.textContent = s ? fmtTemp(s.temp_max_c) : '–';
+    if (s && s.temp_max_c >= 85) temp.classList.add('hot');
+
+    const fans = cell(tr, 5, 'num opt');
+    if (s && s.liquid_cooled && !(s.fans_rpm || []).length) fans.textContent = 'liquid';
+    else fans.textContent = s ? fmtRpm(s.avg_fan_rpm) + (s.fans_rpm && s.fans_rpm.length
+      ? ' ×' + s.fans_rpm.length : '') : '–';
+
+    cell(tr, 6, 'num opt').textContent = s ? fmtPower(s.power_w) +
+      (s.power_source === 'estimated' ? '*' : '') : '–';
+    cell(tr, 7, 'num opt').textContent = s ? fmtDuration(s.elapsed_s) : '–';
+    cell(tr, 8, 'num age').textContent = fmtAge(m.age_s);
+  }
+
+  function rowFor(m) {
+    let tr = app.rows.get(m.address);
+    if (!tr) {
+      tr = el('tr');
+      tr.addEventListener('click', () => {
+        location.hash = '#/miner/' + encodeURIComponent(tr.dataset.address);
+      });
+      app.rows.set(m.address, tr);
+    }
+    return tr;
+  }
+
+  /* Rows are reused and only moved when the order changes, so the page
+   * keeps its scroll position across refreshes. */
+  function renderTable() {
+    const tbody = $('miners').tBodies[0];
+    const shown = app.miners.filter(matchesFilter).sort(compareMiners);
+    const keep = new Set(app.miners.map((m) => m.address));
+    for (const [address, tr] of app.rows) {
+      if (!keep.has(address)) {
+        tr.remove();
+        app.rows.delete(address);
+      }
+    }
+    const visible = new Set();
+    shown.forEach((m, i) => {
+      const tr = rowFor(m);
+      renderRow(tr, m);
+      visible.add(tr);
+      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
+    });
+    for (const tr of Array.from(tbody.children)) if (!visible.has(tr)) tr.remove();
+
+    for (const th of $('miners').tHead.rows[0].cells) {
+      th.classList.toggle('sorted-asc', th.dataset.sort === app.sort.key && !app.sort.desc);
+      th.classList.toggle('sorted-desc', th.dataset.sort === app.sort.key && app.sort.desc);
+    }
+    const total = app.miners.length;
+    $('empty').hidden = total > 0;
+    $('table-wrap').hidden = total === 0;
+    $('no-match').hidden = total === 0 || shown.length > 0;
+    $('miner-count').textContent = total ? (shown.length === total ? total + ''
+      : shown.length + ' of ' + total) : '';
+  }
+
+  async function loadFleetHistory() {
+    const since = Math.floor(Date.now() / 1000) - DAY_S;
+    const reply = await api('/api/fleet?since=' + since + '&step=300');
+    app.fleetHistoryAt = Date.now();
+    if (reply.status === 200) {
+      app.fleetHistory = reply.body.rows.map((r) => ({ x: Date.parse(r.time), y: r.hashrate_ths }));
+      app.fleetHistoryNote = app.fleetHistory.length ? ''
+        : 'No history in the last 24 h yet: it fills in as antmon polls.';
+    } else {
+      app.fleetHistory = null;
+      app.fleetHistoryNote = reply.status === 503
+        ? 'History needs a [store:sqlite] group in antmon.ini; showing values since this page ' +
+          'opened.'
+        : 'History unavailable: ' + errorText(reply);
+    }
+  }
+
+  function renderFleetChart() {
+    const rows = (app.fleetHistory || []).concat(app.fleetLive.filter((p) =>
+      !app.fleetHistory || !app.fleetHistory.length ||
+      p.x > app.fleetHistory[app.fleetHistory.length - 1].x));
+    const h = hashSeries(rows, 'fleet hashrate', 'y');
+    const now = Date.now();
+    setChart('fleet-chart', h.unit, [h.series], false,
+      app.fleetHistory ? [now - DAY_S * 1000, now] : undefined);
+    $('fleet-chart-note').textContent = app.fleetHistoryNote +
+      (rows.length ? '' : ' No miner has answered yet.');
+  }
+
+  async function refreshFleet() {
+    const [summary, list] = await Promise.all([api('/api/summary'), api('/api/miners')]);
+    if (summary.status !== 200) throw new Error(errorText(summary));
+    if (list.status !== 200) throw new Error(errorText(list));
+    renderCards(summary.body);
+    app.miners = list.body.miners;
+    renderTable();
+    const t = Date.parse(summary.body.time);
+    const answering = summary.body.miners.online + summary.body.miners.degraded;
+    if (answering > 0 && summary.body.hashrate_ths !== null) {
+      app.fleetLive.push({ x: t, y: summary.body.hashrate_ths });
+      while (app.fleetLive.length && app.fleetLive[0].x < t - DAY_S * 1000) app.fleetLive.shift();
+    }
+    if (Date.now() - app.fleetHistoryAt > FLEET_HISTORY_MS) await loadFleetHistory();
+    renderFleetChart();
+  }
+
+  /* ---- one miner ---------------------------------------------------------- */
+
+  function fact(dl, label, value) {
+    if (value === null || value === undefined || value === '') return;
+    const d = el('div');
+    d.appendChild(el('dt', null, label));
+    d.appendChild(el('dd', null, String(value)));
+    dl.appendChild(d);
+  }
+
+  function renderMinerHead(m) {
+    const s = m.sample || {};
+    $('m-title').textContent = m.name && m.name !== m.host ? m.name + ' (' + m.address + ')'
+      : m.address;
+    const badge = $('m-state');
+    badge.className = 'badge ' + m.state;
+    badge.textContent = m.state;
+    $('m-reason').textContent = (m.state_reason || '') + (m.stale ? ' · last reading ' +
+      fmtAge(m.age_s) : '');
+    const dl = $('m-facts');
+    dl.replaceChildren();
+    fact(dl, 'Model', s.model);
+    fact(dl, 'Firmware', [s.firmware, s.firmware_version].filter(Boolean).join(' '));
+    fact(dl, 'Hashrate', m.sample ? fmtHash(s.hashrate_ths) + ' of ' +
+      fmtHash(s.hashrate_ideal_ths) : null);
+    fact(dl, 'Power', m.sample ? fmtPower(s.power_w) + (s.power_source === 'estimated'
+      ? ' (estimated)' : '') : null);
+    fact(dl, 'Efficiency', m.sample ? fmtEff(s.efficiency_jth, s.algorithm) : null);
+    fact(dl, 'Max temp', m.sample ? fmtTemp(s.temp_max_c) : null);
+    fact(dl, 'Uptime', m.sample ? fmtDuration(s.elapsed_s) : null);
+    fact(dl, 'Last seen', fmtAge(m.age_s));
+    fact(dl, 'Driver', m.driver);
+    fact(dl, 'MAC', s.mac);
+    fact(dl, 'Found by', m.source);
+    if (s.problems && s.problems.length) fact(dl, 'Problems', s.problems.join('; '));
+  }
+
+  function renderChains(m) {
+    const tbody = $('m-chains').tBodies[0];
+    tbody.replaceChildren();
+    for (const c of m.chains || []) {
+      const tr = el('tr');
+      tr.appendChild(el('td', null, String(c.index)));
+      tr.appendChild(el('td', 'num', fmtHash(c.hashrate_ths)));
+      const chips = c.chips === null ? '–' : c.chips + (c.chips_expected !== null
+        ? ' / ' + c.chips_expected : '');
+      tr.appendChild(el('td', 'num', chips));
+      const health = el('td');
+      if (c.chips !== null && c.chips_expected > 0) {
+        const ok = (c.chips_ok !== null ? c.chips_ok : c.chips - (c.chips_failed || 0));
+        const ratio = ok / c.chips_expected;
+        const bar = el('span', 'bar' + (ratio < 0.9 ? ' bad' : ratio < 1 ? ' low' : ''));
+        const fill = el('span');
+        fill.style.width = Math.max(0, Math.min(100, ratio * 100)).toFixed(0) + '%';
+        bar.appendChild(fill);
+        health.appendChild(document.createTextNode(ok + ' ok' + (c.chips_failed > 0
+          ? ', ' + c.chips_failed + ' failed' : '')));
+        health.appendChild(bar);
+      } else {
+        health.textContent = '–';
+      }
+      tr.appendChild(health);
+      tr.appendChild(el('td', 'num', c.hw_errors === null ? '–' : String(c.hw_errors)));
+      tr.appendChild(el('td', 'num', fmtTemp(c.temp_board_c)));
+      tr.appendChild(el('td', 'num', fmtTemp(c.temp_chip_c)));
+      tbody.appendChild(tr);
+    }
+    if (!(m.chains || []).length) {
+      const tr = el('tr');
+      const td = el('td', 'note', m.sample ? 'The firmware reports no per-board detail.'
+        : 'No reading yet.');
+      td.colSpan = 7;
+      tr.appendChild(td);
+      tbody.appendChild(tr);
+    }
+  }
+
+  function renderPools(m) {
+    const tbody = $('m-pools').tBodies[0];
+    tbody.replaceChildren();
+    for (const p of m.pools || []) {
+      const tr = el('tr');
+      const url = el('td', null, p.url || '–');
+      if (p.active) url.appendChild(el('span', 'note', ' (active)'));
+      tr.appendChild(url);
+      tr.appendChild(el('td', null, p.user || '–'));
+      tr.appendChild(el('td', null, p.status || '–'));
+      for (const v of [p.priority, p.accepted, p.rejected, p.stale])
+        tr.appendChild(el('td', 'num', v === null || v === undefined || v < 0 ? '–' : String(v)));
+      tbody.appendChild(tr);
+    }
+  }
+
+  function renderEvents(detail) {
+    const list = $('m-events');
+    list.replaceChildren();
+    const history = detail.history || {};
+    const events = detail.events || [];
+    $('m-events-note').textContent = !history.available
+      ? 'Events need a [store:sqlite] group in antmon.ini.'
+      : events.length ? '' : 'No state change or alert in the last 7 days.';
+    for (const e of events) {
+      const li = el('li');
+      const t = el('time', null, e.time ? new Date(e.time).toLocaleString() : '');
+      if (e.time) t.dateTime = e.time;
+      li.appendChild(t);
+      li.appendChild(el('strong', null, e.kind + ': ' + e.name));
+      if (e.detail) li.appendChild(document.createTextNode(' — ' + e.detail));
+      list.appendChild(li);
+    }
+  }
+
+  async function renderRaw(key) {
+    const reply = await api('/api/miners/' + encodeURIComponent(key) + '/raw');
+    const box = $('m-raw');
+    if (reply.status !== 200) {
+      box.replaceChildren(el('p', 'note', errorText(reply)));
+      return;
+    }
+    const replies = reply.body.replies || {};
+    const names = Object.keys(replies).sort();
+    box.replaceChildren();
+    if (!names.length) box.appendChild(el('p', 'note', 'No reply recorded yet.'));
+    for (const name of names) {
+      const r = replies[name];
+      const d = el('details');
+      d.open = app.rawOpen.has(name);
+      d.addEventListener('toggle', () => (d.open ? app.rawOpen.add(name)
+        : app.rawOpen.delete(name)));
+      d.appendChild(el('summary', null, name + ' · ' + r.bytes + ' bytes · ' +
+        new Date(r.when).toLocaleTimeString()));
+      d.appendChild(el('pre', null, r.text));
+      box.appendChild(d);
+    }
+  }
+
+  /* Steps that keep a chart near 300-700 points; the store picks raw rows
+   * or its 1 min / 1 h rollups from them. */
+  const STEP_FOR_RANGE = { 3600: 0, 86400: 120, 604800: 900, 2592000: 3600 };
+
+  async function loadMinerHistory(address) {
+    const since = Math.floor(Date.now() / 1000) - app.range;
+    const step = STEP_FOR_RANGE[app.range];
+    let path = '/api/metrics?ip=' + encodeURIComponent(address) + '&since=' + since +
+      (step ? '&step=' + step : '') + '&limit=5000';
+    let rows = [];
+    for (let page = 0; page < 5; page++) {
+      const reply = await api(path);
+      if (reply.status !== 200) return { error: reply };
+      rows = rows.concat(reply.body.rows);
+      if (!reply.body.next_cursor) break;
+      path = path.replace(/&cursor=[^&]*/, '') + '&cursor=' +
+        encodeURIComponent(reply.body.next_cursor);
+    }
+    return { rows: rows.map((r) => Object.assign({ x: Date.parse(r.time) }, r)) };
+  }
+
+  function renderHistoryCharts(rows, longRange) {
+    const now = Date.now();
+    const window = [now - app.range * 1000, now];
+    const h = hashSeries(rows, 'hashrate', 'hashrate_ths');
+    setChart('m-chart-hashrate', h.unit, [h.series], longRange, window);
+    const pick = (f) => rows.filter((r) => r[f] !== null && isFinite(r[f]))
+      .map((r) => ({ x: r.x, y: r[f] }));
+    setChart('m-chart-temp', '°C', [{ label: 'max', points: pick('temp_max_c') },
+      { label: 'average', points: pick('avg_temp_c') }], longRange, window);
+    setChart('m-chart-fans', 'rpm', [{ label: 'average', points: pick('avg_fan_rpm') }],
+      longRange, window);
+    setChart('m-chart-power', 'W', [{ label: 'power', points: pick('power_w') }], longRange,
+      window);
+  }
+
+  /* Without a store: what this page saw since it opened, board by board. */
+  function renderLiveCharts() {
+    const snaps = app.minerLive;
+    const rows = snaps.map((s) => ({ x: s.x, hashrate_ths: s.sample.hashrate_ths,
+      power_w: s.sample.power_w }));
+    const h = hashSeries(rows, 'hashrate', 'hashrate_ths');
+    setChart('m-chart-hashrate', h.unit, [h.series], false);
+    const boards = new Map();
+    const fans = new Map();
+    for (const s of snaps) {
+      const chains = s.sample.chains || [];
+      const temps = chains.length ? chains.map((c) => ['board ' + c.index, c.temp_board_c])
+        : (s.sample.temps_c || []).map((t, i) => ['board ' + i, t]);
+      for (const [label, t] of temps) {
+        if (t === null) continue;
+        if (!boards.has(label)) boards.set(label, []);
+        boards.get(label).push({ x: s.x, y: t });
+      }
+      (s.sample.fans_rpm || []).forEach((r, i) => {
+        if (!fans.has(i)) fans.set(i, []);
+        fans.get(i).push({ x: s.x, y: r });
+      });
+    }
+    setChart('m-chart-temp', '°C', Array.from(boards, ([label, points]) => ({ label, points })),
+      false);
+    setChart('m-chart-fans', 'rpm', Array.from(fans, ([i, points]) => ({ label: 'fan ' + i,
+      points })), false);
+    setChart('m-chart-power', 'W', [{ label: 'power', points: rows.filter((r) => r.power_w !== null)
+      .map((r) => ({ x: r.x, y: r.power_w })) }], false);
+  }
+
+  async function refreshMiner(key, first) {
+    const reply = await api('/api/miners/' + encodeURIComponent(key));
+    if (reply.status === 404) {
+      $('m-title').textContent = key;
+      $('m-reason').textContent = 'antmon does not know this miner.';
+      return;
+    }
+    if (reply.status !== 200) throw new Error(errorText(reply));
+    const m = reply.body;
+    renderMinerHead(m);
+    renderChains(m);
+    renderPools(m);
+    renderEvents(m);
+    if (m.sample && (!app.minerLive.length ||
+        app.minerLive[app.minerLive.length - 1].sample.when !== m.sample.when))
+      app.minerLive.push({ x: Date.parse(m.sample.when), sample: m.sample });
+    const history = await loadMinerHistory(m.address);
+    const longRange = app.range > DAY_S;
+    if (history.rows) {
+      renderHistoryCharts(history.rows, longRange);
+      $('m-history-note').textContent = history.rows.length ? ''
+        : 'No data in this range yet: it fills in as antmon polls.';
+    } else {
+      renderLiveCharts();
+      $('m-history-note').textContent = history.error.status === 503
+        ? 'History needs a [store:sqlite] group in antmon.ini; the charts show what this page ' +
+          'saw since it opened.'
+        : 'History unavailable: ' + errorText(history.error);
+    }
+    if (first) await renderRaw(key);
+  }
+
+  /* ---- refresh loop and routing ------------------------------------------- */
+
+  function stopTimer() {
+    if (app.timer) clearTimeout(app.timer);
+    app.timer = null;
+  }
+
+  async function refresh(first) {
+    stopTimer();
+    if (app.busy) return;
+    app.busy = true;
+    try {
+      if (app.route === 'fleet') await refreshFleet();
+      else if (app.route === 'miner') await refreshMiner(app.minerKey, first);
+      setStatus('Updated ' + new Date().toLocaleTimeString() + ' · every ' +
+        REFRESH_MS / 1000 + ' s');
+      document.body.dataset.updated = String(Date.now());
+    } catch (e) {
+      if (e instanceof AuthError) {
+        app.busy = false;
+        showLogin(localStorage.getItem(TOKEN_KEY) ? 'That token was refused.' : '');
+        return;
+      }
+      setStatus('Cannot reach antmon: ' + e.message, true);
+    }
+    app.busy = false;
+    app.timer = setTimeout(() => refresh(false), REFRESH_MS);
+  }
+
+  function route() {
+    const hash = location.hash || '#/';
+    const m = hash.match(/^#\/miner\/(.+)$/);
+    if (m) {
+      const key = decodeURIComponent(m[1]);
+      if (app.minerKey !== key) app.minerLive = [];
+      app.route = 'miner';
+      app.minerKey = key;
+      app.rawOpen = new Set();
+      show('miner');
+      $('m-raw').replaceChildren();
+    } else {
+      app.route = 'fleet';
+      show('fleet');
+    }
+    app.busy = false;
+    refresh(true);
+  }
+
+  function setRange(seconds) {
+    app.range = seconds;
+    for (const b of document.querySelectorAll('[data-range]'))
+      b.classList.toggle('active', Number(b.dataset.range) === seconds);
+  }
+
+  function bind() {
+    $('login-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      localStorage.setItem(TOKEN_KEY, $('token').value.trim());
+      $('token').value = '';
+      route();
+    });
+    for (const th of $('miners').tHead.rows[0].cells) {
+      th.addEventListener('click', () => {
+        const key = th.dataset.sort;
+        app.sort = { key, desc: app.sort.key === key ? !app.sort.desc
+          : ['ratio', 'temp', 'power', 'uptime', 'last_seen'].includes(key) };
+        localStorage.setItem(SORT_KEY, JSON.stringify(app.sort));
+        renderTable();
+      });
+    }
+    $('filter-q').addEventListener('input', renderTable);
+    $('filter-state').addEventListener('change', renderTable);
+    for (const b of document.querySelectorAll('[data-range]')) {
+      b.addEventListener('click', () => {
+        setRange(Number(b.dataset.range));
+        refresh(false);
+      });
+    }
+    window.addEventListener('hashchange', route);
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    setRange(86400);
+    bind();
+    route();
+  });
+})();

@@ -1,0 +1,42 @@
+/* libFuzzer harness: any bytes through the repairs and JSON parser the
+ * module applies to a CGI body, then through the antminer-web normalizer
+ * (as stats alone, as summary alone, and as every reply at once), the
+ * identity reader and the JSON form. Built by tests/fuzz/meson.build with
+ * -Dfuzzing=true. */
+#include "am-antminer-web-parse.h"
+
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+parse_and_finish(const AmAntminerWebReplies *replies)
+{
+  AmSample *sample = am_antminer_web_parse(replies, NULL);
+  if (sample == NULL)
+    return;
+  am_sample_finish(sample);
+  json_node_unref(am_sample_to_json(sample));
+  am_sample_unref(sample);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  JsonNode *root = am_rpc_parse((const char *)data, size, NULL);
+  if (root == NULL)
+    return 0;
+  if (JSON_NODE_HOLDS_OBJECT(root)) {
+    JsonObject *o = json_node_get_object(root);
+    AmAntminerWebReplies stats = {.stats = o}, summary = {.summary = o};
+    AmAntminerWebReplies all = {.summary = o, .stats = o, .pools = o, .system_info = o};
+    parse_and_finish(&stats);
+    parse_and_finish(&summary);
+    parse_and_finish(&all);
+    AmSample *identity = am_sample_new();
+    am_antminer_web_read_system_info(identity, o);
+    am_sample_unref(identity);
+  }
+  json_node_unref(root);
+  return 0;
+}

@@ -1,0 +1,20 @@
+/* Writing JSON text directly into a GString: the miner list is the API's
+ * largest reply, and building a JsonNode tree of 1,000 miners only to print
+ * it costs more than the rest of the request. Pure. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* @value as a JSON string (quotes included; control characters, quote and
+ * backslash escaped; invalid UTF-8 replaced), or null when NULL. */
+void am_http_json_string(GString *out, const char *value);
+
+/* "name": before a value; a comma first unless @first. */
+void am_http_json_member(GString *out, const char *name, gboolean first);
+
+/* A finite double (shortest round-trip form) or null. */
+void am_http_json_double(GString *out, double value);
+
+G_END_DECLS

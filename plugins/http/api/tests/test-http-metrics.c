@@ -1,0 +1,194 @@
+/* GET /metrics as Prometheus reads it: the text goes through the official
+ * client's parser (check-metrics.py), and the values and labels that come
+ * out are the ones a user would graph. */
+#include "am-http-metrics.h"
+#include "am-http-test-fleet.h"
+
+#include <string.h>
+
+/* Series as the parser returned them: "name{k=v,...}" (keys sorted) -> value. */
+typedef GHashTable Series;
+
+static char *
+series_key(const char *name, JsonObject *labels)
+{
+  g_autoptr(GList) keys = json_object_get_members(labels);
+  keys = g_list_sort(keys, (GCompareFunc)g_strcmp0);
+  GString *out = g_string_new(name);
+  g_string_append_c(out, '{');
+  for (GList *l = keys; l != NULL; l = l->next)
+    g_string_append_printf(out, "%s%s=%s", l == keys ? "" : ",", (const char *)l->data,
+                           json_object_get_string_member(labels, l->data));
+  g_string_append_c(out, '}');
+  return g_string_free(out, FALSE);
+}
+
+/* Runs the parser on @text; aborts the test with its complaint if it fails. */
+static Series *
+parse_exposition(GBytes *text)
+{
+  g_autofree char *script =
+    g_build_filename(g_getenv("ANTMON_HTTP_TESTS"), "check-metrics.py", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = g_subprocess_new(
+    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+    &error, "/usr/bin/python3", script, NULL);
+  g_assert_no_error(error);
+  g_autoptr(GBytes) out = NULL, err = NULL;
+  g_subprocess_communicate(proc, text, NULL, &out, &err, &error);
+  g_assert_no_error(error);
+  if (!g_subprocess_get_successful(proc))
+    g_error("the Prometheus parser refused the text: %.*s\n%.*s",
+            (int)g_bytes_get_size(err), (const char *)g_bytes_get_data(err, NULL),
+            (int)g_bytes_get_size(text), (const char *)g_bytes_get_data(text, NULL));
+  Series *series = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *lines = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
+  g_auto(GStrv) split = g_strsplit(lines, "\n", -1);
+  for (guint i = 0; split[i] != NULL; i++) {
+    if (*split[i] == '\0')
+      continue;
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, split[i], -1, NULL));
+    JsonArray *a = json_node_get_array(json_parser_get_root(p));
+    char *key = series_key(json_array_get_string_element(a, 0),
+                           json_array_get_object_element(a, 1));
+    double *value = g_new(double, 1);
+    *value = json_array_get_double_element(a, 2);
+    g_hash_table_insert(series, key, value);
+  }
+  return series;
+}
+
+static void
+assert_series(Series *series, const char *key, double expected)
+{
+  double *value = g_hash_table_lookup(series, key);
+  if (value == NULL)
+    g_error("no series %s", key);
+  if (!(*value == expected || (expected != 0 && *value / expected > 1 - 1e-12 &&
+                               *value / expected < 1 + 1e-12)))
+    g_error("%s: expected %.15g, got %.15g", key, expected, *value);
+}
+
+static void
+assert_no_series(Series *series, const char *prefix)
+{
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, series);
+  while (g_hash_table_iter_next(&it, &key, NULL))
+    if (g_str_has_prefix(key, prefix))
+      g_error("unexpected series %s", (const char *)key);
+}
+
+static const AmTestMinerSpec online_s19 = {"10.0.0.9:4028", "rack-9", "online",
+                                           "Antminer S19 Pro", NULL, 110, 112, 3250, 70, 5};
+static const AmTestMinerSpec offline_s9 = {"10.0.0.2:4028", "rack-2", "offline", "Antminer S9",
+                                           NULL, 13.5, 13.5, 1320, 95, 600};
+
+#define S19 "firmware=bmminer,miner=10.0.0.9:4028,model=Antminer S19 Pro"
+
+static void
+test_miner_series(void)
+{
+  g_autoptr(AmHttpMetrics) m = am_http_metrics_new();
+  g_autoptr(AmHttpMiner) s19 = am_test_miner(&online_s19);
+  g_autoptr(AmHttpMiner) s9 = am_test_miner(&offline_s9);
+  am_http_metrics_add_miner(m, s19);
+  am_http_metrics_add_miner(m, s9);
+  g_autoptr(GBytes) text = am_http_metrics_render(m);
+  g_autoptr(GHashTable) series = parse_exposition(text);
+
+  assert_series(series, "antmon_miner_up{" S19 "}", 1);
+  assert_series(series, "antmon_miner_hashrate_hashes_per_second{algorithm=sha256d," S19 "}",
+                110e12);
+  assert_series(series,
+                "antmon_miner_hashrate_ideal_hashes_per_second{algorithm=sha256d," S19 "}",
+                112e12);
+  assert_series(series, "antmon_miner_power_watts{" S19 ",source=reported}", 3250);
+  /* Per board from the chains: board slot numbers as the firmware gives them. */
+  assert_series(series, "antmon_miner_temperature_celsius{board=6," S19 ",sensor=board}", 70);
+  assert_series(series, "antmon_miner_temperature_celsius{board=7," S19 ",sensor=chip}", 79);
+  assert_series(series, "antmon_miner_fan_rpm{fan=1," S19 "}", 5040);
+  /* Chain 7 lost 2 chips, chain 8 is 3 short of the 63 expected. */
+  assert_series(series, "antmon_miner_chain_chips{chain=6," S19 ",state=ok}", 63);
+  assert_series(series, "antmon_miner_chain_chips{chain=7," S19 ",state=failed}", 2);
+  assert_series(series, "antmon_miner_chain_chips{chain=7," S19 ",state=ok}", 61);
+  assert_series(series, "antmon_miner_chain_chips{chain=8," S19 ",state=missing}", 3);
+  assert_series(series, "antmon_miner_shares_total{" S19 ",result=accepted}", 1000);
+  assert_series(series, "antmon_miner_shares_total{" S19 ",result=rejected}", 3);
+  assert_series(series, "antmon_miner_hardware_errors_total{" S19 "}", 12);
+  assert_series(series, "antmon_miner_uptime_seconds{" S19 "}", 3600);
+
+  /* The offline miner is down, and its last sample is not presented as now. */
+  assert_series(series, "antmon_miner_up{firmware=bmminer,miner=10.0.0.2:4028,model=Antminer S9}",
+                0);
+  assert_no_series(series, "antmon_miner_hashrate_hashes_per_second{algorithm=sha256d,"
+                           "firmware=bmminer,miner=10.0.0.2:4028");
+  assert_no_series(series, "antmon_miner_temperature_celsius{board=6,firmware=bmminer,"
+                           "miner=10.0.0.2:4028");
+}
+
+/* A label value with every character the format escapes comes back intact. */
+static void
+test_label_escaping(void)
+{
+  const char *nasty = "S19 \"XP\" \\ hydro\nrev2";
+  AmTestMinerSpec spec = online_s19;
+  spec.model = nasty;
+  g_autoptr(AmHttpMiner) miner = am_test_miner(&spec);
+  g_autoptr(AmHttpMetrics) m = am_http_metrics_new();
+  am_http_metrics_add_miner(m, miner);
+  g_autoptr(GBytes) text = am_http_metrics_render(m);
+  g_autoptr(GHashTable) series = parse_exposition(text);
+  g_autofree char *key =
+    g_strdup_printf("antmon_miner_up{firmware=bmminer,miner=10.0.0.9:4028,model=%s}", nasty);
+  assert_series(series, key, 1);
+
+  g_autoptr(GString) escaped = g_string_new(NULL);
+  am_http_metrics_escape_label(escaped, nasty);
+  g_assert_cmpstr(escaped->str, ==, "S19 \\\"XP\\\" \\\\ hydro\\nrev2");
+}
+
+static void
+test_agent_series(void)
+{
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_assert_true(json_parser_load_from_data(
+    p,
+    "{\"version\":\"0.1.0\",\"uptime_s\":120,\"plugins\":{\"loaded\":[\"a\",\"b\"],"
+    "\"rejected\":[{\"file\":\"x.so\",\"reason\":\"abi\"}]},"
+    "\"poll\":{\"miners\":3,\"online\":2,\"degraded\":0,\"offline\":1,\"unreachable\":0,"
+    "\"in_flight\":1,\"last_pass\":{\"polled\":3,\"succeeded\":2,\"failed\":1,"
+    "\"failed_by_reason\":{\"timeout\":1},\"duration_ms\":1500}},"
+    "\"discovery\":{\"discovery:cidr\":{\"hosts_tried\":254,\"miners_found\":3,\"last_run\":"
+    "\"2026-11-24T10:00:00Z\"}},\"store\":{\"depth\":4,\"dropped\":0},\"alerts\":null}",
+    -1, NULL));
+  g_autoptr(AmHttpMetrics) m = am_http_metrics_new();
+  am_http_metrics_add_health(m, json_parser_get_root(p));
+  g_autoptr(GBytes) text = am_http_metrics_render(m);
+  g_autoptr(GHashTable) series = parse_exposition(text);
+  assert_series(series, "antmon_build_info{version=0.1.0}", 1);
+  assert_series(series, "antmon_uptime_seconds{}", 120);
+  assert_series(series, "antmon_plugins_loaded{}", 2);
+  assert_series(series, "antmon_plugins_rejected{}", 1);
+  assert_series(series, "antmon_miners{state=offline}", 1);
+  assert_series(series, "antmon_polls_in_flight{}", 1);
+  assert_series(series, "antmon_poll_last_pass_polls{result=failed}", 1);
+  assert_series(series, "antmon_poll_last_pass_failures{reason=timeout}", 1);
+  assert_series(series, "antmon_poll_last_pass_duration_seconds{}", 1.5);
+  assert_series(series, "antmon_discovery_hosts_tried{instance=discovery:cidr}", 254);
+  assert_series(series, "antmon_store_depth{}", 4);
+  /* A string such as last_run is not a number to export. */
+  assert_no_series(series, "antmon_discovery_last_run");
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/http-metrics/miner-series", test_miner_series);
+  g_test_add_func("/http-metrics/label-escaping", test_label_escaping);
+  g_test_add_func("/http-metrics/agent-series", test_agent_series);
+  return g_test_run();
+}

@@ -1,0 +1,175 @@
+/* The SQLite store: what its files share.
+ *
+ * One instance holds two connections to one database file:
+ *  - the write connection, used only from the store queue's writer thread
+ *    (write_batch, then rollups and pruning in small transactions);
+ *  - a read-only connection for queries, used from one reader thread at a
+ *    time (the core serialises query calls).
+ * The two halves share only the options, which never change after create(),
+ * so the instance needs no lock. Every statement is prepared once and bound;
+ * no SQL is ever built from input. */
+#pragma once
+
+#include <antmon/antmon.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+#define AM_SQLITE_MINUTE 60
+#define AM_SQLITE_HOUR 3600
+
+/* Statements of the write connection. */
+typedef enum {
+  W_MINER_FIND,
+  W_MINER_INSERT,
+  W_MINER_IDENTITY,
+  W_MINER_SEEN,
+  W_SAMPLE_INSERT,
+  W_CHAIN_INSERT,
+  W_POOL_INSERT,
+  W_EVENT_INSERT,
+  W_ALERT_RAISE,
+  W_ALERT_RESOLVE,
+  W_META_GET,
+  W_META_SET,
+  W_ROLLUP_1M,
+  W_FLEET_1M,
+  W_ROLLUP_1H,
+  W_FLEET_1H,
+  W_MAX_MINER_ID,
+  W_MIN_SAMPLE_T,
+  W_MAX_SAMPLE_T,
+  W_NEXT_SAMPLE_T,
+  W_OLDEST_SAMPLES,
+  W_PRUNE_CHAINS,
+  W_PRUNE_SAMPLES,
+  W_PRUNE_POOLS,
+  W_PRUNE_EVENTS,
+  W_PRUNE_ROLLUP_1M,
+  W_PRUNE_ROLLUP_1H,
+  W_PRUNE_FLEET_1M,
+  W_PRUNE_FLEET_1H,
+  W_BEGIN,
+  W_COMMIT,
+  W_ROLLBACK,
+  W_N_STATEMENTS
+} AmSqliteWriteStmt;
+
+/* Statements of the read connection. */
+typedef enum {
+  R_BEGIN,
+  R_COMMIT,
+  R_META_GET,
+  R_NOW,
+  R_MINER_BY_ADDRESS,
+  R_MINER_BY_HOST,
+  R_LATEST,
+  R_SERIES_RAW,
+  R_SERIES_STEP,
+  R_FLEET,
+  R_EVENTS,
+  R_ALERT_STATE,
+  R_N_STATEMENTS
+} AmSqliteReadStmt;
+
+/* What the writer remembers of a miner between batches, so that a sample
+ * costs no lookup and identity/pool rows are written only on change. */
+typedef struct {
+  gint64 id;
+  char *identity[8]; /* mac, serial, hostname, model, driver, firmware, version, algorithm */
+  char *pools_signature;
+  gint64 pools_written_ms;
+} AmSqliteMiner;
+
+/* Rollup and pruning progress (writer thread). Times in epoch seconds. */
+typedef struct {
+  gint64 done_1m;      /* minutes before this are rolled up */
+  gint64 done_1h;      /* hours before this are rolled up */
+  gint64 hour_miner;   /* next miner id to roll up for hour done_1h */
+  gint64 now_ms;       /* newest sample time written: the store's clock */
+  gint64 pruned_1m_at; /* the minute the rollups were last pruned in */
+} AmSqliteProgress;
+
+typedef struct {
+  char *path;
+  char *group;
+  gint64 raw_retention_s;
+  gint64 rollup_retention_s;
+
+  /* writer thread only */
+  sqlite3 *wdb;
+  sqlite3_stmt *w[W_N_STATEMENTS];
+  GHashTable *miners; /* address -> AmSqliteMiner* */
+  AmSqliteProgress progress;
+
+  /* reader thread only */
+  sqlite3 *rdb;
+  sqlite3_stmt *r[R_N_STATEMENTS];
+} AmSqliteStore;
+
+/* ---- am-sqlite-db.c: small helpers around the C API ------------------- */
+
+/* Sets @error from @db's last error: "@what: <sqlite message>". */
+gboolean am_sqlite_fail(sqlite3 *db, GError **error, const char *what);
+
+/* Sets the error for a database antmon cannot write. */
+gboolean am_sqlite_fail_read_only(const char *path, GError **error);
+
+/* Runs fixed SQL text (schema, pragmas): never input. */
+gboolean am_sqlite_exec(sqlite3 *db, const char *sql, GError **error);
+
+/* Prepares every statement of @sql (indexed like @stmts); NULL entries are
+ * left alone. */
+gboolean am_sqlite_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts, guint n,
+                               GError **error);
+void am_sqlite_finalize_all(sqlite3_stmt **stmts, guint n);
+
+/* Steps a statement that returns no row (or whose rows are ignored), then
+ * resets it. */
+gboolean am_sqlite_step_done(sqlite3 *db, sqlite3_stmt *stmt, GError **error, const char *what);
+
+/* Binds a double that may be NAN (stored as NULL). */
+void am_sqlite_bind_double(sqlite3_stmt *stmt, int index, double value);
+/* Binds a count that may be AM_UNKNOWN or less (stored as NULL). */
+void am_sqlite_bind_count(sqlite3_stmt *stmt, int index, gint64 value);
+/* Binds a string that may be NULL; the text is copied by SQLite only when
+ * @stmt outlives it, so SQLITE_TRANSIENT is used. */
+void am_sqlite_bind_text(sqlite3_stmt *stmt, int index, const char *value);
+
+/* A column as a JSON value (null for SQL NULL) added to @b. */
+void am_sqlite_add_double(JsonBuilder *b, const char *name, sqlite3_stmt *stmt, int col);
+void am_sqlite_add_int(JsonBuilder *b, const char *name, sqlite3_stmt *stmt, int col);
+void am_sqlite_add_text(JsonBuilder *b, const char *name, sqlite3_stmt *stmt, int col);
+
+/* Opens @path with @flags and the connection settings every antmon
+ * connection uses (busy timeout, extended result codes). */
+sqlite3 *am_sqlite_open(const char *path, int flags, GError **error);
+
+/* ---- am-sqlite-schema.c ------------------------------------------------ */
+/* see am-sqlite-schema.h */
+
+/* ---- am-sqlite-write.c ------------------------------------------------- */
+
+gboolean am_sqlite_write_prepare(AmSqliteStore *store, GError **error);
+gboolean am_sqlite_write_batch(AmSqliteStore *store, AmSample *const *samples, guint n_samples,
+                               const AmEvent *const *events, guint n_events, GError **error);
+void am_sqlite_miner_free(AmSqliteMiner *miner);
+
+/* ---- am-sqlite-rollup.c ------------------------------------------------ */
+
+/* Loads the progress saved in the database. */
+gboolean am_sqlite_rollup_load(AmSqliteStore *store, GError **error);
+/* After a batch of @n_samples committed, rolls up finished minutes and
+ * hours and prunes what is past retention, each step in its own short
+ * transaction so that the next batch never waits long. */
+gboolean am_sqlite_rollup_step(AmSqliteStore *store, guint n_samples, GError **error);
+/* A batch brought samples back to @oldest_ms: roll those minutes up again. */
+void am_sqlite_rollup_rewind(AmSqliteStore *store, gint64 oldest_ms);
+
+/* ---- am-sqlite-query.c ------------------------------------------------- */
+
+gboolean am_sqlite_query_prepare(AmSqliteStore *store, GError **error);
+JsonNode *am_sqlite_query(AmSqliteStore *store, const char *query, GHashTable *params,
+                          GError **error);
+
+G_END_DECLS

@@ -1,0 +1,445 @@
+/* Benchmark of the SQLite store (run by tests/bench/bench-store.sh).
+ *
+ *  1. Ingest: poll passes of a BENCH_FLEET-miner fleet (default 10 000),
+ *     each sample with 3 chains and 2 pools, through write_batch() (rollups
+ *     and pruning included, as the writer thread runs them), then the same
+ *     through the core's store queue (push + flush).
+ *  2. Queries on a database holding BENCH_DAYS days (30) of BENCH_MINERS
+ *     miners (1000) at a 30 s interval, as the store holds it after
+ *     pruning: raw samples for the last BENCH_RAW_DAYS days (7, written
+ *     through write_batch, which also rolls them up), and per-minute and
+ *     per-hour rollups (per miner and fleet) for the days before, generated
+ *     directly with SQL. Timed: one miner's last 24 h at a 1-minute step,
+ *     and fleet totals for the last 30 days at a 1-hour step.
+ *  3. Size: the file, and per table (dbstat), per miner-day.
+ *
+ * Writes its database under BENCH_DIR (default ./bench-store-tmp) and
+ * removes it unless BENCH_KEEP=1. */
+#include "am-sqlite-test-util.h"
+#include "am-store-queue.h"
+#include <glib/gstdio.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define INTERVAL_S 30
+#define DAY_S 86400
+
+static guint
+env_uint(const char *name, guint fallback)
+{
+  const char *v = g_getenv(name);
+  return v != NULL && *v != '\0' ? (guint)g_ascii_strtoull(v, NULL, 10) : fallback;
+}
+
+static double
+now_s(void)
+{
+  return g_get_monotonic_time() / 1e6;
+}
+
+/* A small deterministic wobble so values are not all equal. */
+static double
+wobble(guint64 seed)
+{
+  seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+  return ((seed >> 33) % 2000) / 1000.0 - 1.0;
+}
+
+static GPtrArray *
+make_fleet(guint n, guint subnet)
+{
+  GPtrArray *fleet = g_ptr_array_new_with_free_func((GDestroyNotify)am_sample_unref);
+  for (guint i = 0; i < n; i++) {
+    g_autofree char *host = g_strdup_printf("10.%u.%u.%u", subnet, i / 250, i % 250 + 1);
+    g_ptr_array_add(fleet, am_store_test_sample(host, 4028, 0, 100, 3250, 3, 2));
+  }
+  return fleet;
+}
+
+/* Sets the time and readings of pass @p (the bench owns these samples). */
+static void
+set_pass(GPtrArray *fleet, gint64 start_s, guint p)
+{
+  for (guint i = 0; i < fleet->len; i++) {
+    AmSample *s = fleet->pdata[i];
+    s->when_us = (start_s + (gint64)p * INTERVAL_S + i % INTERVAL_S) * G_USEC_PER_SEC;
+    s->hashrate_ths = 100 + 5 * wobble((guint64)p * 100003 + i);
+    s->power_w = 3250 + 50 * wobble((guint64)p * 7919 + i);
+    s->elapsed_s = (gint64)p * INTERVAL_S;
+  }
+}
+
+static void
+write_pass(AmStoreFixture *fx, GPtrArray *fleet)
+{
+  g_autoptr(GError) error = NULL;
+  if (!am_store_test_info()->vtable.store->write_batch(fx->self, (AmSample *const *)fleet->pdata,
+                                                       fleet->len, NULL, 0, &error))
+    g_error("write_batch: %s", error->message);
+}
+
+static void
+open_store(AmStoreFixture *fx, const char *dir, const char *ini)
+{
+  *fx = (AmStoreFixture){0};
+  fx->dir = g_strdup(dir);
+  fx->path = g_build_filename(dir, "antmon.db", NULL);
+  fx->ctx = am_context_new(dir, "bench.ini");
+  g_autoptr(GError) error = NULL;
+  if (!am_store_fixture_open(fx, ini, &error))
+    g_error("%s", error->message);
+}
+
+static void
+close_store(AmStoreFixture *fx)
+{
+  am_store_fixture_close(fx);
+  am_context_free(fx->ctx);
+  g_free(fx->dir);
+  g_free(fx->path);
+}
+
+/* ---- 1. ingest ---------------------------------------------------------- */
+
+static void
+bench_ingest(const char *dir)
+{
+  guint miners = env_uint("BENCH_FLEET", 10000), passes = env_uint("BENCH_PASSES", 20);
+  g_autofree char *sub = g_build_filename(dir, "ingest", NULL);
+  g_mkdir_with_parents(sub, 0755);
+  AmStoreFixture fx;
+  open_store(&fx, sub, NULL);
+  g_autoptr(GPtrArray) fleet = make_fleet(miners, 1);
+  gint64 start = 1714550400;
+  double t0 = now_s();
+  set_pass(fleet, start, 0);
+  write_pass(&fx, fleet);
+  double first = now_s() - t0;
+  double steady_t0 = now_s();
+  for (guint p = 1; p < passes; p++) {
+    set_pass(fleet, start, p);
+    write_pass(&fx, fleet);
+  }
+  double steady = now_s() - steady_t0;
+  printf("| ingest, write_batch, first pass (adds %u miners) | %u samples | %.2f s | %.0f "
+         "samples/s |\n",
+         miners, miners, first, miners / first);
+  printf("| ingest, write_batch, %u more passes | %u samples | %.2f s | **%.0f samples/s** |\n",
+         passes - 1, miners * (passes - 1), steady, miners * (passes - 1) / steady);
+
+  /* The same through the core's queue: push on this thread, flush. */
+  AmInstance instance = {.info = am_store_test_info(), .group = "store:sqlite", .self = fx.self};
+  AmStoreQueue *q = am_store_queue_new(&instance, miners * 4, 3600 * 1000);
+  double q0 = now_s();
+  for (guint p = passes; p < passes + 10; p++) {
+    set_pass(fleet, start, p);
+    for (guint i = 0; i < fleet->len; i++)
+      am_store_queue_push_sample(q, fleet->pdata[i]);
+    am_store_queue_flush(q); /* the pass is written before its samples change */
+  }
+  double queued = now_s() - q0;
+  g_autoptr(JsonNode) stats = am_store_queue_stats_json(q);
+  am_store_queue_free(q);
+  printf("| ingest, store queue push + flush, 10 passes | %" G_GINT64_FORMAT
+         " samples | %.2f s | %.0f samples/s |\n",
+         json_object_get_int_member(json_node_get_object(stats), "written"), queued,
+         miners * 10 / queued);
+  close_store(&fx);
+}
+
+/* ---- 2. the 30-day database --------------------------------------------- */
+
+typedef struct {
+  guint miners, days, raw_days;
+  gint64 end_s;       /* the store's clock at the end */
+  gint64 raw_start_s; /* raw samples from here */
+  gint64 start_s;     /* history from here */
+  guint64 raw_samples, minute_rows, hour_rows;
+} History;
+
+static void
+exec_sql(sqlite3 *db, const char *sql)
+{
+  char *message = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error("%s: %s", sql, message);
+}
+
+static sqlite3_stmt *
+prepare(sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    g_error("%s: %s", sql, sqlite3_errmsg(db));
+  return st;
+}
+
+static void
+step_reset(sqlite3_stmt *st)
+{
+  if (sqlite3_step(st) != SQLITE_DONE)
+    g_error("insert: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+  sqlite3_reset(st);
+}
+
+/* One rollup row with plausible values for @n samples; @up of them up. */
+static void
+bind_rollup(sqlite3_stmt *st, gint64 miner, gint64 bucket, int n, double up, guint64 seed)
+{
+  double hr = 100 + 5 * wobble(seed), pw = 3250 + 50 * wobble(seed + 1);
+  double values[] = {hr - 2, hr, hr + 2, pw - 20, pw,   pw + 20, 74,  76,
+                     78,     61, 62,     63,      5400, 5460,    5520};
+  sqlite3_bind_int64(st, 1, miner);
+  sqlite3_bind_int64(st, 2, bucket);
+  sqlite3_bind_int(st, 3, n);
+  sqlite3_bind_double(st, 4, up);
+  for (int i = 0; i < 15; i++)
+    sqlite3_bind_double(st, 5 + i, values[i]);
+  sqlite3_bind_int64(st, 20, bucket - 1714550400);
+}
+
+static void
+generate_rollups(const char *path, History *h)
+{
+  sqlite3 *db = NULL;
+  if (sqlite3_open(path, &db) != SQLITE_OK)
+    g_error("open %s", path);
+  exec_sql(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -200000; BEGIN");
+  const char *cols = "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                     "?16, ?17, ?18, ?19, ?20)";
+  g_autofree char *m_sql = g_strdup_printf("INSERT INTO rollup_1m %s", cols);
+  g_autofree char *h_sql = g_strdup_printf("INSERT INTO rollup_1h %s", cols);
+  sqlite3_stmt *m1 = prepare(db, m_sql), *h1 = prepare(db, h_sql);
+  sqlite3_stmt *f1 = prepare(db, "INSERT INTO fleet_1m VALUES (?1, ?2, ?3, ?4)");
+  sqlite3_stmt *fh = prepare(db, "INSERT INTO fleet_1h VALUES (?1, 60, ?2, ?3, ?4)");
+  /* Miner by miner, so each one's rows go in in key order. */
+  for (gint64 miner = 1; miner <= h->miners; miner++) {
+    for (gint64 b = h->start_s; b < h->raw_start_s; b += 60) {
+      bind_rollup(m1, miner, b, 2, 1.0, (guint64)(miner * 1000003 + b));
+      step_reset(m1);
+      h->minute_rows++;
+    }
+    for (gint64 b = h->start_s; b < h->raw_start_s; b += 3600) {
+      bind_rollup(h1, miner, b, 120, 1.0, (guint64)(miner * 7 + b));
+      step_reset(h1);
+      h->hour_rows++;
+    }
+  }
+  for (gint64 b = h->start_s; b < h->raw_start_s; b += 60) {
+    sqlite3_bind_int64(f1, 1, b);
+    sqlite3_bind_double(f1, 2, 100.0 * h->miners);
+    sqlite3_bind_double(f1, 3, 3250.0 * h->miners);
+    sqlite3_bind_int(f1, 4, (int)h->miners);
+    step_reset(f1);
+  }
+  for (gint64 b = h->start_s; b < h->raw_start_s; b += 3600) {
+    sqlite3_bind_int64(fh, 1, b);
+    sqlite3_bind_double(fh, 2, 100.0 * h->miners);
+    sqlite3_bind_double(fh, 3, 3250.0 * h->miners);
+    sqlite3_bind_int(fh, 4, (int)h->miners);
+    step_reset(fh);
+  }
+  /* The store carries on from where the generated rollups end. */
+  g_autofree char *meta =
+      g_strdup_printf("INSERT OR REPLACE INTO meta VALUES ('rollup_1m_done', %" G_GINT64_FORMAT "),"
+                      "('rollup_1h_done', %" G_GINT64_FORMAT "), ('rollup_1h_miner', 0)",
+                      h->raw_start_s, h->raw_start_s);
+  exec_sql(db, meta);
+  exec_sql(db, "COMMIT");
+  sqlite3_finalize(m1);
+  sqlite3_finalize(h1);
+  sqlite3_finalize(f1);
+  sqlite3_finalize(fh);
+  sqlite3_close(db);
+}
+
+static void
+build_history(const char *dir, History *h)
+{
+  AmStoreFixture fx;
+  /* Create the schema, and the miners (ids 1..N) with one early sample. */
+  open_store(&fx, dir, NULL);
+  g_autoptr(GPtrArray) fleet = make_fleet(h->miners, 2);
+  set_pass(fleet, h->start_s - INTERVAL_S, 0);
+  write_pass(&fx, fleet);
+  close_store(&fx);
+
+  double t0 = now_s();
+  g_autofree char *path = g_build_filename(dir, "antmon.db", NULL);
+  generate_rollups(path, h);
+  printf("| generate %u days of rollups with SQL | %" G_GUINT64_FORMAT
+         " minute + %" G_GUINT64_FORMAT " hour rows | %.1f s | |\n",
+         h->days - h->raw_days, h->minute_rows, h->hour_rows, now_s() - t0);
+  fflush(stdout);
+
+  open_store(&fx, dir, NULL);
+  guint passes = h->raw_days * DAY_S / INTERVAL_S;
+  t0 = now_s();
+  for (guint p = 0; p < passes; p++) {
+    set_pass(fleet, h->raw_start_s, p);
+    write_pass(&fx, fleet);
+    h->raw_samples += fleet->len;
+  }
+  double took = now_s() - t0;
+  printf("| write %u days of raw samples through write_batch | %" G_GUINT64_FORMAT
+         " samples | %.1f s | %.0f samples/s |\n",
+         h->raw_days, h->raw_samples, took, h->raw_samples / took);
+  close_store(&fx);
+}
+
+/* ---- timing queries ---------------------------------------------------- */
+
+static int
+cmp_double(gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void
+time_query(AmStoreFixture *fx, const char *label, const char *query, GHashTable *params, guint runs)
+{
+  g_autoptr(GArray) ms = g_array_new(FALSE, FALSE, sizeof(double));
+  guint rows = 0;
+  g_autofree char *resolution = NULL;
+  for (guint i = 0; i < runs; i++) {
+    g_autoptr(GError) error = NULL;
+    double t0 = now_s();
+    g_autoptr(JsonNode) node =
+        am_store_test_info()->vtable.store->query(fx->self, query, params, &error);
+    double took = (now_s() - t0) * 1000;
+    if (node == NULL)
+      g_error("%s: %s", label, error->message);
+    g_array_append_val(ms, took);
+    JsonObject *obj = json_node_get_object(node);
+    rows = json_array_get_length(json_object_get_array_member(obj, "rows"));
+    g_free(resolution);
+    resolution = g_strdup(json_object_has_member(obj, "resolution")
+                              ? json_object_get_string_member(obj, "resolution")
+                              : "-");
+  }
+  double first = g_array_index(ms, double, 0);
+  g_array_sort(ms, cmp_double);
+  printf("| %s | %u rows (%s) | first %.1f ms | **median %.1f ms**, p95 %.1f ms |\n", label, rows,
+         resolution, first, g_array_index(ms, double, ms->len / 2),
+         g_array_index(ms, double, (ms->len * 95) / 100));
+}
+
+static char *
+num(gint64 v)
+{
+  return g_strdup_printf("%" G_GINT64_FORMAT, v);
+}
+
+static void
+bench_queries(const char *dir, History *h)
+{
+  AmStoreFixture fx;
+  open_store(&fx, dir, NULL); /* fresh connections: a cold SQLite cache */
+  g_autofree char *day_ago = num(h->end_s - DAY_S), *month_ago = num(h->end_s - 30 * DAY_S);
+  g_autofree char *until = num(h->end_s + 1);
+  /* A miner from the middle of the fleet, as make_fleet() names them. */
+  guint mid = h->miners / 2;
+  g_autofree char *miner = g_strdup_printf("10.2.%u.%u:4028", mid / 250, mid % 250 + 1);
+  g_autoptr(GHashTable) series = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(series, "miner", miner);
+  g_hash_table_insert(series, "since", day_ago);
+  g_hash_table_insert(series, "until", until);
+  g_hash_table_insert(series, "step", "60");
+  g_hash_table_insert(series, "limit", "2000");
+  time_query(&fx, "one miner, last 24 h, 1-minute step", "series", series, 200);
+  g_autoptr(GHashTable) fleet = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(fleet, "since", month_ago);
+  g_hash_table_insert(fleet, "until", until);
+  g_hash_table_insert(fleet, "step", "3600");
+  time_query(&fx, "fleet totals, last 30 days, 1-hour step", "fleet", fleet, 200);
+  g_autoptr(GHashTable) raw = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(raw, "miner", miner);
+  g_hash_table_insert(raw, "since", day_ago);
+  g_hash_table_insert(raw, "until", until);
+  g_hash_table_insert(raw, "limit", "5000");
+  time_query(&fx, "one miner, last 24 h, raw (2880 samples)", "series", raw, 50);
+  g_autoptr(GHashTable) none = g_hash_table_new(g_str_hash, g_str_equal);
+  time_query(&fx, "latest sample of every miner", "latest", none, 50);
+  close_store(&fx);
+}
+
+/* ---- 3. size ------------------------------------------------------------ */
+
+static void
+report_size(const char *dir, const History *h)
+{
+  g_autofree char *path = g_build_filename(dir, "antmon.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+  sqlite3_stmt *st = NULL;
+  /* Tables with their indexes: dbstat names each b-tree. */
+  const char *sql =
+      "SELECT CASE WHEN name IN ('samples', 'samples_miner_t', 'samples_t', 'chains', 'pools', "
+      "'pools_miner_t') THEN 'raw' WHEN name IN ('rollup_1m') THEN 'minute' "
+      "WHEN name IN ('rollup_1h') THEN 'hour' ELSE 'other' END AS part, sum(pgsize) "
+      "FROM dbstat GROUP BY part";
+  double raw = 0, minute = 0, hour = 0, other = 0;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const char *part = (const char *)sqlite3_column_text(st, 0);
+      double bytes = sqlite3_column_double(st, 1);
+      *(g_str_equal(part, "raw")      ? &raw
+        : g_str_equal(part, "minute") ? &minute
+        : g_str_equal(part, "hour")   ? &hour
+                                      : &other) = bytes;
+    }
+    sqlite3_finalize(st);
+  } else {
+    printf("(dbstat unavailable: %s)\n", sqlite3_errmsg(db));
+  }
+  sqlite3_close(db);
+  GStatBuf sb;
+  g_stat(path, &sb);
+  double raw_md = (double)h->miners * h->raw_days, all_md = (double)h->miners * h->days;
+  double raw_kb = raw / raw_md / 1024, min_kb = minute / all_md / 1024,
+         hour_kb = hour / all_md / 1024;
+  printf("\n| database | size |\n|---|---|\n");
+  printf("| file (%u miners, %u days) | %.2f GB |\n", h->miners, h->days, sb.st_size / 1e9);
+  printf("| raw samples + chains + pools + indexes | %.0f KB per miner-day |\n", raw_kb);
+  printf("| per-minute rollups | %.1f KB per miner-day |\n", min_kb);
+  printf("| per-hour rollups | %.2f KB per miner-day |\n", hour_kb);
+  printf("| steady state with the defaults (7 d raw + 400 d rollups), per miner | %.0f MB |\n",
+         (7 * raw_kb + 400 * (min_kb + hour_kb)) / 1024);
+  (void)other;
+}
+
+int
+main(int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  g_autofree char *dir =
+      g_strdup(g_getenv("BENCH_DIR") ? g_getenv("BENCH_DIR") : "bench-store-tmp");
+  am_store_test_rmtree(dir);
+  g_mkdir_with_parents(dir, 0755);
+  printf("SQLite %s; database under %s\n\n", sqlite3_libversion(), dir);
+  printf("| step | amount | time | rate or latency |\n|---|---|---|---|\n");
+  fflush(stdout);
+  if (env_uint("BENCH_SKIP_INGEST", 0) == 0)
+    bench_ingest(dir);
+  fflush(stdout);
+
+  History h = {.miners = env_uint("BENCH_MINERS", 1000),
+               .days = env_uint("BENCH_DAYS", 30),
+               .raw_days = env_uint("BENCH_RAW_DAYS", 7)};
+  h.end_s = 1714550400; /* 2024-05-01T08:00:00Z */
+  h.raw_start_s = h.end_s - (gint64)h.raw_days * DAY_S;
+  h.start_s = h.end_s - (gint64)h.days * DAY_S;
+  h.end_s -= INTERVAL_S; /* the last pass starts one interval before */
+  g_autofree char *qdir = g_build_filename(dir, "history", NULL);
+  g_mkdir_with_parents(qdir, 0755);
+  build_history(qdir, &h);
+  bench_queries(qdir, &h);
+  report_size(qdir, &h);
+  if (env_uint("BENCH_KEEP", 0) == 0)
+    am_store_test_rmtree(dir);
+  return 0;
+}

@@ -1,0 +1,518 @@
+/* `antmon query HOST:PORT --json`, the real program, against:
+ *  - one fake miner per profile in tests/fakeminer/profiles/ (one
+ *    antmon-fakeminer process, a fleet file on 127.x addresses and a random
+ *    high port): driver, model, firmware, algorithm and a hashrate near the
+ *    profile's own number;
+ *  - fake miners that refuse, hang, answer garbage or never complete the
+ *    connect: exit status 1 and one line on stderr saying which;
+ *  - a web server with digest auth and Bitmain's realm whose RPC port is
+ *    not cgminer (an in-process SoupServer on 127.x:0): the selector's HTTP
+ *    fingerprint picks antminer-web. */
+#include "am-test-util.h"
+
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#define U NULL /* "unknown": the JSON says null */
+
+typedef struct {
+  const char *profile;
+  const char *driver, *model, *firmware, *algorithm;
+  double hashrate_ths; /* the profile's own 5 s figure, in TH/s */
+} Expect;
+
+/* Numbers read by hand from each profile's files ("GHS 5s" or "MHS 5s"
+ * of its summary or stats). The fake varies them by at most 2 %. */
+static const Expect expected[] = {
+    /* scrypt, X11 and ethash units put MH/s into keys named GHS */
+    {"antminer-d3", "antminer", "Antminer D3", "cgminer", "x11", 16346.64e-6},
+    {"antminer-e3", "antminer", "Antminer E3", "cgminer", "ethash", 197.30e-6},
+    {"antminer-l3plus", "antminer", "Antminer L3+", "cgminer", "scrypt", 504.56e-6},
+    {"antminer-s17pro", "antminer", "Antminer S17 Pro", "bmminer", "sha256d", 54.99701},
+    {"antminer-s19pro", "antminer", "Antminer S19 Pro", "bmminer", "sha256d", 110.78679},
+    {"antminer-s9", "antminer", "Antminer S9", "bmminer", "sha256d", 13.88381},
+    {"antminer-s9-degraded", "antminer", "Antminer S9", "bmminer", "sha256d", 9.02318},
+    /* equihash: Sol/s in "GHS 5s"; "TH/s" means 1e12 Sol/s */
+    {"antminer-z11", "antminer", "Antminer Z11", "cgminer", "equihash", 145474.39e-12},
+    {"avalon-7xx", "avalon", "AV7", "cgminer", "sha256d", 52.12628215},
+    /* BOSminer's version reply names no model (FIRMWARE-NOTES) */
+    {"braiins-plus-s9", "braiins", U, "BOSminer+", "sha256d", 15.740915842676325},
+    {"braiins-s9", "braiins", U, "BOSminer", "sha256d", 14.274425317759488},
+    {"example", "example", "Example X1", "ExampleOS", "sha256d", 97.5},
+    {"generic-cgminer", "generic", U, "cgminer", U, 0.41023517},
+    {"hiveon-s9", "antminer", "Antminer S9", "Hiveon", "sha256d", 11.78140},
+    {"luxos", "luxos", "A model", "LUXminer", "sha256d", 110.61827},
+    {"vnish-s9", "antminer", "Antminer S9", "VNish", "sha256d", 12.79548},
+    /* btminer names its model only in "devdetails", which no recorded
+     * Whatsminer reply holds and so neither profile serves. */
+    {"whatsminer-m20s", "whatsminer", U, "btminer", "sha256d", 65.37130278},
+    {"whatsminer-m3", "whatsminer", U, "btminer", "sha256d", 12.28681978},
+};
+
+typedef struct {
+  const char *fault;
+  const char *says; /* what the one stderr line must contain */
+} FaultExpect;
+
+static const FaultExpect faults[] = {
+    {"refuse", "connection refused"},
+    {"hang", "timed out after 2.0 s"},
+    {"garbage", "reply is not JSON"},
+    {"silent", "timed out after 2.0 s"},
+};
+
+#define FAULT_TIMEOUT "2"
+
+/* ---- the fleet ---------------------------------------------------------- */
+
+static struct {
+  GSubprocess *process;
+  char *fleet_path;
+  guint8 net[2]; /* 127.net[0].net[1].x */
+  guint16 port;
+} fleet;
+
+static const char *
+fakeminer_path(void)
+{
+  static char *path;
+  if (path == NULL)
+    path = g_getenv("ANTMON_FAKEMINER") != NULL
+               ? g_strdup(g_getenv("ANTMON_FAKEMINER"))
+               : g_build_filename(g_getenv("ANTMON_BUILD_ROOT"), "tests", "fakeminer",
+                                  "antmon-fakeminer", NULL);
+  return path;
+}
+
+static char *
+profile_address(guint i)
+{
+  return g_strdup_printf("127.%u.%u.%u", fleet.net[0], fleet.net[1], i + 1);
+}
+
+static char *
+fault_address(guint i)
+{
+  return g_strdup_printf("127.%u.%u.%u", fleet.net[0], fleet.net[1], 200 + i);
+}
+
+static char *
+write_fleet_file(const char *dir)
+{
+  g_autofree char *profiles = am_test_path("fakeminer/profiles");
+  g_autoptr(GString) text = g_string_new("# written by test-query\n");
+  for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+    g_autofree char *address = profile_address(i);
+    g_string_append_printf(text, "%s %s/%s\n", address, profiles, expected[i].profile);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(faults); i++) {
+    g_autofree char *address = fault_address(i);
+    g_string_append_printf(text, "%s %s/antminer-s9 fault=%s\n", address, profiles,
+                           faults[i].fault);
+  }
+  char *path = g_build_filename(dir, "query.fleet", NULL);
+  g_assert_true(g_file_set_contents(path, text->str, -1, NULL));
+  return path;
+}
+
+/* In the fake's process: end with us, even when a failed assertion aborts
+ * this test before fleet_stop(). */
+static void
+die_with_parent(gpointer user_data)
+{
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* Starts the fleet on a random 127.x block and port; a taken port makes
+ * the fake exit with status 2, and another pair is tried. */
+static void
+fleet_start(const char *dir)
+{
+  for (guint attempt = 0; attempt < 8; attempt++) {
+    fleet.net[0] = (guint8)g_random_int_range(30, 250);
+    fleet.net[1] = (guint8)g_random_int_range(1, 250);
+    fleet.port = (guint16)g_random_int_range(20000, 60000);
+    g_free(fleet.fleet_path);
+    fleet.fleet_path = write_fleet_file(dir);
+    g_autofree char *port = g_strdup_printf("%u", fleet.port);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+    GSubprocess *p = g_subprocess_launcher_spawn(launcher, &error, fakeminer_path(), "--fleet",
+                                                 fleet.fleet_path, "--port", port, NULL);
+    g_assert_no_error(error);
+    g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+    g_autofree char *line = g_data_input_stream_read_line_utf8(out, NULL, NULL, NULL);
+    if (line != NULL && g_str_has_prefix(line, "ready")) {
+      fleet.process = p;
+      return;
+    }
+    g_subprocess_wait(p, NULL, NULL);
+    g_object_unref(p);
+  }
+  g_error("the fake fleet did not start (%s)", fakeminer_path());
+}
+
+static void
+fleet_stop(void)
+{
+  g_subprocess_send_signal(fleet.process, SIGTERM);
+  g_subprocess_wait(fleet.process, NULL, NULL);
+  g_clear_object(&fleet.process);
+  g_unlink(fleet.fleet_path);
+  g_free(fleet.fleet_path);
+}
+
+/* ---- running antmon ----------------------------------------------------- */
+
+typedef struct {
+  int status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear(Run *r)
+{
+  g_free(r->out);
+  g_free(r->err);
+}
+
+static void
+on_communicated(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **)user_data = g_object_ref(result);
+}
+
+/* Runs `antmon query ADDRESS --json --timeout T [-c INI]` once. The main
+ * loop keeps running meanwhile, so an in-process server can answer it. */
+static Run
+run_query_once(const char *address, const char *timeout, const char *ini)
+{
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = {g_getenv("ANTMON_BIN"),    "query", address, "--json", "--timeout", timeout,
+                        ini != NULL ? "-c" : NULL, ini,     NULL};
+  g_autoptr(GSubprocess) proc = g_subprocess_newv(
+      argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error(error);
+  GAsyncResult *result = NULL;
+  g_subprocess_communicate_utf8_async(proc, NULL, NULL, on_communicated, &result);
+  while (result == NULL)
+    g_main_context_iteration(NULL, TRUE);
+  Run r = {0};
+  g_subprocess_communicate_utf8_finish(proc, result, &r.out, &r.err, &error);
+  g_object_unref(result);
+  g_assert_no_error(error);
+  r.status = g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
+  return r;
+}
+
+/* As run_query_once(). Under ASan, LeakSanitizer's own tracer now and then
+ * crashes at exit ("Tracer caught signal 11", google/sanitizers#1353): a
+ * fault of the tool, not a leak (a leak says "detected memory leaks"), so
+ * that one failure is run again, once. */
+static Run
+run_query(const char *address, const char *timeout, const char *ini)
+{
+  Run r = run_query_once(address, timeout, ini);
+  if (r.err != NULL && strstr(r.err, "LeakSanitizer has encountered a fatal error") != NULL) {
+    g_test_message("LeakSanitizer's tracer crashed; running the query again: %s", r.err);
+    run_clear(&r);
+    r = run_query_once(address, timeout, ini);
+  }
+  return r;
+}
+
+static JsonObject *
+parse_sample(const Run *r, const char *address)
+{
+  if (r->status != 0)
+    g_error("antmon query %s: exit %d: %s", address, r->status, r->err);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  if (!json_parser_load_from_data(parser, r->out, -1, &error))
+    g_error("antmon query %s printed no JSON: %s\n%s", address, error->message, r->out);
+  return json_object_ref(json_node_get_object(json_parser_get_root(parser)));
+}
+
+/* A string member, NULL for JSON null. */
+static const char *
+string_or_null(JsonObject *obj, const char *key)
+{
+  JsonNode *node = json_object_get_member(obj, key);
+  g_assert_nonnull(node);
+  return JSON_NODE_HOLDS_NULL(node) ? NULL : json_node_get_string(node);
+}
+
+static gboolean
+is_one_line(const char *text)
+{
+  const char *newline = strchr(text, '\n');
+  return newline != NULL && newline[1] == '\0';
+}
+
+/* ---- one fake miner per profile ----------------------------------------- */
+
+static void
+test_profile(gconstpointer data)
+{
+  const Expect *e = data;
+  guint i = (guint)(e - expected);
+  g_autofree char *host = profile_address(i);
+  g_autofree char *address = g_strdup_printf("%s:%u", host, fleet.port);
+  Run r = run_query(address, "10", NULL);
+  g_autoptr(JsonObject) s = parse_sample(&r, address);
+  g_assert_cmpstr(string_or_null(s, "host"), ==, host);
+  g_assert_cmpint(json_object_get_int_member(s, "port"), ==, fleet.port);
+  g_assert_cmpstr(string_or_null(s, "driver"), ==, e->driver);
+  g_assert_cmpstr(string_or_null(s, "model"), ==, e->model);
+  g_assert_cmpstr(string_or_null(s, "firmware"), ==, e->firmware);
+  g_assert_cmpstr(string_or_null(s, "algorithm"), ==, e->algorithm);
+  double hashrate = json_object_get_double_member(s, "hashrate_ths");
+  if (!(fabs(hashrate - e->hashrate_ths) <= 0.05 * e->hashrate_ths))
+    g_error("%s: hashrate %.9g TH/s, expected about %.9g", e->profile, hashrate, e->hashrate_ths);
+  g_assert_cmpstr(r.err, ==, "");
+  run_clear(&r);
+}
+
+/* Every profile has a line in the table, so a new profile is tested (or
+ * this test says it is not). */
+static void
+test_profiles_covered(void)
+{
+  g_autofree char *root = am_test_path("fakeminer/profiles");
+  g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+  g_assert_nonnull(dir);
+  const char *name;
+  guint seen = 0;
+  while ((name = g_dir_read_name(dir)) != NULL) {
+    g_autofree char *path = g_build_filename(root, name, NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_DIR))
+      continue;
+    gboolean found = FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(expected) && !found; i++)
+      found = g_str_equal(expected[i].profile, name);
+    if (!found)
+      g_error("profile %s has no line in test-query.c's table", name);
+    seen++;
+  }
+  g_assert_cmpuint(seen, ==, G_N_ELEMENTS(expected));
+}
+
+/* ---- the fault miners --------------------------------------------------- */
+
+static void
+test_fault(gconstpointer data)
+{
+  const FaultExpect *f = data;
+  g_autofree char *host = fault_address((guint)(f - faults));
+  g_autofree char *address = g_strdup_printf("%s:%u", host, fleet.port);
+  Run r = run_query(address, FAULT_TIMEOUT, NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_cmpstr(r.out, ==, "");
+  /* One line, naming the miner and what went wrong. */
+  g_assert_true(is_one_line(r.err));
+  g_autofree char *prefix = g_strdup_printf("antmon query: %s: ", address);
+  if (!g_str_has_prefix(r.err, prefix) || strstr(r.err, f->says) == NULL)
+    g_error("fault %s: expected '%s...%s', got: %s", f->fault, prefix, f->says, r.err);
+  run_clear(&r);
+}
+
+/* The garbage miner's line quotes the first bytes it sent. */
+static void
+test_fault_garbage_quotes(void)
+{
+  guint garbage = 0;
+  while (!g_str_equal(faults[garbage].fault, "garbage"))
+    garbage++;
+  g_autofree char *host = fault_address(garbage);
+  g_autofree char *address = g_strdup_printf("%s:%u", host, fleet.port);
+  Run r = run_query(address, FAULT_TIMEOUT, NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  const char *quote = strstr(r.err, ": \"");
+  g_assert_nonnull(quote);
+  g_assert_true(g_str_has_suffix(r.err, "\"...\n"));
+  run_clear(&r);
+}
+
+/* ---- a stock Antminer that only its web server answers for ------------- */
+
+#define REALM "antMiner Configuration"
+
+static struct {
+  SoupServer *server;
+  char *host;
+  guint16 port;
+  const char *password;
+} web;
+
+static char *
+web_password(SoupAuthDomain *domain, SoupServerMessage *msg, const char *username,
+             gpointer user_data)
+{
+  if (g_strcmp0(username, "root") != 0)
+    return NULL;
+  return soup_auth_domain_digest_encode_password(username, REALM, web.password);
+}
+
+/* The recorded S23 Hyd. and S19j replies (tests/fixtures/http-cgi). */
+static void
+web_serve(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer user_data)
+{
+  const char *file = NULL;
+  if (g_str_equal(path, "/cgi-bin/summary.cgi"))
+    file = "fixtures/http-cgi/s23hyd_summary.json";
+  else if (g_str_equal(path, "/cgi-bin/stats.cgi"))
+    file = "fixtures/http-cgi/s23hyd_stats.json";
+  else if (g_str_equal(path, "/cgi-bin/get_system_info.cgi"))
+    file = "fixtures/http-cgi/s19j_get_system_info.json";
+  char *text = NULL;
+  gsize len = 0;
+  g_autofree char *full = file != NULL ? am_test_path(file) : NULL;
+  if (full == NULL || !g_file_get_contents(full, &text, &len, NULL)) {
+    soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+}
+
+/* The stock firmware's login page is behind the same challenge. */
+static void
+web_root(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer user_data)
+{
+  static const char page[] = "<html><head><title>antMiner</title></head></html>";
+  soup_server_message_set_response(msg, "text/html", SOUP_MEMORY_STATIC, page, strlen(page));
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+}
+
+static void
+web_start(void)
+{
+  web.server = soup_server_new(NULL, NULL);
+  SoupAuthDomain *domain = soup_auth_domain_digest_new("realm", REALM, NULL);
+  soup_auth_domain_digest_set_auth_callback(domain, web_password, NULL, NULL);
+  soup_auth_domain_add_path(domain, "/");
+  soup_server_add_auth_domain(web.server, domain);
+  g_object_unref(domain);
+  soup_server_add_handler(web.server, "/cgi-bin", web_serve, NULL, NULL);
+  soup_server_add_handler(web.server, "/", web_root, NULL, NULL);
+  web.host = g_strdup_printf("127.%u.%u.250", fleet.net[0], fleet.net[1]);
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(web.host);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(inet, 0);
+  g_autoptr(GError) error = NULL;
+  soup_server_listen(web.server, address, 0, &error);
+  g_assert_no_error(error);
+  GSList *uris = soup_server_get_uris(web.server);
+  web.port = (guint16)g_uri_get_port(uris->data);
+  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+}
+
+static void
+web_stop(void)
+{
+  soup_server_disconnect(web.server);
+  g_clear_object(&web.server);
+  g_free(web.host);
+}
+
+/* `antmon query 127.x:PORT`: "version" on PORT gets no cgminer answer (an
+ * HTTP server waits for a request line), GET / on the same port gets the
+ * 401 with Bitmain's realm, and antminer-web reads the CGI API with the
+ * default root/root. */
+static void
+test_web_antminer(void)
+{
+  web.password = "root";
+  g_autofree char *address = g_strdup_printf("%s:%u", web.host, web.port);
+  Run r = run_query(address, "10", NULL);
+  g_autoptr(JsonObject) s = parse_sample(&r, address);
+  g_assert_cmpstr(string_or_null(s, "driver"), ==, "antminer-web");
+  g_assert_cmpstr(string_or_null(s, "host"), ==, web.host);
+  g_assert_cmpint(json_object_get_int_member(s, "port"), ==, web.port);
+  g_assert_cmpstr(string_or_null(s, "model"), ==, "Antminer S23 Hyd.");
+  g_assert_cmpstr(string_or_null(s, "firmware"), ==, "stock");
+  g_assert_cmpstr(string_or_null(s, "firmware_version"), ==, "Fri Jun 26 09:24:23 CST 2026");
+  g_assert_cmpstr(string_or_null(s, "algorithm"), ==, "sha256d");
+  g_assert_cmpstr(string_or_null(s, "mac"), ==, "a2:e1:2a:d0:11:a2");
+  g_assert_cmpstr(string_or_null(s, "hostname"), ==, "Antminer");
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(s, "hashrate_ths"), 572.84556, 1e-9);
+  g_assert_cmpfloat(json_object_get_double_member(s, "power_w"), ==, 5525);
+  g_assert_cmpstr(string_or_null(s, "power_source"), ==, "reported");
+  g_assert_true(json_object_get_boolean_member(s, "liquid_cooled"));
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(s, "chains")), ==, 3);
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(s, "fans_rpm")), ==, 0);
+  g_assert_cmpstr(string_or_null(s, "status"), ==, "ok");
+  run_clear(&r);
+}
+
+/* The same unit with its password changed: one line saying so, not a
+ * timeout from the drivers tried after it. */
+static void
+test_web_wrong_password(void)
+{
+  web.password = "s3cret";
+  g_autofree char *address = g_strdup_printf("%s:%u", web.host, web.port);
+  Run r = run_query(address, "10", NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_cmpstr(r.out, ==, "");
+  g_autofree char *line = g_strdup_printf("antmon query: %s: wrong username or password", address);
+  if (!g_str_has_prefix(r.err, line) || !is_one_line(r.err))
+    g_error("expected one line '%s...', got: %s", line, r.err);
+  run_clear(&r);
+}
+
+/* ... and with the password given to the driver in the configuration. */
+static void
+test_web_configured_password(void)
+{
+  web.password = "s3cret";
+  g_autofree char *dir = g_dir_make_tmp("antmon-query-XXXXXX", NULL);
+  g_autofree char *ini = g_build_filename(dir, "web.ini", NULL);
+  g_assert_true(g_file_set_contents(ini, "[driver:antminer-web]\nusername=root\npassword=s3cret\n",
+                                    -1, NULL));
+  g_autofree char *address = g_strdup_printf("%s:%u", web.host, web.port);
+  Run r = run_query(address, "10", ini);
+  g_autoptr(JsonObject) s = parse_sample(&r, address);
+  g_assert_cmpstr(string_or_null(s, "driver"), ==, "antminer-web");
+  g_assert_cmpstr(string_or_null(s, "model"), ==, "Antminer S23 Hyd.");
+  run_clear(&r);
+  g_unlink(ini);
+  g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_autofree char *dir = g_dir_make_tmp("antmon-query-XXXXXX", NULL);
+  fleet_start(dir);
+  web_start();
+
+  g_test_add_func("/query/profiles/covered", test_profiles_covered);
+  for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+    g_autofree char *path = g_strdup_printf("/query/profile/%s", expected[i].profile);
+    g_test_add_data_func(path, &expected[i], test_profile);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(faults); i++) {
+    g_autofree char *path = g_strdup_printf("/query/fault/%s", faults[i].fault);
+    g_test_add_data_func(path, &faults[i], test_fault);
+  }
+  g_test_add_func("/query/fault/garbage-quotes", test_fault_garbage_quotes);
+  g_test_add_func("/query/web/antminer-web", test_web_antminer);
+  g_test_add_func("/query/web/wrong-password", test_web_wrong_password);
+  g_test_add_func("/query/web/configured-password", test_web_configured_password);
+
+  int status = g_test_run();
+  web_stop();
+  fleet_stop();
+  g_rmdir(dir);
+  return status;
+}
