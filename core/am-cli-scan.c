@@ -23,22 +23,22 @@ static int scan_max_inflight = -1;
 static int scan_parallel = 64;
 
 static const GOptionEntry scan_options[] = {
-  {"mdns", 0, 0, G_OPTION_ARG_NONE, &scan_mdns, "also browse mDNS (_cgminer._tcp)", NULL},
-  {"json", 0, 0, G_OPTION_ARG_NONE, &scan_json, "print an array of samples as JSON", NULL},
-  {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &scan_timeout,
-   "give up identifying a miner after S seconds (5)", "S"},
-  {"port", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &scan_ports,
-   "port to try (repeatable, in order of preference; default 4028)", "PORT"},
-  {"exclude", 0, 0, G_OPTION_ARG_STRING, &scan_exclude, "addresses never to connect to", "LIST"},
-  {"max-rate", 0, 0, G_OPTION_ARG_INT, &scan_max_rate,
-   "connections started per second, at most (0: no limit; default 1000)", "N"},
-  {"max-inflight", 0, 0, G_OPTION_ARG_INT, &scan_max_inflight,
-   "connections in flight at once, at most (default 256)", "N"},
-  {"parallel", 0, 0, G_OPTION_ARG_INT, &scan_parallel,
-   "miners identified at once, at most (64)", "N"},
-  {"config", 'c', 0, G_OPTION_ARG_FILENAME, &scan_config,
-   "read [discovery:cidr], [discovery:mdns] and driver settings from FILE", "FILE"},
-  {NULL},
+    {"mdns", 0, 0, G_OPTION_ARG_NONE, &scan_mdns, "also browse mDNS (_cgminer._tcp)", NULL},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &scan_json, "print an array of samples as JSON", NULL},
+    {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &scan_timeout,
+     "give up identifying a miner after S seconds (5)", "S"},
+    {"port", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &scan_ports,
+     "port to try (repeatable, in order of preference; default 4028)", "PORT"},
+    {"exclude", 0, 0, G_OPTION_ARG_STRING, &scan_exclude, "addresses never to connect to", "LIST"},
+    {"max-rate", 0, 0, G_OPTION_ARG_INT, &scan_max_rate,
+     "connections started per second, at most (0: no limit; default 1000)", "N"},
+    {"max-inflight", 0, 0, G_OPTION_ARG_INT, &scan_max_inflight,
+     "connections in flight at once, at most (default 256)", "N"},
+    {"parallel", 0, 0, G_OPTION_ARG_INT, &scan_parallel, "miners identified at once, at most (64)",
+     "N"},
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &scan_config,
+     "read [discovery:cidr], [discovery:mdns] and driver settings from FILE", "FILE"},
+    {NULL},
 };
 
 typedef struct {
@@ -53,9 +53,9 @@ typedef struct {
 typedef struct {
   GMainLoop *loop;
   GPtrArray *drivers;
-  GHashTable *seen;    /* "host:port" -> Found* */
-  GPtrArray *found;    /* Found*, in the order reported */
-  GQueue waiting;      /* Found* to identify */
+  GHashTable *seen; /* "host:port" -> Found* */
+  GPtrArray *found; /* Found*, in the order reported */
+  GQueue waiting;   /* Found* to identify */
   guint identifying;
   guint scans_running;
   guint scans_failed;
@@ -242,8 +242,7 @@ cidr_settings(GKeyFile *kf, GKeyFile *user, char **ranges)
 
 /* Creates the instance of discovery plugin @name from @kf's group. */
 static AmInstance *
-create_source(AmPluginSet *plugins, AmContext *ctx, GKeyFile *kf, const char *name,
-              GError **error)
+create_source(AmPluginSet *plugins, AmContext *ctx, GKeyFile *kf, const char *name, GError **error)
 {
   const AmLoadedPlugin *plugin = am_plugin_set_find(plugins, AM_PLUGIN_KIND_DISCOVERY, name);
   if (plugin == NULL) {
@@ -340,10 +339,9 @@ print_table(GPtrArray *found)
       printf("%-39s %5u  %-10s not identified: %s\n", f->host, f->port, "-", f->error->message);
       continue;
     }
-    g_autofree char *firmware =
-      g_strdup_printf("%s%s%s", s->firmware != NULL ? s->firmware : "?",
-                      s->firmware_version != NULL ? " " : "",
-                      s->firmware_version != NULL ? s->firmware_version : "");
+    g_autofree char *firmware = g_strdup_printf(
+        "%s%s%s", s->firmware != NULL ? s->firmware : "?", s->firmware_version != NULL ? " " : "",
+        s->firmware_version != NULL ? s->firmware_version : "");
     g_autofree char *hashrate = format_hashrate(s->hashrate_ths);
     printf("%-39s %5u  %-10s %-22s %-24s %s\n", f->host, f->port, s->driver,
            s->model != NULL ? s->model : "?", firmware, hashrate);
@@ -381,8 +379,9 @@ print_summary(GPtrArray *found, AmInstance *cidr, gint64 started_us)
   if (cidr != NULL) {
     g_autoptr(JsonNode) stats = cidr->info->vtable.discovery->stats_json(cidr->self);
     JsonObject *o = json_node_get_object(stats);
-    g_string_append_printf(line, "; %" G_GINT64_FORMAT " hosts tried in %.1f s (%" G_GINT64_FORMAT
-                                 " refused, %" G_GINT64_FORMAT " silent)",
+    g_string_append_printf(line,
+                           "; %" G_GINT64_FORMAT " hosts tried in %.1f s (%" G_GINT64_FORMAT
+                           " refused, %" G_GINT64_FORMAT " silent)",
                            json_object_get_int_member(o, "hosts_tried"),
                            json_object_get_int_member(o, "duration_ms") / 1000.0,
                            json_object_get_int_member(o, "refused"),
@@ -444,7 +443,7 @@ int
 am_cli_scan(int argc, char **argv)
 {
   g_autoptr(GOptionContext) context =
-    g_option_context_new("RANGE... - find the miners in address ranges and identify them");
+      g_option_context_new("RANGE... - find the miners in address ranges and identify them");
   g_option_context_add_main_entries(context, scan_options, NULL);
   if (!am_cli_parse(context, &argc, &argv) || !check_usage(argc))
     return AM_EXIT_USAGE;
@@ -473,10 +472,10 @@ am_cli_scan(int argc, char **argv)
 
   gint64 started_us = g_get_monotonic_time();
   Scan scan = {
-    .loop = g_main_loop_new(NULL, FALSE),
-    .drivers = drivers,
-    .seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-    .found = g_ptr_array_new_with_free_func((GDestroyNotify)found_free),
+      .loop = g_main_loop_new(NULL, FALSE),
+      .drivers = drivers,
+      .seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+      .found = g_ptr_array_new_with_free_func((GDestroyNotify)found_free),
   };
   g_queue_init(&scan.waiting);
   for (guint i = 0; i < sources->len; i++)

@@ -238,7 +238,10 @@ call_finish_io(Call *c)
 static GBytes *
 take_buffer(Call *c)
 {
-  GBytes *bytes = g_bytes_new_take(g_steal_pointer(&c->buf), c->len);
+  /* An exact copy: the raw view keeps these bytes for the miner's life,
+   * and the read buffer (at least a whole read chunk) goes back to malloc. */
+  GBytes *bytes = g_bytes_new(c->buf, c->len);
+  g_clear_pointer(&c->buf, g_free);
   c->len = c->cap = 0;
   return bytes;
 }

@@ -25,10 +25,10 @@ typedef struct {
 struct _AmScheduler {
   AmSchedulerConfig config;
   GPtrArray *drivers;
-  GHashTable *entries; /* address -> AmMinerEntry* */
+  GHashTable *entries;    /* address -> AmMinerEntry* */
   GHashTable *identities; /* AmMinerEntry.identity -> AmMinerEntry* */
   GHashTable *aliases;    /* address folded into another entry -> kept address */
-  GSequence *due;      /* AmMinerEntry*, by due_us */
+  GSequence *due;         /* AmMinerEntry*, by due_us */
   guint in_flight;
   guint tick_id;
   GCancellable *cancellable;
@@ -479,6 +479,9 @@ finish_poll(Poll *p, AmInstance *driver, AmSample *sample, GError *error)
     if (sample != NULL) {
       if (driver != NULL)
         e->driver = driver;
+      /* Counted when they end, so a pass's polled = ok + failed even when
+       * a poll straddles two passes. */
+      s->pass.polled++;
       s->pass.succeeded++;
       /* A duplicate's sample is the kept entry's to deliver. */
       if (!dedupe(s, e, sample)) {
@@ -486,6 +489,7 @@ finish_poll(Poll *p, AmInstance *driver, AmSample *sample, GError *error)
         schedule(s, e, now + jittered_interval_us(s, 1));
       }
     } else {
+      s->pass.polled++;
       s->pass.failed++;
       guint code = error->domain == AM_ERROR ? (guint)error->code : AM_ERROR_FAILED;
       if (p->timed_out)
@@ -568,7 +572,6 @@ start_poll(AmScheduler *s, AmMinerEntry *e)
   p->deadline_id = g_timeout_add((guint)s->config.poll_timeout_ms, poll_deadline, p);
   e->in_flight = TRUE;
   s->in_flight++;
-  s->pass.polled++;
   if (s->pass.first_start_us == 0)
     s->pass.first_start_us = g_get_monotonic_time();
 

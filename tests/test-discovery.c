@@ -53,8 +53,8 @@ run_antmon(const char *const *args)
   g_autoptr(GError) error = NULL;
   gint64 start = g_get_monotonic_time();
   g_autoptr(GSubprocess) proc =
-    g_subprocess_newv((const char *const *)argv->pdata,
-                      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+      g_subprocess_newv((const char *const *)argv->pdata,
+                        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
   g_assert_no_error(error);
   Run r = {0};
   g_subprocess_communicate_utf8(proc, NULL, NULL, &r.out, &r.err, &error);
@@ -86,29 +86,29 @@ write_tmp(const char *name, const char *text)
  * they are hosts like any other). One Avalon and one LuxOS only: their
  * recorded replies carry a MAC, and two miners with one MAC are one miner. */
 static const FleetMiner scan_fleet[] = {
-  {"127.60.0.1", "antminer-s9", NULL, "antminer"},
-  {"127.60.0.200", "antminer-s19pro", NULL, "antminer"},
-  {"127.60.3.7", "braiins-s9", NULL, "braiins"},
-  {"127.60.7.0", "antminer-s17pro", NULL, "antminer"},
-  {"127.60.9.255", "whatsminer-m20s", NULL, "whatsminer"},
-  {"127.60.17.42", "avalon-7xx", NULL, "avalon"},
-  {"127.60.33.33", "luxos", NULL, "luxos"},
-  {"127.60.64.1", "generic-cgminer", NULL, "generic"},
-  {"127.60.99.250", "hiveon-s9", NULL, "antminer"},
-  {"127.60.128.128", "vnish-s9", NULL, "antminer"},
-  {"127.60.150.3", "braiins-plus-s9", NULL, "braiins"},
-  {"127.60.200.77", "antminer-l3plus", NULL, "antminer"},
-  {"127.60.254.254", "whatsminer-m3", NULL, "whatsminer"},
-  {"127.60.255.254", "antminer-s9", NULL, "antminer"},
-  /* The kernel drops their SYNs: they cost the per-host deadline. */
-  {"127.60.5.5", "antminer-s9", "silent", NULL},
-  {"127.60.77.1", "antminer-s9", "silent", NULL},
-  {"127.60.240.9", "antminer-s9", "silent", NULL},
-  /* Accept, then never answer: found, but nothing can identify them. */
-  {"127.60.12.12", "antminer-s9", "hang", NULL},
-  {"127.60.222.2", "antminer-s9", "hang", NULL},
-  /* Switched off. */
-  {"127.60.44.44", "antminer-s9", "refuse", NULL},
+    {"127.60.0.1", "antminer-s9", NULL, "antminer"},
+    {"127.60.0.200", "antminer-s19pro", NULL, "antminer"},
+    {"127.60.3.7", "braiins-s9", NULL, "braiins"},
+    {"127.60.7.0", "antminer-s17pro", NULL, "antminer"},
+    {"127.60.9.255", "whatsminer-m20s", NULL, "whatsminer"},
+    {"127.60.17.42", "avalon-7xx", NULL, "avalon"},
+    {"127.60.33.33", "luxos", NULL, "luxos"},
+    {"127.60.64.1", "generic-cgminer", NULL, "generic"},
+    {"127.60.99.250", "hiveon-s9", NULL, "antminer"},
+    {"127.60.128.128", "vnish-s9", NULL, "antminer"},
+    {"127.60.150.3", "braiins-plus-s9", NULL, "braiins"},
+    {"127.60.200.77", "antminer-l3plus", NULL, "antminer"},
+    {"127.60.254.254", "whatsminer-m3", NULL, "whatsminer"},
+    {"127.60.255.254", "antminer-s9", NULL, "antminer"},
+    /* The kernel drops their SYNs: they cost the per-host deadline. */
+    {"127.60.5.5", "antminer-s9", "silent", NULL},
+    {"127.60.77.1", "antminer-s9", "silent", NULL},
+    {"127.60.240.9", "antminer-s9", "silent", NULL},
+    /* Accept, then never answer: found, but nothing can identify them. */
+    {"127.60.12.12", "antminer-s9", "hang", NULL},
+    {"127.60.222.2", "antminer-s9", "hang", NULL},
+    /* Switched off. */
+    {"127.60.44.44", "antminer-s9", "refuse", NULL},
 };
 
 static gboolean
@@ -202,16 +202,24 @@ static void
 test_scan_ranges_and_exclude(void)
 {
   static const FleetMiner fleet_def[] = {
-    {"127.63.1.10", "antminer-s9", NULL, "antminer"},
-    {"127.63.1.20", "braiins-s9", NULL, "braiins"},
-    {"127.63.2.30", "whatsminer-m20s", NULL, "whatsminer"},
-    {"127.63.3.40", "antminer-s17pro", NULL, "antminer"},
+      {"127.63.1.10", "antminer-s9", NULL, "antminer"},
+      {"127.63.1.20", "braiins-s9", NULL, "braiins"},
+      {"127.63.2.30", "whatsminer-m20s", NULL, "whatsminer"},
+      {"127.63.3.40", "antminer-s17pro", NULL, "antminer"},
   };
   g_autofree char *text = fleet_text(fleet_def, G_N_ELEMENTS(fleet_def));
   AmTestFleet *fleet = am_test_fleet_start(text);
   g_autofree char *ini = scan_config();
-  const char *args[] = {"scan", "127.63.1.1-127.63.1.15", "127.63.1-2.20-30", "127.63.3.40",
-                        "--exclude", "127.63.2.0/24", "--json", "-c", ini, NULL};
+  const char *args[] = {"scan",
+                        "127.63.1.1-127.63.1.15",
+                        "127.63.1-2.20-30",
+                        "127.63.3.40",
+                        "--exclude",
+                        "127.63.2.0/24",
+                        "--json",
+                        "-c",
+                        ini,
+                        NULL};
   Run r = run_antmon(args);
   g_assert_cmpint(r.status, ==, 0);
   g_assert_nonnull(strstr(r.out, "\"127.63.1.10\""));
@@ -352,9 +360,9 @@ static void
 test_continuous(void)
 {
   static const FleetMiner fleet_def[] = {
-    {"127.64.0.10", "antminer-s9", NULL, NULL},
-    {"127.64.0.99", "braiins-s9", NULL, NULL},
-    {"127.64.0.200", "antminer-s9", "silent", NULL},
+      {"127.64.0.10", "antminer-s9", NULL, NULL},
+      {"127.64.0.99", "braiins-s9", NULL, NULL},
+      {"127.64.0.200", "antminer-s9", "silent", NULL},
   };
   g_autofree char *text = fleet_text(fleet_def, G_N_ELEMENTS(fleet_def));
   AmTestFleet *fleet = am_test_fleet_start(text);
@@ -369,7 +377,7 @@ test_continuous(void)
   wait_passes(&src, 1);
   g_autofree char *first = events_text(&ev);
   g_autofree char *expect_first =
-    g_strdup_printf("+127.64.0.10:%u +127.64.0.99:%u", fleet_port, fleet_port);
+      g_strdup_printf("+127.64.0.10:%u +127.64.0.99:%u", fleet_port, fleet_port);
   g_assert_cmpstr(first, ==, expect_first);
   g_assert_cmpint(stat_int(&src, "hosts_tried"), ==, 254);
   g_assert_cmpint(stat_int(&src, "miners_found"), ==, 2);
@@ -422,13 +430,13 @@ test_config(void)
     const char *ini;
     const char *message;
   } bad[] = {
-    {"[discovery:cidr]\nranges=10.0.0.0/8\n", "ranges=10.0.0.0/8: '10.0.0.0/8' covers"},
-    {"[discovery:cidr]\nranges=10.0.0.0/16\nmax_hosts=1000\n", "more than max_hosts=1000"},
-    {"[discovery:cidr]\nranges=10.0.0.0/24\nexclude=nonsense\n", "'nonsense': expected"},
-    {"[discovery:cidr]\nranges=auto\nexclude=10.0.0.0/99\n", "exclude=10.0.0.0/99"},
-    {"[discovery:cidr]\nports=4028;http\n", "ports=http: expected"},
-    {"[discovery:cidr]\nmax_rate=fast\n", "max_rate=fast"},
-    {"[discovery:cidr]\nhost_timeout=forever\n", "host_timeout=forever"},
+      {"[discovery:cidr]\nranges=10.0.0.0/8\n", "ranges=10.0.0.0/8: '10.0.0.0/8' covers"},
+      {"[discovery:cidr]\nranges=10.0.0.0/16\nmax_hosts=1000\n", "more than max_hosts=1000"},
+      {"[discovery:cidr]\nranges=10.0.0.0/24\nexclude=nonsense\n", "'nonsense': expected"},
+      {"[discovery:cidr]\nranges=auto\nexclude=10.0.0.0/99\n", "exclude=10.0.0.0/99"},
+      {"[discovery:cidr]\nports=4028;http\n", "ports=http: expected"},
+      {"[discovery:cidr]\nmax_rate=fast\n", "max_rate=fast"},
+      {"[discovery:cidr]\nhost_timeout=forever\n", "host_timeout=forever"},
   };
   g_auto(GStrv) dirs = am_plugin_dirs(NULL);
   g_autoptr(AmPluginSet) plugins = am_plugin_set_load(dirs);
@@ -470,18 +478,18 @@ static void
 test_daemon_polls_discovered(void)
 {
   static const FleetMiner fleet_def[] = {
-    {"127.65.1.1", "antminer-s9", NULL, "antminer"},
-    {"127.65.2.2", "braiins-s9", NULL, "braiins"},
-    {"127.65.3.3", "whatsminer-m20s", NULL, "whatsminer"},
+      {"127.65.1.1", "antminer-s9", NULL, "antminer"},
+      {"127.65.2.2", "braiins-s9", NULL, "braiins"},
+      {"127.65.3.3", "whatsminer-m20s", NULL, "whatsminer"},
   };
   g_autofree char *text = fleet_text(fleet_def, G_N_ELEMENTS(fleet_def));
   AmTestFleet *fleet = am_test_fleet_start(text);
   g_autofree char *dir = g_dir_make_tmp("antmon-discovery-XXXXXX", NULL);
   /* The static miner is also inside the swept range: one entry for it. */
   g_autofree char *ini_text = g_strdup_printf(
-    "[core]\nstate_dir=%s\ninterval=1s\n[miner:one]\nhost=127.65.1.1\nport=%u\n"
-    "[discovery:cidr]\nranges=127.65.0.0/16\nports=%u\nmax_rate=0\nmax_inflight=512\n",
-    dir, fleet_port, fleet_port);
+      "[core]\nstate_dir=%s\ninterval=1s\n[miner:one]\nhost=127.65.1.1\nport=%u\n"
+      "[discovery:cidr]\nranges=127.65.0.0/16\nports=%u\nmax_rate=0\nmax_inflight=512\n",
+      dir, fleet_port, fleet_port);
   g_autofree char *ini = g_build_filename(dir, "antmon.ini", NULL);
   g_assert_true(g_file_set_contents(ini, ini_text, -1, NULL));
   g_autoptr(GError) error = NULL;

@@ -37,8 +37,8 @@ capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
     return G_LOG_WRITER_HANDLED;
   if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL))
     g_ptr_array_add(warnings, g_strdup(message));
-  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING |
-               G_LOG_LEVEL_MESSAGE))
+  if (level &
+      (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE))
     g_printerr("# log: %s\n", message);
   return G_LOG_WRITER_HANDLED;
 }
@@ -83,12 +83,13 @@ publish(const char *name, const char *address, guint16 port)
   g_autofree char *port_text = g_strdup_printf("%u", port);
   g_autoptr(GError) error = NULL;
   Published p;
-  p.address = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                               &error, "avahi-publish", "-a", "-R", host, address, NULL);
+  p.address =
+      g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                       &error, "avahi-publish", "-a", "-R", host, address, NULL);
   g_assert_no_error(error);
-  p.service = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                               &error, "avahi-publish", "-s", "-H", host, name, "_cgminer._tcp",
-                               port_text, "model=S9", NULL);
+  p.service = g_subprocess_new(
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+      "avahi-publish", "-s", "-H", host, name, "_cgminer._tcp", port_text, "model=S9", NULL);
   g_assert_no_error(error);
   return p;
 }
@@ -133,8 +134,7 @@ state(void)
 {
   static char text[64];
   g_autoptr(JsonNode) node = info->vtable.discovery->stats_json(mdns);
-  g_strlcpy(text, json_object_get_string_member(json_node_get_object(node), "state"),
-            sizeof text);
+  g_strlcpy(text, json_object_get_string_member(json_node_get_object(node), "state"), sizeof text);
   return text;
 }
 
@@ -185,7 +185,7 @@ test_waits_for_daemon(void)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new();
   g_assert_true(g_key_file_load_from_data(
-    kf, "[discovery:mdns]\nretry_interval=200ms\nbrowse_seconds=2\n", -1, G_KEY_FILE_NONE, NULL));
+      kf, "[discovery:mdns]\nretry_interval=200ms\nbrowse_seconds=2\n", -1, G_KEY_FILE_NONE, NULL));
   g_autoptr(GError) error = NULL;
   mdns = info->create(ctx, kf, "discovery:mdns", &error);
   g_assert_no_error(error);
@@ -274,9 +274,8 @@ test_scan_command(void)
 {
   g_autofree char *profile_s9 = am_test_profile_dir("antminer-s9");
   g_autofree char *profile_bos = am_test_profile_dir("braiins-s9");
-  g_autofree char *fleet_text =
-    g_strdup_printf("127.70.0.4:%u %s\n127.70.0.5:%u %s\n", fleet_port, profile_s9, fleet_port,
-                    profile_bos);
+  g_autofree char *fleet_text = g_strdup_printf("127.70.0.4:%u %s\n127.70.0.5:%u %s\n", fleet_port,
+                                                profile_s9, fleet_port, profile_bos);
   AmTestFleet *fleet = am_test_fleet_start(fleet_text);
   Published d = publish("rig-d", "127.70.0.4", fleet_port);
   Published e = publish("rig-e", "127.70.0.5", fleet_port);
@@ -289,8 +288,8 @@ test_scan_command(void)
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) proc = g_subprocess_new(
-    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
-    g_getenv("ANTMON_BIN"), "scan", "127.70.0.5", "--port", port, "--mdns", "--json", NULL);
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+      g_getenv("ANTMON_BIN"), "scan", "127.70.0.5", "--port", port, "--mdns", "--json", NULL);
   g_assert_no_error(error);
   g_subprocess_communicate_utf8(proc, NULL, NULL, &out, &err, &error);
   g_assert_no_error(error);
@@ -327,9 +326,9 @@ test_bus_gone(void)
 
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = g_subprocess_new(
-    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
-    g_getenv("ANTMON_BIN"), "scan", "--mdns", NULL);
+  g_autoptr(GSubprocess) proc =
+      g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                       g_getenv("ANTMON_BIN"), "scan", "--mdns", NULL);
   g_assert_no_error(error);
   g_subprocess_communicate_utf8(proc, NULL, NULL, &out, &err, &error);
   g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 1);

@@ -1,8 +1,8 @@
 /* The scheduler against a fleet of fake miners (in a network namespace of
  * the test's own when it can): states and their reasons, backoff, recovery,
  * hung miners, the in-flight cap, and one miner seen at two addresses. */
-#include "am-discovery-test-util.h"
 #include "am-context-private.h"
+#include "am-discovery-test-util.h"
 #include "am-instances.h"
 #include "am-scheduler.h"
 #include "am-test-util.h"
@@ -21,7 +21,7 @@ typedef struct {
   GPtrArray *drivers;
   AmScheduler *scheduler;
   AmTestFleet *fleet;
-  GPtrArray *states;  /* "address state failures reason", in order */
+  GPtrArray *states;   /* "address state failures reason", in order */
   GHashTable *samples; /* address -> count of samples delivered */
 } Fixture;
 
@@ -178,7 +178,8 @@ test_offline_after_n(void)
   g_autofree char *addr_b = address("127.50.0.2");
   /* The recorded S9 reports a chain without temperatures: "degraded". */
   g_autofree char *answering_a = g_strdup_printf("%s degraded 0 ", addr_a);
-  g_autofree char *offline_a = g_strdup_printf("%s offline 3 %s: connection refused", addr_a, addr_a);
+  g_autofree char *offline_a =
+      g_strdup_printf("%s offline 3 %s: connection refused", addr_a, addr_a);
   g_autofree char *offline_b = g_strdup_printf("%s offline 3 ", addr_b);
   /* In between, the state did not change: offline comes at the 3rd failure. */
   guint seen_a = 0;
@@ -445,8 +446,9 @@ test_dedupe_by_mac(void)
 {
   Fixture f = {0};
   AmSchedulerConfig config = config_for(100, 1000, 16, 3);
-  fixture_start(&f, "127.50.5.1 avalon-7xx\n127.50.5.2 avalon-7xx\n127.50.5.3 antminer-s9\n"
-                    "127.50.5.4 antminer-s9\n",
+  fixture_start(&f,
+                "127.50.5.1 avalon-7xx\n127.50.5.2 avalon-7xx\n127.50.5.3 antminer-s9\n"
+                "127.50.5.4 antminer-s9\n",
                 &config);
   AmMinerEntry *mdns = add(&f, "127.50.5.1", "mdns");
   AmMinerEntry *fixed = add(&f, "127.50.5.2", "static");

@@ -129,6 +129,7 @@ since=$(($(date +%s) - 86400))
 summary_paced=$(wrk_run -t2 -c10 -d"${duration}s" -s "$work/paced.lua" "${url}api/summary")
 summary_max=$(wrk_run -t2 -c8 -d"${duration}s" "${url}api/summary")
 miners_max=$(wrk_run -t2 -c8 -d"${duration}s" "${url}api/miners")
+brief_max=$(wrk_run -t2 -c8 -d"${duration}s" "${url}api/miners?view=brief")
 metrics_path="api/metrics?ip=$first_host&since=$since"
 metrics_rows=$(curl -s "${url}${metrics_path}" | jq '.rows | length')
 metrics_max=$(wrk_run -t2 -c8 -d"${duration}s" "${url}${metrics_path}")
@@ -173,6 +174,7 @@ row "----------------------------------" "----------------------------" "-------
 row "GET /api/summary" "10 conns, paced <=1,000/s" "$(split "$summary_paced" 1)" "$(split "$summary_paced" 2)"
 row "GET /api/summary" "8 conns, flat out" "$(split "$summary_max" 1)" "$(split "$summary_max" 2)"
 row "GET /api/miners ($miners miners)" "8 conns, flat out" "$(split "$miners_max" 1)" "$(split "$miners_max" 2)"
+row "GET /api/miners?view=brief" "8 conns, flat out" "$(split "$brief_max" 1)" "$(split "$brief_max" 2)"
 row "GET /api/metrics (1 miner, 24 h)" "8 conns, flat out" "$(split "$metrics_max" 1)" "$(split "$metrics_max" 2)"
 row "dashboard first load" "headless Chromium, median/3" "-" "$dashboard_ms"
 echo "(/api/metrics returned $metrics_rows rows: the database holds what this run polled."

@@ -26,12 +26,12 @@ static int opt_inflight = 256;
 static char *opt_pin = NULL;
 
 static const GOptionEntry options[] = {
-  {"base", 0, 0, G_OPTION_ARG_STRING, &opt_base, "first miner address (127.x.y.z)", "ADDR"},
-  {"count", 0, 0, G_OPTION_ARG_INT, &opt_count, "miners (1000)", "N"},
-  {"port", 0, 0, G_OPTION_ARG_INT, &opt_port, "their port (4028)", "PORT"},
-  {"max-inflight", 0, 0, G_OPTION_ARG_INT, &opt_inflight, "polls at once (256)", "N"},
-  {"pin", 0, 0, G_OPTION_ARG_STRING, &opt_pin, "use this driver for every miner", "DRIVER"},
-  {NULL},
+    {"base", 0, 0, G_OPTION_ARG_STRING, &opt_base, "first miner address (127.x.y.z)", "ADDR"},
+    {"count", 0, 0, G_OPTION_ARG_INT, &opt_count, "miners (1000)", "N"},
+    {"port", 0, 0, G_OPTION_ARG_INT, &opt_port, "their port (4028)", "PORT"},
+    {"max-inflight", 0, 0, G_OPTION_ARG_INT, &opt_inflight, "polls at once (256)", "N"},
+    {"pin", 0, 0, G_OPTION_ARG_STRING, &opt_pin, "use this driver for every miner", "DRIVER"},
+    {NULL},
 };
 
 typedef struct {

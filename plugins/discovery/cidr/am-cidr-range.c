@@ -14,8 +14,8 @@
 #define MAX_SPANS_PER_ITEM 65536u
 
 static const char item_syntax[] =
-  "expected a CIDR (10.0.0.0/24), a range (10.0.0.1-10.0.0.50), octet ranges "
-  "(10.0.1-2.1-50) or one address";
+    "expected a CIDR (10.0.0.0/24), a range (10.0.0.1-10.0.0.50), octet ranges "
+    "(10.0.1-2.1-50) or one address";
 
 /* ---- small parsers ----------------------------------------------------- */
 
@@ -135,8 +135,7 @@ parse_cidr(Parsed *p, const char *item, const char *slash, gboolean trim_ends, g
     bits = bits * 10 + (guint)(bits_text[i] - '0');
   }
   if (!ok || bits > 32) {
-    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "'%s': the prefix length must be 0 to 32",
-                item);
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "'%s': the prefix length must be 0 to 32", item);
     return FALSE;
   }
   guint32 mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
@@ -152,8 +151,7 @@ parse_cidr(Parsed *p, const char *item, const char *slash, gboolean trim_ends, g
 }
 
 static gboolean
-parse_full_range(Parsed *p, const char *item, const char *dash, guint64 max_hosts,
-                 GError **error)
+parse_full_range(Parsed *p, const char *item, const char *dash, guint64 max_hosts, GError **error)
 {
   guint32 first, last;
   if (!parse_quad(item, (gsize)(dash - item), &first) ||
@@ -433,8 +431,9 @@ am_range_set_parse(const char *ranges, const char *exclude, guint64 max_hosts, G
   AmRangeSet *set = build_set(spans, ipv6);
   if (set->n_hosts > max_hosts) {
     g_set_error(error, AM_ERROR, AM_ERROR_CONFIG,
-                "the ranges cover %" G_GUINT64_FORMAT " hosts together, more than max_hosts=%"
-                G_GUINT64_FORMAT ": narrow them or raise max_hosts",
+                "the ranges cover %" G_GUINT64_FORMAT
+                " hosts together, more than max_hosts=%" G_GUINT64_FORMAT
+                ": narrow them or raise max_hosts",
                 set->n_hosts, max_hosts);
     am_range_set_free(set);
     return NULL;
@@ -540,9 +539,10 @@ am_range_auto_from_ifaddrs(const struct ifaddrs *list, guint widest_prefix)
      * miners' LAN; neither is an interface that is down. */
     if ((ifa->ifa_flags & IFF_UP) == 0 || (ifa->ifa_flags & (IFF_LOOPBACK | IFF_POINTOPOINT)))
       continue;
-    guint32 addr = ntohl(((const struct sockaddr_in *)(const void *)ifa->ifa_addr)->sin_addr.s_addr);
+    guint32 addr =
+        ntohl(((const struct sockaddr_in *)(const void *)ifa->ifa_addr)->sin_addr.s_addr);
     guint32 mask =
-      ntohl(((const struct sockaddr_in *)(const void *)ifa->ifa_netmask)->sin_addr.s_addr);
+        ntohl(((const struct sockaddr_in *)(const void *)ifa->ifa_netmask)->sin_addr.s_addr);
     if ((addr >> 16) == 0xa9fe) /* 169.254/16: link-local, no DHCP */
       continue;
     guint bits = prefix_length(mask);

@@ -27,10 +27,10 @@ typedef struct {
 } AmIpSpan;
 
 typedef struct {
-  GArray *spans;     /* AmIpSpan: sorted, disjoint, never touching */
-  GArray *before;    /* guint64: hosts in the spans before spans[i] */
-  GPtrArray *ipv6;   /* char*: canonical IPv6 literals, sorted, unique */
-  guint64 n_hosts;   /* IPv4 hosts + IPv6 hosts */
+  GArray *spans;   /* AmIpSpan: sorted, disjoint, never touching */
+  GArray *before;  /* guint64: hosts in the spans before spans[i] */
+  GPtrArray *ipv6; /* char*: canonical IPv6 literals, sorted, unique */
+  guint64 n_hosts; /* IPv4 hosts + IPv6 hosts */
 } AmRangeSet;
 
 /* Parses @ranges minus @exclude (either may be NULL or empty). Fails with

@@ -54,10 +54,10 @@ typedef struct {
   int epfd;
   GSource *io_source;
   GSource *tick_source;
-  GQueue hosts;     /* Host*, in start order = deadline order */
-  GPtrArray *dead;  /* Host*: finished during an epoll batch, freed after it */
-  guint in_flight;  /* connections */
-  guint cap;        /* max_inflight, lowered when the system runs out of fds */
+  GQueue hosts;    /* Host*, in start order = deadline order */
+  GPtrArray *dead; /* Host*: finished during an epoll batch, freed after it */
+  guint in_flight; /* connections */
+  guint cap;       /* max_inflight, lowered when the system runs out of fds */
   double tokens;
   gint64 tokens_us;
   gint64 started_mono_us;

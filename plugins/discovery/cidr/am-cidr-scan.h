@@ -16,23 +16,23 @@ G_BEGIN_DECLS
 #define AM_SCAN_MAX_PORTS 8
 
 typedef struct {
-  guint max_inflight;      /* connections open at once (>= 1) */
-  guint max_rate;          /* connections started per second; 0: no limit */
-  guint host_timeout_ms;   /* one host, every port, connect only */
-  guint64 time_budget_ms;  /* the whole pass; 0: none */
+  guint max_inflight;               /* connections open at once (>= 1) */
+  guint max_rate;                   /* connections started per second; 0: no limit */
+  guint host_timeout_ms;            /* one host, every port, connect only */
+  guint64 time_budget_ms;           /* the whole pass; 0: none */
   guint16 ports[AM_SCAN_MAX_PORTS]; /* in order of preference */
   guint n_ports;
 } AmScanLimits;
 
 typedef struct {
-  gint64 started_us;       /* wall clock */
+  gint64 started_us; /* wall clock */
   gint64 duration_ms;
-  guint64 hosts_tried;     /* hosts whose probe finished */
-  guint64 open;            /* hosts that accepted on some port */
-  guint64 refused;         /* every port refused: fast negative answers */
-  guint64 timed_out;       /* no answer within the deadline on some port */
-  guint64 unreachable;     /* no route, ... */
-  gboolean budget_spent;   /* stopped starting hosts: time_budget ran out */
+  guint64 hosts_tried;   /* hosts whose probe finished */
+  guint64 open;          /* hosts that accepted on some port */
+  guint64 refused;       /* every port refused: fast negative answers */
+  guint64 timed_out;     /* no answer within the deadline on some port */
+  guint64 unreachable;   /* no route, ... */
+  gboolean budget_spent; /* stopped starting hosts: time_budget ran out */
 } AmScanStats;
 
 /* Writes the next host (an address literal) to @buf; FALSE when there are

@@ -44,9 +44,9 @@ typedef struct {
   AmCandidateFunc func;
   gpointer func_data;
   guint timer_id;
-  Pass *pass;          /* the continuous pass in flight, or NULL */
-  GHashTable *known;   /* host -> Known* */
-  guint64 cursor;      /* where the next sweep starts */
+  Pass *pass;        /* the continuous pass in flight, or NULL */
+  GHashTable *known; /* host -> Known* */
+  guint64 cursor;    /* where the next sweep starts */
 
   /* For stats_json. */
   AmScanStats last;
@@ -58,16 +58,16 @@ typedef struct {
 } AmCidr;
 
 struct _Pass {
-  AmCidr *self;       /* NULL once the instance stopped: finish quietly */
+  AmCidr *self; /* NULL once the instance stopped: finish quietly */
   gboolean one_shot;
   AmCandidateFunc func;
   gpointer func_data;
-  AmRangeSet *set;    /* owned when ranges=auto, else borrowed */
+  AmRangeSet *set; /* owned when ranges=auto, else borrowed */
   gboolean owns_set;
   GPtrArray *revalidate; /* char*: known hosts, tried first */
   guint next_known;
-  guint64 start;      /* sweep index the pass began at */
-  guint64 swept;      /* sweep indices handed out */
+  guint64 start; /* sweep index the pass began at */
+  guint64 swept; /* sweep indices handed out */
   guint64 found;
   guint64 new_found;
   GCancellable *cancellable;
@@ -118,8 +118,8 @@ read_limits(GKeyFile *kf, const char *group, AmCidr *self, GError **error)
       !am_config_get_uint(kf, group, "max_rate", 1000, 0, 1000000, &max_rate, error) ||
       !am_config_get_duration_ms(kf, group, "host_timeout", 2000, 10, 60000, &host_timeout_ms,
                                  error) ||
-      !am_config_get_duration_ms(kf, group, "time_budget", 600000, 0, 7 * 86400000ull,
-                                 &budget_ms, error) ||
+      !am_config_get_duration_ms(kf, group, "time_budget", 600000, 0, 7 * 86400000ull, &budget_ms,
+                                 error) ||
       !am_config_get_uint(kf, group, "max_hosts", 65536, 1, AM_RANGE_HARD_MAX_HOSTS, &max_hosts,
                           error) ||
       !am_config_get_duration_ms(kf, group, "rescan_interval", 900000, 100, 30 * 86400000ull,
@@ -211,8 +211,8 @@ pass_set(AmCidr *self, gboolean *owned)
 }
 
 static Pass *
-pass_new(AmCidr *self, gboolean one_shot, AmCandidateFunc func, gpointer func_data,
-         AmRangeSet *set, gboolean owns_set)
+pass_new(AmCidr *self, gboolean one_shot, AmCandidateFunc func, gpointer func_data, AmRangeSet *set,
+         gboolean owns_set)
 {
   Pass *pass = g_new0(Pass, 1);
   pass->self = self;
@@ -269,10 +269,10 @@ static void
 report(Pass *pass, const char *host, guint16 port, gboolean gone)
 {
   AmCandidate c = {
-    .struct_size = sizeof(AmCandidate),
-    .host = host,
-    .port = port,
-    .source = "cidr",
+      .struct_size = sizeof(AmCandidate),
+      .host = host,
+      .port = port,
+      .source = "cidr",
   };
   pass->func(&c, gone, pass->func_data);
 }
@@ -320,7 +320,8 @@ expire_known(AmCidr *self, Pass *pass)
   g_hash_table_iter_init(&it, self->known);
   while (g_hash_table_iter_next(&it, NULL, &value)) {
     Known *k = value;
-    gboolean expired = k->probed && !k->seen && now - k->last_seen_us >= (gint64)self->ttl_ms * 1000;
+    gboolean expired =
+        k->probed && !k->seen && now - k->last_seen_us >= (gint64)self->ttl_ms * 1000;
     k->probed = k->seen = FALSE;
     if (!expired)
       continue;
@@ -365,8 +366,8 @@ static gboolean run_pass(gpointer user_data);
 static void
 schedule_pass(AmCidr *self, guint64 delay_ms)
 {
-  self->timer_id = g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)MIN(delay_ms, G_MAXUINT),
-                                      run_pass, self, NULL);
+  self->timer_id =
+      g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)MIN(delay_ms, G_MAXUINT), run_pass, self, NULL);
 }
 
 static void
@@ -427,8 +428,8 @@ cidr_start(gpointer instance, AmCandidateFunc func, gpointer func_data, GError *
   self->func = func;
   self->func_data = func_data;
   if (self->set != NULL)
-    g_message("[%s] scanning %" G_GUINT64_FORMAT " hosts on port %u%s every %.0f s",
-              self->group, self->set->n_hosts, self->limits.ports[0],
+    g_message("[%s] scanning %" G_GUINT64_FORMAT " hosts on port %u%s every %.0f s", self->group,
+              self->set->n_hosts, self->limits.ports[0],
               self->limits.n_ports > 1 ? " (and more)" : "", self->rescan_ms / 1000.0);
   schedule_pass(self, 0);
   return TRUE;
@@ -558,15 +559,15 @@ cidr_stats_json(gpointer instance)
 }
 
 static const AmDiscoveryVTable cidr_vtable = {
-  .struct_size = sizeof(AmDiscoveryVTable),
-  .start = cidr_start,
-  .stop = cidr_stop,
-  .scan_async = cidr_scan_async,
-  .scan_finish = cidr_scan_finish,
-  .stats_json = cidr_stats_json,
+    .struct_size = sizeof(AmDiscoveryVTable),
+    .start = cidr_start,
+    .stop = cidr_stop,
+    .scan_async = cidr_scan_async,
+    .scan_finish = cidr_scan_finish,
+    .stats_json = cidr_stats_json,
 };
 
 AM_PLUGIN_DEFINE(.name = "cidr", .kind = AM_PLUGIN_KIND_DISCOVERY,
                  .description = "finds miners by sweeping address ranges for an open API port",
-                 .version = "1.0", .sample_config = sample_ini, .create = cidr_create,
+                 .version = "0.1.0", .sample_config = sample_ini, .create = cidr_create,
                  .destroy = cidr_destroy, .vtable.discovery = &cidr_vtable)

@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
   if (strlen(text) < size)
     exclude = (const char *)data + strlen(text) + 1;
   g_autofree char *exclude_copy =
-    exclude != NULL ? g_strndup(exclude, size - (gsize)(exclude - (const char *)data)) : NULL;
+      exclude != NULL ? g_strndup(exclude, size - (gsize)(exclude - (const char *)data)) : NULL;
   GError *error = NULL;
   AmRangeSet *set = am_range_set_parse(text, exclude_copy, 65536, &error);
   if (set == NULL) {

@@ -16,43 +16,43 @@ typedef struct {
 } GoodCase;
 
 static const GoodCase good_cases[] = {
-  /* CIDR: network and broadcast left out up to /30. */
-  {"192.168.1.0/24", NULL, 65536, "192.168.1.1-192.168.1.254", 254},
-  {"10.0.0.0/30", NULL, 65536, "10.0.0.1-10.0.0.2", 2},
-  {"10.0.0.0/31", NULL, 65536, "10.0.0.0-10.0.0.1", 2},
-  {"10.0.0.9/32", NULL, 65536, "10.0.0.9", 1},
-  /* Host bits set: the network it belongs to (as nmap reads it). */
-  {"10.0.0.77/24", NULL, 65536, "10.0.0.1-10.0.0.254", 254},
-  {"127.1.0.0/16", NULL, 65536, "127.1.0.1-127.1.255.254", 65534},
-  /* Whole-address ranges, across octets. */
-  {"10.0.0.250-10.0.1.5", NULL, 65536, "10.0.0.250-10.0.1.5", 12},
-  {"10.0.0.5-10.0.0.5", NULL, 65536, "10.0.0.5", 1},
-  /* Octet ranges: every combination. */
-  {"10.1-2.1.1-50", NULL, 65536, "10.1.1.1-10.1.1.50;10.2.1.1-10.2.1.50", 100},
-  {"192.168.1.1-3", NULL, 65536, "192.168.1.1-192.168.1.3", 3},
-  {"10.0.0-1.*", NULL, 65536, "10.0.0.0-10.0.1.255", 512},
-  /* Single hosts, lists, duplicates and overlaps merged. */
-  {"10.0.0.7", NULL, 65536, "10.0.0.7", 1},
-  {"10.0.0.7;10.0.0.8 , 10.0.0.9\t10.0.0.7", NULL, 65536, "10.0.0.7-10.0.0.9", 3},
-  {"10.0.0.0/29;10.0.0.4-10.0.0.20", NULL, 65536, "10.0.0.1-10.0.0.20", 20},
-  {"10.0.0.9;10.0.0.1", NULL, 65536, "10.0.0.1;10.0.0.9", 2},
-  /* Exclusions: a CIDR there means every address in it. */
-  {"10.0.0.0/24", "10.0.0.0/25", 65536, "10.0.0.128-10.0.0.254", 127},
-  {"10.0.0.0/24", "10.0.0.1;10.0.0.100-10.0.0.200", 65536,
-   "10.0.0.2-10.0.0.99;10.0.0.201-10.0.0.254", 152},
-  {"10.0.0.1-10.0.0.10", "10.0.0.0/8", 65536, "", 0},
-  /* An exclude may be far wider than max_hosts. */
-  {"10.1.2.3", "0.0.0.0/1", 4, "", 0},
-  {"10.0.0.1-10.0.0.4;10.0.0.6-10.0.0.8", "10.0.0.2-10.0.0.7", 65536, "10.0.0.1;10.0.0.8", 2},
-  /* IPv6 hosts, one by one, canonical form. */
-  {"::1;0:0::1", NULL, 65536, "::1", 1},
-  {"10.0.0.1;fd00::7/128", "", 65536, "10.0.0.1;fd00::7", 2},
-  {"::1;fd00::7", "fd00:0::7", 65536, "::1", 1},
-  /* Nothing at all is fine (the plugin says so). */
-  {"", NULL, 65536, "", 0},
-  {" ; ;", NULL, 65536, "", 0},
-  /* max_hosts is inclusive. */
-  {"10.0.0.0/24", NULL, 254, "10.0.0.1-10.0.0.254", 254},
+    /* CIDR: network and broadcast left out up to /30. */
+    {"192.168.1.0/24", NULL, 65536, "192.168.1.1-192.168.1.254", 254},
+    {"10.0.0.0/30", NULL, 65536, "10.0.0.1-10.0.0.2", 2},
+    {"10.0.0.0/31", NULL, 65536, "10.0.0.0-10.0.0.1", 2},
+    {"10.0.0.9/32", NULL, 65536, "10.0.0.9", 1},
+    /* Host bits set: the network it belongs to (as nmap reads it). */
+    {"10.0.0.77/24", NULL, 65536, "10.0.0.1-10.0.0.254", 254},
+    {"127.1.0.0/16", NULL, 65536, "127.1.0.1-127.1.255.254", 65534},
+    /* Whole-address ranges, across octets. */
+    {"10.0.0.250-10.0.1.5", NULL, 65536, "10.0.0.250-10.0.1.5", 12},
+    {"10.0.0.5-10.0.0.5", NULL, 65536, "10.0.0.5", 1},
+    /* Octet ranges: every combination. */
+    {"10.1-2.1.1-50", NULL, 65536, "10.1.1.1-10.1.1.50;10.2.1.1-10.2.1.50", 100},
+    {"192.168.1.1-3", NULL, 65536, "192.168.1.1-192.168.1.3", 3},
+    {"10.0.0-1.*", NULL, 65536, "10.0.0.0-10.0.1.255", 512},
+    /* Single hosts, lists, duplicates and overlaps merged. */
+    {"10.0.0.7", NULL, 65536, "10.0.0.7", 1},
+    {"10.0.0.7;10.0.0.8 , 10.0.0.9\t10.0.0.7", NULL, 65536, "10.0.0.7-10.0.0.9", 3},
+    {"10.0.0.0/29;10.0.0.4-10.0.0.20", NULL, 65536, "10.0.0.1-10.0.0.20", 20},
+    {"10.0.0.9;10.0.0.1", NULL, 65536, "10.0.0.1;10.0.0.9", 2},
+    /* Exclusions: a CIDR there means every address in it. */
+    {"10.0.0.0/24", "10.0.0.0/25", 65536, "10.0.0.128-10.0.0.254", 127},
+    {"10.0.0.0/24", "10.0.0.1;10.0.0.100-10.0.0.200", 65536,
+     "10.0.0.2-10.0.0.99;10.0.0.201-10.0.0.254", 152},
+    {"10.0.0.1-10.0.0.10", "10.0.0.0/8", 65536, "", 0},
+    /* An exclude may be far wider than max_hosts. */
+    {"10.1.2.3", "0.0.0.0/1", 4, "", 0},
+    {"10.0.0.1-10.0.0.4;10.0.0.6-10.0.0.8", "10.0.0.2-10.0.0.7", 65536, "10.0.0.1;10.0.0.8", 2},
+    /* IPv6 hosts, one by one, canonical form. */
+    {"::1;0:0::1", NULL, 65536, "::1", 1},
+    {"10.0.0.1;fd00::7/128", "", 65536, "10.0.0.1;fd00::7", 2},
+    {"::1;fd00::7", "fd00:0::7", 65536, "::1", 1},
+    /* Nothing at all is fine (the plugin says so). */
+    {"", NULL, 65536, "", 0},
+    {" ; ;", NULL, 65536, "", 0},
+    /* max_hosts is inclusive. */
+    {"10.0.0.0/24", NULL, 254, "10.0.0.1-10.0.0.254", 254},
 };
 
 static void
@@ -66,8 +66,8 @@ test_good(void)
       g_error("'%s' minus '%s': %s", c->ranges, c->exclude, error->message);
     g_autofree char *text = am_range_set_to_string(set);
     if (!g_str_equal(text, c->expect) || set->n_hosts != c->n_hosts)
-      g_error("'%s' minus '%s': got '%s' (%" G_GUINT64_FORMAT " hosts), expected '%s' (%"
-              G_GUINT64_FORMAT ")",
+      g_error("'%s' minus '%s': got '%s' (%" G_GUINT64_FORMAT
+              " hosts), expected '%s' (%" G_GUINT64_FORMAT ")",
               c->ranges, c->exclude, text, set->n_hosts, c->expect, c->n_hosts);
   }
 }
@@ -80,32 +80,32 @@ typedef struct {
 } BadCase;
 
 static const BadCase bad_cases[] = {
-  {"10.0.0.0/8", NULL, 65536,
-   "'10.0.0.0/8' covers 16777214 hosts, more than max_hosts=65536: narrow the range"},
-  {"0.0.0.0/0", NULL, 65536, "'0.0.0.0/0' covers 4294967294 hosts"},
-  {"10.0-255.0-255.1-50", NULL, 65536, "covers 3276800 hosts, more than max_hosts=65536"},
-  {"10.0.0.0/24;10.0.1.0/24", NULL, 300,
-   "the ranges cover 508 hosts together, more than max_hosts=300"},
-  {"10.0.0.0/33", NULL, 65536, "'10.0.0.0/33': the prefix length must be 0 to 32"},
-  {"10.0.0.0/", NULL, 65536, "the prefix length must be 0 to 32"},
-  {"10.0.0.0/08", NULL, 65536, "the prefix length must be 0 to 32"},
-  {"10.0.0.0/2x", NULL, 65536, "the prefix length must be 0 to 32"},
-  {"10.0.0/24", NULL, 65536, "'10.0.0/24': expected a CIDR"},
-  {"10.0.0.256", NULL, 65536, "'10.0.0.256': expected a CIDR"},
-  {"10.0.0.01", NULL, 65536, "'10.0.0.01': expected a CIDR"},
-  {"10.0.0.-1", NULL, 65536, "expected a CIDR"},
-  {"10.0.0.5-2", NULL, 65536, "'10.0.0.5-2': expected a CIDR"},
-  {"10.0.0.9-10.0.0.1", NULL, 65536, "'10.0.0.9-10.0.0.1': the range ends before it starts"},
-  {"10.0.0.1-10.0.0.2-10.0.0.3", NULL, 65536, "expected a CIDR"},
-  {"miner-01.local", NULL, 65536, "'miner-01.local': expected a CIDR (10.0.0.0/24)"},
-  {"auto", NULL, 65536, "'auto': expected"},
-  {"10.0.0.1.5", NULL, 65536, "expected a CIDR"},
-  {"fd00::/64", NULL, 65536, "'fd00::/64': IPv6 networks are too large to sweep"},
-  {"fd00::zz", NULL, 65536, "'fd00::zz': expected"},
-  {"10.0.0.1", "bogus", 65536, "'bogus': expected"},
-  {"10.0.0.1", "10.0.0.0/40", 65536, "the prefix length must be 0 to 32"},
-  /* Octet items that would split into too many separate runs. */
-  {"0-1.0-255.0-255.1", "", 1u << 24, "splits into 131072 separate runs"},
+    {"10.0.0.0/8", NULL, 65536,
+     "'10.0.0.0/8' covers 16777214 hosts, more than max_hosts=65536: narrow the range"},
+    {"0.0.0.0/0", NULL, 65536, "'0.0.0.0/0' covers 4294967294 hosts"},
+    {"10.0-255.0-255.1-50", NULL, 65536, "covers 3276800 hosts, more than max_hosts=65536"},
+    {"10.0.0.0/24;10.0.1.0/24", NULL, 300,
+     "the ranges cover 508 hosts together, more than max_hosts=300"},
+    {"10.0.0.0/33", NULL, 65536, "'10.0.0.0/33': the prefix length must be 0 to 32"},
+    {"10.0.0.0/", NULL, 65536, "the prefix length must be 0 to 32"},
+    {"10.0.0.0/08", NULL, 65536, "the prefix length must be 0 to 32"},
+    {"10.0.0.0/2x", NULL, 65536, "the prefix length must be 0 to 32"},
+    {"10.0.0/24", NULL, 65536, "'10.0.0/24': expected a CIDR"},
+    {"10.0.0.256", NULL, 65536, "'10.0.0.256': expected a CIDR"},
+    {"10.0.0.01", NULL, 65536, "'10.0.0.01': expected a CIDR"},
+    {"10.0.0.-1", NULL, 65536, "expected a CIDR"},
+    {"10.0.0.5-2", NULL, 65536, "'10.0.0.5-2': expected a CIDR"},
+    {"10.0.0.9-10.0.0.1", NULL, 65536, "'10.0.0.9-10.0.0.1': the range ends before it starts"},
+    {"10.0.0.1-10.0.0.2-10.0.0.3", NULL, 65536, "expected a CIDR"},
+    {"miner-01.local", NULL, 65536, "'miner-01.local': expected a CIDR (10.0.0.0/24)"},
+    {"auto", NULL, 65536, "'auto': expected"},
+    {"10.0.0.1.5", NULL, 65536, "expected a CIDR"},
+    {"fd00::/64", NULL, 65536, "'fd00::/64': IPv6 networks are too large to sweep"},
+    {"fd00::zz", NULL, 65536, "'fd00::zz': expected"},
+    {"10.0.0.1", "bogus", 65536, "'bogus': expected"},
+    {"10.0.0.1", "10.0.0.0/40", 65536, "the prefix length must be 0 to 32"},
+    /* Octet items that would split into too many separate runs. */
+    {"0-1.0-255.0-255.1", "", 1u << 24, "splits into 131072 separate runs"},
 };
 
 static void
@@ -128,7 +128,7 @@ static void
 test_nth_contains(void)
 {
   g_autoptr(AmRangeSet) set =
-    am_range_set_parse("10.0.0.1-10.0.0.3;10.0.5.0/30;::1", NULL, 100, NULL);
+      am_range_set_parse("10.0.0.1-10.0.0.3;10.0.5.0/30;::1", NULL, 100, NULL);
   g_assert_nonnull(set);
   const char *expect[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.5.1", "10.0.5.2", "::1"};
   g_assert_cmpuint(set->n_hosts, ==, G_N_ELEMENTS(expect));
@@ -160,8 +160,7 @@ test_nth_walks_everything(void)
     g_assert_true(g_hash_table_add(seen, g_strdup(buf)));
   }
   g_assert_cmpstr(am_range_set_nth(set, 0, buf, sizeof buf), ==, "127.1.0.1");
-  g_assert_cmpstr(am_range_set_nth(set, set->n_hosts - 1, buf, sizeof buf), ==,
-                  "127.1.255.254");
+  g_assert_cmpstr(am_range_set_nth(set, set->n_hosts - 1, buf, sizeof buf), ==, "127.1.255.254");
 }
 
 /* ---- ranges=auto, from a made-up interface list ------------------------ */

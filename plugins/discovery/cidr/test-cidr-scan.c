@@ -168,8 +168,8 @@ test_found_and_refused(void)
   Run r = {0};
   g_autofree char *found = run_scan(&r, hosts, &limits);
   g_assert_no_error(r.error);
-  g_autofree char *expect = g_strdup_printf("127.77.0.10:%u;127.77.0.20:%u;127.77.0.254:%u",
-                                            port_a, port_a, port_a);
+  g_autofree char *expect =
+      g_strdup_printf("127.77.0.10:%u;127.77.0.20:%u;127.77.0.254:%u", port_a, port_a, port_a);
   g_assert_cmpstr(found, ==, expect);
   g_assert_cmpuint(r.stats.hosts_tried, ==, 254);
   g_assert_cmpuint(r.stats.open, ==, 3);

@@ -30,7 +30,7 @@ typedef struct {
   guint64 retry_ms;
   Browse *browse; /* continuous browsing, while started */
   /* Counters for stats_json, over the instance's life. */
-  gint64 last_run_us; /* wall clock of the last (re)start of browsing */
+  gint64 last_run_us;      /* wall clock of the last (re)start of browsing */
   gint64 last_duration_ms; /* of the last one-shot scan */
   guint64 resolved;
   guint64 found;
@@ -84,11 +84,11 @@ static void
 report(Browse *b, Service *s, gboolean gone)
 {
   AmCandidate c = {
-    .struct_size = sizeof(AmCandidate),
-    .host = s->host,
-    .port = s->port,
-    .source = "mdns",
-    .name = s->name,
+      .struct_size = sizeof(AmCandidate),
+      .host = s->host,
+      .port = s->port,
+      .source = "mdns",
+      .name = s->name,
   };
   if (gone)
     b->self->lost++;
@@ -132,8 +132,8 @@ where_remove(GArray *where, gint value)
 static void
 on_resolved(AvahiServiceResolver *r, AvahiIfIndex interface, AvahiProtocol protocol,
             AvahiResolverEvent event, const char *name, const char *type, const char *domain,
-            const char *host_name, const AvahiAddress *address, uint16_t port,
-            AvahiStringList *txt, AvahiLookupResultFlags flags, void *user_data)
+            const char *host_name, const AvahiAddress *address, uint16_t port, AvahiStringList *txt,
+            AvahiLookupResultFlags flags, void *user_data)
 {
   Service *s = user_data;
   Browse *b = s->browse;
@@ -143,8 +143,7 @@ on_resolved(AvahiServiceResolver *r, AvahiIfIndex interface, AvahiProtocol proto
   s->resolver = NULL;
   if (event != AVAHI_RESOLVER_FOUND) {
     b->self->resolve_failures++;
-    g_message("[%s] cannot resolve '%s' (%s): %s", b->self->group, name, type,
-              avahi_strerror(err));
+    g_message("[%s] cannot resolve '%s' (%s): %s", b->self->group, name, type, avahi_strerror(err));
     return;
   }
   char text[AVAHI_ADDRESS_STR_MAX];
@@ -270,8 +269,8 @@ start_browsers(Browse *b, AvahiClient *client)
   b->all_for_now = 0;
   for (guint i = 0; b->self->service_types[i] != NULL; i++) {
     AvahiServiceBrowser *browser =
-      avahi_service_browser_new(client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
-                                b->self->service_types[i], NULL, 0, on_browse, b);
+        avahi_service_browser_new(client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
+                                  b->self->service_types[i], NULL, 0, on_browse, b);
     if (browser == NULL) {
       g_warning("[%s] cannot browse %s: %s", b->self->group, b->self->service_types[i],
                 avahi_strerror(avahi_client_errno(client)));
@@ -388,8 +387,8 @@ client_connect(Browse *b)
   AmMdns *self = b->self;
   client_free(b);
   int err = 0;
-  b->client = avahi_client_new(avahi_glib_poll_get(b->poll), AVAHI_CLIENT_NO_FAIL, on_client, b,
-                               &err);
+  b->client =
+      avahi_client_new(avahi_glib_poll_get(b->poll), AVAHI_CLIENT_NO_FAIL, on_client, b, &err);
   if (b->client != NULL)
     return;
   self->state = "unavailable";
@@ -638,15 +637,15 @@ mdns_stats_json(gpointer instance)
 }
 
 static const AmDiscoveryVTable mdns_vtable = {
-  .struct_size = sizeof(AmDiscoveryVTable),
-  .start = mdns_start,
-  .stop = mdns_stop,
-  .scan_async = mdns_scan_async,
-  .scan_finish = mdns_scan_finish,
-  .stats_json = mdns_stats_json,
+    .struct_size = sizeof(AmDiscoveryVTable),
+    .start = mdns_start,
+    .stop = mdns_stop,
+    .scan_async = mdns_scan_async,
+    .scan_finish = mdns_scan_finish,
+    .stats_json = mdns_stats_json,
 };
 
 AM_PLUGIN_DEFINE(.name = "mdns", .kind = AM_PLUGIN_KIND_DISCOVERY,
                  .description = "finds miners that announce _cgminer._tcp over mDNS (avahi)",
-                 .version = "1.0", .sample_config = sample_ini, .create = mdns_create,
+                 .version = "0.1.0", .sample_config = sample_ini, .create = mdns_create,
                  .destroy = mdns_destroy, .vtable.discovery = &mdns_vtable)

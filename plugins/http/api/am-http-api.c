@@ -69,7 +69,7 @@ static void
 reply_miner_not_found(SoupServerMessage *msg, const char *key)
 {
   g_autofree char *why =
-    g_strdup_printf("no miner %s: give its host, host:port or name as /api/miners lists it", key);
+      g_strdup_printf("no miner %s: give its host, host:port or name as /api/miners lists it", key);
   am_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "miner_not_found", NULL, why);
 }
 
@@ -78,10 +78,9 @@ reply_miner_not_found(SoupServerMessage *msg, const char *key)
 /* The poll and discovery health, so one call tells whether the numbers
  * can be trusted. */
 static void
-add_health_parts(JsonObject *summary, AmContext *ctx)
+add_health_parts(JsonObject *summary, AmHttpRequest *req)
 {
-  g_autoptr(JsonNode) health = am_context_health_json(ctx);
-  JsonObject *h = json_node_get_object(health);
+  JsonObject *h = json_node_get_object(am_http_request_health(req));
   const char *const parts[] = {"poll", "discovery", "store"};
   for (guint i = 0; i < G_N_ELEMENTS(parts); i++) {
     JsonNode *part = json_object_get_member(h, parts[i]);
@@ -109,7 +108,7 @@ am_http_api_summary(AmHttpRequest *req)
   AmHttpSummary *totals = am_http_summary_new(&clock);
   am_context_foreach_miner(req->ctx, add_to_summary, totals);
   JsonNode *summary = am_http_summary_finish(totals);
-  add_health_parts(json_node_get_object(summary), req->ctx);
+  add_health_parts(json_node_get_object(summary), req);
   am_http_reply_json(req->msg, SOUP_STATUS_OK, summary);
 }
 
@@ -119,26 +118,35 @@ typedef struct {
   AmHttpMinerFilter filter;
   AmHttpSortKey sort;
   gboolean descending;
+  gboolean brief; /* view=brief: the table's fields of each sample */
 } MinersQuery;
 
 static gboolean
 parse_miners_query(AmHttpRequest *req, MinersQuery *out)
 {
-  static const char *const allowed[] = {"state", "model", "q", "sort", NULL};
+  static const char *const allowed[] = {"state", "model", "q", "sort", "view", NULL};
   if (!check_no_params(req, allowed))
     return FALSE;
   *out = (MinersQuery){.sort = AM_HTTP_SORT_HOST};
   const char *state = g_hash_table_lookup(req->query, "state");
   const char *sort = g_hash_table_lookup(req->query, "sort");
+  const char *view = g_hash_table_lookup(req->query, "view");
   const char *bad = NULL;
   g_autoptr(GError) error = NULL;
   out->filter.model = g_hash_table_lookup(req->query, "model");
   out->filter.q = g_hash_table_lookup(req->query, "q");
   gboolean ok =
-    (state == NULL || am_http_parse_states(bad = "state", state, &out->filter.states, &error)) &&
-    (out->filter.model == NULL || am_http_parse_text(bad = "model", out->filter.model, &error)) &&
-    (out->filter.q == NULL || am_http_parse_text(bad = "q", out->filter.q, &error)) &&
-    (sort == NULL || am_http_parse_sort(bad = "sort", sort, &out->sort, &out->descending, &error));
+      (state == NULL || am_http_parse_states(bad = "state", state, &out->filter.states, &error)) &&
+      (out->filter.model == NULL || am_http_parse_text(bad = "model", out->filter.model, &error)) &&
+      (out->filter.q == NULL || am_http_parse_text(bad = "q", out->filter.q, &error)) &&
+      (sort == NULL ||
+       am_http_parse_sort(bad = "sort", sort, &out->sort, &out->descending, &error));
+  if (ok && view != NULL && !g_str_equal(view, "full") && !g_str_equal(view, "brief")) {
+    bad = "view";
+    g_set_error(&error, AM_ERROR, AM_ERROR_PARSE, "view=%s: expected full or brief", view);
+    ok = FALSE;
+  }
+  out->brief = ok && g_strcmp0(view, "brief") == 0;
   if (!ok)
     am_http_reply_bad_param(req->msg, bad, error);
   return ok;
@@ -164,8 +172,11 @@ am_http_api_miners(AmHttpRequest *req)
     const AmHttpMiner *m = shown->pdata[i];
     if (i > 0)
       g_string_append_c(out, ',');
-    am_http_miner_write_json(
-      out, m, &clock, m->sample != NULL ? am_http_sample_cache_get(req->samples, m->sample) : NULL);
+    const char *sample = NULL;
+    if (m->sample != NULL)
+      sample = q.brief ? am_http_sample_cache_get_brief(req->samples, m->sample)
+                       : am_http_sample_cache_get(req->samples, m->sample);
+    am_http_miner_write_json(out, m, &clock, sample);
   }
   g_string_append(out, "]}");
   am_http_sample_cache_sweep(req->samples);
@@ -242,8 +253,8 @@ on_miner_events(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(JsonNode) reply = am_context_store_query_finish(d->ctx, result, &error);
   g_autoptr(JsonNode) events = reply != NULL ? am_http_store_rows_to_api(reply, &error) : NULL;
   JsonArray *rows = events != NULL ? am_json_array(json_node_get_object(events), "rows") : NULL;
-  json_object_set_array_member(obj, "events", rows != NULL ? json_array_ref(rows)
-                                                           : json_array_new());
+  json_object_set_array_member(obj, "events",
+                               rows != NULL ? json_array_ref(rows) : json_array_new());
   set_history_note(obj, rows != NULL, error != NULL ? error->message : NULL);
   am_http_reply_json(d->msg, SOUP_STATUS_OK,
                      json_node_init_object(json_node_alloc(), json_object_ref(obj)));
@@ -302,13 +313,21 @@ typedef struct {
 } HistoryEndpoint;
 
 static const HistoryEndpoint history_endpoints[] = {
-  {"/api/metrics", "series",
-   {.miner_param = "ip", .step = TRUE, .paged = TRUE, .default_limit = 1000,
-    .default_span_s = DAY_S}},
-  {"/api/fleet", "fleet", {.step = TRUE, .default_span_s = DAY_S}},
-  {"/api/events", "events",
-   {.miner_param = "miner", .paged = TRUE, .kind = TRUE, .default_limit = 1000,
-    .default_span_s = DAY_S}},
+    {"/api/metrics",
+     "series",
+     {.miner_param = "ip",
+      .step = TRUE,
+      .paged = TRUE,
+      .default_limit = 1000,
+      .default_span_s = DAY_S}},
+    {"/api/fleet", "fleet", {.step = TRUE, .default_span_s = DAY_S}},
+    {"/api/events",
+     "events",
+     {.miner_param = "miner",
+      .paged = TRUE,
+      .kind = TRUE,
+      .default_limit = 1000,
+      .default_span_s = DAY_S}},
 };
 
 static const HistoryEndpoint *
@@ -328,8 +347,8 @@ reply_store_error(SoupServerMessage *msg, const GError *error)
 {
   if (g_error_matches(error, AM_ERROR, AM_ERROR_UNSUPPORTED)) {
     g_autofree char *why = g_strdup_printf(
-      "history is not available (%s); add a [store:sqlite] group to antmon.ini to keep it",
-      error->message);
+        "history is not available (%s); add a [store:sqlite] group to antmon.ini to keep it",
+        error->message);
     am_http_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "history_unavailable", NULL, why);
   } else if (g_error_matches(error, AM_ERROR, AM_ERROR_PARSE) ||
              g_error_matches(error, AM_ERROR, AM_ERROR_CONFIG)) {
@@ -433,7 +452,7 @@ am_http_api_prometheus(AmHttpRequest *req)
 {
   g_autoptr(GPtrArray) miners = snapshot(req->ctx);
   g_autoptr(AmHttpMetrics) metrics = am_http_metrics_new();
-  g_autoptr(JsonNode) health = am_context_health_json(req->ctx);
+  JsonNode *health = am_http_request_health(req);
   /* Prometheus may add its own parameters to a scrape: they are ignored.
    * Miners in address order, so two scrapes read alike. */
   am_http_miners_sort(miners, AM_HTTP_SORT_HOST, FALSE);
@@ -441,8 +460,8 @@ am_http_api_prometheus(AmHttpRequest *req)
   for (guint i = 0; i < miners->len; i++)
     am_http_metrics_add_miner(metrics, miners->pdata[i]);
   g_autoptr(GBytes) text = am_http_metrics_render(metrics);
-  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
-                               "Cache-Control", "no-store");
+  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg), "Cache-Control",
+                               "no-store");
   soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
   gsize len = 0;
   const char *data = g_bytes_get_data(text, &len);

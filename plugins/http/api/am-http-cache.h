@@ -17,6 +17,11 @@ void am_http_sample_cache_free(AmHttpSampleCache *cache);
  * until the next sweep that finds it unused) */
 const char *am_http_sample_cache_get(AmHttpSampleCache *cache, AmSample *sample);
 
+/* The brief form of @sample for tables: the same keys as the full form,
+ * without chains, pools, per-chip lists and extras. (transfer none, as
+ * above) */
+const char *am_http_sample_cache_get_brief(AmHttpSampleCache *cache, AmSample *sample);
+
 /* Forgets samples not asked for since the previous sweep: the ones the
  * core has replaced with newer samples. */
 void am_http_sample_cache_sweep(AmHttpSampleCache *cache);

@@ -2,6 +2,7 @@
 #include "am-http-json.h"
 
 #include <math.h>
+#include <time.h>
 
 void
 am_http_json_string(GString *out, const char *value)
@@ -50,4 +51,17 @@ am_http_json_double(GString *out, double value)
     return;
   }
   g_string_append(out, g_ascii_dtostr(buf, sizeof buf, value));
+}
+
+void
+am_http_json_time(GString *out, gint64 when_us)
+{
+  time_t t = (time_t)(when_us / G_USEC_PER_SEC - (when_us % G_USEC_PER_SEC < 0));
+  struct tm tm;
+  if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+    g_string_append(out, "null");
+    return;
+  }
+  g_string_append_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", tm.tm_year + 1900,
+                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

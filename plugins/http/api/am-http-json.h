@@ -17,4 +17,9 @@ void am_http_json_member(GString *out, const char *name, gboolean first);
 /* A finite double (shortest round-trip form) or null. */
 void am_http_json_double(GString *out, double value);
 
+/* @when_us (Unix time in microseconds) as a JSON string in ISO 8601 UTC,
+ * "2026-11-24T10:00:00Z", like am_time_to_iso8601() without building a
+ * GDateTime per miner. */
+void am_http_json_time(GString *out, gint64 when_us);
+
 G_END_DECLS

@@ -90,8 +90,8 @@ label(GString *out, const char *name, const char *value)
 
 /* One sample line; unknown values (NAN) are left out, not written as 0. */
 static void
-sample(AmHttpMetrics *m, const char *name, const char *type, const char *help,
-       const char *labels, double value)
+sample(AmHttpMetrics *m, const char *name, const char *type, const char *help, const char *labels,
+       double value)
 {
   Family *f = family(m, name, type, help);
   if (!isfinite(value))
@@ -211,9 +211,8 @@ add_chain_chips(AmHttpMetrics *m, const char *base, const AmChain *c)
   double ok = count_or_nan(c->chips_ok);
   if (isnan(ok) && c->chips >= 0)
     ok = c->chips - (isnan(failed) ? 0 : failed);
-  double missing = c->chips >= 0 && c->chips_expected >= 0
-                     ? (double)MAX(c->chips_expected - c->chips, 0)
-                     : NAN;
+  double missing =
+      c->chips >= 0 && c->chips_expected >= 0 ? (double)MAX(c->chips_expected - c->chips, 0) : NAN;
   const struct {
     const char *state;
     double value;
@@ -271,8 +270,8 @@ add_counters(AmHttpMetrics *m, const char *base, const AmSample *s)
   }
   sample(m, "antmon_miner_hardware_errors_total", "counter",
          "Hardware errors since the miner started", base, count_or_nan(s->hw_errors));
-  sample(m, "antmon_miner_uptime_seconds", "gauge", "Time since the mining software started",
-         base, count_or_nan(s->elapsed_s));
+  sample(m, "antmon_miner_uptime_seconds", "gauge", "Time since the mining software started", base,
+         count_or_nan(s->elapsed_s));
 }
 
 static void
@@ -302,8 +301,8 @@ am_http_metrics_add_miner(AmHttpMetrics *m, const AmHttpMiner *miner)
   label(base, "firmware", s != NULL ? s->firmware : NULL);
   gboolean up = miner->state == AM_HTTP_STATE_ONLINE || miner->state == AM_HTTP_STATE_DEGRADED;
 
-  g_autofree char *info = with_labels(base->str, "name", miner->name, "state",
-                                      am_http_state_to_string(miner->state));
+  g_autofree char *info =
+      with_labels(base->str, "name", miner->name, "state", am_http_state_to_string(miner->state));
   sample(m, "antmon_miner_info", "gauge", "Always 1: the miner's name and state as labels", info,
          1);
   sample(m, "antmon_miner_up", "gauge", "1 when the last poll of the miner succeeded", base->str,
@@ -367,8 +366,8 @@ add_numbers(AmHttpMetrics *m, const char *prefix, const char *what, JsonObject *
       continue;
     g_autofree char *word = metric_word(key);
     g_autofree char *name = g_strdup_printf("antmon_%s_%s", prefix, word);
-    g_autofree char *help = g_strdup_printf("%s: %s, as the agent's health report gives it",
-                                            what, key);
+    g_autofree char *help =
+        g_strdup_printf("%s: %s, as the agent's health report gives it", what, key);
     sample(m, name, "gauge", help, labels, value);
   }
 }

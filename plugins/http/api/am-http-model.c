@@ -31,18 +31,18 @@ am_http_miner_borrow(const AmMinerView *view, AmHttpMiner *out)
 {
   /* The casts only drop const: a borrowed miner is read, never freed. */
   *out = (AmHttpMiner){
-    .address = (char *)view->address,
-    .host = (char *)view->host,
-    .port = view->port,
-    .name = (char *)view->name,
-    .state = am_http_state_from_string(view->state),
-    .state_reason = (char *)view->state_reason,
-    .last_error = (char *)view->last_error,
-    .last_seen_us = view->last_seen_us,
-    .failures = view->failures,
-    .driver = (char *)view->driver,
-    .source = (char *)view->source,
-    .sample = view->sample,
+      .address = (char *)view->address,
+      .host = (char *)view->host,
+      .port = view->port,
+      .name = (char *)view->name,
+      .state = am_http_state_from_string(view->state),
+      .state_reason = (char *)view->state_reason,
+      .last_error = (char *)view->last_error,
+      .last_seen_us = view->last_seen_us,
+      .failures = view->failures,
+      .driver = (char *)view->driver,
+      .source = (char *)view->source,
+      .sample = view->sample,
   };
 }
 
@@ -262,7 +262,6 @@ am_http_miner_write_json(GString *out, const AmHttpMiner *m, const AmHttpClock *
                          const char *sample_json)
 {
   gint64 age_us = sample_age_us(m, clock);
-  g_autofree char *last_seen = m->last_seen_us > 0 ? am_time_to_iso8601(m->last_seen_us) : NULL;
   g_string_append_c(out, '{');
   am_http_json_member(out, "address", TRUE);
   am_http_json_string(out, m->address);
@@ -273,7 +272,11 @@ am_http_miner_write_json(GString *out, const AmHttpMiner *m, const AmHttpClock *
   write_string(out, "state", am_http_state_to_string(m->state));
   write_string(out, "state_reason", m->state_reason);
   write_string(out, "last_error", m->last_error);
-  write_string(out, "last_seen", last_seen);
+  am_http_json_member(out, "last_seen", FALSE);
+  if (m->last_seen_us > 0)
+    am_http_json_time(out, m->last_seen_us);
+  else
+    g_string_append(out, "null");
   am_http_json_member(out, "age_s", FALSE);
   if (age_us >= 0)
     g_string_append_printf(out, "%" G_GINT64_FORMAT, age_us / G_USEC_PER_SEC);
@@ -366,8 +369,8 @@ note_if_hottest(FleetTotals *t, const AmHttpMiner *m)
   g_free(t->hottest.address);
   g_free(t->hottest.name);
   g_free(t->hottest.model);
-  t->hottest = (Hottest){g_strdup(m->address), g_strdup(m->name), g_strdup(s->model),
-                         s->temp_max_c};
+  t->hottest =
+      (Hottest){g_strdup(m->address), g_strdup(m->name), g_strdup(s->model), s->temp_max_c};
 }
 
 void
@@ -557,8 +560,8 @@ row_to_api(JsonNode *row)
 JsonNode *
 am_http_store_rows_to_api(JsonNode *reply, GError **error)
 {
-  JsonObject *in = reply != NULL && JSON_NODE_HOLDS_OBJECT(reply) ? json_node_get_object(reply)
-                                                                  : NULL;
+  JsonObject *in =
+      reply != NULL && JSON_NODE_HOLDS_OBJECT(reply) ? json_node_get_object(reply) : NULL;
   JsonArray *rows = in != NULL ? am_json_array(in, "rows") : NULL;
   if (rows == NULL) {
     g_set_error(error, AM_ERROR, AM_ERROR_PARSE, "the store's reply has no \"rows\" array");

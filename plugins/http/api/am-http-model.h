@@ -37,7 +37,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmHttpMiner, am_http_miner_free)
 
 /* The filters of GET /api/miners. Unset fields match everything. */
 typedef struct {
-  guint states; /* mask of 1 << AmHttpState, 0: all */
+  guint states;      /* mask of 1 << AmHttpState, 0: all */
   const char *model; /* case-insensitive substring */
   const char *q;     /* substring of host, address, name or model */
 } AmHttpMinerFilter;

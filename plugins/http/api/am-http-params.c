@@ -81,8 +81,7 @@ add_pair(GHashTable *params, const char *pair, gsize len, GError **error)
     return FALSE;
   }
   if (g_hash_table_contains(params, name)) {
-    g_set_error(error, AM_ERROR, AM_ERROR_PARSE, "%s: the parameter is given more than once",
-                name);
+    g_set_error(error, AM_ERROR, AM_ERROR_PARSE, "%s: the parameter is given more than once", name);
     return FALSE;
   }
   if (g_hash_table_size(params) >= MAX_PARAMS) {
@@ -132,8 +131,8 @@ am_http_query_check_names(GHashTable *query, const char *const *allowed, const c
       continue;
     g_autofree char *list = g_strjoinv(", ", (char **)allowed);
     g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
-                "%s: unknown parameter; this endpoint takes %s",
-                (const char *)key, *list != '\0' ? list : "none");
+                "%s: unknown parameter; this endpoint takes %s", (const char *)key,
+                *list != '\0' ? list : "none");
     *bad_name = key;
     return FALSE;
   }
@@ -301,13 +300,19 @@ am_http_parse_text(const char *name, const char *text, GError **error)
 /* ---- sort and state filters -------------------------------------------------- */
 
 static const char *const sort_names[] = {
-  [AM_HTTP_SORT_HOST] = "host",         [AM_HTTP_SORT_NAME] = "name",
-  [AM_HTTP_SORT_STATE] = "state",       [AM_HTTP_SORT_MODEL] = "model",
-  [AM_HTTP_SORT_HASHRATE] = "hashrate", [AM_HTTP_SORT_IDEAL] = "ideal",
-  [AM_HTTP_SORT_RATIO] = "ratio",       [AM_HTTP_SORT_TEMP] = "temp",
-  [AM_HTTP_SORT_FAN] = "fan",           [AM_HTTP_SORT_POWER] = "power",
-  [AM_HTTP_SORT_EFFICIENCY] = "efficiency", [AM_HTTP_SORT_UPTIME] = "uptime",
-  [AM_HTTP_SORT_LAST_SEEN] = "last_seen",
+    [AM_HTTP_SORT_HOST] = "host",
+    [AM_HTTP_SORT_NAME] = "name",
+    [AM_HTTP_SORT_STATE] = "state",
+    [AM_HTTP_SORT_MODEL] = "model",
+    [AM_HTTP_SORT_HASHRATE] = "hashrate",
+    [AM_HTTP_SORT_IDEAL] = "ideal",
+    [AM_HTTP_SORT_RATIO] = "ratio",
+    [AM_HTTP_SORT_TEMP] = "temp",
+    [AM_HTTP_SORT_FAN] = "fan",
+    [AM_HTTP_SORT_POWER] = "power",
+    [AM_HTTP_SORT_EFFICIENCY] = "efficiency",
+    [AM_HTTP_SORT_UPTIME] = "uptime",
+    [AM_HTTP_SORT_LAST_SEEN] = "last_seen",
 };
 
 const char *
@@ -338,10 +343,10 @@ am_http_parse_sort(const char *name, const char *text, AmHttpSortKey *key, gbool
 }
 
 static const char *const state_names[AM_HTTP_N_STATES] = {
-  [AM_HTTP_STATE_ONLINE] = "online",
-  [AM_HTTP_STATE_DEGRADED] = "degraded",
-  [AM_HTTP_STATE_OFFLINE] = "offline",
-  [AM_HTTP_STATE_UNREACHABLE] = "unreachable",
+    [AM_HTTP_STATE_ONLINE] = "online",
+    [AM_HTTP_STATE_DEGRADED] = "degraded",
+    [AM_HTTP_STATE_OFFLINE] = "offline",
+    [AM_HTTP_STATE_UNREACHABLE] = "unreachable",
 };
 
 int

@@ -101,11 +101,11 @@ gboolean am_http_parse_text(const char *name, const char *text, GError **error);
 typedef struct {
   gint64 since_s;
   gint64 until_s;
-  guint step_s;  /* 0: the store chooses */
-  guint limit;   /* 0 when the request takes none */
-  char *cursor;  /* or NULL */
-  char *miner;   /* ip= / miner=, or NULL */
-  char *kind;    /* events only, or NULL */
+  guint step_s; /* 0: the store chooses */
+  guint limit;  /* 0 when the request takes none */
+  char *cursor; /* or NULL */
+  char *miner;  /* ip= / miner=, or NULL */
+  char *kind;   /* events only, or NULL */
 } AmHttpHistory;
 
 void am_http_history_clear(AmHttpHistory *h);
@@ -114,8 +114,8 @@ void am_http_history_clear(AmHttpHistory *h);
 typedef struct {
   const char *miner_param; /* "ip" or "miner", or NULL */
   gboolean step;
-  gboolean paged;   /* limit= and cursor= */
-  gboolean kind;    /* kind= (events) */
+  gboolean paged; /* limit= and cursor= */
+  gboolean kind;  /* kind= (events) */
   guint default_limit;
   guint max_limit;
   gint64 default_span_s; /* since defaults to until - this */

@@ -53,7 +53,8 @@ static gboolean
 read_tls(GKeyFile *kf, const char *group, GTlsCertificate **tls, GError **error)
 {
   g_autofree char *cert = am_config_get_string(kf, group, "tls_cert", "", error);
-  g_autofree char *key = cert != NULL ? am_config_get_string(kf, group, "tls_key", "", error) : NULL;
+  g_autofree char *key =
+      cert != NULL ? am_config_get_string(kf, group, "tls_key", "", error) : NULL;
   if (cert == NULL || key == NULL)
     return FALSE;
   if (*cert == '\0' && *key == '\0')
@@ -79,8 +80,7 @@ static gint64
 stale_after_us(GKeyFile *kf)
 {
   guint64 interval_ms = 30000, timeout_ms = 10000;
-  if (!am_config_get_duration_ms(kf, "core", "interval", 30000, 1, G_MAXUINT32, &interval_ms,
-                                 NULL))
+  if (!am_config_get_duration_ms(kf, "core", "interval", 30000, 1, G_MAXUINT32, &interval_ms, NULL))
     interval_ms = 30000;
   if (!am_config_get_duration_ms(kf, "core", "poll_timeout", 10000, 1, G_MAXUINT32, &timeout_ms,
                                  NULL))
@@ -149,8 +149,8 @@ api_start(gpointer instance, GError **error)
 }
 
 static const AmHttpVTable api_vtable = {
-  .struct_size = sizeof(AmHttpVTable),
-  .start = api_start,
+    .struct_size = sizeof(AmHttpVTable),
+    .start = api_start,
 };
 
 AM_PLUGIN_DEFINE(.name = "api", .kind = AM_PLUGIN_KIND_HTTP,

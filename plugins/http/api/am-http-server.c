@@ -16,7 +16,11 @@ struct _AmHttpServer {
   AmHttpSampleCache *samples;
   GHashTable *deferred; /* AmHttpDeferred* waiting for the store */
   char *url;
+  JsonNode *health; /* the last health report, or NULL */
+  gint64 health_us; /* when it was made (monotonic) */
 };
+
+#define HEALTH_MAX_AGE_US G_USEC_PER_SEC
 
 void
 am_http_config_clear(AmHttpConfig *c)
@@ -107,6 +111,19 @@ add_security_headers(SoupServerMessage *msg)
   soup_message_headers_replace(h, "X-Content-Type-Options", "nosniff");
   soup_message_headers_replace(h, "X-Frame-Options", "DENY");
   soup_message_headers_replace(h, "Referrer-Policy", "no-referrer");
+}
+
+JsonNode *
+am_http_request_health(AmHttpRequest *req)
+{
+  AmHttpServer *s = req->server;
+  gint64 now = g_get_monotonic_time();
+  if (s->health == NULL || now - s->health_us > HEALTH_MAX_AGE_US) {
+    g_clear_pointer(&s->health, json_node_unref);
+    s->health = am_context_health_json(s->ctx);
+    s->health_us = now;
+  }
+  return s->health;
 }
 
 /* ---- deferred replies ------------------------------------------------------------- */
@@ -254,7 +271,7 @@ authorized(AmHttpServer *s, SoupServerMessage *msg)
   if (s->config.token == NULL)
     return TRUE;
   const char *h =
-    soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
   if (h == NULL || g_ascii_strncasecmp(h, "Bearer ", 7) != 0)
     return FALSE;
   const char *given = h + 7;
@@ -268,8 +285,8 @@ reply_unauthorized(SoupServerMessage *msg)
 {
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
                                "Bearer realm=\"antmon\"");
-  am_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                      NULL, "this API needs the header Authorization: Bearer <token> "
+  am_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", NULL,
+                      "this API needs the header Authorization: Bearer <token> "
                       "(token= in the [http:api] group)");
 }
 
@@ -280,16 +297,11 @@ static const struct {
   gboolean prefix; /* path is a prefix ending in '/' */
   AmHttpHandler handler;
 } routes[] = {
-  {"/api/summary", FALSE, am_http_api_summary},
-  {"/api/miners", FALSE, am_http_api_miners},
-  {"/api/miners/", TRUE, am_http_api_miner},
-  {"/api/metrics", FALSE, am_http_api_history},
-  {"/api/fleet", FALSE, am_http_api_history},
-  {"/api/events", FALSE, am_http_api_history},
-  {"/api/health", FALSE, am_http_api_health},
-  {"/-/healthy", FALSE, am_http_api_healthy},
-  {"/-/ready", FALSE, am_http_api_ready},
-  {"/metrics", FALSE, am_http_api_prometheus},
+    {"/api/summary", FALSE, am_http_api_summary}, {"/api/miners", FALSE, am_http_api_miners},
+    {"/api/miners/", TRUE, am_http_api_miner},    {"/api/metrics", FALSE, am_http_api_history},
+    {"/api/fleet", FALSE, am_http_api_history},   {"/api/events", FALSE, am_http_api_history},
+    {"/api/health", FALSE, am_http_api_health},   {"/-/healthy", FALSE, am_http_api_healthy},
+    {"/-/ready", FALSE, am_http_api_ready},       {"/metrics", FALSE, am_http_api_prometheus},
 };
 
 static AmHttpHandler
@@ -313,8 +325,7 @@ method_is_read(SoupServerMessage *msg)
 static void
 reply_method_not_allowed(SoupServerMessage *msg)
 {
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow",
-                               "GET, HEAD");
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", "GET, HEAD");
   g_autofree char *why = g_strdup_printf("%s is not allowed here: this API is read-only (GET, "
                                          "HEAD)",
                                          soup_server_message_get_method(msg));
@@ -336,8 +347,8 @@ serve_static(AmHttpServer *s, SoupServerMessage *msg, const char *path)
   SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(h, "Cache-Control", "no-cache");
   soup_message_headers_replace(h, "ETag", asset.etag);
-  const char *match = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-                                                   "If-None-Match");
+  const char *match =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "If-None-Match");
   if (match != NULL && g_str_equal(match, asset.etag)) {
     soup_server_message_set_status(msg, SOUP_STATUS_NOT_MODIFIED, NULL);
     return TRUE;
@@ -374,7 +385,7 @@ on_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTabl
   /* The raw query, decoded here: libsoup's own decoding accepts what the
    * API should refuse (bad escapes, NULs, repeats). */
   g_autoptr(GHashTable) query =
-    am_http_query_parse(g_uri_get_query(soup_server_message_get_uri(msg)), &error);
+      am_http_query_parse(g_uri_get_query(soup_server_message_get_uri(msg)), &error);
   if (query == NULL) {
     am_http_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid_query", NULL, error->message);
     return;
@@ -465,6 +476,7 @@ am_http_server_free(AmHttpServer *s)
   g_object_unref(s->soup);
   am_http_static_free(s->assets);
   am_http_sample_cache_free(s->samples);
+  g_clear_pointer(&s->health, json_node_unref);
   am_http_config_clear(&s->config);
   g_free(s->url);
   g_free(s);

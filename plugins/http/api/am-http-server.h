@@ -11,9 +11,9 @@ G_BEGIN_DECLS
 
 /* The group's keys, read and checked by create(). */
 typedef struct {
-  char *listen_host; /* an IP literal or "localhost" */
-  guint16 listen_port; /* 0: any free port (tests) */
-  char *token;       /* or NULL: no authentication (loopback only) */
+  char *listen_host;    /* an IP literal or "localhost" */
+  guint16 listen_port;  /* 0: any free port (tests) */
+  char *token;          /* or NULL: no authentication (loopback only) */
   GTlsCertificate *tls; /* or NULL: plain HTTP */
   guint api_max_limit;
   guint max_body_bytes;
@@ -52,6 +52,11 @@ typedef void (*AmHttpHandler)(AmHttpRequest *req);
 
 /* A JSON reply with Cache-Control: no-store. (@node transfer full) */
 void am_http_reply_json(SoupServerMessage *msg, guint status, JsonNode *node);
+
+/* am_context_health_json(), at most a second old: its counters describe
+ * poll passes, and /api/summary and /metrics are polled far more often
+ * than that. (transfer none) */
+JsonNode *am_http_request_health(AmHttpRequest *req);
 
 /* JSON already written as text. (@text transfer full) */
 void am_http_reply_json_text(SoupServerMessage *msg, guint status, GBytes *text);

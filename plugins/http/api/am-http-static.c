@@ -48,12 +48,12 @@ static const struct {
   const char *extension;
   const char *content_type;
 } types[] = {
-  {".html", "text/html; charset=utf-8"},
-  {".js", "text/javascript; charset=utf-8"},
-  {".css", "text/css; charset=utf-8"},
-  {".svg", "image/svg+xml"},
-  {".png", "image/png"},
-  {".json", "application/json"},
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".json", "application/json"},
 };
 
 static const char *
@@ -86,7 +86,7 @@ load_entry(AmHttpStatic *a, const char *name)
     return NULL;
   g_autofree char *resource_path = g_strconcat(a->prefix, "/", name, NULL);
   GBytes *data =
-    g_resource_lookup_data(a->resource, resource_path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+      g_resource_lookup_data(a->resource, resource_path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   if (data == NULL)
     return NULL;
   Entry *e = g_new0(Entry, 1);

@@ -30,12 +30,16 @@ parse_history(GHashTable *query, const AmHttpHistorySpec *spec)
   const char *bad = NULL;
   g_autoptr(GError) error = NULL;
   if (am_http_history_parse(query, spec, 1732442400, &h, &bad, &error)) {
-    g_autoptr(GHashTable) params = am_http_history_to_store_params(&h);
+    GHashTable *params = am_http_history_to_store_params(&h);
+    g_assert_nonnull(g_hash_table_lookup(params, "since"));
+    g_hash_table_unref(params);
     am_http_history_clear(&h);
   } else {
     (void)am_http_param_error_code(bad, error);
   }
 }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,11 +54,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_hash_table_iter_init(&it, query);
   while (g_hash_table_iter_next(&it, NULL, &value))
     parse_value(value);
-  const AmHttpHistorySpec series = {.miner_param = "ip", .step = TRUE, .paged = TRUE,
-                                    .default_limit = 1000, .max_limit = 10000,
+  const AmHttpHistorySpec series = {.miner_param = "ip",
+                                    .step = TRUE,
+                                    .paged = TRUE,
+                                    .default_limit = 1000,
+                                    .max_limit = 10000,
                                     .default_span_s = 86400};
-  const AmHttpHistorySpec events = {.miner_param = "miner", .paged = TRUE, .kind = TRUE,
-                                    .default_limit = 1000, .max_limit = 10000,
+  const AmHttpHistorySpec events = {.miner_param = "miner",
+                                    .paged = TRUE,
+                                    .kind = TRUE,
+                                    .default_limit = 1000,
+                                    .max_limit = 10000,
                                     .default_span_s = 86400};
   parse_history(query, &series);
   parse_history(query, &events);

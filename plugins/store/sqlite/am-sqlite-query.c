@@ -94,9 +94,10 @@ am_sqlite_args_init(AmSqliteArgs *args, const char *query, GHashTable *params, g
   guint64 limit = 0;
   if (!arg_time(args, "since", 0, &args->since_ms, error) ||
       !arg_time(args, "until", G_MAXINT64 / 2, &args->until_ms, error) ||
-      !arg_uint(args, "limit", default_limit, 1, AM_SQLITE_MAX_LIMIT, &limit, error))
+      !arg_uint(args, "limit", default_limit, 1, G_MAXUINT32, &limit, error))
     return FALSE;
-  args->limit = (guint)limit;
+  /* More rows than this come page by page: next_cursor says where to go on. */
+  args->limit = (guint)MIN(limit, AM_SQLITE_MAX_LIMIT);
   return TRUE;
 }
 

@@ -3,8 +3,8 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define GUARD_S 60
 
@@ -14,8 +14,8 @@ static void
 on_line(GObject *stream, GAsyncResult *result, gpointer user_data)
 {
   AmTestDaemon *d = user_data;
-  g_autofree char *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(stream),
-                                                                    result, NULL, NULL);
+  g_autofree char *line =
+      g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(stream), result, NULL, NULL);
   if (line == NULL) {
     d->eof = TRUE;
     return;
@@ -106,15 +106,15 @@ am_test_daemon_start(const char *core_keys, const char *ini_body, const char *un
   g_assert_true(g_file_set_contents(ini, text, -1, NULL));
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
   const char *asan = g_getenv("ASAN_OPTIONS");
   if (asan != NULL && asan_extra != NULL) {
     g_autofree char *options = g_strconcat(asan, ":", asan_extra, NULL);
     g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", options, TRUE);
   }
-  d->proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("ANTMON_BIN"), "run", "-c", ini,
-                                        NULL);
+  d->proc =
+      g_subprocess_launcher_spawn(launcher, &error, g_getenv("ANTMON_BIN"), "run", "-c", ini, NULL);
   g_assert_no_error(error);
   d->err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(d->proc));
   d->session = soup_session_new_with_options("timeout", 30, NULL);
@@ -254,8 +254,7 @@ am_test_http(AmTestDaemon *d, const char *method, const char *path, const char *
   if (msg == NULL)
     g_error("bad test URL %s", url);
   if (header_name != NULL)
-    soup_message_headers_replace(soup_message_get_request_headers(msg), header_name,
-                                 header_value);
+    soup_message_headers_replace(soup_message_get_request_headers(msg), header_name, header_value);
   g_signal_connect(msg, "accept-certificate", G_CALLBACK(accept_trusted), d);
   Pending p = {0};
   soup_session_send_and_read_async(d->session, msg, G_PRIORITY_DEFAULT, NULL, on_read, &p);
@@ -320,7 +319,7 @@ am_test_raw(AmTestDaemon *d, const void *request, gsize len)
   g_socket_client_set_timeout(client, 5);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host(
-    client, g_uri_get_host(uri), (guint16)g_uri_get_port(uri), NULL, &error);
+      client, g_uri_get_host(uri), (guint16)g_uri_get_port(uri), NULL, &error);
   g_assert_no_error(error);
   GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
   /* The server may answer and close before reading all of a large request. */

@@ -21,8 +21,8 @@ typedef struct {
  * starts `antmon run`. Returns once @until appears in the log.
  * @asan_extra, when the tests run under AddressSanitizer (ASAN_OPTIONS is
  * set), is appended to the daemon's ASAN_OPTIONS; else ignored. */
-AmTestDaemon *am_test_daemon_start(const char *core_keys, const char *ini_body,
-                                   const char *until, const char *asan_extra);
+AmTestDaemon *am_test_daemon_start(const char *core_keys, const char *ini_body, const char *until,
+                                   const char *asan_extra);
 
 /* Starts a daemon and waits for "HTTP API listening on URL". */
 AmTestDaemon *am_test_daemon_start_http(const char *core_keys, const char *ini_body,

@@ -46,19 +46,19 @@ am_test_miner(const AmTestMinerSpec *spec)
   guint16 port = (guint16)g_ascii_strtoull(colon + 1, NULL, 10);
   g_autoptr(AmSample) sample = spec->model != NULL ? make_sample(spec, host, port) : NULL;
   AmMinerView view = {
-    .struct_size = sizeof(AmMinerView),
-    .address = spec->address,
-    .host = host,
-    .port = port,
-    .name = spec->name,
-    .state = spec->state,
-    .state_reason = g_str_equal(spec->state, "offline") ? "connection refused" : NULL,
-    .last_error = g_str_equal(spec->state, "offline") ? "refused" : NULL,
-    .last_seen_us = sample != NULL ? AM_TEST_NOW_US - spec->age_s * G_USEC_PER_SEC : 0,
-    .failures = g_str_equal(spec->state, "offline") ? 3 : 0,
-    .driver = sample != NULL ? "antminer" : NULL,
-    .source = "static",
-    .sample = sample,
+      .struct_size = sizeof(AmMinerView),
+      .address = spec->address,
+      .host = host,
+      .port = port,
+      .name = spec->name,
+      .state = spec->state,
+      .state_reason = g_str_equal(spec->state, "offline") ? "connection refused" : NULL,
+      .last_error = g_str_equal(spec->state, "offline") ? "refused" : NULL,
+      .last_seen_us = sample != NULL ? AM_TEST_NOW_US - spec->age_s * G_USEC_PER_SEC : 0,
+      .failures = g_str_equal(spec->state, "offline") ? 3 : 0,
+      .driver = sample != NULL ? "antminer" : NULL,
+      .source = "static",
+      .sample = sample,
   };
   return am_http_miner_new(&view);
 }

@@ -15,8 +15,8 @@ typedef struct {
   double hashrate_ths;
   double ideal_ths;
   double power_w;
-  double temp_c;    /* one board at this, a second 5 degC cooler */
-  gint64 age_s;     /* since the last good poll */
+  double temp_c; /* one board at this, a second 5 degC cooler */
+  gint64 age_s;  /* since the last good poll */
 } AmTestMinerSpec;
 
 /* Returns: (transfer full) a miner as the core would describe it. */

@@ -171,6 +171,19 @@ async function startDaemon(minersIni, httpExtra, moreGroups) {
   return { proc, url: m[1], log };
 }
 
+/* SIGTERM, then the exit status (0 is a clean stop; under the sanitizers a
+ * leak or error makes it non-zero). */
+function stopDaemon(daemon) {
+  return new Promise((resolve) => {
+    if (daemon.proc.exitCode !== null) {
+      resolve(daemon.proc.exitCode);
+      return;
+    }
+    daemon.proc.once('exit', (code, signal) => resolve(signal ? signal : code));
+    daemon.proc.kill('SIGTERM');
+  });
+}
+
 function minersIni(fleet) {
   return fleet.miners.map((m) => `[miner:${m.name}]\nhost=${m.address}\n`).join('');
 }
@@ -344,7 +357,8 @@ async function main() {
     assert(text.includes('ranges=') && text.includes('[discovery:cidr]'), `empty state: ${text}`);
     await p.screenshot({ path: path.join(SHOTS, 'dashboard-empty.png') });
     await p.close();
-    empty.proc.kill('SIGTERM');
+    const status = await stopDaemon(empty);
+    assert(status === 0, `the daemon stopped with ${status}\n${empty.log.lines.join('\n')}`);
   });
 
   await check('with a token the page asks once and keeps it', async () => {
@@ -367,7 +381,8 @@ async function main() {
     await p.waitForSelector('#fleet:not([hidden])');
     assert(await p.isHidden('#login'), 'no second prompt after a reload');
     await context.close();
-    locked.proc.kill('SIGTERM');
+    const status = await stopDaemon(locked);
+    assert(status === 0, `the daemon stopped with ${status}\n${locked.log.lines.join('\n')}`);
   });
 
   await check('with a store the charts show history', async () => {
@@ -397,7 +412,8 @@ async function main() {
       .indexOf('store') < 0 && document.querySelectorAll('#miners tbody tr').length > 0);
     await chartDrawn(p, 'fleet-chart', 1);
     await p.close();
-    stored.proc.kill('SIGTERM');
+    const status = await stopDaemon(stored);
+    assert(status === 0, `the daemon stopped with ${status}\n${stored.log.lines.join('\n')}`);
   });
 
   await check('no script error and no Content-Security-Policy violation', async () => {
@@ -409,6 +425,10 @@ async function main() {
   });
 
   await browser.close();
+  await check('the daemon stops cleanly after serving the browser', async () => {
+    const status = await stopDaemon(daemon);
+    assert(status === 0, `the daemon stopped with ${status}\n${daemon.log.lines.join('\n')}`);
+  });
   console.log(`1..${testNumber}`);
   cleanup();
   process.exit(failed ? 1 : 0);

@@ -104,12 +104,12 @@ still_daemon(void)
   if (still != NULL)
     return still;
   still_fleet = fleet_start(1);
-  g_autofree char *ini =
-    g_strdup_printf("%s[http:api]\nlisten=127.0.0.1:0\napi_max_limit=500\n", still_fleet->miners_ini);
+  g_autofree char *ini = g_strdup_printf("%s[http:api]\nlisten=127.0.0.1:0\napi_max_limit=500\n",
+                                         still_fleet->miners_ini);
   /* The full unwinder, so lsan.supp can name the libsoup function that
    * leaks on two requests of the bad-request corpus. */
-  still = am_test_daemon_start_http("interval=1h\npoll_timeout=2s\n", ini,
-                                    "fast_unwind_on_malloc=0");
+  still =
+      am_test_daemon_start_http("interval=1h\npoll_timeout=2s\n", ini, "fast_unwind_on_malloc=0");
   g_autoptr(JsonObject) list = am_test_wait_json(still, "api/miners", all_polled, NULL);
   return still;
 }
@@ -204,6 +204,21 @@ test_miners_list(void)
   g_assert_cmpstr(am_json_string(sample, "model"), ==, "Antminer S19 Pro");
   g_assert_cmpfloat(am_json_double(sample, "hashrate_ths"), >, 90);
   g_assert_true(iso8601_utc(am_json_string(sample, "when")));
+
+  /* The table's view: the same keys, without the bulk. */
+  g_autoptr(JsonObject) brief = get_object(d, "api/miners?view=brief", 200);
+  JsonObject *brief_sample =
+      am_json_object(miner_by_name(am_json_array(brief, "miners"), "rack1-s19"), "sample");
+  g_assert_cmpstr(am_json_string(brief_sample, "model"), ==, "Antminer S19 Pro");
+  g_assert_cmpfloat(am_json_double(brief_sample, "hashrate_ths"), ==,
+                    am_json_double(sample, "hashrate_ths"));
+  g_assert_cmpfloat(am_json_double(brief_sample, "temp_max_c"), ==,
+                    am_json_double(sample, "temp_max_c"));
+  g_assert_cmpuint(json_array_get_length(am_json_array(brief_sample, "fans_rpm")), ==,
+                   json_array_get_length(am_json_array(sample, "fans_rpm")));
+  g_assert_false(json_object_has_member(brief_sample, "chains"));
+  g_assert_nonnull(am_json_array(sample, "chains"));
+  assert_error(d, "api/miners?view=tiny", 400, "invalid_parameter", "view");
 
   JsonObject *off = miner_by_name(miners, "spare-s9");
   g_assert_cmpstr(am_json_string(off, "state"), ==, "unreachable");
@@ -336,10 +351,10 @@ test_history_without_store(void)
 {
   AmTestDaemon *d = still_daemon();
   const char *const good[] = {
-    "api/metrics?ip=127.88.1.1&since=2026-11-24T00:00:00&until=2026-11-24T12:00:00%2B02:00",
-    "api/metrics?ip=rack1-s19&since=1795000000&step=5m&limit=100000",
-    "api/fleet?since=2026-11-23",
-    "api/events?since=2026-11-24T00:00:00Z&miner=rack1-s19&kind=state",
+      "api/metrics?ip=127.88.1.1&since=2026-11-24T00:00:00&until=2026-11-24T12:00:00%2B02:00",
+      "api/metrics?ip=rack1-s19&since=1795000000&step=5m&limit=100000",
+      "api/fleet?since=2026-11-23",
+      "api/events?since=2026-11-24T00:00:00Z&miner=rack1-s19&kind=state",
   };
   for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
     g_autoptr(JsonObject) o = get_object(d, good[i], 503);
@@ -378,11 +393,12 @@ static char *
 parse_prometheus(GBytes *text)
 {
   g_autofree char *script =
-    g_build_filename(g_getenv("ANTMON_HTTP_TESTS"), "check-metrics.py", NULL);
+      g_build_filename(g_getenv("ANTMON_HTTP_TESTS"), "check-metrics.py", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = g_subprocess_new(
-    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-    &error, "/usr/bin/python3", script, NULL);
+  g_autoptr(GSubprocess) proc =
+      g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                           G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                       &error, "/usr/bin/python3", script, NULL);
   g_assert_no_error(error);
   g_autofree char *out = NULL, *err = NULL;
   g_autofree char *input = g_strndup(g_bytes_get_data(text, NULL), g_bytes_get_size(text));
@@ -405,22 +421,22 @@ test_prometheus(void)
   g_autoptr(JsonObject) s19 = get_object(d, "api/miners/rack1-s19", 200);
   double ths = am_json_double(am_json_object(s19, "sample"), "hashrate_ths");
   g_autofree char *labels = g_strdup_printf(
-    "{\"miner\": \"127.88.1.1:%u\", \"model\": \"Antminer S19 Pro\", \"firmware\": \"%s\"",
-    still_fleet->port, am_json_string(am_json_object(s19, "sample"), "firmware"));
+      "{\"miner\": \"127.88.1.1:%u\", \"model\": \"Antminer S19 Pro\", \"firmware\": \"%s\"",
+      still_fleet->port, am_json_string(am_json_object(s19, "sample"), "firmware"));
   g_autofree char *up = g_strdup_printf("[\"antmon_miner_up\", %s}, 1.0]", labels);
   g_assert_nonnull(strstr(series, up));
   /* Same number as the JSON API, in hashes per second. */
   g_autofree char *hash_line = g_strdup_printf(
-    "[\"antmon_miner_hashrate_hashes_per_second\", %s, \"algorithm\": \"sha256d\"}, ", labels);
+      "[\"antmon_miner_hashrate_hashes_per_second\", %s, \"algorithm\": \"sha256d\"}, ", labels);
   const char *line = strstr(series, hash_line);
   g_assert_nonnull(line);
   double value = g_ascii_strtod(line + strlen(hash_line), NULL);
   g_assert_cmpfloat_with_epsilon(value / 1e12, ths, 1e-9);
 
   g_autofree char *down = g_strdup_printf(
-    "[\"antmon_miner_up\", {\"miner\": \"127.88.1.4:%u\", \"model\": \"\", \"firmware\": \"\"}, "
-    "0.0]",
-    still_fleet->port);
+      "[\"antmon_miner_up\", {\"miner\": \"127.88.1.4:%u\", \"model\": \"\", \"firmware\": \"\"}, "
+      "0.0]",
+      still_fleet->port);
   g_assert_nonnull(strstr(series, down));
   g_assert_nonnull(strstr(series, "[\"antmon_miner_temperature_celsius\""));
   g_assert_nonnull(strstr(series, "[\"antmon_miner_chain_chips\""));
@@ -450,14 +466,19 @@ test_static_files(void)
   g_assert_cmpuint(g_bytes_get_size(chart->body), >, 100000);
   const char *etag = soup_message_headers_get_one(chart->headers, "ETag");
   g_assert_nonnull(etag);
-  g_autoptr(AmTestReply) again = am_test_http(d, "GET", "static/chart.min.js", "If-None-Match",
-                                              etag);
+  g_autoptr(AmTestReply) again =
+      am_test_http(d, "GET", "static/chart.min.js", "If-None-Match", etag);
   g_assert_cmpuint(again->status, ==, 304);
 
   /* Nothing outside the compiled-in files, however the path is spelt. */
-  const char *const outside[] = {"static/../../../../etc/passwd", "static/%2e%2e/%2e%2e/etc/passwd",
-                                 "static/.hidden.js", "static/", "static/app.js.bak",
-                                 "static/meson.build", "etc/passwd", "index.htm"};
+  const char *const outside[] = {"static/../../../../etc/passwd",
+                                 "static/%2e%2e/%2e%2e/etc/passwd",
+                                 "static/.hidden.js",
+                                 "static/",
+                                 "static/app.js.bak",
+                                 "static/meson.build",
+                                 "etc/passwd",
+                                 "index.htm"};
   for (guint i = 0; i < G_N_ELEMENTS(outside); i++) {
     g_autoptr(AmTestReply) r = am_test_get(d, outside[i]);
     if (r->status != 404 && r->status != 400)
@@ -500,8 +521,8 @@ test_limits(void)
                        "Expect: 100-continue\r\n\r\n";
   g_autoptr(GBytes) reply = am_test_raw(d, expect, strlen(expect));
   g_assert_cmpuint(status_of(reply), ==, 413);
-  g_assert_nonnull(g_strstr_len(g_bytes_get_data(reply, NULL), g_bytes_get_size(reply),
-                                "body_too_large"));
+  g_assert_nonnull(
+      g_strstr_len(g_bytes_get_data(reply, NULL), g_bytes_get_size(reply), "body_too_large"));
   /* The same without Expect: the body is read and dropped, never kept. */
   g_autoptr(GString) sent = g_string_new("POST /api/summary HTTP/1.1\r\nHost: x\r\n"
                                          "Content-Length: 200000\r\n\r\n");
@@ -516,40 +537,40 @@ test_limits(void)
  * pass the checks get this daemon's 503 "no store"), never a 500, and the
  * server keeps serving. */
 static const char *const bad_requests[] = {
-  "GARBAGE\r\n\r\n",
-  "GET\r\n\r\n",
-  "GET / HTTP/9.9\r\nHost: x\r\n\r\n",
-  "GET /api/summary HTTP/1.1\r\nHost: x/y\r\n\r\n",
-  "GET /api/summary HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
-  "GET /api/summary HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-  "GET /api/summary HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\n",
-  "GET /api/summary HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-  "GET /api/miners/%00 HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/miners/%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/miners/.. HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/miners/%2e%2e%2f%2e%2e HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?since=%00 HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?since=%E2%28%A1 HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?limit=99999999999999999999999999 HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?limit=1e309 HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?since=9999-99-99T99:99:99Z HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?since=-99999999999999 HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?step=99999999999999999999d HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?cursor=%22%3B%20DROP%20TABLE HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/metrics?ip=%0d%0aSet-Cookie:%20x HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/miners?sort=%s%s%s%n HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/miners?=&=&&&= HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/miners?%%%% HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/events?kind[]=1 HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET http://evil.example/api/summary HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET * HTTP/1.1\r\nHost: x\r\n\r\n",
-  "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: x\r\n\r\n",
-  "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n",
-  "GET /api/summary HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n\r\n",
-  "GET /api/summary HTTP/1.1\r\nHost: x\r\nX: \x01\x02\x7f\r\n\r\n",
-  "GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
-  "\r\n\r\n\r\n",
-  "GET /api/summary HTTP/1.1\r\n", /* headers never finished */
+    "GARBAGE\r\n\r\n",
+    "GET\r\n\r\n",
+    "GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+    "GET /api/summary HTTP/1.1\r\nHost: x/y\r\n\r\n",
+    "GET /api/summary HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+    "GET /api/summary HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+    "GET /api/summary HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\n",
+    "GET /api/summary HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    "GET /api/miners/%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/miners/%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/miners/.. HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/miners/%2e%2e%2f%2e%2e HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?since=%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?since=%E2%28%A1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?limit=99999999999999999999999999 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?limit=1e309 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?since=9999-99-99T99:99:99Z HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?since=-99999999999999 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?step=99999999999999999999d HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?cursor=%22%3B%20DROP%20TABLE HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/metrics?ip=%0d%0aSet-Cookie:%20x HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/miners?sort=%s%s%s%n HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/miners?=&=&&&= HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/miners?%%%% HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/events?kind[]=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET http://evil.example/api/summary HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET * HTTP/1.1\r\nHost: x\r\n\r\n",
+    "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/summary HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n\r\n",
+    "GET /api/summary HTTP/1.1\r\nHost: x\r\nX: \x01\x02\x7f\r\n\r\n",
+    "GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+    "\r\n\r\n\r\n",
+    "GET /api/summary HTTP/1.1\r\n", /* headers never finished */
 };
 
 static void
@@ -562,9 +583,9 @@ test_bad_request_corpus(void)
     g_autofree char *line = status_line(reply);
     /* libsoup's own protocol answers (501 unknown transfer coding, 505
      * version) are fine; a 500 would be a bug. */
-    gboolean no_store = status == 503 && g_strstr_len(g_bytes_get_data(reply, NULL),
-                                                      g_bytes_get_size(reply),
-                                                      "history_unavailable") != NULL;
+    gboolean no_store =
+        status == 503 && g_strstr_len(g_bytes_get_data(reply, NULL), g_bytes_get_size(reply),
+                                      "history_unavailable") != NULL;
     if (status >= 500 && status != 501 && status != 505 && !no_store)
       g_error("request %u got '%s':\n%s", i, line, bad_requests[i]);
     if (status != 0 && status < 400 && status != 200 && status != 405)
@@ -612,7 +633,7 @@ test_miner_goes_offline(void)
   Fleet *f = fleet_start(2);
   g_autofree char *ini = g_strdup_printf("%s[http:api]\nlisten=127.0.0.1:0\n", f->miners_ini);
   AmTestDaemon *d =
-    am_test_daemon_start_http("interval=1s\npoll_timeout=1s\noffline_after=2\n", ini, NULL);
+      am_test_daemon_start_http("interval=1s\npoll_timeout=1s\noffline_after=2\n", ini, NULL);
   g_autoptr(JsonObject) before = am_test_wait_json(d, "api/miners", s17_answers, NULL);
 
   am_test_fleet_control(f->fleet, "set 127.88.2.2 fault=refuse");
@@ -629,7 +650,8 @@ test_miner_goes_offline(void)
   g_autoptr(AmTestReply) metrics = am_test_get(d, "metrics");
   g_autofree char *series = parse_prometheus(metrics->body);
   g_autofree char *down = g_strdup_printf(
-    "[\"antmon_miner_up\", {\"miner\": \"127.88.2.2:%u\", \"model\": \"Antminer S17 Pro\"", f->port);
+      "[\"antmon_miner_up\", {\"miner\": \"127.88.2.2:%u\", \"model\": \"Antminer S17 Pro\"",
+      f->port);
   const char *line = strstr(series, down);
   g_assert_nonnull(line);
   g_assert_true(g_str_has_prefix(strchr(line, '}'), "}, 0.0]"));
@@ -660,13 +682,13 @@ test_history_with_store(void)
 {
   Fleet *f = fleet_start(3);
   g_autofree char *ini = g_strdup_printf(
-    "%s[http:api]\nlisten=127.0.0.1:0\n[store:sqlite]\npath=antmon.db\nflush_interval=100ms\n",
-    f->miners_ini);
+      "%s[http:api]\nlisten=127.0.0.1:0\n[store:sqlite]\npath=antmon.db\nflush_interval=100ms\n",
+      f->miners_ini);
   AmTestDaemon *d = am_test_daemon_start_http("interval=1s\npoll_timeout=1s\n", ini, NULL);
 
   /* Rows for one miner, oldest first, times in ISO 8601 UTC. */
   g_autoptr(JsonObject) series =
-    am_test_wait_json(d, "api/metrics?ip=rack1-s19", has_rows, GUINT_TO_POINTER(3));
+      am_test_wait_json(d, "api/metrics?ip=rack1-s19", has_rows, GUINT_TO_POINTER(3));
   JsonArray *rows = am_json_array(series, "rows");
   for (guint i = 0; i < json_array_get_length(rows); i++) {
     JsonObject *r = json_array_get_object_element(rows, i);
@@ -682,26 +704,26 @@ test_history_with_store(void)
   const char *cursor = am_json_string(first, "next_cursor");
   g_assert_nonnull(cursor);
   g_autofree char *next_path =
-    g_strdup_printf("api/metrics?ip=rack1-s19&limit=1&cursor=%s", cursor);
+      g_strdup_printf("api/metrics?ip=rack1-s19&limit=1&cursor=%s", cursor);
   g_autoptr(JsonObject) second = get_object(d, next_path, 200);
   g_assert_cmpint(row_time(am_json_array(first, "rows"), 0), <=,
                   row_time(am_json_array(second, "rows"), 0));
-  g_assert_cmpstr(am_json_string(json_array_get_object_element(am_json_array(second, "rows"), 0),
-                                 "miner_ip"),
-                  ==, "127.88.3.1");
+  g_assert_cmpstr(
+      am_json_string(json_array_get_object_element(am_json_array(second, "rows"), 0), "miner_ip"),
+      ==, "127.88.3.1");
   /* A window in the past holds nothing. */
   g_autoptr(JsonObject) old =
-    get_object(d, "api/metrics?ip=rack1-s19&since=2020-01-01&until=2020-01-02", 200);
+      get_object(d, "api/metrics?ip=rack1-s19&since=2020-01-01&until=2020-01-02", 200);
   g_assert_cmpuint(json_array_get_length(am_json_array(old, "rows")), ==, 0);
   g_assert_true(json_object_get_null_member(old, "next_cursor"));
 
   g_autoptr(JsonObject) fleet = am_test_wait_json(d, "api/fleet", has_rows, GUINT_TO_POINTER(1));
   g_assert_true(iso8601_utc(
-    am_json_string(json_array_get_object_element(am_json_array(fleet, "rows"), 0), "time")));
+      am_json_string(json_array_get_object_element(am_json_array(fleet, "rows"), 0), "time")));
 
   /* The miner coming online is an event, in /api/events and on its page. */
   g_autoptr(JsonObject) events =
-    am_test_wait_json(d, "api/events?miner=rack1-s19&kind=state", has_rows, GUINT_TO_POINTER(1));
+      am_test_wait_json(d, "api/events?miner=rack1-s19&kind=state", has_rows, GUINT_TO_POINTER(1));
   JsonObject *e = json_array_get_object_element(am_json_array(events, "rows"), 0);
   g_assert_cmpstr(am_json_string(e, "name"), ==, "online");
   g_assert_true(iso8601_utc(am_json_string(e, "time")));
@@ -720,10 +742,10 @@ make_certificate(const char *dir)
   g_autofree char *cert = g_build_filename(dir, "cert.pem", NULL);
   g_autofree char *key = g_build_filename(dir, "key.pem", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) openssl = g_subprocess_new(
-    G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "openssl", "req",
-    "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout",
-    key, "-out", cert, NULL);
+  g_autoptr(GSubprocess) openssl =
+      g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                       &error, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                       "2", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert, NULL);
   g_assert_no_error(error);
   g_assert_true(g_subprocess_wait_check(openssl, NULL, &error));
   return g_strdup_printf("tls_cert=%s\ntls_key=%s\n", cert, key);
@@ -737,7 +759,7 @@ test_token_and_tls(void)
   g_autofree char *token_file = g_build_filename(dir, "token", NULL);
   g_assert_true(g_file_set_contents(token_file, "s3cret-t0ken\n", -1, NULL));
   g_autofree char *ini =
-    g_strdup_printf("[http:api]\nlisten=127.0.0.1:0\ntoken_file=%s\n%s", token_file, tls);
+      g_strdup_printf("[http:api]\nlisten=127.0.0.1:0\ntoken_file=%s\n%s", token_file, tls);
   /* LeakSanitizer's exit-time scan crashes in a process that loaded
    * GnuTLS (glib-networking), so this daemon runs without it; ASan's other
    * checks stay on. */
@@ -747,22 +769,22 @@ test_token_and_tls(void)
   d->trusted = g_tls_certificate_new_from_file(cert_path, NULL);
   g_assert_nonnull(d->trusted);
 
-  const char *const protected[] = {"api/summary", "api/miners", "metrics", "api/health",
-                                   "-/ready", "api/nothing"};
+  const char *const protected[] = {"api/summary", "api/miners", "metrics",
+                                   "api/health",  "-/ready",    "api/nothing"};
   for (guint i = 0; i < G_N_ELEMENTS(protected); i++) {
     g_autoptr(AmTestReply) none = am_test_get(d, protected[i]);
     g_assert_cmpuint(none->status, ==, 401);
     g_assert_cmpstr(soup_message_headers_get_one(none->headers, "WWW-Authenticate"), ==,
                     "Bearer realm=\"antmon\"");
     g_autoptr(AmTestReply) wrong =
-      am_test_http(d, "GET", protected[i], "Authorization", "Bearer s3cret-t0kem");
+        am_test_http(d, "GET", protected[i], "Authorization", "Bearer s3cret-t0kem");
     g_assert_cmpuint(wrong->status, ==, 401);
     g_autoptr(AmTestReply) basic =
-      am_test_http(d, "GET", protected[i], "Authorization", "Basic czNjcmV0LXQwa2Vu");
+        am_test_http(d, "GET", protected[i], "Authorization", "Basic czNjcmV0LXQwa2Vu");
     g_assert_cmpuint(basic->status, ==, 401);
   }
   g_autoptr(AmTestReply) ok =
-    am_test_http(d, "GET", "api/summary", "Authorization", "Bearer s3cret-t0ken");
+      am_test_http(d, "GET", "api/summary", "Authorization", "Bearer s3cret-t0ken");
   g_assert_cmpuint(ok->status, ==, 200);
   /* The page itself holds no data: it loads, then asks for the token. */
   g_autoptr(AmTestReply) page = am_test_get(d, "");
@@ -796,7 +818,7 @@ test_open_listen_needs_token(void)
     g_assert_cmpint(am_test_daemon_wait_exit(d), !=, 0);
   }
   AmTestDaemon *d =
-    am_test_daemon_start("interval=1h\n", "[http:api]\nlisten=my-host:8080\n", NULL, NULL);
+      am_test_daemon_start("interval=1h\n", "[http:api]\nlisten=my-host:8080\n", NULL, NULL);
   g_assert_true(am_test_daemon_wait_log(d, "expected an IP address"));
   g_assert_cmpint(am_test_daemon_wait_exit(d), !=, 0);
 }

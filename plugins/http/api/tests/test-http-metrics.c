@@ -28,19 +28,20 @@ static Series *
 parse_exposition(GBytes *text)
 {
   g_autofree char *script =
-    g_build_filename(g_getenv("ANTMON_HTTP_TESTS"), "check-metrics.py", NULL);
+      g_build_filename(g_getenv("ANTMON_HTTP_TESTS"), "check-metrics.py", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = g_subprocess_new(
-    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-    &error, "/usr/bin/python3", script, NULL);
+  g_autoptr(GSubprocess) proc =
+      g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                           G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                       &error, "/usr/bin/python3", script, NULL);
   g_assert_no_error(error);
   g_autoptr(GBytes) out = NULL, err = NULL;
   g_subprocess_communicate(proc, text, NULL, &out, &err, &error);
   g_assert_no_error(error);
   if (!g_subprocess_get_successful(proc))
-    g_error("the Prometheus parser refused the text: %.*s\n%.*s",
-            (int)g_bytes_get_size(err), (const char *)g_bytes_get_data(err, NULL),
-            (int)g_bytes_get_size(text), (const char *)g_bytes_get_data(text, NULL));
+    g_error("the Prometheus parser refused the text: %.*s\n%.*s", (int)g_bytes_get_size(err),
+            (const char *)g_bytes_get_data(err, NULL), (int)g_bytes_get_size(text),
+            (const char *)g_bytes_get_data(text, NULL));
   Series *series = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   g_autofree char *lines = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
   g_auto(GStrv) split = g_strsplit(lines, "\n", -1);
@@ -50,8 +51,8 @@ parse_exposition(GBytes *text)
     g_autoptr(JsonParser) p = json_parser_new();
     g_assert_true(json_parser_load_from_data(p, split[i], -1, NULL));
     JsonArray *a = json_node_get_array(json_parser_get_root(p));
-    char *key = series_key(json_array_get_string_element(a, 0),
-                           json_array_get_object_element(a, 1));
+    char *key =
+        series_key(json_array_get_string_element(a, 0), json_array_get_object_element(a, 1));
     double *value = g_new(double, 1);
     *value = json_array_get_double_element(a, 2);
     g_hash_table_insert(series, key, value);
@@ -65,8 +66,8 @@ assert_series(Series *series, const char *key, double expected)
   double *value = g_hash_table_lookup(series, key);
   if (value == NULL)
     g_error("no series %s", key);
-  if (!(*value == expected || (expected != 0 && *value / expected > 1 - 1e-12 &&
-                               *value / expected < 1 + 1e-12)))
+  if (!(*value == expected ||
+        (expected != 0 && *value / expected > 1 - 1e-12 && *value / expected < 1 + 1e-12)))
     g_error("%s: expected %.15g, got %.15g", key, expected, *value);
 }
 
@@ -81,10 +82,10 @@ assert_no_series(Series *series, const char *prefix)
       g_error("unexpected series %s", (const char *)key);
 }
 
-static const AmTestMinerSpec online_s19 = {"10.0.0.9:4028", "rack-9", "online",
-                                           "Antminer S19 Pro", NULL, 110, 112, 3250, 70, 5};
-static const AmTestMinerSpec offline_s9 = {"10.0.0.2:4028", "rack-2", "offline", "Antminer S9",
-                                           NULL, 13.5, 13.5, 1320, 95, 600};
+static const AmTestMinerSpec online_s19 = {
+    "10.0.0.9:4028", "rack-9", "online", "Antminer S19 Pro", NULL, 110, 112, 3250, 70, 5};
+static const AmTestMinerSpec offline_s9 = {
+    "10.0.0.2:4028", "rack-2", "offline", "Antminer S9", NULL, 13.5, 13.5, 1320, 95, 600};
 
 #define S19 "firmware=bmminer,miner=10.0.0.9:4028,model=Antminer S19 Pro"
 
@@ -102,8 +103,7 @@ test_miner_series(void)
   assert_series(series, "antmon_miner_up{" S19 "}", 1);
   assert_series(series, "antmon_miner_hashrate_hashes_per_second{algorithm=sha256d," S19 "}",
                 110e12);
-  assert_series(series,
-                "antmon_miner_hashrate_ideal_hashes_per_second{algorithm=sha256d," S19 "}",
+  assert_series(series, "antmon_miner_hashrate_ideal_hashes_per_second{algorithm=sha256d," S19 "}",
                 112e12);
   assert_series(series, "antmon_miner_power_watts{" S19 ",source=reported}", 3250);
   /* Per board from the chains: board slot numbers as the firmware gives them. */
@@ -142,7 +142,7 @@ test_label_escaping(void)
   g_autoptr(GBytes) text = am_http_metrics_render(m);
   g_autoptr(GHashTable) series = parse_exposition(text);
   g_autofree char *key =
-    g_strdup_printf("antmon_miner_up{firmware=bmminer,miner=10.0.0.9:4028,model=%s}", nasty);
+      g_strdup_printf("antmon_miner_up{firmware=bmminer,miner=10.0.0.9:4028,model=%s}", nasty);
   assert_series(series, key, 1);
 
   g_autoptr(GString) escaped = g_string_new(NULL);
@@ -155,15 +155,15 @@ test_agent_series(void)
 {
   g_autoptr(JsonParser) p = json_parser_new();
   g_assert_true(json_parser_load_from_data(
-    p,
-    "{\"version\":\"0.1.0\",\"uptime_s\":120,\"plugins\":{\"loaded\":[\"a\",\"b\"],"
-    "\"rejected\":[{\"file\":\"x.so\",\"reason\":\"abi\"}]},"
-    "\"poll\":{\"miners\":3,\"online\":2,\"degraded\":0,\"offline\":1,\"unreachable\":0,"
-    "\"in_flight\":1,\"last_pass\":{\"polled\":3,\"succeeded\":2,\"failed\":1,"
-    "\"failed_by_reason\":{\"timeout\":1},\"duration_ms\":1500}},"
-    "\"discovery\":{\"discovery:cidr\":{\"hosts_tried\":254,\"miners_found\":3,\"last_run\":"
-    "\"2026-11-24T10:00:00Z\"}},\"store\":{\"depth\":4,\"dropped\":0},\"alerts\":null}",
-    -1, NULL));
+      p,
+      "{\"version\":\"0.1.0\",\"uptime_s\":120,\"plugins\":{\"loaded\":[\"a\",\"b\"],"
+      "\"rejected\":[{\"file\":\"x.so\",\"reason\":\"abi\"}]},"
+      "\"poll\":{\"miners\":3,\"online\":2,\"degraded\":0,\"offline\":1,\"unreachable\":0,"
+      "\"in_flight\":1,\"last_pass\":{\"polled\":3,\"succeeded\":2,\"failed\":1,"
+      "\"failed_by_reason\":{\"timeout\":1},\"duration_ms\":1500}},"
+      "\"discovery\":{\"discovery:cidr\":{\"hosts_tried\":254,\"miners_found\":3,\"last_run\":"
+      "\"2026-11-24T10:00:00Z\"}},\"store\":{\"depth\":4,\"dropped\":0},\"alerts\":null}",
+      -1, NULL));
   g_autoptr(AmHttpMetrics) m = am_http_metrics_new();
   am_http_metrics_add_health(m, json_parser_get_root(p));
   g_autoptr(GBytes) text = am_http_metrics_render(m);

@@ -1,6 +1,7 @@
 /* What the JSON endpoints say about a fleet: filters, sort orders, the miner
  * object, fleet totals and store rows, on a hand-made fleet whose numbers
  * are easy to add up by hand. */
+#include "am-http-json.h"
 #include "am-http-test-fleet.h"
 
 #include <math.h>
@@ -9,11 +10,11 @@
 /* online S19 Pro, degraded S9, an offline S9 whose last sample is old and
  * hot, an L3+ (scrypt), and a miner never reached. */
 static const AmTestMinerSpec fleet_spec[] = {
-  {"10.0.0.9:4028", "rack-9", "online", "Antminer S19 Pro", NULL, 110, 110, 3250, 70, 5},
-  {"10.0.0.10:4028", "rack-10", "degraded", "Antminer S9", NULL, 10, 13.5, 1300, 85, 10},
-  {"10.0.0.2:4028", "rack-2", "offline", "Antminer S9", NULL, 13.5, 13.5, 1320, 95, 600},
-  {"10.0.0.3:4028", "ltc", "online", "Antminer L3+", "scrypt", 0.000504, 0.000504, 800, 60, 3},
-  {"10.0.0.4:4028", "new", "unreachable", NULL, NULL, 0, 0, 0, 0, 0},
+    {"10.0.0.9:4028", "rack-9", "online", "Antminer S19 Pro", NULL, 110, 110, 3250, 70, 5},
+    {"10.0.0.10:4028", "rack-10", "degraded", "Antminer S9", NULL, 10, 13.5, 1300, 85, 10},
+    {"10.0.0.2:4028", "rack-2", "offline", "Antminer S9", NULL, 13.5, 13.5, 1320, 95, 600},
+    {"10.0.0.3:4028", "ltc", "online", "Antminer L3+", "scrypt", 0.000504, 0.000504, 800, 60, 3},
+    {"10.0.0.4:4028", "new", "unreachable", NULL, NULL, 0, 0, 0, 0, 0},
 };
 
 static const AmHttpClock test_clock = {.now_us = AM_TEST_NOW_US,
@@ -34,8 +35,7 @@ names(GPtrArray *miners)
 {
   GString *out = g_string_new(NULL);
   for (guint i = 0; i < miners->len; i++)
-    g_string_append_printf(out, "%s%s", i > 0 ? " " : "",
-                           ((AmHttpMiner *)miners->pdata[i])->name);
+    g_string_append_printf(out, "%s%s", i > 0 ? " " : "", ((AmHttpMiner *)miners->pdata[i])->name);
   return g_string_free(out, FALSE);
 }
 
@@ -46,8 +46,8 @@ assert_order(AmHttpSortKey key, gboolean descending, const char *expected)
   am_http_miners_sort(miners, key, descending);
   g_autofree char *got = names(miners);
   if (!g_str_equal(got, expected))
-    g_error("sort %s%s: expected '%s', got '%s'", descending ? "-" : "",
-            am_http_sort_key_name(key), expected, got);
+    g_error("sort %s%s: expected '%s', got '%s'", descending ? "-" : "", am_http_sort_key_name(key),
+            expected, got);
 }
 
 static void
@@ -85,17 +85,17 @@ test_filters(void)
     AmHttpMinerFilter filter;
     const char *expected;
   } cases[] = {
-    {{0}, "rack-2 ltc new rack-9 rack-10"},
-    {{.states = 1u << AM_HTTP_STATE_OFFLINE}, "rack-2"},
-    {{.states = (1u << AM_HTTP_STATE_ONLINE) | (1u << AM_HTTP_STATE_DEGRADED)},
-     "ltc rack-9 rack-10"},
-    {{.model = "s9"}, "rack-2 rack-10"},
-    {{.model = "S19 PRO"}, "rack-9"},
-    {{.q = "rack-1"}, "rack-10"},
-    {{.q = "10.0.0.3"}, "ltc"},
-    {{.q = "l3+"}, "ltc"},
-    {{.q = "nothing like it"}, ""},
-    {{.model = "s9", .states = 1u << AM_HTTP_STATE_DEGRADED}, "rack-10"},
+      {{0}, "rack-2 ltc new rack-9 rack-10"},
+      {{.states = 1u << AM_HTTP_STATE_OFFLINE}, "rack-2"},
+      {{.states = (1u << AM_HTTP_STATE_ONLINE) | (1u << AM_HTTP_STATE_DEGRADED)},
+       "ltc rack-9 rack-10"},
+      {{.model = "s9"}, "rack-2 rack-10"},
+      {{.model = "S19 PRO"}, "rack-9"},
+      {{.q = "rack-1"}, "rack-10"},
+      {{.q = "10.0.0.3"}, "ltc"},
+      {{.q = "l3+"}, "ltc"},
+      {{.q = "nothing like it"}, ""},
+      {{.model = "s9", .states = 1u << AM_HTTP_STATE_DEGRADED}, "rack-10"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *got = filtered(&cases[i].filter);
@@ -169,6 +169,22 @@ test_miner_object_escaping(void)
                   "rack \"A\"\\7\n\ttab\x01\x7f \xe2\x82\xac \xef\xbf\xbd end");
 }
 
+/* The fast time writer agrees with the core's, around the edges too. */
+static void
+test_time_writer(void)
+{
+  const gint64 times_s[] = {0,          1,          59,          951782400 /* 2000-02-29 */,
+                            1795514400, 4102444799, 253402300799};
+  for (guint i = 0; i < G_N_ELEMENTS(times_s); i++) {
+    gint64 us = times_s[i] * G_USEC_PER_SEC + 999999;
+    g_autoptr(GString) out = g_string_new(NULL);
+    am_http_json_time(out, us);
+    g_autofree char *core = am_time_to_iso8601(us);
+    g_autofree char *quoted = g_strdup_printf("\"%s\"", core);
+    g_assert_cmpstr(out->str, ==, quoted);
+  }
+}
+
 static void
 test_summary(void)
 {
@@ -207,8 +223,8 @@ static void
 test_summary_partial_ideal(void)
 {
   const AmTestMinerSpec specs[] = {
-    {"10.0.0.9:4028", "a", "online", "Antminer S19 Pro", NULL, 100, 110, 3250, 70, 5},
-    {"10.0.0.8:4028", "b", "online", "WhatsMiner M20S", NULL, 65, NAN, 3300, 70, 5},
+      {"10.0.0.9:4028", "a", "online", "Antminer S19 Pro", NULL, 100, 110, 3250, 70, 5},
+      {"10.0.0.8:4028", "b", "online", "WhatsMiner M20S", NULL, 65, NAN, 3300, 70, 5},
   };
   g_autoptr(GPtrArray) miners = g_ptr_array_new_with_free_func((GDestroyNotify)am_http_miner_free);
   for (guint i = 0; i < G_N_ELEMENTS(specs); i++)
@@ -246,9 +262,9 @@ static void
 test_store_rows(void)
 {
   g_autoptr(JsonNode) reply = parse(
-    "{\"rows\":[{\"time\":1795514400,\"miner_ip\":\"10.0.0.9\",\"hashrate_ths\":110.5,"
-    "\"power_w\":null},{\"time\":\"1795514460\"},{\"time\":1795514520.9},{\"time\":\"soon\"},"
-    "{\"time\":-5},{\"time\":1e300}],\"next_cursor\":\"c:1\",\"resolution\":\"1m\"}");
+      "{\"rows\":[{\"time\":1795514400,\"miner_ip\":\"10.0.0.9\",\"hashrate_ths\":110.5,"
+      "\"power_w\":null},{\"time\":\"1795514460\"},{\"time\":1795514520.9},{\"time\":\"soon\"},"
+      "{\"time\":-5},{\"time\":1e300}],\"next_cursor\":\"c:1\",\"resolution\":\"1m\"}");
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) api = am_http_store_rows_to_api(reply, &error);
   g_assert_no_error(error);
@@ -262,8 +278,7 @@ test_store_rows(void)
   g_assert_true(json_object_get_null_member(r0, "power_w"));
   const char *const times[] = {NULL, "2026-11-24T10:01:00Z", "2026-11-24T10:02:00Z"};
   for (guint i = 1; i < 3; i++)
-    g_assert_cmpstr(am_json_string(json_array_get_object_element(rows, i), "time"), ==,
-                    times[i]);
+    g_assert_cmpstr(am_json_string(json_array_get_object_element(rows, i), "time"), ==, times[i]);
   for (guint i = 3; i < 6; i++)
     g_assert_true(json_object_get_null_member(json_array_get_object_element(rows, i), "time"));
   g_assert_cmpstr(am_json_string(o, "next_cursor"), ==, "c:1");
@@ -290,6 +305,7 @@ main(int argc, char **argv)
   g_test_add_func("/http-model/filters", test_filters);
   g_test_add_func("/http-model/miner-object", test_miner_object);
   g_test_add_func("/http-model/miner-object-escaping", test_miner_object_escaping);
+  g_test_add_func("/http-model/time-writer", test_time_writer);
   g_test_add_func("/http-model/summary", test_summary);
   g_test_add_func("/http-model/summary-partial-ideal", test_summary_partial_ideal);
   g_test_add_func("/http-model/summary-empty", test_summary_empty);

@@ -13,7 +13,7 @@ test_query_decoding(void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) q =
-    am_http_query_parse("ip=127.0.0.1%3A4028&q=S19+Pro&sort=-hashrate&&empty=&flag", &error);
+      am_http_query_parse("ip=127.0.0.1%3A4028&q=S19+Pro&sort=-hashrate&&empty=&flag", &error);
   g_assert_no_error(error);
   g_assert_cmpuint(g_hash_table_size(q), ==, 5);
   g_assert_cmpstr(g_hash_table_lookup(q, "ip"), ==, "127.0.0.1:4028");
@@ -37,13 +37,13 @@ test_query_refusals(void)
     const char *query;
     const char *message_part;
   } cases[] = {
-    {"a=%zz", "bad %-escape"},
-    {"a=%4", "bad %-escape"},
-    {"a=%", "bad %-escape"},
-    {"a=x%00y", "NUL"},
-    {"a=%ff%fe", "UTF-8"},
-    {"=5", "no name"},
-    {"limit=1&limit=2", "limit: the parameter is given more than once"},
+      {"a=%zz", "bad %-escape"},
+      {"a=%4", "bad %-escape"},
+      {"a=%", "bad %-escape"},
+      {"a=x%00y", "NUL"},
+      {"a=%ff%fe", "UTF-8"},
+      {"=5", "no name"},
+      {"limit=1&limit=2", "limit: the parameter is given more than once"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(GError) error = NULL;
@@ -51,8 +51,7 @@ test_query_refusals(void)
     g_assert_null(q);
     g_assert_error(error, AM_ERROR, AM_ERROR_PARSE);
     if (strstr(error->message, cases[i].message_part) == NULL)
-      g_error("%s: message '%s' lacks '%s'", cases[i].query, error->message,
-              cases[i].message_part);
+      g_error("%s: message '%s' lacks '%s'", cases[i].query, error->message, cases[i].message_part);
   }
   /* Too many parameters, too long a value, too long a query. */
   g_autoptr(GString) many = g_string_new(NULL);
@@ -87,19 +86,19 @@ test_times(void)
     const char *text;
     gint64 expected;
   } good[] = {
-    {"1795514400", T0},
-    {"1795514400.75", T0},
-    {"0", 0},
-    {"2026-11-24T10:00:00Z", T0},
-    {"2026-11-24T10:00:00", T0},            /* naive: UTC, never local */
-    {"2026-11-24 10:00:00", T0},            /* space instead of T */
-    {"2026-11-24T12:00:00+02:00", T0},      /* offset */
-    {"2026-11-24T12:00:00 02:00", T0},      /* the '+' a URL turned into a space */
-    {"2026-11-24T05:00:00-0500", T0},       /* offset without colon */
-    {"2026-11-24T10:00:00.123Z", T0},       /* fraction dropped */
-    {"2026-11-24", T0 - 10 * 3600},         /* a date is midnight UTC */
-    {"1970-01-01T00:00:00Z", 0},
-    {"9999-12-31T23:59:59Z", G_GINT64_CONSTANT(253402300799)},
+      {"1795514400", T0},
+      {"1795514400.75", T0},
+      {"0", 0},
+      {"2026-11-24T10:00:00Z", T0},
+      {"2026-11-24T10:00:00", T0},       /* naive: UTC, never local */
+      {"2026-11-24 10:00:00", T0},       /* space instead of T */
+      {"2026-11-24T12:00:00+02:00", T0}, /* offset */
+      {"2026-11-24T12:00:00 02:00", T0}, /* the '+' a URL turned into a space */
+      {"2026-11-24T05:00:00-0500", T0},  /* offset without colon */
+      {"2026-11-24T10:00:00.123Z", T0},  /* fraction dropped */
+      {"2026-11-24", T0 - 10 * 3600},    /* a date is midnight UTC */
+      {"1970-01-01T00:00:00Z", 0},
+      {"9999-12-31T23:59:59Z", G_GINT64_CONSTANT(253402300799)},
   };
   for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
     gint64 out = -1;
@@ -111,10 +110,25 @@ test_times(void)
               good[i].expected, out);
   }
   const char *const bad[] = {
-    "", "abc", "-1", "1e9", " 1795514400", "1795514400 ", "0x10", "99999999999999",
-    "2026-13-01T00:00:00Z", "2026-11-31T00:00:00Z", "2026-11-24T25:00:00Z", "2026-11-24T",
-    "2026/11/24", "24-11-2026", "1969-12-31T23:59:59Z", "yesterday", "2026-11-24T10:00:00+99:00",
-    "1795514400.", ".5",
+      "",
+      "abc",
+      "-1",
+      "1e9",
+      " 1795514400",
+      "1795514400 ",
+      "0x10",
+      "99999999999999",
+      "2026-13-01T00:00:00Z",
+      "2026-11-31T00:00:00Z",
+      "2026-11-24T25:00:00Z",
+      "2026-11-24T",
+      "2026/11/24",
+      "24-11-2026",
+      "1969-12-31T23:59:59Z",
+      "yesterday",
+      "2026-11-24T10:00:00+99:00",
+      "1795514400.",
+      ".5",
   };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
     gint64 out = 42;
@@ -142,8 +156,8 @@ test_limits(void)
   g_assert_cmpuint(out, ==, 10000);
   g_assert_true(am_http_parse_limit("limit", "99999999999999999999999", 10000, &out, NULL));
   g_assert_cmpuint(out, ==, 10000);
-  const char *const bad[] = {"", "0", "000", "-1", "-0", "1.5", "1e3", "ten", " 5", "5 ", "+5",
-                             "0x10"};
+  const char *const bad[] = {"",    "0",   "000", "-1", "-0", "1.5",
+                             "1e3", "ten", " 5",  "5 ", "+5", "0x10"};
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
     out = 7;
@@ -218,9 +232,12 @@ test_sort_and_states(void)
   g_assert_false(am_http_parse_states("state", ",", &mask, NULL));
 }
 
-static const AmHttpHistorySpec series_spec = {
-  .miner_param = "ip", .step = TRUE, .paged = TRUE, .default_limit = 1000,
-  .max_limit = 10000, .default_span_s = 86400};
+static const AmHttpHistorySpec series_spec = {.miner_param = "ip",
+                                              .step = TRUE,
+                                              .paged = TRUE,
+                                              .default_limit = 1000,
+                                              .max_limit = 10000,
+                                              .default_span_s = 86400};
 
 static void
 test_history_defaults(void)
@@ -251,9 +268,9 @@ static void
 test_history_full(void)
 {
   g_autoptr(GHashTable) q = am_http_query_parse(
-    "ip=rig7&since=2026-11-24T00:00:00%2B01:00&until=1795514400&step=5m&limit=20000"
-    "&cursor=abc:12",
-    NULL);
+      "ip=rig7&since=2026-11-24T00:00:00%2B01:00&until=1795514400&step=5m&limit=20000"
+      "&cursor=abc:12",
+      NULL);
   AmHttpHistory h;
   const char *bad = NULL;
   g_autoptr(GError) error = NULL;
@@ -276,16 +293,16 @@ test_history_refusals(void)
     const char *param;
     const char *code;
   } cases[] = {
-    {"since=noon", "since", "invalid_time"},
-    {"until=2026-02-30", "until", "invalid_time"},
-    {"since=1795514400&until=1795428000", "since", "invalid_time"},
-    {"limit=-5", "limit", "invalid_limit"},
-    {"limit=lots", "limit", "invalid_limit"},
-    {"cursor=%3Cscript%3E", "cursor", "invalid_cursor"},
-    {"step=0", "step", "invalid_parameter"},
-    {"ip=a%20b", "ip", "invalid_parameter"},
-    {"miner=x", "miner", "unknown_parameter"}, /* series takes ip= */
-    {"kind=state", "kind", "unknown_parameter"},
+      {"since=noon", "since", "invalid_time"},
+      {"until=2026-02-30", "until", "invalid_time"},
+      {"since=1795514400&until=1795428000", "since", "invalid_time"},
+      {"limit=-5", "limit", "invalid_limit"},
+      {"limit=lots", "limit", "invalid_limit"},
+      {"cursor=%3Cscript%3E", "cursor", "invalid_cursor"},
+      {"step=0", "step", "invalid_parameter"},
+      {"ip=a%20b", "ip", "invalid_parameter"},
+      {"miner=x", "miner", "unknown_parameter"}, /* series takes ip= */
+      {"kind=state", "kind", "unknown_parameter"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(GHashTable) q = am_http_query_parse(cases[i].query, NULL);
@@ -304,8 +321,11 @@ test_history_refusals(void)
 static void
 test_events_spec(void)
 {
-  const AmHttpHistorySpec events = {.miner_param = "miner", .paged = TRUE, .kind = TRUE,
-                                    .default_limit = 1000, .max_limit = 10000,
+  const AmHttpHistorySpec events = {.miner_param = "miner",
+                                    .paged = TRUE,
+                                    .kind = TRUE,
+                                    .default_limit = 1000,
+                                    .max_limit = 10000,
                                     .default_span_s = 86400};
   g_autoptr(GHashTable) q = am_http_query_parse("miner=rig7&kind=alert&limit=5", NULL);
   AmHttpHistory h;
