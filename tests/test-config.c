@@ -944,6 +944,56 @@ test_shipped_no_warnings(void)
   g_test_trap_assert_stderr_unmatched("*antmon.ini*");
 }
 
+/* Every key of every plugin's sample.ini is in antmon.ini, in its group,
+ * set or commented ("key=" or "#key="): the shipped file is the reference. */
+static gboolean
+shipped_has_key(char **lines, const char *group, const char *key)
+{
+  g_autofree char *header = g_strdup_printf("[%s]", group);
+  gboolean in_group = FALSE;
+  for (guint i = 0; lines[i] != NULL; i++) {
+    const char *line = lines[i];
+    if (line[0] == '[') {
+      in_group = g_str_has_prefix(line, header);
+      continue;
+    }
+    if (!in_group)
+      continue;
+    while (*line == '#' || *line == ' ')
+      line++;
+    if (g_str_has_prefix(line, key) && line[strlen(key)] == '=')
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+test_shipped_every_key(void)
+{
+  g_autofree char *path = shipped_ini_path();
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  g_auto(GStrv) dirs = am_plugin_dirs(NULL);
+  g_autoptr(AmPluginSet) set = am_plugin_set_load(dirs);
+  g_assert_cmpuint(set->loaded->len, >, 0);
+  guint checked = 0;
+  for (guint p = 0; p < set->loaded->len; p++) {
+    const AmPluginInfo *info = ((AmLoadedPlugin *)set->loaded->pdata[p])->info;
+    g_autoptr(GKeyFile) sample = g_key_file_new();
+    g_assert_true(g_key_file_load_from_data(sample, info->sample_config, -1, G_KEY_FILE_NONE, NULL));
+    g_autofree char *group = g_key_file_get_start_group(sample);
+    g_auto(GStrv) keys = g_key_file_get_keys(sample, group, NULL, NULL);
+    for (guint k = 0; keys != NULL && keys[k] != NULL; k++) {
+      if (!shipped_has_key(lines, group, keys[k]))
+        g_error("antmon.ini lacks [%s] %s= (from the %s plugin's sample.ini)", group, keys[k],
+                info->name);
+      checked++;
+    }
+  }
+  g_assert_cmpuint(checked, >, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -987,6 +1037,7 @@ main(int argc, char **argv)
   g_test_add_func("/config/warn/clean", test_warn_clean);
   g_test_add_func("/config/shipped/loads", test_shipped_loads);
   g_test_add_func("/config/shipped/no-warnings", test_shipped_no_warnings);
+  g_test_add_func("/config/shipped/every-key", test_shipped_every_key);
 
   int status = g_test_run();
   if (!subprocess)
