@@ -1,5 +1,6 @@
 /* AmContext: what the core offers every plugin instance. */
 #include "am-context-private.h"
+#include "am-miner-private.h"
 #include <antmon/error.h>
 #include <antmon/version.h>
 
@@ -111,7 +112,15 @@ JsonNode *
 am_context_miner_raw_json(AmContext *ctx, const char *key)
 {
   AmMinerEntry *e = find_entry(ctx, key);
-  return e != NULL ? am_miner_raw_to_json(e->miner) : NULL;
+  if (e == NULL)
+    return NULL;
+  /* Nothing kept (nobody looked lately): poll now rather than make the
+   * user wait a whole interval; the reply keeps the replies coming. */
+  gboolean had_raw = am_miner_has_raw(e->miner);
+  JsonNode *raw = am_miner_raw_to_json(e->miner);
+  if (!had_raw)
+    am_scheduler_poll_now(ctx->scheduler, e);
+  return raw;
 }
 
 /* ---- health ------------------------------------------------------------ */
@@ -125,8 +134,8 @@ add_plugins(JsonBuilder *b, AmPluginSet *plugins)
   json_builder_begin_array(b);
   for (guint i = 0; plugins != NULL && i < plugins->loaded->len; i++) {
     const AmLoadedPlugin *p = plugins->loaded->pdata[i];
-    g_autofree char *id = g_strdup_printf("%s:%s", am_plugin_kind_to_string(p->info->kind),
-                                          p->info->name);
+    g_autofree char *id =
+        g_strdup_printf("%s:%s", am_plugin_kind_to_string(p->info->kind), p->info->name);
     json_builder_add_string_value(b, id);
   }
   json_builder_end_array(b);
@@ -182,8 +191,8 @@ add_poll(JsonBuilder *b, AmScheduler *scheduler)
     json_builder_end_object(b);
     json_builder_set_member_name(b, "duration_ms");
     json_builder_add_int_value(b, pass->last_done_us > pass->first_start_us
-                                    ? (pass->last_done_us - pass->first_start_us) / 1000
-                                    : 0);
+                                      ? (pass->last_done_us - pass->first_start_us) / 1000
+                                      : 0);
     json_builder_end_object(b);
   }
   json_builder_end_object(b);

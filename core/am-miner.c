@@ -1,4 +1,11 @@
-/* AmMiner: a miner's address, access settings and last raw replies. */
+/* AmMiner: a miner's address, access settings and last raw replies.
+ *
+ * Raw replies are kept only while somebody wants them: for RAW_KEEP_US after
+ * the raw view was last asked for, or after a failed call or poll. Kept for
+ * every miner they would be most of the daemon's memory (7.5 KB per S9 poll,
+ * 75 MB at 10,000 miners: tests/bench/bench-poll.sh). */
+#include "am-miner-private.h"
+
 #include <antmon/miner.h>
 #include <antmon/rpc.h>
 #include <antmon/sample.h>
@@ -14,9 +21,15 @@ struct _AmMiner {
   char *password;
   char *driver_pin;
   guint timeout_ms;
-  GMutex raw_lock; /* raw replies are read by HTTP handlers */
-  GHashTable *raw; /* command -> RawReply */
+  GMutex raw_lock;            /* guards the two below */
+  GHashTable *raw;            /* command -> RawReply */
+  gint64 raw_wanted_until_us; /* monotonic; keep replies until then */
 };
+
+/* How long one look at the raw view (or one failure) keeps replies coming:
+ * long enough to read them and ask the vendor, short enough that a fleet
+ * browsed once does not keep them all. */
+#define RAW_KEEP_US (10 * G_TIME_SPAN_MINUTE)
 
 typedef struct {
   gint64 when_us;
@@ -150,13 +163,38 @@ am_miner_set_driver_pin(AmMiner *m, const char *driver)
 }
 
 void
+am_miner_want_raw(AmMiner *m)
+{
+  g_return_if_fail(m != NULL);
+  g_mutex_lock(&m->raw_lock);
+  m->raw_wanted_until_us = g_get_monotonic_time() + RAW_KEEP_US;
+  g_mutex_unlock(&m->raw_lock);
+}
+
+gboolean
+am_miner_has_raw(AmMiner *m)
+{
+  g_return_val_if_fail(m != NULL, FALSE);
+  g_mutex_lock(&m->raw_lock);
+  gboolean any = g_hash_table_size(m->raw) > 0;
+  g_mutex_unlock(&m->raw_lock);
+  return any;
+}
+
+void
 am_miner_store_raw(AmMiner *m, const char *command, GBytes *raw)
 {
-  RawReply *r = g_new0(RawReply, 1);
-  r->when_us = g_get_real_time();
-  r->bytes = raw != NULL ? g_bytes_ref(raw) : g_bytes_new(NULL, 0);
+  g_return_if_fail(m != NULL && command != NULL);
   g_mutex_lock(&m->raw_lock);
-  g_hash_table_replace(m->raw, g_strdup(command), r);
+  if (g_get_monotonic_time() < m->raw_wanted_until_us) {
+    RawReply *r = g_new0(RawReply, 1);
+    r->when_us = g_get_real_time();
+    r->bytes = raw != NULL ? g_bytes_ref(raw) : g_bytes_new(NULL, 0);
+    g_hash_table_replace(m->raw, g_strdup(command), r);
+  } else {
+    /* Nobody looked for a while: give the memory back. */
+    g_hash_table_remove_all(m->raw);
+  }
   g_mutex_unlock(&m->raw_lock);
 }
 
@@ -166,6 +204,8 @@ am_miner_raw_to_json(AmMiner *m)
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   g_mutex_lock(&m->raw_lock);
+  /* Looking is wanting: the replies of the coming polls are kept. */
+  m->raw_wanted_until_us = g_get_monotonic_time() + RAW_KEEP_US;
   GHashTableIter it;
   gpointer key, value;
   g_hash_table_iter_init(&it, m->raw);

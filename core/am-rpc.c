@@ -6,6 +6,8 @@
  * told apart afterwards (AM_ERROR_TIMEOUT versus G_IO_ERROR_CANCELLED).
  * Replies are read in fixed chunks into a buffer that never grows past the
  * size cap, whatever the peer sends or claims. */
+#include "am-miner-private.h"
+
 #include <antmon/error.h>
 #include <antmon/json.h>
 #include <antmon/rpc.h>
@@ -147,8 +149,8 @@ typedef struct {
   guint8 *buf; /* the reply so far: len bytes of cap, cap <= max_reply */
   gsize len;
   gsize cap;
-  guint8 chunk[READ_CHUNK];
-  GBytes *raw; /* what came, for raw_out and the miner's raw view */
+  guint8 *chunk; /* READ_CHUNK bytes for each read, never zeroed */
+  GBytes *raw;   /* what came, for raw_out and the miner's raw view */
 } Call;
 
 static void
@@ -167,6 +169,7 @@ call_free(Call *c)
   g_clear_pointer(&c->request, g_bytes_unref);
   g_clear_pointer(&c->raw, g_bytes_unref);
   g_free(c->buf);
+  g_free(c->chunk);
   g_free(c->address);
   g_free(c->command);
   g_free(c);
@@ -385,8 +388,8 @@ read_next(GTask *task)
 {
   Call *c = g_task_get_task_data(task);
   GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(c->connection));
-  g_input_stream_read_async(in, c->chunk, sizeof c->chunk, G_PRIORITY_DEFAULT, c->cancellable,
-                            on_read, task);
+  g_input_stream_read_async(in, c->chunk, READ_CHUNK, G_PRIORITY_DEFAULT, c->cancellable, on_read,
+                            task);
 }
 
 static void
@@ -419,6 +422,22 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
                                   g_steal_pointer(&task));
 }
 
+/* One socket client for every call: it holds only settings, and creating a
+ * GObject per call is measurable at thousands of polls (tests/bench/). */
+static GSocketClient *
+shared_client(void)
+{
+  static GSocketClient *client = NULL;
+  if (g_once_init_enter(&client)) {
+    GSocketClient *c = g_socket_client_new();
+    /* Miners sit on the local network: a desktop proxy setting must not
+     * route 4028 through an HTTP proxy. */
+    g_socket_client_set_enable_proxy(c, FALSE);
+    g_once_init_leave(&client, c);
+  }
+  return g_object_ref(client);
+}
+
 void
 am_rpc_call_async(const char *host, guint16 port, const char *command, const char *parameter,
                   guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -437,6 +456,7 @@ am_rpc_call_async(const char *host, guint16 port, const char *command, const cha
   c->timeout_ms = timeout_ms > 0 ? timeout_ms : AM_RPC_DEFAULT_TIMEOUT_MS;
   c->max_reply = max_reply_bytes;
   c->request = build_request(command, parameter);
+  c->chunk = g_malloc(READ_CHUNK);
   c->cancellable = g_cancellable_new();
   g_task_set_task_data(task, c, (GDestroyNotify)call_free);
 
@@ -449,10 +469,7 @@ am_rpc_call_async(const char *host, guint16 port, const char *command, const cha
   g_source_set_callback(c->deadline, on_deadline, c, NULL);
   g_source_attach(c->deadline, g_task_get_context(task));
 
-  c->client = g_socket_client_new();
-  /* Miners sit on the local network: a desktop proxy setting must not
-   * route 4028 through an HTTP proxy. */
-  g_socket_client_set_enable_proxy(c->client, FALSE);
+  c->client = shared_client();
   g_autoptr(GSocketConnectable) address = g_network_address_new(host, port);
   g_socket_client_connect_async(c->client, address, c->cancellable, on_connected, task);
 }
@@ -491,7 +508,10 @@ on_miner_reply(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GBytes) raw = NULL;
   g_autoptr(GError) error = NULL;
   AmRpcReply *reply = am_rpc_call_finish(result, &raw, &error);
-  /* Good or bad, the bytes that came are what the raw view should show. */
+  /* Good or bad, the bytes that came are what the raw view should show;
+   * the bytes of a failure are kept whether or not anyone is looking. */
+  if (reply == NULL)
+    am_miner_want_raw(mc->miner);
   if (raw != NULL)
     am_miner_store_raw(mc->miner, mc->command, raw);
   if (reply == NULL) {

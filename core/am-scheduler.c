@@ -2,6 +2,7 @@
  * sequence ordered by when they are due, so 10,000 miners cost one timer,
  * not 10,000 GSources the main loop would walk on every iteration. */
 #include "am-scheduler.h"
+#include "am-miner-private.h"
 #include "am-selector.h"
 #include <antmon/error.h>
 #include <string.h>
@@ -292,6 +293,8 @@ on_failure(AmScheduler *s, AmMinerEntry *e, const GError *error)
 {
   e->failures++;
   e->last_error = error->domain == AM_ERROR ? error->code : AM_ERROR_FAILED;
+  /* The replies of the next polls are what explains this one. */
+  am_miner_want_raw(e->miner);
   if (e->last_error == AM_ERROR_PARSE || e->last_error == AM_ERROR_UNSUPPORTED) {
     if (++e->parse_failures >= REPROBE_AFTER_PARSE_FAILURES)
       e->driver = NULL;
@@ -436,8 +439,8 @@ close_pass_if_due(AmScheduler *s, gint64 now)
   if (failures->len > 0)
     g_string_append_c(failures, ')');
   gint64 took = s->pass.last_done_us > s->pass.first_start_us
-                  ? (s->pass.last_done_us - s->pass.first_start_us) / 1000
-                  : 0;
+                    ? (s->pass.last_done_us - s->pass.first_start_us) / 1000
+                    : 0;
   g_info("poll pass: %u polled, %u ok, %u failed%s in %" G_GINT64_FORMAT
          " ms; %u online, %u degraded, %u offline, %u unreachable",
          s->pass.polled, s->pass.succeeded, s->pass.failed, failures->str, took,
@@ -568,7 +571,7 @@ start_poll(AmScheduler *s, AmMinerEntry *e)
   p->cancellable = g_cancellable_new();
   /* A stop cancels every poll; the deadline cancels only this one. */
   p->stop_handler = g_cancellable_connect(s->cancellable, G_CALLBACK(cancel_poll),
-                                         g_object_ref(p->cancellable), g_object_unref);
+                                          g_object_ref(p->cancellable), g_object_unref);
   p->deadline_id = g_timeout_add((guint)s->config.poll_timeout_ms, poll_deadline, p);
   e->in_flight = TRUE;
   s->in_flight++;
@@ -606,6 +609,16 @@ tick(gpointer user_data)
 {
   start_due_polls(user_data);
   return G_SOURCE_CONTINUE;
+}
+
+void
+am_scheduler_poll_now(AmScheduler *s, AmMinerEntry *e)
+{
+  g_return_if_fail(s != NULL && e != NULL);
+  if (e->in_flight || e->due_iter == NULL)
+    return; /* already being polled, or folded into another entry */
+  schedule(s, e, g_get_monotonic_time());
+  start_due_polls(s);
 }
 
 void

@@ -22,8 +22,8 @@ typedef struct {
   char *source;       /* "static", "cidr", "mdns", "cli" */
   AmInstance *driver; /* NULL until identified */
   AmMinerState state;
-  char *reason;       /* why offline/degraded/unreachable, or NULL */
-  int last_error;     /* AM_ERROR code of the last failure, -1 if none */
+  char *reason;        /* why offline/degraded/unreachable, or NULL */
+  int last_error;      /* AM_ERROR code of the last failure, -1 if none */
   gint64 last_seen_us; /* last successful poll, 0 if never */
   guint failures;      /* consecutive */
   AmSample *latest;    /* last good sample, or NULL */
@@ -74,6 +74,10 @@ void am_scheduler_remove(AmScheduler *scheduler, const char *address);
 AmMinerEntry *am_scheduler_lookup(AmScheduler *scheduler, const char *address);
 /* (transfer container) AmMinerEntry*, in no particular order. */
 GPtrArray *am_scheduler_entries(AmScheduler *scheduler);
+
+/* Polls @entry at once (when it is not being polled already), then on its
+ * usual schedule; for a user who is waiting, as the raw view's. */
+void am_scheduler_poll_now(AmScheduler *scheduler, AmMinerEntry *entry);
 
 void am_scheduler_start(AmScheduler *scheduler);
 /* Cancels polls in flight and stops the timers. */

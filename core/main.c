@@ -1,5 +1,6 @@
 /* antmon: a monitoring agent for Bitcoin ASIC miners.
  * main() only dispatches to the subcommand; see am-cli-*.c. */
+#include "am-allocator.h"
 #include "am-cli.h"
 #include "am-log.h"
 #include <antmon/version.h>
@@ -12,14 +13,14 @@ static const struct {
   int (*func)(int argc, char **argv);
   const char *summary;
 } commands[] = {
-  {"run", am_cli_run, "run the daemon (the default)"},
-  {"check-config", am_cli_check_config, "validate the configuration and exit"},
-  {"sample-config", am_cli_sample_config, "print each plugin's sample configuration"},
-  {"plugins", am_cli_plugins, "list the plugins found, and why any was rejected"},
-  {"query", am_cli_query, "identify and read one miner: query HOST[:PORT]"},
-  {"scan", am_cli_scan, "find miners in address ranges (or mDNS) and identify them"},
-  {"export", am_cli_export, "write stored history as CSV or JSON to stdout"},
-  /* (more commands) */
+    {"run", am_cli_run, "run the daemon (the default)"},
+    {"check-config", am_cli_check_config, "validate the configuration and exit"},
+    {"sample-config", am_cli_sample_config, "print each plugin's sample configuration"},
+    {"plugins", am_cli_plugins, "list the plugins found, and why any was rejected"},
+    {"query", am_cli_query, "identify and read one miner: query HOST[:PORT]"},
+    {"scan", am_cli_scan, "find miners in address ranges (or mDNS) and identify them"},
+    {"export", am_cli_export, "write stored history as CSV or JSON to stdout"},
+    /* (more commands) */
 };
 
 static void
@@ -37,6 +38,7 @@ print_help(void)
 int
 main(int argc, char **argv)
 {
+  am_allocator_prefer_malloc(argv);
   setlocale(LC_ALL, "");
   am_log_init(G_LOG_LEVEL_MESSAGE);
 

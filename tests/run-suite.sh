@@ -55,6 +55,15 @@ bin_fail=$(jq -s '[.[] | select(.result != "OK" and .result != "SKIP")] | length
 failed=$((f1 + f2 + fuzz_f))
 if [ "$bin_fail" -gt 0 ] && [ "$failed" -eq 0 ]; then failed=$bin_fail; fi
 [ "$failed" -gt 0 ] && status=1
+# Name what failed just above the summary: CI shows only the tail of the log.
+for dir in "$BUILD" "$ASAN"; do
+  log=$dir/meson-logs/testlog.json
+  [ -f "$log" ] || continue
+  jq -r --arg d "$dir" 'select(.result != "OK" and .result != "SKIP")
+    | "FAILED in \($d): \(.name) (\(.result)): " +
+      ([(.stdout // "") | split("\n")[] | select(startswith("not ok") or startswith("Bail out!"))]
+       | join(" | "))' "$log" 2>/dev/null
+done
 echo "normal: $p1 passed, $f1 failed; sanitizers: $p2 passed, $f2 failed; fuzzers: $fuzz_p passed, $fuzz_f failed"
 echo "$((p1 + p2 + fuzz_p)) passed, $failed failed"
 exit $status

@@ -39,6 +39,7 @@
     range: 86400,
     minerLive: [], // detail snapshots while history is unavailable
     rawOpen: new Set(),
+    rawPending: false, // the raw view found nothing kept and asked for a poll
   };
 
   class AuthError extends Error {}
@@ -594,7 +595,10 @@
     const replies = reply.body.replies || {};
     const names = Object.keys(replies).sort();
     box.replaceChildren();
-    if (!names.length) box.appendChild(el('p', 'note', 'No reply recorded yet.'));
+    /* None kept yet: antmon polls the miner now; the next refresh shows them. */
+    app.rawPending = !names.length;
+    if (!names.length) box.appendChild(el('p', 'note', reply.body.message ||
+      'No reply recorded yet.'));
     for (const name of names) {
       const r = replies[name];
       const d = el('details');
@@ -704,7 +708,7 @@
           'saw since it opened.'
         : 'History unavailable: ' + errorText(history.error);
     }
-    if (first) await renderRaw(key);
+    if (first || app.rawPending) await renderRaw(key);
   }
 
   /* ---- refresh loop and routing ------------------------------------------- */
@@ -745,6 +749,7 @@
       app.route = 'miner';
       app.minerKey = key;
       app.rawOpen = new Set();
+      app.rawPending = false;
       show('miner');
       $('m-raw').replaceChildren();
     } else {

@@ -52,7 +52,8 @@ gboolean am_context_get_miner(AmContext *ctx, const char *key, AmMinerViewFunc f
                               gpointer user_data);
 
 /* The last raw replies of a miner, as am_miner_raw_to_json(), or NULL when
- * there is no such miner. (transfer full) */
+ * there is no such miner. (transfer full) When none is kept, the miner is
+ * polled at once, so asking again a moment later shows its replies. */
 JsonNode *am_context_miner_raw_json(AmContext *ctx, const char *key);
 
 /* The agent's own health: version, uptime, plugins loaded and rejected,

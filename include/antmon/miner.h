@@ -37,10 +37,14 @@ void am_miner_set_timeout_ms(AmMiner *miner, guint timeout_ms);
 const char *am_miner_get_driver_pin(const AmMiner *miner);
 void am_miner_set_driver_pin(AmMiner *miner, const char *driver);
 
-/* Remembers the raw bytes of the last reply to @command (success or not). */
+/* Remembers the raw bytes of the last reply to @command (success or not)
+ * while they are wanted: for 10 minutes after the raw view was last asked
+ * for, and after a failed call or poll. Otherwise drops what was kept, so a
+ * large fleet does not hold every reply in memory. */
 void am_miner_store_raw(AmMiner *miner, const char *command, GBytes *raw);
 /* Returns: (transfer full) a JSON object {command: {"when":..,"text":..}} of
- * the last raw replies, for /api/miners/{host}/raw. */
+ * the last raw replies, for /api/miners/{host}/raw; empty when none is kept.
+ * Asking keeps the replies of the next polls (see am_miner_store_raw()). */
 JsonNode *am_miner_raw_to_json(AmMiner *miner);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
  * fingerprint, then the driver's probe: what the first pass after discovery
  * costs); with --pin the driver is known (the steady state). Prints one
  * line of key=value pairs. Loopback only: --base must be in 127.0.0.0/8. */
+#include "am-allocator.h"
 #include "am-context-private.h"
 #include "am-instances.h"
 #include "am-scheduler.h"
@@ -89,6 +90,7 @@ peak_rss_mb(void)
 int
 main(int argc, char **argv)
 {
+  am_allocator_prefer_malloc(argv); /* as antmon's main() does */
   g_autoptr(GOptionContext) context = g_option_context_new("- time one polling pass");
   g_option_context_add_main_entries(context, options, NULL);
   g_autoptr(GError) error = NULL;

@@ -773,6 +773,9 @@ test_module_poll(void)
   FakeWeb web;
   fake_web_start(&web, "root");
   g_autoptr(AmMiner) miner = local_miner(&web, 5000);
+  /* Someone opened the raw view: the poll's bodies are kept for it. */
+  g_autoptr(JsonNode) before = am_miner_raw_to_json(miner);
+  g_assert_cmpuint(json_object_get_size(json_node_get_object(before)), ==, 0);
   g_autoptr(GError) error = NULL;
   g_autoptr(AmSample) s = poll_once(NULL, miner, &error);
   g_assert_no_error(error);

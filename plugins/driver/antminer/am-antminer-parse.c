@@ -520,16 +520,22 @@ read_hashrates(AmSample *sample, JsonObject *data, JsonObject *summary, const Un
 static const char *const chain_prefixes[] = {"chain_acn", "chain_acs",   "chain_rate",
                                              "chain_hw",  "chain_power", "chain_consumption"};
 
+/* Member visitors walk the object in place: a stats block has some 150
+ * members, and copying their list on every poll shows in the benchmark. */
+static void
+mark_chain_slot(JsonObject *data, const char *name, JsonNode *node, gpointer slots)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(chain_prefixes); i++) {
+    guint slot;
+    if (parse_slot(name, chain_prefixes[i], &slot))
+      ((gboolean *)slots)[slot] = TRUE;
+  }
+}
+
 static void
 collect_chain_slots(JsonObject *data, gboolean slots[MAX_SLOT + 1])
 {
-  g_autoptr(GList) members = json_object_get_members(data);
-  for (GList *l = members; l != NULL; l = l->next)
-    for (gsize i = 0; i < G_N_ELEMENTS(chain_prefixes); i++) {
-      guint slot;
-      if (parse_slot(l->data, chain_prefixes[i], &slot))
-        slots[slot] = TRUE;
-    }
+  json_object_foreach_member(data, mark_chain_slot, slots);
 }
 
 static double
@@ -669,6 +675,14 @@ read_chains(AmSample *sample, JsonObject *data, const Units *units)
 
 /* ---- fans --------------------------------------------------------------- */
 
+static void
+read_fan_slot(JsonObject *data, const char *name, JsonNode *node, gpointer rpm)
+{
+  guint slot;
+  if (parse_slot(name, "fan", &slot))
+    ((double *)rpm)[slot] = am_json_double(data, name);
+}
+
 /* fanN in slot order; zero slots are empty (S9 uses fan5/fan6 of eight). */
 static void
 read_fans(AmSample *sample, JsonObject *data, const AmAntminerModel *model)
@@ -676,12 +690,7 @@ read_fans(AmSample *sample, JsonObject *data, const AmAntminerModel *model)
   double rpm[MAX_SLOT + 1];
   for (guint i = 0; i <= MAX_SLOT; i++)
     rpm[i] = NAN;
-  g_autoptr(GList) members = json_object_get_members(data);
-  for (GList *l = members; l != NULL; l = l->next) {
-    guint slot;
-    if (parse_slot(l->data, "fan", &slot))
-      rpm[slot] = am_json_double(data, l->data);
-  }
+  json_object_foreach_member(data, read_fan_slot, rpm);
   for (guint i = 0; i <= MAX_SLOT; i++)
     am_sample_add_fan(sample, rpm[i]);
 

@@ -196,8 +196,13 @@ reply_raw(AmHttpRequest *req, const char *key)
   }
   JsonObject *out = json_object_new();
   json_object_set_string_member(out, "address", miner->address);
+  if (json_object_get_size(json_node_get_object(raw)) == 0)
+    json_object_set_string_member(out, "message",
+                                  "No raw reply kept yet: the miner is being polled now, "
+                                  "ask again in a few seconds. Replies are kept for 10 minutes "
+                                  "after each look, and after a failed poll.");
   json_object_set_member(out, "replies", raw);
-  am_http_reply_json(req->msg, SOUP_STATUS_OK, json_node_init_object(json_node_alloc(), out));
+  am_http_reply_json(req->msg, SOUP_STATUS_OK, am_http_object_node(out));
 }
 
 /* The miner object plus its chains and pools at the top, where the miner
@@ -256,8 +261,7 @@ on_miner_events(GObject *source, GAsyncResult *result, gpointer user_data)
   json_object_set_array_member(obj, "events",
                                rows != NULL ? json_array_ref(rows) : json_array_new());
   set_history_note(obj, rows != NULL, error != NULL ? error->message : NULL);
-  am_http_reply_json(d->msg, SOUP_STATUS_OK,
-                     json_node_init_object(json_node_alloc(), json_object_ref(obj)));
+  am_http_reply_json(d->msg, SOUP_STATUS_OK, json_node_init_object(json_node_alloc(), obj));
   am_http_deferred_finish(d);
 }
 
@@ -426,7 +430,7 @@ reply_status(SoupServerMessage *msg, guint status, const char *text)
 {
   JsonObject *obj = json_object_new();
   json_object_set_string_member(obj, "status", text);
-  am_http_reply_json(msg, status, json_node_init_object(json_node_alloc(), obj));
+  am_http_reply_json(msg, status, am_http_object_node(obj));
 }
 
 void

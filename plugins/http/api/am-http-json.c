@@ -65,3 +65,11 @@ am_http_json_time(GString *out, gint64 when_us)
   g_string_append_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", tm.tm_year + 1900,
                          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
+
+JsonNode *
+am_http_object_node(JsonObject *object)
+{
+  JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+  json_node_take_object(node, object);
+  return node;
+}

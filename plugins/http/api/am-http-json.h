@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -21,5 +22,9 @@ void am_http_json_double(GString *out, double value);
  * "2026-11-24T10:00:00Z", like am_time_to_iso8601() without building a
  * GDateTime per miner. */
 void am_http_json_time(GString *out, gint64 when_us);
+
+/* (transfer full) A node holding @object, taking the caller's reference:
+ * json_node_init_object() adds one of its own, which leaked the object. */
+JsonNode *am_http_object_node(JsonObject *object);
 
 G_END_DECLS

@@ -554,7 +554,7 @@ row_to_api(JsonNode *row)
       json_object_set_member(out, name, json_node_copy(value));
     }
   }
-  return json_node_init_object(json_node_alloc(), out);
+  return am_http_object_node(out);
 }
 
 JsonNode *
@@ -581,5 +581,5 @@ am_http_store_rows_to_api(JsonNode *reply, GError **error)
   const char *resolution = am_json_string(in, "resolution");
   if (resolution != NULL)
     json_object_set_string_member(out, "resolution", resolution);
-  return json_node_init_object(json_node_alloc(), out);
+  return am_http_object_node(out);
 }

@@ -109,8 +109,11 @@ am_test_daemon_start(const char *core_keys, const char *ini_body, const char *un
       g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
   const char *asan = g_getenv("ASAN_OPTIONS");
-  if (asan != NULL && asan_extra != NULL) {
-    g_autofree char *options = g_strconcat(asan, ":", asan_extra, NULL);
+  if (asan != NULL) {
+    /* Full stacks for leak reports: lsan.supp names libsoup functions that
+     * the fast unwinder cannot reach through GLib. */
+    g_autofree char *options = g_strconcat(asan, ":fast_unwind_on_malloc=0",
+                                           asan_extra != NULL ? ":" : "", asan_extra, NULL);
     g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", options, TRUE);
   }
   d->proc =

@@ -163,8 +163,12 @@ async function startDaemon(minersIni, httpExtra, moreGroups) {
   fs.writeFileSync(ini, `[core]\nstate_dir=${dir}/var\ninterval=1s\npoll_timeout=1s\n` +
     `offline_after=2\n${minersIni}\n[http:api]\nlisten=127.0.0.1:0\n${httpExtra || ''}\n` +
     `${moreGroups || ''}\n`);
+  /* Under ASan, full stacks for leak reports: the suppressions in lsan.supp
+   * name libsoup functions that the fast unwinder cannot reach. */
+  const env = { ...process.env };
+  if (env.ASAN_OPTIONS) env.ASAN_OPTIONS += ':fast_unwind_on_malloc=0';
   const proc = spawn(process.env.ANTMON_BIN, ['run', '-c', ini],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+    { stdio: ['ignore', 'ignore', 'pipe'], env });
   children.push(proc);
   const log = new Lines(proc.stderr);
   const m = await log.wait(/HTTP API listening on (http:\/\/\S+)/, 'daemon URL');
