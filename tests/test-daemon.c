@@ -26,8 +26,8 @@ static void
 on_line(GObject *stream, GAsyncResult *result, gpointer user_data)
 {
   char **line = user_data;
-  *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(stream), result, NULL,
-                                                    NULL);
+  *line =
+      g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(stream), result, NULL, NULL);
   if (*line == NULL)
     *line = g_strdup("<eof>");
 }
@@ -63,21 +63,42 @@ count(const char *haystack, const char *needle)
   return n;
 }
 
+/* The daemon started itself again with g_slice as malloc (core/am-allocator.c)
+ * and is still called antmon in ps, pidof and the journal. */
+static void
+assert_runs_on_malloc(const char *pid)
+{
+  g_autofree char *comm_path = g_strdup_printf("/proc/%s/comm", pid);
+  g_autofree char *comm = NULL;
+  g_assert_true(g_file_get_contents(comm_path, &comm, NULL, NULL));
+  g_assert_cmpstr(g_strstrip(comm), ==, "antmon");
+  if (glib_check_version(2, 76, 0) == NULL)
+    return; /* g_slice is malloc already: nothing to choose */
+  g_autofree char *environ_path = g_strdup_printf("/proc/%s/environ", pid);
+  g_autofree char *environ = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(environ_path, &environ, &len, NULL));
+  gboolean found = FALSE;
+  for (const char *p = environ; p < environ + len; p += strlen(p) + 1)
+    found |= g_str_equal(p, "G_SLICE=always-malloc");
+  g_assert_true(found);
+}
+
 static void
 test_states_announced_once(void)
 {
   guint16 port = am_test_free_port();
   g_autofree char *s17 = am_test_profile_dir("antminer-s17pro");
-  g_autofree char *fleet_text = g_strdup_printf("127.66.1.1:%u %s\n127.66.1.2:%u %s fault=refuse\n",
-                                                port, s17, port, s17);
+  g_autofree char *fleet_text =
+      g_strdup_printf("127.66.1.1:%u %s\n127.66.1.2:%u %s fault=refuse\n", port, s17, port, s17);
   AmTestFleet *fleet = am_test_fleet_start(fleet_text);
 
   g_autofree char *dir = g_dir_make_tmp("antmon-daemon-XXXXXX", NULL);
   g_autofree char *ini = g_build_filename(dir, "antmon.ini", NULL);
   g_autofree char *config = g_strdup_printf(
-    "[core]\nstate_dir=%s\ninterval=1s\npoll_timeout=1s\noffline_after=2\nlog_level=info\n"
-    "[miner:good]\nhost=127.66.1.1:%u\n[miner:down]\nhost=127.66.1.2:%u\n",
-    dir, port, port);
+      "[core]\nstate_dir=%s\ninterval=1s\npoll_timeout=1s\noffline_after=2\nlog_level=info\n"
+      "[miner:good]\nhost=127.66.1.1:%u\n[miner:down]\nhost=127.66.1.2:%u\n",
+      dir, port, port);
   g_assert_true(g_file_set_contents(ini, config, -1, NULL));
 
   Daemon d = {.seen = g_string_new(NULL)};
@@ -92,6 +113,7 @@ test_states_announced_once(void)
   g_autofree char *down = g_strdup_printf("127.66.1.2:%u", port);
   g_autofree char *online = g_strdup_printf("%s: unreachable -> online", good);
   g_assert_true(wait_for(&d, online, 1));
+  assert_runs_on_malloc(g_subprocess_get_identifier(d.proc));
   /* Several more polls of a healthy miner: nothing more to announce. */
   g_assert_true(wait_for(&d, "poll pass:", 3));
 
