@@ -1,6 +1,7 @@
 /* AmContext: what the core offers every plugin instance. */
 #include "am-context-private.h"
 #include "am-miner-private.h"
+#include "am-process.h"
 #include <antmon/error.h>
 #include <antmon/version.h>
 
@@ -216,6 +217,26 @@ add_discovery(JsonBuilder *b, GPtrArray *discovery)
   json_builder_end_object(b);
 }
 
+static void
+add_process(JsonBuilder *b)
+{
+  AmProcessStats st;
+  am_process_stats(&st);
+  json_builder_set_member_name(b, "process");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "rss_bytes");
+  json_builder_add_int_value(b, (gint64)st.rss_bytes);
+  json_builder_set_member_name(b, "rss_peak_bytes");
+  json_builder_add_int_value(b, (gint64)st.rss_peak_bytes);
+  json_builder_set_member_name(b, "fds");
+  json_builder_add_int_value(b, st.fds);
+  json_builder_set_member_name(b, "fd_limit");
+  json_builder_add_int_value(b, (gint64)MIN(st.fd_limit, (guint64)G_MAXINT64));
+  json_builder_set_member_name(b, "threads");
+  json_builder_add_int_value(b, st.threads);
+  json_builder_end_object(b);
+}
+
 JsonNode *
 am_context_health_json(AmContext *ctx)
 {
@@ -225,6 +246,7 @@ am_context_health_json(AmContext *ctx)
   json_builder_add_string_value(b, AM_VERSION_STRING);
   json_builder_set_member_name(b, "uptime_s");
   json_builder_add_int_value(b, (g_get_monotonic_time() - ctx->started_us) / G_USEC_PER_SEC);
+  add_process(b);
   add_plugins(b, ctx->plugins);
   add_poll(b, ctx->scheduler);
   add_discovery(b, ctx->discovery);

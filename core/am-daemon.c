@@ -1,8 +1,9 @@
 /* The daemon's lifetime: start in dependency order, stop in reverse. */
 #include "am-daemon.h"
-#include "am-context-private.h"
 #include "am-alerts.h"
+#include "am-context-private.h"
 #include "am-instances.h"
+#include "am-process.h"
 #include "am-store-queue.h"
 #include <antmon/config.h>
 #include <antmon/error.h>
@@ -13,8 +14,8 @@
 /* Instances are created in this order and destroyed in reverse: drivers
  * and stores before anything that produces or reads data, HTTP last. */
 static const AmPluginKind start_order[] = {
-  AM_PLUGIN_KIND_DRIVER, AM_PLUGIN_KIND_STORE,     AM_PLUGIN_KIND_SINK,
-  AM_PLUGIN_KIND_HTTP,   AM_PLUGIN_KIND_DISCOVERY,
+    AM_PLUGIN_KIND_DRIVER, AM_PLUGIN_KIND_STORE,     AM_PLUGIN_KIND_SINK,
+    AM_PLUGIN_KIND_HTTP,   AM_PLUGIN_KIND_DISCOVERY,
 };
 
 struct _AmDaemon {
@@ -134,12 +135,12 @@ on_state(AmMinerEntry *entry, AmMinerState old_state, gpointer user_data)
   AmDaemon *d = user_data;
   if (d->store != NULL && old_state != entry->state) {
     AmEvent event = {
-      .struct_size = sizeof(AmEvent),
-      .when_us = g_get_real_time(),
-      .miner_host = am_miner_get_address(entry->miner),
-      .kind = "state",
-      .name = am_miner_state_to_string(entry->state),
-      .detail = entry->reason,
+        .struct_size = sizeof(AmEvent),
+        .when_us = g_get_real_time(),
+        .miner_host = am_miner_get_address(entry->miner),
+        .kind = "state",
+        .name = am_miner_state_to_string(entry->state),
+        .detail = entry->reason,
     };
     am_store_queue_push_event(d->store, &event);
   }
@@ -157,8 +158,8 @@ start_store(AmDaemon *d, GError **error)
   if (stores->len == 0)
     return TRUE;
   if (stores->len > 1)
-    g_warning("%s: %u store groups are enabled; only [%s] is used", d->config->path,
-              stores->len, ((AmInstance *)stores->pdata[0])->group);
+    g_warning("%s: %u store groups are enabled; only [%s] is used", d->config->path, stores->len,
+              ((AmInstance *)stores->pdata[0])->group);
   AmInstance *store = stores->pdata[0];
   guint queue_size = 100000;
   guint64 flush_ms = 2000;
@@ -182,12 +183,34 @@ on_signal(gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Every poll in flight holds a descriptor, and so does every HTTP client,
+ * the store and the log: say how many there are, and warn when polls at
+ * their most would leave too few for the rest. */
+static void
+check_fd_limit(const AmCoreConfig *core)
+{
+  guint64 before = 0;
+  guint64 limit = am_process_raise_fd_limit(&before);
+  if (limit > before)
+    g_message("descriptors: %" G_GUINT64_FORMAT
+              " available (soft limit raised from %" G_GUINT64_FORMAT ")",
+              limit, before);
+  else
+    g_message("descriptors: %" G_GUINT64_FORMAT " available", limit);
+  if (limit < (guint64)core->max_inflight + 128)
+    g_warning("descriptors: %" G_GUINT64_FORMAT " are too few for max_inflight=%u in [core] plus "
+              "the HTTP clients, the store and the log; raise the limit (LimitNOFILE= in the "
+              "service, ulimit -n) or lower max_inflight",
+              limit, core->max_inflight);
+}
+
 gboolean
 am_daemon_start(AmDaemon *d, GError **error)
 {
   const AmCoreConfig *core = &d->config->core;
   if (!make_state_dir(core->state_dir, error))
     return FALSE;
+  check_fd_limit(core);
   d->ctx = am_context_new(core->state_dir, d->config->path);
   d->ctx->plugins = d->plugins;
   d->instances = am_instances_new();
@@ -198,9 +221,9 @@ am_daemon_start(AmDaemon *d, GError **error)
   /* A bad value in a plugin group stops start-up like one in [core]; a
    * plugin that fails for its own reasons is skipped (already logged). */
   if (d->instances->config_failed > 0) {
-    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "%s: %u plugin group%s with bad values (see above)",
-                d->config->path, d->instances->config_failed,
-                d->instances->config_failed == 1 ? "" : "s");
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG,
+                "%s: %u plugin group%s with bad values (see above)", d->config->path,
+                d->instances->config_failed, d->instances->config_failed == 1 ? "" : "s");
     return FALSE;
   }
   d->drivers = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_DRIVER);
@@ -222,11 +245,11 @@ am_daemon_start(AmDaemon *d, GError **error)
   d->discovery = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_DISCOVERY);
 
   AmSchedulerConfig sc = {
-    .interval_ms = core->interval_ms,
-    .poll_timeout_ms = core->poll_timeout_ms,
-    .max_inflight = core->max_inflight,
-    .offline_after = core->offline_after,
-    .jitter = 0.1,
+      .interval_ms = core->interval_ms,
+      .poll_timeout_ms = core->poll_timeout_ms,
+      .max_inflight = core->max_inflight,
+      .offline_after = core->offline_after,
+      .jitter = 0.1,
   };
   d->scheduler = am_scheduler_new(&sc, d->drivers);
   am_scheduler_add_sample_hook(d->scheduler, on_sample, d);

@@ -422,7 +422,7 @@ void
 am_http_api_health(AmHttpRequest *req)
 {
   if (check_no_params(req, no_params))
-    am_http_reply_json(req->msg, SOUP_STATUS_OK, am_context_health_json(req->ctx));
+    am_http_reply_json(req->msg, SOUP_STATUS_OK, am_http_server_health(req->server));
 }
 
 static void

@@ -91,13 +91,23 @@ stale_after_us(GKeyFile *kf)
 static gboolean
 read_limits(GKeyFile *kf, const char *group, AmHttpConfig *c, GError **error)
 {
-  return am_config_get_uint(kf, group, "api_max_limit", 10000, 1, 1000000, &c->api_max_limit,
-                            error) &&
-         am_config_get_uint(kf, group, "max_body_bytes", 65536, 0, 16 * 1024 * 1024,
-                            &c->max_body_bytes, error) &&
-         /* libsoup drops header blocks over 64 KiB without an answer. */
-         am_config_get_uint(kf, group, "max_header_bytes", 16384, 1024, 60 * 1024,
-                            &c->max_header_bytes, error);
+  guint64 request_ms = 0, idle_ms = 0;
+  if (!am_config_get_uint(kf, group, "api_max_limit", 10000, 1, 1000000, &c->api_max_limit,
+                          error) ||
+      !am_config_get_uint(kf, group, "max_body_bytes", 65536, 0, 16 * 1024 * 1024,
+                          &c->max_body_bytes, error) ||
+      /* libsoup drops header blocks over 64 KiB without an answer. */
+      !am_config_get_uint(kf, group, "max_header_bytes", 16384, 1024, 60 * 1024,
+                          &c->max_header_bytes, error) ||
+      !am_config_get_uint(kf, group, "max_connections", 64, 1, 65536, &c->max_connections, error) ||
+      !am_config_get_duration_ms(kf, group, "request_timeout", 10 * 1000, 100, 3600 * 1000,
+                                 &request_ms, error) ||
+      !am_config_get_duration_ms(kf, group, "idle_timeout", 30 * 1000, 0, 3600 * 1000, &idle_ms,
+                                 error))
+    return FALSE;
+  c->request_timeout_ms = (guint)request_ms;
+  c->idle_timeout_ms = (guint)idle_ms;
+  return TRUE;
 }
 
 static gboolean

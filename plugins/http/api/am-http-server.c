@@ -3,6 +3,7 @@
  * the dashboard's files (am-http-static.c). */
 #include "am-http-server.h"
 #include "am-http-api.h"
+#include "am-http-conns.h"
 #include "am-http-dashboard.h"
 #include "am-http-params.h"
 
@@ -12,6 +13,7 @@ struct _AmHttpServer {
   AmContext *ctx;
   AmHttpConfig config;
   SoupServer *soup;
+  AmHttpConns *conns;
   AmHttpStatic *assets;
   AmHttpSampleCache *samples;
   GHashTable *deferred; /* AmHttpDeferred* waiting for the store */
@@ -113,6 +115,15 @@ add_security_headers(SoupServerMessage *msg)
   soup_message_headers_replace(h, "Referrer-Policy", "no-referrer");
 }
 
+/* The core's report with this server's connections added. */
+JsonNode *
+am_http_server_health(AmHttpServer *s)
+{
+  JsonNode *health = am_context_health_json(s->ctx);
+  json_object_set_member(json_node_get_object(health), "http", am_http_server_connections_json(s));
+  return health;
+}
+
 JsonNode *
 am_http_request_health(AmHttpRequest *req)
 {
@@ -120,7 +131,7 @@ am_http_request_health(AmHttpRequest *req)
   gint64 now = g_get_monotonic_time();
   if (s->health == NULL || now - s->health_us > HEALTH_MAX_AGE_US) {
     g_clear_pointer(&s->health, json_node_unref);
-    s->health = am_context_health_json(s->ctx);
+    s->health = am_http_server_health(s);
     s->health_us = now;
   }
   return s->health;
@@ -216,6 +227,7 @@ on_got_headers(SoupServerMessage *msg, gpointer user_data)
   AmHttpServer *s = user_data;
   soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
   add_security_headers(msg);
+  am_http_conns_prepare_reply(s->conns, msg);
   SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
   g_autofree char *why = NULL;
   if (header_block_size(msg) > s->config.max_header_bytes) {
@@ -409,8 +421,13 @@ am_http_server_new(AmContext *ctx, AmHttpConfig *config)
   s->ctx = ctx;
   s->config = *config;
   *config = (AmHttpConfig){0};
-  s->soup = s->config.tls != NULL ? soup_server_new("tls-certificate", s->config.tls, NULL)
-                                  : soup_server_new(NULL, NULL);
+  /* TLS is done by the connections (am-http-conns.c), before libsoup. */
+  s->soup = soup_server_new(NULL, NULL);
+  AmHttpConnLimits limits = {.max_connections = s->config.max_connections,
+                             .request_timeout_ms = s->config.request_timeout_ms,
+                             .idle_timeout_ms = s->config.idle_timeout_ms,
+                             .tls = s->config.tls};
+  s->conns = am_http_conns_new(s->soup, &limits);
   s->assets = am_http_static_new(am_http_dashboard_get_resource(), "/org/antmon/dashboard");
   s->samples = am_http_sample_cache_new();
   s->deferred = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -423,13 +440,12 @@ am_http_server_new(AmContext *ctx, AmHttpConfig *config)
 static gboolean
 listen_on(AmHttpServer *s, GError **error)
 {
-  SoupServerListenOptions options = s->config.tls != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0;
-  if (g_str_equal(s->config.listen_host, "localhost"))
-    return soup_server_listen_local(s->soup, s->config.listen_port,
-                                    options | SOUP_SERVER_LISTEN_IPV4_ONLY, error);
-  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(s->config.listen_host);
+  /* localhost is 127.0.0.1 alone, as libsoup's listen_local with IPV4_ONLY. */
+  const char *host =
+      g_str_equal(s->config.listen_host, "localhost") ? "127.0.0.1" : s->config.listen_host;
+  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(host);
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(addr, s->config.listen_port);
-  return soup_server_listen(s->soup, sa, options, error);
+  return am_http_conns_listen(s->conns, sa, error);
 }
 
 gboolean
@@ -441,12 +457,14 @@ am_http_server_start(AmHttpServer *s, GError **error)
                 s->config.listen_host, s->config.listen_port, local->message);
     return FALSE;
   }
-  GSList *uris = soup_server_get_uris(s->soup);
-  if (uris != NULL)
-    s->url = g_uri_to_string(uris->data);
-  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-  g_message("HTTP API listening on %s%s", s->url != NULL ? s->url : "?",
-            s->config.token != NULL ? " (bearer token required)" : "");
+  GInetSocketAddress *where = am_http_conns_get_address(s->conns);
+  g_autofree char *ip = g_inet_address_to_string(g_inet_socket_address_get_address(where));
+  gboolean v6 =
+      g_inet_address_get_family(g_inet_socket_address_get_address(where)) == G_SOCKET_FAMILY_IPV6;
+  s->url = g_strdup_printf("%s://%s%s%s:%u/", s->config.tls != NULL ? "https" : "http",
+                           v6 ? "[" : "", ip, v6 ? "]" : "", g_inet_socket_address_get_port(where));
+  g_message("HTTP API listening on %s%s (at most %u connections)", s->url,
+            s->config.token != NULL ? " (bearer token required)" : "", s->config.max_connections);
   return TRUE;
 }
 
@@ -454,6 +472,25 @@ const char *
 am_http_server_get_url(AmHttpServer *s)
 {
   return s->url;
+}
+
+JsonNode *
+am_http_server_connections_json(AmHttpServer *s)
+{
+  AmHttpConnStats st;
+  am_http_conns_get_stats(s->conns, &st);
+  JsonObject *o = json_object_new();
+  json_object_set_int_member(o, "open", st.open);
+  json_object_set_int_member(o, "idle", st.idle);
+  json_object_set_int_member(o, "max", s->config.max_connections);
+  json_object_set_int_member(o, "accepted", (gint64)st.accepted);
+  json_object_set_int_member(o, "refused", (gint64)st.refused);
+  json_object_set_int_member(o, "idle_evicted", (gint64)st.evicted);
+  json_object_set_int_member(o, "idle_closed", (gint64)st.idle_closed);
+  json_object_set_int_member(o, "request_timeouts", (gint64)st.timed_out);
+  JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+  json_node_take_object(node, o);
+  return node;
 }
 
 void
@@ -473,6 +510,7 @@ am_http_server_free(AmHttpServer *s)
   }
   g_hash_table_unref(s->deferred);
   soup_server_disconnect(s->soup);
+  am_http_conns_free(s->conns);
   g_object_unref(s->soup);
   am_http_static_free(s->assets);
   am_http_sample_cache_free(s->samples);

@@ -18,7 +18,10 @@ typedef struct {
   guint api_max_limit;
   guint max_body_bytes;
   guint max_header_bytes;
-  gint64 stale_after_us; /* from [core] interval and poll_timeout */
+  guint max_connections;    /* open at once, idle keep-alive ones included */
+  guint request_timeout_ms; /* for a request to arrive whole */
+  guint idle_timeout_ms;    /* keep-alive; 0: one request per connection */
+  gint64 stale_after_us;    /* from [core] interval and poll_timeout */
 } AmHttpConfig;
 
 void am_http_config_clear(AmHttpConfig *config);
@@ -33,6 +36,13 @@ void am_http_server_free(AmHttpServer *server);
 
 /* The root URL once listening ("http://127.0.0.1:8080/"). (transfer none) */
 const char *am_http_server_get_url(AmHttpServer *server);
+
+/* am_context_health_json() plus "http": the connections. (transfer full) */
+JsonNode *am_http_server_health(AmHttpServer *server);
+
+/* The connections' counters, as a JSON object for /api/health.
+ * (transfer full) */
+JsonNode *am_http_server_connections_json(AmHttpServer *server);
 
 /* ---- for the endpoints ----------------------------------------------------- */
 
