@@ -7,6 +7,7 @@
  * choose malloc is to start again with the variable set. */
 #include "am-allocator.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 void
@@ -23,4 +24,25 @@ am_allocator_prefer_malloc(char **argv)
     return;
   execv(self, argv);
   g_unsetenv("G_SLICE"); /* exec failed: run on with the slice allocator */
+}
+
+/* glibc raises its mmap threshold each time a large mmapped block is freed
+ * (up to 32 MiB), after which a 40 MB /metrics reply and the store's
+ * batches come from the heap, whose freed pages it keeps: RSS then grows
+ * with every scrape and never comes back. A fixed threshold keeps large
+ * blocks in their own mappings, unmapped on free. Each thread that
+ * allocates (the store's writer, history queries) would also get its own
+ * arena of up to 64 MiB; two are plenty for one loop and a few workers. */
+void
+am_allocator_tune(void)
+{
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+  mallopt(M_ARENA_MAX, 2);
+}
+
+void
+am_allocator_trim(void)
+{
+  malloc_trim(0);
 }

@@ -11,4 +11,13 @@ G_BEGIN_DECLS
  * in the environment is left as the user set it. */
 void am_allocator_prefer_malloc(char **argv);
 
+/* Tunes glibc's malloc for a daemon that lives for months: large buffers
+ * (a /metrics reply, a store batch) go back to the system when freed, and
+ * threads share two arenas. Call once, early in main(). */
+void am_allocator_tune(void);
+
+/* Gives free heap pages back to the system. The daemon calls it now and
+ * then from its main loop. */
+void am_allocator_trim(void);
+
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* The daemon's lifetime: start in dependency order, stop in reverse. */
 #include "am-daemon.h"
 #include "am-alerts.h"
+#include "am-allocator.h"
 #include "am-context-private.h"
 #include "am-instances.h"
 #include "am-process.h"
@@ -32,7 +33,12 @@ struct _AmDaemon {
   GMainLoop *loop;
   guint sigint_id;
   guint sigterm_id;
+  guint trim_id;
 };
+
+/* Heap pages freed between polls (replies, JSON trees, API answers) go
+ * back to the system once a minute, so RSS follows what is in use. */
+#define TRIM_INTERVAL_S 60
 
 AmDaemon *
 am_daemon_new(AmConfigFile *config, AmPluginSet *plugins)
@@ -175,6 +181,13 @@ start_store(AmDaemon *d, GError **error)
 }
 
 static gboolean
+on_trim(gpointer user_data)
+{
+  am_allocator_trim();
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
 on_signal(gpointer user_data)
 {
   AmDaemon *d = user_data;
@@ -265,6 +278,7 @@ am_daemon_start(AmDaemon *d, GError **error)
 
   d->sigint_id = g_unix_signal_add(SIGINT, on_signal, d);
   d->sigterm_id = g_unix_signal_add(SIGTERM, on_signal, d);
+  d->trim_id = g_timeout_add_seconds(TRIM_INTERVAL_S, on_trim, d);
   g_message("antmon %s running: %u drivers, %u miners configured, polling every %.0f s",
             AM_VERSION_STRING, d->drivers->len, core->miners != NULL ? core->miners->len : 0,
             core->interval_ms / 1000.0);
@@ -302,6 +316,8 @@ am_daemon_free(AmDaemon *d)
     g_source_remove(d->sigint_id);
   if (d->sigterm_id != 0)
     g_source_remove(d->sigterm_id);
+  if (d->trim_id != 0)
+    g_source_remove(d->trim_id);
   if (d->instances != NULL)
     stop_discovery(d);
   am_scheduler_free(d->scheduler); /* waits for polls in flight to cancel */

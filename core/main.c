@@ -39,6 +39,7 @@ int
 main(int argc, char **argv)
 {
   am_allocator_prefer_malloc(argv);
+  am_allocator_tune();
   setlocale(LC_ALL, "");
   am_log_init(G_LOG_LEVEL_MESSAGE);
 

@@ -463,12 +463,15 @@ am_http_api_prometheus(AmHttpRequest *req)
   am_http_metrics_add_health(metrics, health);
   for (guint i = 0; i < miners->len; i++)
     am_http_metrics_add_miner(metrics, miners->pdata[i]);
-  g_autoptr(GBytes) text = am_http_metrics_render(metrics);
-  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg), "Cache-Control",
-                               "no-store");
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
+  soup_message_headers_replace(h, "Cache-Control", "no-store");
+  soup_message_headers_replace(h, "Content-Type", AM_HTTP_METRICS_CONTENT_TYPE);
   soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
-  gsize len = 0;
-  const char *data = g_bytes_get_data(text, &len);
-  soup_server_message_set_response(req->msg, AM_HTTP_METRICS_CONTENT_TYPE, SOUP_MEMORY_COPY, data,
-                                   len);
+  /* Free the miners' copies before the text is written out. */
+  g_clear_pointer(&miners, g_ptr_array_unref);
+  SoupMessageBody *body = soup_server_message_get_response_body(req->msg);
+  soup_message_body_truncate(body);
+  /* Each chunk is freed once written rather than with the message. */
+  soup_message_body_set_accumulate(body, FALSE);
+  am_http_metrics_render_to(metrics, body);
 }

@@ -476,18 +476,34 @@ append_help(GString *out, const char *help)
   }
 }
 
-GBytes *
-am_http_metrics_render(AmHttpMetrics *m)
+/* Each family as two chunks, its HELP and TYPE lines then its samples,
+ * handed over without copying: at 10,000 miners the text is some 40 MB,
+ * and a copy into one buffer (then another into the reply) tripled it. */
+void
+am_http_metrics_render_to(AmHttpMetrics *m, SoupMessageBody *body)
 {
-  GString *out = g_string_sized_new(4096);
   for (guint i = 0; i < m->families->len; i++) {
     Family *f = m->families->pdata[i];
     if (f->samples->len == 0)
       continue;
-    g_string_append_printf(out, "# HELP %s ", f->name);
-    append_help(out, f->help);
-    g_string_append_printf(out, "\n# TYPE %s %s\n", f->name, f->type);
-    g_string_append_len(out, f->samples->str, f->samples->len);
+    GString *head = g_string_new("# HELP ");
+    g_string_append_printf(head, "%s ", f->name);
+    append_help(head, f->help);
+    g_string_append_printf(head, "\n# TYPE %s %s\n", f->name, f->type);
+    g_autoptr(GBytes) head_bytes = g_string_free_to_bytes(head);
+    g_autoptr(GBytes) samples = g_string_free_to_bytes(f->samples);
+    f->samples = g_string_new(NULL);
+    soup_message_body_append_bytes(body, head_bytes);
+    soup_message_body_append_bytes(body, samples);
   }
-  return g_string_free_to_bytes(out);
+}
+
+GBytes *
+am_http_metrics_render(AmHttpMetrics *m)
+{
+  SoupMessageBody *body = soup_message_body_new();
+  am_http_metrics_render_to(m, body);
+  GBytes *text = soup_message_body_flatten(body);
+  soup_message_body_unref(body);
+  return text;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "am-http-model.h"
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,10 @@ void am_http_metrics_add_health(AmHttpMetrics *metrics, JsonNode *health);
 /* The exposition text: each family's HELP and TYPE, then its samples.
  * Returns: (transfer full). */
 GBytes *am_http_metrics_render(AmHttpMetrics *metrics);
+
+/* The same text appended to @body as chunks, without copying the samples;
+ * the families are left empty. */
+void am_http_metrics_render_to(AmHttpMetrics *metrics, SoupMessageBody *body);
 
 /* Escapes a label value: backslash, double quote and newline. Appends to @out. */
 void am_http_metrics_escape_label(GString *out, const char *value);
