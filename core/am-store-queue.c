@@ -359,8 +359,18 @@ am_store_queue_stats_json(AmStoreQueue *q)
     json_builder_add_string_value(b, q->last_error);
   else
     json_builder_add_null_value(b);
-  json_builder_end_object(b);
   g_mutex_unlock(&q->lock);
+  /* The store's own figures (caches, file sizes), where it reports them. */
+  const AmStoreVTable *vt = q->store->info->vtable.store;
+  JsonNode *engine = NULL;
+  if (vt->struct_size >= G_STRUCT_OFFSET(AmStoreVTable, reserved) && vt->stats_json != NULL)
+    engine = vt->stats_json(q->store->self);
+  json_builder_set_member_name(b, "engine");
+  if (engine != NULL)
+    json_builder_add_value(b, engine);
+  else
+    json_builder_add_null_value(b);
+  json_builder_end_object(b);
   return json_builder_get_root(b);
 }
 

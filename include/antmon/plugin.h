@@ -131,7 +131,13 @@ typedef struct {
    * Returns: (transfer full) a JSON node. */
   JsonNode *(*query)(gpointer self, const char *query, GHashTable *params,
                              GError **error);
-  gpointer reserved[8];
+  /* Since ABI 1.1, may be NULL: what the store holds in memory and on disk
+   * (cache sizes, database bytes, ...) for the health API, as a JSON
+   * object. Called from the main thread while write_batch() and query()
+   * may run on others: read only what is safe there (settings fixed at
+   * create(), atomics, sqlite3_memory_used()). Returns: (transfer full). */
+  JsonNode *(*stats_json)(gpointer self);
+  gpointer reserved[7];
 } AmStoreVTable;
 
 /* ---- sink -------------------------------------------------------------- */

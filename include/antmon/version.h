@@ -3,11 +3,13 @@
  * A plugin records the ABI it was built against in its descriptor
  * (AmPluginInfo.abi_major/abi_minor). The loader accepts a plugin when its
  * major equals the core's and its minor is not newer than the core's:
- * minors only ever append fields behind struct_size-checked structs. */
+ * minors only ever append fields behind struct_size-checked structs.
+ *
+ * 1.1: AmStoreVTable.stats_json. */
 #pragma once
 
 #define AM_ABI_MAJOR 1
-#define AM_ABI_MINOR 0
+#define AM_ABI_MINOR 1
 
 /* The antmon release these headers belong to. */
 #define AM_VERSION_STRING "0.1.0"
