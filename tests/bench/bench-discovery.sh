@@ -14,23 +14,29 @@
 # antmon runs with --max-rate 0 --max-inflight 1000, as nmap runs without a
 # rate cap; the shipped default (max_rate=1000/s) is gentler on purpose.
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 BUILD=$(cd "${1:-build}" && pwd)
 RUNS=${RUNS:-3}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
 FAKE=$BUILD/tests/fakeminer/antmon-fakeminer
 ANTMON=$BUILD/core/antmon
-for f in "$FAKE" "$ANTMON"; do
-  [ -x "$f" ] || { echo "missing $f: build first (ninja -C $BUILD)" >&2; exit 1; }
-done
-command -v nmap >/dev/null || { echo "nmap is not installed (make deps-bench)" >&2; exit 1; }
+
+# ---- setup, checked before anything starts --------------------------------------
+step "checking the setup"
+need_exe "$FAKE" "$ANTMON"
+need_tools nmap unshare:util-linux ip:iproute2
 if [ "$(id -u)" != 0 ] && ! unshare -rn true 2>/dev/null; then
-  echo "bench-discovery.sh needs root or unprivileged user namespaces (for its own netns)" >&2
-  exit 1
+  fail "needs root or unprivileged user namespaces (for its own netns)"
 fi
-ulimit -n 20000
+# The fake holds 1,000 listeners plus one fd per connection the scan has
+# open (--max-inflight 1000); antmon those 1,000 (nmap sizes itself to the
+# limit). The namespace inherits this limit. No port check: the namespace is
+# new, so 4028 on 127.2.x.y is free by construction.
+need_fds $((1000 + 1000 + 64)) "1,000 fake miners' listeners plus a scan 1,000 connections wide"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_rm_at_exit "$work"
 
 # 1,000 distinct addresses spread over the /16, a fixed seed so every run
 # scans the same fleet; the profiles cycle through firmwares whose replies
@@ -46,16 +52,25 @@ awk -v root="$ROOT/tests/fakeminer/profiles" 'BEGIN {
   }
 }' >"$work/fleet"
 
-unshare -rn bash -s "$FAKE" "$ANTMON" "$BUILD/plugins" "$work" "$RUNS" <<'EOS'
+# The measurements, inside a network namespace of their own. The script
+# sources lib.sh too, so a failure inside names the step and shows the
+# output of the fleet, of antmon scan and of nmap.
+step "the scans, in a network namespace of their own"
+unshare -rn bash -s "$HERE/lib.sh" "$FAKE" "$ANTMON" "$BUILD/plugins" "$work" "$RUNS" <<'EOS'
 set -euo pipefail
-FAKE=$1 ANTMON=$2 PLUGINS=$3 WORK=$4 RUNS=$5
+BENCH_NAME="bench-discovery.sh (netns)"
+. "$1"
+FAKE=$2 ANTMON=$3 PLUGINS=$4 WORK=$5 RUNS=$6
+step "bringing lo up"
 ip link set lo up
-ulimit -n 20000
+step "starting the fake fleet (1,000 miners in 127.2.0.0/16, port 4028)"
+bench_log "fake fleet output" "$WORK/fleet.out"
+: >"$WORK/fleet.out" # there before the grep below looks (the fake opens it later)
 "$FAKE" --fleet "$WORK/fleet" --port 4028 >"$WORK/fleet.out" 2>&1 &
 fleet=$!
-trap 'kill $fleet 2>/dev/null; wait $fleet 2>/dev/null || true' EXIT
+bench_started "fake fleet" "$fleet"
 until grep -q '^ready' "$WORK/fleet.out"; do
-  kill -0 $fleet 2>/dev/null || { cat "$WORK/fleet.out" >&2; exit 1; }
+  bench_running "$fleet" || fail "the fake fleet exited before it was ready"
   sleep 0.1
 done
 export ANTMON_PLUGIN_DIR=$PLUGINS
@@ -64,27 +79,37 @@ now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 : >"$WORK/antmon.t"; : >"$WORK/sweep.t"; : >"$WORK/nmap.t"
+bench_log "antmon scan stderr" "$WORK/scan.err"
+bench_log "nmap output" "$WORK/nmap.out"
 for i in $(seq "$RUNS"); do
+  step "run $i of $RUNS: antmon scan 127.2.0.0/16"
   s=$(now)
   "$ANTMON" scan 127.2.0.0/16 --max-rate 0 --max-inflight 1000 --json \
-    >"$WORK/scan.json" 2>"$WORK/scan.err"
+    >"$WORK/scan.json" 2>"$WORK/scan.err" || fail "antmon scan exited with status $? (its stderr is below)"
   e=$(now)
   awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }' >>"$WORK/antmon.t"
+  # The sweep's own time, from antmon's summary line; without it the
+  # table's printf would print an error and go on.
+  grep -q ' hosts tried in ' "$WORK/scan.err" || fail "antmon scan printed no 'hosts tried in N s' line"
   sed -n 's/.* hosts tried in \([0-9.]*\) s.*/\1/p' "$WORK/scan.err" >>"$WORK/sweep.t"
   found=$(grep -c '"host"' "$WORK/scan.json" || true)
 
+  step "run $i of $RUNS: nmap -sT -Pn -n -p4028 --open 127.2.0.0/16"
   s=$(now)
-  nmap -sT -Pn -n -p4028 --open 127.2.0.0/16 -oG - >"$WORK/nmap.out" 2>&1
+  nmap -sT -Pn -n -p4028 --open 127.2.0.0/16 -oG - >"$WORK/nmap.out" 2>&1 ||
+    fail "nmap exited with status $? (its output is below)"
   e=$(now)
   awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }' >>"$WORK/nmap.t"
   open=$(grep -c '4028/open' "$WORK/nmap.out" || true)
 done
 
+step "printing the table"
 a=$(median <"$WORK/antmon.t"); w=$(median <"$WORK/sweep.t"); n=$(median <"$WORK/nmap.t")
 printf '%-44s %8s %10s %8s\n' "1,000 miners in 127.2.0.0/16 (median of $RUNS)" found wall_s vs_nmap
 printf '%-44s %8s %10.2f %8s\n' "nmap -sT -Pn -n -p4028 --open" "$open" "$n" "1.00x"
 printf '%-44s %8s %10.2f %7.2fx\n' "antmon scan: sweep only" "$found" "$w" "$(awk -v a="$w" -v b="$n" 'BEGIN { print a / b }')"
 printf '%-44s %8s %10.2f %7.2fx\n' "antmon scan: sweep + identify every miner" "$found" "$a" \
   "$(awk -v a="$a" -v b="$n" 'BEGIN { print a / b }')"
-[ "$found" = 1000 ] && [ "$open" = 1000 ] || { echo "expected 1000 miners from both" >&2; exit 1; }
+[ "$found" = 1000 ] && [ "$open" = 1000 ] ||
+  fail "expected 1000 miners from both, antmon scan found $found and nmap $open (last run)"
 EOS

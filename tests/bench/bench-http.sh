@@ -12,51 +12,78 @@
 # The fleet is MINERS fake S19 Pros on 127.91.N.x (random N and high port:
 # the machine may be shared), polled every 10 s and stored in SQLite.
 # Everything runs on loopback; only the processes started here are
-# stopped, by their PIDs.
+# stopped, by their PIDs. Any failure prints the step, the command and the
+# last lines of the daemon's and the fleet's logs (see lib.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-build}" && pwd)
 miners=${MINERS:-1000}
 duration=${DURATION:-10}
 antmon="$build/core/antmon"
 fake="$build/tests/fakeminer/antmon-fakeminer"
-for exe in "$antmon" "$fake"; do
-  [ -x "$exe" ] || { echo "missing $exe (build first: ninja -C $build)" >&2; exit 2; }
-done
-for tool in wrk curl jq node; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (make deps-bench installs it)" >&2; exit 2; }
-done
+playwright_dir="$build/node-playwright"
+
+# ---- setup: everything this run needs, checked before anything starts -------
+step "checking the setup"
+need_exe "$antmon" "$fake"
+need_tools wrk curl jq python3 node:nodejs npm
+[ -x /usr/bin/chromium ] ||
+  fail "/usr/bin/chromium is missing (the dashboard part drives it): apt-get install chromium, or make deps-test"
+# The fake holds a listener per miner plus one fd per poll in flight (antmon
+# polls 256 at once: max_inflight below); the daemon those 256, SQLite and
+# the HTTP clients (wrk, Chromium). Both inherit this shell's limit.
+need_fds $((miners + 256 + 64)) "$miners fake miners' listeners, 256 polls in flight, HTTP clients"
+# The fleet fills 127.91.N.1 onwards, 254 addresses per N (.0, .255 skipped).
+span=$(((miners + 253) / 254))
+octet_max=$((256 - span < 219 ? 256 - span : 219))
+[ "$octet_max" -ge 20 ] || fail "MINERS=$miners does not fit in 127.91.20.1-127.91.255.254"
 
 work=$(mktemp -d)
-fake_pid=
-antmon_pid=
-cleanup() {
-  for pid in $antmon_pid $fake_pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid"
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_rm_at_exit "$work"
+
+# playwright-core comes from npm into the build directory on first use: done
+# now, so that a registry problem stops the run before the measurements.
+if [ ! -f "$playwright_dir/node_modules/playwright-core/package.json" ]; then
+  step "installing playwright-core@1.65.1 into $playwright_dir (npm)"
+  npm install --prefix "$playwright_dir" --no-save --no-audit --no-fund --loglevel=error \
+    playwright-core@1.65.1 >&2 || fail "npm could not install playwright-core@1.65.1 (its error is above)"
+fi
 
 # ---- the fleet ----------------------------------------------------------------
-octet=$((RANDOM % 200 + 20))
-port=$((RANDOM % 30000 + 20000))
-"$fake" --base "127.91.$octet.1" --count "$miners" --port "$port" \
-  --profile "$root/tests/fakeminer/profiles/antminer-s19pro" >"$work/fake.out" 2>&1 &
-fake_pid=$!
-for _ in $(seq 1 100); do
-  grep -q '^ready' "$work/fake.out" 2>/dev/null && break
-  kill -0 "$fake_pid" 2>/dev/null || { cat "$work/fake.out" >&2; exit 1; }
-  sleep 0.1
+# A random 127.91.N.x block and a random free high port, picked again should
+# the fake still find its port taken (bound by someone after the check).
+bench_log "fake fleet output" "$work/fake.out"
+for attempt in 1 2 3; do
+  octet=$((RANDOM % (octet_max - 20 + 1) + 20))
+  port=$(free_port 20000 49999)
+  step "starting the fake fleet ($miners S19 Pros from 127.91.$octet.1, port $port)"
+  : >"$work/fake.out" # there before the grep below looks (the fake opens it later)
+  "$fake" --base "127.91.$octet.1" --count "$miners" --port "$port" \
+    --profile "$root/tests/fakeminer/profiles/antminer-s19pro" >"$work/fake.out" 2>&1 &
+  fake_pid=$!
+  bench_started "fake fleet" "$fake_pid"
+  for _ in $(seq 1 100); do
+    grep -q '^ready' "$work/fake.out" && break
+    bench_running "$fake_pid" || break
+    sleep 0.1
+  done
+  grep -q '^ready' "$work/fake.out" && break
+  bench_running "$fake_pid" && fail "the fake fleet was not ready within 10 s"
+  fake_status=0
+  wait "$fake_pid" || fake_status=$?
+  bench_forget "$fake_pid"
+  if [ "$attempt" -lt 3 ] && grep -qi 'in use' "$work/fake.out"; then
+    echo "$BENCH_NAME: picking another port: $(tail -n 1 "$work/fake.out")" >&2
+    continue
+  fi
+  fail "the fake fleet exited with status $fake_status before it was ready"
 done
-grep -q '^ready' "$work/fake.out" || { echo "the fake fleet did not start" >&2; exit 1; }
 
 # The fleet's addresses, as the fake lays them out (.0 and .255 skipped).
+step "writing antmon's configuration"
 python3 - "$octet" "$port" "$miners" >"$work/miners.ini" <<'EOF'
 import sys
 octet, port, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -67,7 +94,10 @@ for i in range(n):
     if addr[3] == 255:
         addr[2], addr[3] = addr[2] + 1, 1
 EOF
-first_host=$(sed -n 's/^host=//p' "$work/miners.ini" | head -n 1)
+# Not `sed ... | head -n 1`: under pipefail, head exiting first kills sed
+# with SIGPIPE, and `set -e` ended the script without a word (about one run
+# in five at 1,000 miners).
+first_host=$(awk -F= '/^host=/ { print $2; exit }' "$work/miners.ini")
 
 cat >"$work/antmon.ini" <<EOF
 [core]
@@ -82,24 +112,39 @@ path=antmon.db
 $(cat "$work/miners.ini")
 EOF
 
+step "starting antmon"
+bench_log "antmon log" "$work/antmon.log"
 ANTMON_PLUGIN_DIR="$build/plugins" "$antmon" run -c "$work/antmon.ini" 2>"$work/antmon.log" &
 antmon_pid=$!
+bench_started antmon "$antmon_pid"
 url=
 for _ in $(seq 1 100); do
-  url=$(sed -n 's/.*HTTP API listening on \(http:[^ ]*\).*/\1/p' "$work/antmon.log" | head -n 1)
+  url=$(sed -n 's/.*HTTP API listening on \(http:[^ ]*\).*/\1/p' "$work/antmon.log")
+  url=${url%%$'\n'*} # the first one
   [ -n "$url" ] && break
+  bench_running "$antmon_pid" || fail "antmon exited before its HTTP API was listening"
   sleep 0.1
 done
-[ -n "$url" ] || { cat "$work/antmon.log" >&2; exit 1; }
+[ -n "$url" ] || fail "antmon did not log 'HTTP API listening on' within 10 s"
 
-# Every miner polled once before measuring.
+# Every miner polled once before measuring. A failed request is retried (the
+# daemon is busy with its first pass); its error is kept for the report.
+step "waiting until all $miners miners are polled once (GET ${url}api/summary)"
 answering=0
+last_error=
 for _ in $(seq 1 600); do
-  answering=$(curl -s "${url}api/summary" | jq '.miners.online + .miners.degraded')
-  [ "$answering" -ge "$miners" ] && break
+  bench_running "$antmon_pid" || fail "antmon exited during its first polling pass"
+  if summary=$(curl -sS --fail --max-time 5 "${url}api/summary" 2>&1); then
+    answering=$(jq -r '(.miners.online // 0) + (.miners.degraded // 0)' <<<"$summary") ||
+      fail "GET /api/summary did not return the JSON expected: ${summary:0:300}"
+    [ "$answering" -ge "$miners" ] && break
+  else
+    last_error=$summary
+  fi
   sleep 0.2
 done
-[ "$answering" -ge "$miners" ] || { echo "only $answering of $miners miners answered" >&2; exit 1; }
+[ "$answering" -ge "$miners" ] ||
+  fail "only $answering of $miners miners answered within 2 min${last_error:+ (last failed GET /api/summary: $last_error)}"
 
 # ---- wrk ------------------------------------------------------------------------
 # One connection waits 10 ms between requests, so 10 connections offer at
@@ -111,35 +156,61 @@ function delay()
 end
 EOF
 
-# Prints "REQ_PER_S P99_MS" from wrk's --latency output.
+# Sets VAR to "REQ_PER_S P99_MS" from wrk's --latency output. Not called in
+# $( ): fail() must reach the report (a subshell's exit reaches nobody).
 wrk_run() {
-  local out
-  out=$(wrk "$@" --latency "--timeout=5s")
-  echo "$out" >>"$work/wrk.log"
-  echo "$out" | awk '
+  local var=$1 out result status=0
+  shift
+  out=$(wrk "$@" --latency "--timeout=5s" 2>&1) || status=$?
+  if [ "$status" -ne 0 ]; then
+    printf '%s\n' "$out" >&2
+    fail "wrk $* exited with status $status (its output is above)"
+  fi
+  printf '%s\n' "$out" >>"$work/wrk.log"
+  # Error replies would be timed as if they were answers.
+  if grep -q 'Non-2xx or 3xx responses' <<<"$out"; then
+    printf '%s\n' "$out" >&2
+    fail "wrk $*: some replies were HTTP errors (wrk's output is above)"
+  fi
+  # Connect errors and timeouts leave the latencies of the rest: worth a
+  # warning, not a failed run.
+  if grep -q 'Socket errors' <<<"$out"; then
+    echo "$BENCH_NAME: warning: wrk $*: $(grep 'Socket errors' <<<"$out" | sed 's/^ *//')" >&2
+  fi
+  result=$(awk '
     /Requests\/sec:/ { rps = $2 }
     $1 == "99%" {
       v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
       ms = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : (unit == "m") ? v * 60000 : v
     }
-    END { printf "%.0f %.2f\n", rps, ms }'
+    END { if (rps == "" || ms == "") exit 1; printf "%.0f %.2f\n", rps, ms }' <<<"$out") || {
+    printf '%s\n' "$out" >&2
+    fail "wrk $*: no Requests/sec or 99% line in its output (above)"
+  }
+  printf -v "$var" '%s' "$result"
 }
 
+summary_paced='' summary_max='' miners_max='' brief_max='' metrics_max='' # set by wrk_run
 since=$(($(date +%s) - 86400))
-summary_paced=$(wrk_run -t2 -c10 -d"${duration}s" -s "$work/paced.lua" "${url}api/summary")
-summary_max=$(wrk_run -t2 -c8 -d"${duration}s" "${url}api/summary")
-miners_max=$(wrk_run -t2 -c8 -d"${duration}s" "${url}api/miners")
-brief_max=$(wrk_run -t2 -c8 -d"${duration}s" "${url}api/miners?view=brief")
+step "wrk: GET /api/summary, 10 connections paced"
+wrk_run summary_paced -t2 -c10 -d"${duration}s" -s "$work/paced.lua" "${url}api/summary"
+step "wrk: GET /api/summary, flat out"
+wrk_run summary_max -t2 -c8 -d"${duration}s" "${url}api/summary"
+step "wrk: GET /api/miners, flat out"
+wrk_run miners_max -t2 -c8 -d"${duration}s" "${url}api/miners"
+step "wrk: GET /api/miners?view=brief, flat out"
+wrk_run brief_max -t2 -c8 -d"${duration}s" "${url}api/miners?view=brief"
 metrics_path="api/metrics?ip=$first_host&since=$since"
-metrics_rows=$(curl -s "${url}${metrics_path}" | jq '.rows | length')
-metrics_max=$(wrk_run -t2 -c8 -d"${duration}s" "${url}${metrics_path}")
+step "GET /$metrics_path once (rows returned)"
+metrics_json=$(curl -sS --fail --max-time 10 "${url}${metrics_path}") ||
+  fail "GET /$metrics_path failed (curl's error is above)"
+metrics_rows=$(jq '.rows | length' <<<"$metrics_json") ||
+  fail "GET /$metrics_path did not return .rows: ${metrics_json:0:300}"
+step "wrk: GET /api/metrics (1 miner, 24 h), flat out"
+wrk_run metrics_max -t2 -c8 -d"${duration}s" "${url}${metrics_path}"
 
 # ---- the dashboard's first load ---------------------------------------------------
-playwright_dir="$build/node-playwright"
-if [ ! -f "$playwright_dir/node_modules/playwright-core/package.json" ]; then
-  npm install --prefix "$playwright_dir" --no-save --no-audit --no-fund --loglevel=error \
-    playwright-core@1.65.1 >&2
-fi
+step "the dashboard's first load (node, playwright-core, /usr/bin/chromium)"
 dashboard_ms=$(PLAYWRIGHT_DIR="$playwright_dir" node - "$url" "$miners" <<'EOF'
 const path = require('path');
 const { chromium } = require(path.join(process.env.PLAYWRIGHT_DIR, 'node_modules', 'playwright-core'));
@@ -161,11 +232,13 @@ const { chromium } = require(path.join(process.env.PLAYWRIGHT_DIR, 'node_modules
   await browser.close();
   times.sort((a, b) => a - b);
   console.log(times[1].toFixed(0)); /* the median of three */
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => { console.error('dashboard load failed:', e); process.exit(1); });
 EOF
-)
+) || fail "the dashboard measurement failed (node's error is above)"
+[[ $dashboard_ms =~ ^[0-9]+$ ]] || fail "the dashboard measurement printed '$dashboard_ms', not a number of ms"
 
 # ---- the table ------------------------------------------------------------------------
+step "printing the table"
 row() { printf '| %-34s | %-28s | %10s | %9s |\n' "$@"; }
 split() { echo "$1" | awk "{print \$$2}"; }
 echo "HTTP API with $miners miners polled every 10 s (loopback, $(nproc) cores, wrk ${duration} s each)"
