@@ -7,8 +7,8 @@
 static gboolean as_json = FALSE;
 
 static const GOptionEntry plugins_options[] = {
-  {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, "print JSON", NULL},
-  {NULL},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, "print JSON", NULL},
+    {NULL},
 };
 
 static AmPluginSet *
@@ -76,8 +76,8 @@ print_table(AmPluginSet *set)
   printf("%-10s %-12s %-8s %-4s %s\n", "KIND", "NAME", "VERSION", "ABI", "FILE");
   for (guint i = 0; i < set->loaded->len; i++) {
     const AmLoadedPlugin *p = set->loaded->pdata[i];
-    printf("%-10s %-12s %-8s %u.%-2u %s\n", am_plugin_kind_to_string(p->info->kind),
-           p->info->name, p->info->version, p->info->abi_major, p->info->abi_minor, p->path);
+    printf("%-10s %-12s %-8s %u.%-2u %s\n", am_plugin_kind_to_string(p->info->kind), p->info->name,
+           p->info->version, p->info->abi_major, p->info->abi_minor, p->path);
   }
   for (guint i = 0; i < set->rejected->len; i++) {
     const AmRejectedPlugin *r = set->rejected->pdata[i];
@@ -109,7 +109,8 @@ wanted(const AmPluginInfo *info, char **names)
 {
   if (names == NULL || names[0] == NULL)
     return TRUE;
-  g_autofree char *full = g_strdup_printf("%s:%s", am_plugin_kind_to_string(info->kind), info->name);
+  g_autofree char *full =
+      g_strdup_printf("%s:%s", am_plugin_kind_to_string(info->kind), info->name);
   for (guint i = 0; names[i] != NULL; i++)
     if (g_str_equal(names[i], info->name) || g_str_equal(names[i], full))
       return TRUE;
@@ -119,7 +120,8 @@ wanted(const AmPluginInfo *info, char **names)
 int
 am_cli_sample_config(int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new("[PLUGIN...] - print sample configuration");
+  g_autoptr(GOptionContext) context =
+      g_option_context_new("[PLUGIN...] - print sample configuration");
   if (!am_cli_parse(context, &argc, &argv))
     return AM_EXIT_USAGE;
   g_autoptr(AmPluginSet) set = load_plugins();

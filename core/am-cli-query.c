@@ -13,11 +13,11 @@ static double query_timeout = 10.0;
 static char *query_config = NULL;
 
 static const GOptionEntry query_options[] = {
-  {"json", 0, 0, G_OPTION_ARG_NONE, &query_json, "print the sample as JSON", NULL},
-  {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &query_timeout, "give up after S seconds (10)", "S"},
-  {"config", 'c', 0, G_OPTION_ARG_FILENAME, &query_config, "read driver settings from FILE",
-   "FILE"},
-  {NULL},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &query_json, "print the sample as JSON", NULL},
+    {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &query_timeout, "give up after S seconds (10)", "S"},
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &query_config, "read driver settings from FILE",
+     "FILE"},
+    {NULL},
 };
 
 typedef struct {
@@ -161,7 +161,7 @@ am_cli_query(int argc, char **argv)
   g_autoptr(AmPluginSet) plugins = am_plugin_set_load(dirs);
   g_autoptr(AmContext) ctx = am_context_new(".", query_config);
   g_autoptr(AmInstances) instances =
-    create_drivers(plugins, ctx, query_config, config != NULL ? config->kf : NULL);
+      create_drivers(plugins, ctx, query_config, config != NULL ? config->kf : NULL);
   g_autoptr(GPtrArray) drivers = am_instances_of_kind(instances, AM_PLUGIN_KIND_DRIVER);
   if (drivers->len == 0) {
     fprintf(stderr, "antmon query: no driver plugins found (see `antmon plugins`)\n");
@@ -169,7 +169,7 @@ am_cli_query(int argc, char **argv)
   }
 
   g_autoptr(AmMiner) miner =
-    am_miner_new(g_network_address_get_hostname(na), g_network_address_get_port(na));
+      am_miner_new(g_network_address_get_hostname(na), g_network_address_get_port(na));
   am_miner_set_timeout_ms(miner, (guint)(query_timeout * 1000));
   Query q = {.loop = g_main_loop_new(NULL, FALSE), .cancellable = g_cancellable_new()};
   guint deadline_id = g_timeout_add((guint)(query_timeout * 1000), deadline, &q);

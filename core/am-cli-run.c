@@ -41,8 +41,8 @@ load_all(const char *given, AmConfigFile **config_out, AmPluginSet **plugins_out
 static char *config_file = NULL;
 
 static const GOptionEntry run_options[] = {
-  {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "configuration file", "FILE"},
-  {NULL},
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "configuration file", "FILE"},
+    {NULL},
 };
 
 int

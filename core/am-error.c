@@ -2,7 +2,7 @@
 #include <antmon/alert.h>
 #include <antmon/error.h>
 
-G_DEFINE_QUARK(antmon-error-quark, am_error)
+G_DEFINE_QUARK(antmon - error - quark, am_error)
 
 const char *
 am_error_code_to_string(int code)

@@ -13,7 +13,7 @@ typedef struct {
 } AmInstance;
 
 typedef struct {
-  GPtrArray *items; /* AmInstance*, in creation order */
+  GPtrArray *items;    /* AmInstance*, in creation order */
   guint failed;        /* create() failures, each already logged */
   guint config_failed; /* of those, configuration mistakes (AM_ERROR_CONFIG) */
 } AmInstances;

@@ -190,7 +190,7 @@ am_hashrate_to_ths(double value, const char *unit)
     const char *prefix;
     double to_ths;
   } units[] = {
-    {"h", 1e-12}, {"kh", 1e-9}, {"mh", 1e-6}, {"gh", 1e-3}, {"th", 1.0}, {"ph", 1e3},
+      {"h", 1e-12}, {"kh", 1e-9}, {"mh", 1e-6}, {"gh", 1e-3}, {"th", 1.0}, {"ph", 1e3},
   };
   if (unit == NULL)
     return NAN;

@@ -8,9 +8,9 @@
 #include <string.h>
 
 static const char *const kind_names[] = {
-  [AM_PLUGIN_KIND_DISCOVERY] = "discovery", [AM_PLUGIN_KIND_DRIVER] = "driver",
-  [AM_PLUGIN_KIND_STORE] = "store",         [AM_PLUGIN_KIND_SINK] = "sink",
-  [AM_PLUGIN_KIND_HTTP] = "http",
+    [AM_PLUGIN_KIND_DISCOVERY] = "discovery", [AM_PLUGIN_KIND_DRIVER] = "driver",
+    [AM_PLUGIN_KIND_STORE] = "store",         [AM_PLUGIN_KIND_SINK] = "sink",
+    [AM_PLUGIN_KIND_HTTP] = "http",
 };
 
 const char *
@@ -70,8 +70,7 @@ vtable_min_size(AmPluginKind kind)
 
 /* Checks the descriptor against the file it came from. */
 static gboolean
-check_info(const AmPluginInfo *info, AmPluginKind file_kind, const char *file_name,
-           GError **error)
+check_info(const AmPluginInfo *info, AmPluginKind file_kind, const char *file_name, GError **error)
 {
   if (info->abi_major != AM_ABI_MAJOR || info->abi_minor > AM_ABI_MINOR) {
     g_set_error(error, AM_ERROR, AM_ERROR_ABI,
@@ -94,9 +93,8 @@ check_info(const AmPluginInfo *info, AmPluginKind file_kind, const char *file_na
   }
   if (info->kind != file_kind) {
     const char *kind = am_plugin_kind_to_string(info->kind);
-    g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
-                "is a %s plugin but the file name says %s", kind != NULL ? kind : "unknown-kind",
-                am_plugin_kind_to_string(file_kind));
+    g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED, "is a %s plugin but the file name says %s",
+                kind != NULL ? kind : "unknown-kind", am_plugin_kind_to_string(file_kind));
     return FALSE;
   }
   if (info->create == NULL || info->destroy == NULL || info->vtable.any == NULL) {
@@ -136,8 +134,8 @@ am_plugin_load_file(const char *path, GError **error)
 
   AmPluginGetInfoFunc get_info = NULL;
   if (!g_module_symbol(module, AM_PLUGIN_SYMBOL, (gpointer *)&get_info) || get_info == NULL) {
-    g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
-                "has no %s() symbol: not an antmon plugin", AM_PLUGIN_SYMBOL);
+    g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED, "has no %s() symbol: not an antmon plugin",
+                AM_PLUGIN_SYMBOL);
     g_module_close(module);
     return NULL;
   }
@@ -278,10 +276,11 @@ am_plugin_set_load(char **dirs)
         reject(set, path, error->message);
         continue;
       }
-      const AmLoadedPlugin *earlier = am_plugin_set_find(set, plugin->info->kind, plugin->info->name);
+      const AmLoadedPlugin *earlier =
+          am_plugin_set_find(set, plugin->info->kind, plugin->info->name);
       if (earlier != NULL) {
-        g_autofree char *reason = g_strdup_printf("duplicate of %s, which was found first",
-                                                  earlier->path);
+        g_autofree char *reason =
+            g_strdup_printf("duplicate of %s, which was found first", earlier->path);
         reject(set, path, reason);
         am_loaded_plugin_free(plugin);
         continue;

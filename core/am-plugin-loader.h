@@ -7,9 +7,9 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char *path;                /* the .so file */
-  GModule *module;           /* kept open for the daemon's lifetime */
-  const AmPluginInfo *info;  /* valid while module is open */
+  char *path;               /* the .so file */
+  GModule *module;          /* kept open for the daemon's lifetime */
+  const AmPluginInfo *info; /* valid while module is open */
 } AmLoadedPlugin;
 
 typedef struct {

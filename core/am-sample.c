@@ -46,8 +46,8 @@ am_sample_unref(AmSample *s)
 {
   if (s == NULL || !g_atomic_int_dec_and_test(&s->ref_count))
     return;
-  char **strings[] = {&s->host,  &s->driver, &s->firmware, &s->firmware_version, &s->model,
-                      &s->mac,   &s->serial, &s->hostname, &s->algorithm};
+  char **strings[] = {&s->host, &s->driver, &s->firmware, &s->firmware_version, &s->model,
+                      &s->mac,  &s->serial, &s->hostname, &s->algorithm};
   for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
     g_free(*strings[i]);
   g_array_unref(s->temps_c);
@@ -111,16 +111,16 @@ AmChain *
 am_sample_add_chain(AmSample *sample, gint index)
 {
   AmChain chain = {
-    .index = index,
-    .hashrate_ths = NAN,
-    .chips = AM_UNKNOWN,
-    .chips_expected = AM_UNKNOWN,
-    .chips_ok = AM_UNKNOWN,
-    .chips_failed = AM_UNKNOWN,
-    .hw_errors = AM_UNKNOWN,
-    .temp_board_c = NAN,
-    .temp_chip_c = NAN,
-    .power_w = NAN,
+      .index = index,
+      .hashrate_ths = NAN,
+      .chips = AM_UNKNOWN,
+      .chips_expected = AM_UNKNOWN,
+      .chips_ok = AM_UNKNOWN,
+      .chips_failed = AM_UNKNOWN,
+      .hw_errors = AM_UNKNOWN,
+      .temp_board_c = NAN,
+      .temp_chip_c = NAN,
+      .power_w = NAN,
   };
   g_array_append_val(sample->chains, chain);
   return &g_array_index(sample->chains, AmChain, sample->chains->len - 1);
@@ -141,7 +141,8 @@ am_sample_add_pool(AmSample *sample, const char *url, const char *user)
 void
 am_sample_set_extra(AmSample *sample, const char *key, JsonNode *node)
 {
-  g_autofree char *name = g_strdup_printf("x_%s_%s", sample->driver ? sample->driver : "driver", key);
+  g_autofree char *name =
+      g_strdup_printf("x_%s_%s", sample->driver ? sample->driver : "driver", key);
   json_object_set_member(sample->extras, name, node);
 }
 
