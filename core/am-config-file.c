@@ -30,6 +30,7 @@ typedef enum {
   KEY_LOG_LEVEL,   /* char *, one of log_levels[], default def_text */
   KEY_DURATION,    /* guint64 ms, def / min / max */
   KEY_UINT,        /* guint, def / min / max */
+  KEY_SIZE,        /* gint64 bytes, def / min / max */
   KEY_BOOL,        /* gboolean, def */
   KEY_SECRET,      /* char *, key= or key_file= */
   KEY_SECRET_FILE, /* the key_file= partner: known, read by its KEY_SECRET */
@@ -57,6 +58,8 @@ static const KnownKey known_keys[] = {
      SECONDS(10), 100, SECONDS(5 * 60)},
     {"core", "max_inflight", KEY_UINT, offsetof(AmCoreConfig, max_inflight), NULL, 256, 1, 65535},
     {"core", "offline_after", KEY_UINT, offsetof(AmCoreConfig, offline_after), NULL, 3, 1, 1000},
+    {"core", "memory_budget", KEY_SIZE, offsetof(AmCoreConfig, memory_budget), NULL,
+     AM_MEMORY_BUDGET_DEFAULT, 16 * 1024 * 1024, G_GUINT64_CONSTANT(1) << 40},
 
     {"miner", "host", KEY_MINER_HOST, offsetof(MinerDraft, miner.host)},
     {"miner", "port", KEY_MINER_PORT, offsetof(MinerDraft, miner.port), NULL, 4028, 1, 65535},
@@ -189,6 +192,10 @@ parse_key(GKeyFile *kf, const char *group, const KnownKey *k, gpointer base, GEr
     break;
   case KEY_BOOL:
     am_config_get_bool(kf, group, k->key, k->def, field, &local);
+    break;
+  case KEY_SIZE:
+    am_config_get_size(kf, group, k->key, (gint64)k->def, (gint64)k->min, (gint64)k->max, field,
+                       &local);
     break;
   case KEY_SECRET:
     *(char **)field = am_config_get_secret(kf, group, k->key, &local);

@@ -11,10 +11,10 @@ G_BEGIN_DECLS
 typedef struct {
   char *name;
   char *host;
-  guint16 port;     /* default 4028 */
-  char *driver;     /* driver= pin, or NULL */
-  char *username;   /* for web APIs, or NULL */
-  char *password;   /* password= or password_file=, or NULL */
+  guint16 port;   /* default 4028 */
+  char *driver;   /* driver= pin, or NULL */
+  char *username; /* for web APIs, or NULL */
+  char *password; /* password= or password_file=, or NULL */
 } AmStaticMiner;
 
 /* The [core] group, every key with its default applied. */
@@ -26,6 +26,7 @@ typedef struct {
   guint64 poll_timeout_ms; /* poll_timeout=, default 10 s, 100 ms .. 5 min */
   guint max_inflight;      /* max_inflight=, default 256, 1 .. 65535 */
   guint offline_after;     /* offline_after=, default 3, 1 .. 1000 */
+  gint64 memory_budget;    /* memory_budget= bytes, default 64 MiB */
   GPtrArray *miners;       /* AmStaticMiner*, from [miner:NAME] groups */
 } AmCoreConfig;
 

@@ -516,3 +516,91 @@ am_config_get_host_port(GKeyFile *kf, const char *group, const char *key, const 
   *port_out = port;
   return TRUE;
 }
+
+/* ---- sizes ------------------------------------------------------------- */
+
+#define KIB ((gint64)1024)
+#define MIB (1024 * KIB)
+#define GIB (1024 * MIB)
+
+gboolean
+am_parse_size(const char *text, gint64 *out)
+{
+  static const struct {
+    const char *suffix;
+    gint64 unit;
+  } units[] = {{"", 1},      {"b", 1},        {"kib", KIB},      {"k", KIB},
+               {"mib", MIB}, {"m", MIB},      {"gib", GIB},      {"g", GIB},
+               {"kb", 1000}, {"mb", 1000000}, {"gb", 1000000000}};
+  g_autofree char *trimmed = g_strstrip(g_strdup(text));
+  char *end = NULL;
+  if (!g_ascii_isdigit(trimmed[0]))
+    return FALSE;
+  guint64 number = g_ascii_strtoull(trimmed, &end, 10);
+  while (*end == ' ')
+    end++;
+  for (gsize i = 0; i < G_N_ELEMENTS(units); i++)
+    if (g_ascii_strcasecmp(end, units[i].suffix) == 0) {
+      if (number > (guint64)(G_MAXINT64 / units[i].unit))
+        return FALSE;
+      *out = (gint64)number * units[i].unit;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+char *
+am_format_size(gint64 bytes)
+{
+  if (bytes >= GIB && bytes % GIB == 0)
+    return g_strdup_printf("%" G_GINT64_FORMAT "GiB", bytes / GIB);
+  if (bytes >= MIB && bytes % MIB == 0)
+    return g_strdup_printf("%" G_GINT64_FORMAT "MiB", bytes / MIB);
+  if (bytes >= KIB && bytes % KIB == 0)
+    return g_strdup_printf("%" G_GINT64_FORMAT "KiB", bytes / KIB);
+  return g_strdup_printf("%" G_GINT64_FORMAT, bytes);
+}
+
+gboolean
+am_config_get_size(GKeyFile *kf, const char *group, const char *key, gint64 fallback, gint64 min,
+                   gint64 max, gint64 *out, GError **error)
+{
+  *out = fallback;
+  if (!g_key_file_has_key(kf, group, key, NULL))
+    return TRUE;
+  g_autofree char *text = g_key_file_get_value(kf, group, key, NULL);
+  gint64 value = 0;
+  if (text == NULL || !am_parse_size(text, &value) || value < min || value > max) {
+    g_autofree char *lo = am_format_size(min);
+    g_autofree char *hi = am_format_size(max);
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG,
+                "[%s] %s=%s: expected a size such as 4MiB, 512KiB or 0, from %s to %s", group, key,
+                text != NULL ? text : "", lo, hi);
+    return FALSE;
+  }
+  *out = value;
+  return TRUE;
+}
+
+gint64
+am_config_get_memory_budget(GKeyFile *kf)
+{
+  gint64 budget = AM_MEMORY_BUDGET_DEFAULT;
+  if (!am_config_get_size(kf, "core", "memory_budget", AM_MEMORY_BUDGET_DEFAULT, 16 * MIB,
+                          1024 * GIB, &budget, NULL))
+    budget = AM_MEMORY_BUDGET_DEFAULT;
+  return budget;
+}
+
+gboolean
+am_config_get_store_queue_size(GKeyFile *kf, const char *group, guint *out, GError **error)
+{
+  gint64 derived = am_config_get_memory_budget(kf) / 4 / AM_STORE_SAMPLE_BYTES;
+  derived = CLAMP(derived, 1000, 10000000);
+  g_autofree char *text = g_key_file_get_value(kf, group, "queue_size", NULL);
+  if (text == NULL || *g_strstrip(text) == '\0' || g_ascii_strcasecmp(text, "auto") == 0) {
+    *out = (guint)derived;
+    return TRUE;
+  }
+  return am_config_get_uint(kf, group, "queue_size", (guint)derived, 100, 10000000, out, error);
+}

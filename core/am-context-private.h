@@ -14,12 +14,13 @@ G_BEGIN_DECLS
 struct _AmContext {
   char *state_dir;
   char *config_path;
-  gint64 started_us;         /* monotonic */
-  AmPluginSet *plugins;      /* borrowed */
-  AmScheduler *scheduler;    /* borrowed */
-  AmStoreQueue *store;       /* borrowed */
-  AmAlerts *alerts;          /* borrowed */
-  GPtrArray *discovery;      /* AmInstance*, borrowed */
+  gint64 started_us;      /* monotonic */
+  gint64 memory_budget;   /* [core] memory_budget= bytes, 0: not running */
+  AmPluginSet *plugins;   /* borrowed */
+  AmScheduler *scheduler; /* borrowed */
+  AmStoreQueue *store;    /* borrowed */
+  AmAlerts *alerts;       /* borrowed */
+  GPtrArray *discovery;   /* AmInstance*, borrowed */
 };
 
 AmContext *am_context_new(const char *state_dir, const char *config_path);

@@ -218,12 +218,18 @@ add_discovery(JsonBuilder *b, GPtrArray *discovery)
 }
 
 static void
-add_process(JsonBuilder *b)
+add_process(JsonBuilder *b, gint64 budget)
 {
   AmProcessStats st;
   am_process_stats(&st);
   json_builder_set_member_name(b, "process");
   json_builder_begin_object(b);
+  if (budget > 0) {
+    json_builder_set_member_name(b, "memory_budget_bytes");
+    json_builder_add_int_value(b, budget);
+    json_builder_set_member_name(b, "over_budget");
+    json_builder_add_boolean_value(b, (gint64)st.rss_bytes > budget);
+  }
   json_builder_set_member_name(b, "rss_bytes");
   json_builder_add_int_value(b, (gint64)st.rss_bytes);
   json_builder_set_member_name(b, "rss_peak_bytes");
@@ -246,7 +252,7 @@ am_context_health_json(AmContext *ctx)
   json_builder_add_string_value(b, AM_VERSION_STRING);
   json_builder_set_member_name(b, "uptime_s");
   json_builder_add_int_value(b, (g_get_monotonic_time() - ctx->started_us) / G_USEC_PER_SEC);
-  add_process(b);
+  add_process(b, ctx->memory_budget);
   add_plugins(b, ctx->plugins);
   add_poll(b, ctx->scheduler);
   add_discovery(b, ctx->discovery);

@@ -34,10 +34,13 @@ struct _AmDaemon {
   guint sigint_id;
   guint sigterm_id;
   guint trim_id;
+  gint64 budget_warned_us;
 };
 
 /* Heap pages freed between polls (replies, JSON trees, API answers) go
- * back to the system once a minute, so RSS follows what is in use. */
+ * back to the system once a minute, so RSS follows what is in use; then
+ * RSS is checked against [core] memory_budget=, with a warning at most
+ * hourly. */
 #define TRIM_INTERVAL_S 60
 
 AmDaemon *
@@ -167,10 +170,9 @@ start_store(AmDaemon *d, GError **error)
     g_warning("%s: %u store groups are enabled; only [%s] is used", d->config->path, stores->len,
               ((AmInstance *)stores->pdata[0])->group);
   AmInstance *store = stores->pdata[0];
-  guint queue_size = 100000;
+  guint queue_size = 0;
   guint64 flush_ms = 2000;
-  if (!am_config_get_uint(d->config->kf, store->group, "queue_size", 100000, 100, 10000000,
-                          &queue_size, error) ||
+  if (!am_config_get_store_queue_size(d->config->kf, store->group, &queue_size, error) ||
       !am_config_get_duration_ms(d->config->kf, store->group, "flush_interval", 2000, 100,
                                  3600 * 1000, &flush_ms, error)) {
     am_config_file_prefix_error(d->config, error);
@@ -180,10 +182,26 @@ start_store(AmDaemon *d, GError **error)
   return TRUE;
 }
 
+#define BUDGET_WARNING_INTERVAL_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
+
 static gboolean
 on_trim(gpointer user_data)
 {
+  AmDaemon *d = user_data;
   am_allocator_trim();
+  AmProcessStats st;
+  am_process_stats(&st);
+  gint64 budget = d->config->core.memory_budget;
+  gint64 now = g_get_monotonic_time();
+  if ((gint64)st.rss_bytes > budget &&
+      (d->budget_warned_us == 0 || now - d->budget_warned_us >= BUDGET_WARNING_INTERVAL_US)) {
+    g_autofree char *rss = g_format_size_full(st.rss_bytes, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *limit = g_format_size_full((guint64)budget, G_FORMAT_SIZE_IEC_UNITS);
+    g_warning("memory: %s resident, over memory_budget=%s in [core]; raise it, or lower the "
+              "store's cache_size= and queue_size=",
+              rss, limit);
+    d->budget_warned_us = now;
+  }
   return G_SOURCE_CONTINUE;
 }
 
@@ -225,6 +243,7 @@ am_daemon_start(AmDaemon *d, GError **error)
     return FALSE;
   check_fd_limit(core);
   d->ctx = am_context_new(core->state_dir, d->config->path);
+  d->ctx->memory_budget = core->memory_budget;
   d->ctx->plugins = d->plugins;
   d->instances = am_instances_new();
   for (gsize i = 0; i < G_N_ELEMENTS(start_order); i++)

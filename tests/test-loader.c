@@ -1,9 +1,9 @@
 /* The plugin loader: every broken plugin is rejected with a message that
  * names the file and the reason, and the daemon goes on without it. */
+#include "am-context-private.h"
 #include "am-instances.h"
 #include "am-log.h"
 #include "am-plugin-loader.h"
-#include "am-context-private.h"
 #include "am-test-util.h"
 #include <glib/gstdio.h>
 #include <string.h>
@@ -42,10 +42,23 @@ test_good_plugin_loads(void)
   am_loaded_plugin_free(plugin);
 }
 
+/* A plugin built for ABI 1.0 (before AmStoreVTable.stats_json) still loads. */
+static void
+test_older_minor_loads(void)
+{
+  g_autofree char *path = built_plugin("driver-prevminor");
+  g_autoptr(GError) error = NULL;
+  AmLoadedPlugin *plugin = am_plugin_load_file(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(plugin->info->abi_minor, ==, 0);
+  am_loaded_plugin_free(plugin);
+}
+
 static void
 test_wrong_abi(void)
 {
-  assert_rejected("driver-oldabi", AM_ERROR_ABI, "built for plugin ABI 0.0, this antmon has ABI 1.1");
+  assert_rejected("driver-oldabi", AM_ERROR_ABI,
+                  "built for plugin ABI 0.0, this antmon has ABI 1.1");
   assert_rejected("driver-newminor", AM_ERROR_ABI, "built for plugin ABI 1.99");
   assert_rejected("driver-shortinfo", AM_ERROR_ABI, "descriptor is 16 bytes");
 }
@@ -118,8 +131,8 @@ static void
 test_set_rejects_and_continues_subprocess(void)
 {
   allow_warnings();
-  const char *stems[] = {"driver-good", "driver-oldabi", "driver-nosymbol", "driver-wrongkind",
-                         "sink-good", NULL};
+  const char *stems[] = {"driver-good",      "driver-oldabi", "driver-nosymbol",
+                         "driver-wrongkind", "sink-good",     NULL};
   g_autofree char *dir = make_plugin_dir(stems);
   g_autofree char *garbage = g_build_filename(dir, "driver-garbage.so", NULL);
   g_assert_true(g_file_set_contents(garbage, "not an ELF file", -1, NULL));
@@ -209,6 +222,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/loader/good-plugin-loads", test_good_plugin_loads);
+  g_test_add_func("/loader/older-minor-loads", test_older_minor_loads);
   g_test_add_func("/loader/wrong-abi", test_wrong_abi);
   g_test_add_func("/loader/missing-symbol", test_missing_symbol);
   g_test_add_func("/loader/wrong-kind-and-name", test_wrong_kind_and_name);

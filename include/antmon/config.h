@@ -13,6 +13,21 @@
 
 G_BEGIN_DECLS
 
+/* [core] memory_budget= when not set: what the agent may keep resident.
+ * Plugins size their caches from it (am_config_get_memory_budget). */
+#define AM_MEMORY_BUDGET_DEFAULT (64 * 1024 * 1024)
+
+/* [core] memory_budget= in bytes (the default when absent or invalid: the
+ * core reports a bad value itself). */
+gint64 am_config_get_memory_budget(GKeyFile *kf);
+
+/* queue_size= of a store group: samples held in memory waiting to be
+ * written. Empty or "auto": a quarter of the memory budget, at about
+ * AM_STORE_SAMPLE_BYTES each. */
+#define AM_STORE_SAMPLE_BYTES 2048
+gboolean am_config_get_store_queue_size(GKeyFile *kf, const char *group, guint *out,
+                                        GError **error);
+
 gboolean am_config_get_bool(GKeyFile *kf, const char *group, const char *key,
                             gboolean fallback, gboolean *out, GError **error);
 
@@ -51,5 +66,14 @@ gboolean am_config_get_host_port(GKeyFile *kf, const char *group, const char *ke
 
 /* Parses a duration string as above. */
 gboolean am_parse_duration_ms(const char *text, guint64 *out_ms);
+
+/* Sizes: "4MiB", "512KiB", "1GiB" (also K, M, G), "64KB", "2MB", "1GB"
+ * (powers of 1000), or bytes ("0", "65536", "65536B"). Absent: @fallback.
+ * Out of [@min, @max]: AM_ERROR_CONFIG naming group and key. */
+gboolean am_config_get_size(GKeyFile *kf, const char *group, const char *key, gint64 fallback,
+                            gint64 min, gint64 max, gint64 *out, GError **error);
+gboolean am_parse_size(const char *text, gint64 *out);
+/* "4MiB", "512KiB" or bytes: the shortest exact form. (transfer full) */
+char *am_format_size(gint64 bytes);
 
 G_END_DECLS

@@ -457,6 +457,9 @@ am_http_metrics_add_health(AmHttpMetrics *m, JsonNode *health)
     add_poll(m, poll);
   add_discovery(m, am_json_object(h, "discovery"));
   add_numbers(m, "store", "Store queue", am_json_object(h, "store"), NULL);
+  JsonObject *store = am_json_object(h, "store");
+  if (store != NULL)
+    add_numbers(m, "store_engine", "Store", am_json_object(store, "engine"), NULL);
   add_numbers(m, "alerts", "Alerts", am_json_object(h, "alerts"), NULL);
   add_numbers(m, "process", "The agent's process", am_json_object(h, "process"), NULL);
   add_numbers(m, "http_connections", "HTTP connections", am_json_object(h, "http"), NULL);

@@ -1,6 +1,6 @@
 /* Queries on the read-only connection: dispatch, parameters, cursors, and
- * the simple ones (latest, events, alert_state). Series and fleet totals
- * are in am-sqlite-series.c.
+ * the simple ones (latest, events, alert_state, stats). Series and fleet
+ * totals are in am-sqlite-series.c.
  *
  * Each query runs in one read transaction, so it sees one consistent
  * snapshot even while the writer commits. Parameters are checked before
@@ -14,13 +14,15 @@ static const char *const read_sql[R_N_STATEMENTS] = {
     [R_BEGIN] = "BEGIN",
     [R_COMMIT] = "COMMIT",
     [R_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-    [R_NOW] = "SELECT max(t) FROM samples",
+    /* The store's clock, saved by the writer with each batch. */
+    [R_NOW] = "SELECT value FROM meta WHERE key = 'clock_ms'",
     [R_MINER_BY_ADDRESS] = "SELECT id, host FROM miners WHERE address = ?1",
     [R_MINER_BY_HOST] =
         "SELECT id, host FROM miners WHERE host = ?1 ORDER BY last_seen DESC LIMIT 1",
-    [R_LATEST] = "SELECT m.address, s.t, s.hashrate_ths, s.power_w, s.temp_max_c, s.avg_temp_c, "
-                 "s.avg_fan_rpm, s.elapsed_s, m.model "
-                 "FROM miners m JOIN samples s ON s.id = m.last_sample_id ORDER BY m.address",
+    [R_LATEST] = "SELECT m.address, s.t, s.hashrate_ghs / 1000.0, s.power_w, "
+                 "s.temp_max_dc / 10.0, s.temp_avg_dc / 10.0, s.fan_avg_rpm, s.elapsed_s, m.model "
+                 "FROM miners m JOIN samples s ON s.miner_id = m.id AND s.t = m.last_seen "
+                 "ORDER BY m.address",
     [R_EVENTS] = "SELECT id, t, miner, kind, name, detail FROM events "
                  "WHERE t >= ?1 AND t < ?2 AND NOT (t = ?1 AND id <= ?3) "
                  "AND (?4 IS NULL OR miner = ?4 OR substr(miner, 1, length(?5)) = ?5) "
@@ -335,13 +337,16 @@ run_query(AmSqliteStore *store, const char *query, GHashTable *params, GError **
     return am_sqlite_query_fleet(store, &args, error);
   if (g_str_equal(query, "events"))
     return query_events(store, &args, error);
+  if (g_str_equal(query, "stats"))
+    return am_sqlite_stats_json(store);
   return query_alert_state(store, error);
 }
 
 static gboolean
 known_query(const char *query)
 {
-  static const char *const names[] = {"latest", "series", "fleet", "events", "alert_state"};
+  static const char *const names[] = {"latest", "series",      "fleet",
+                                      "events", "alert_state", "stats"};
   for (gsize i = 0; query != NULL && i < G_N_ELEMENTS(names); i++)
     if (g_str_equal(query, names[i]))
       return TRUE;
@@ -353,7 +358,7 @@ am_sqlite_query(AmSqliteStore *store, const char *query, GHashTable *params, GEr
 {
   if (!known_query(query)) {
     g_set_error(error, AM_ERROR, AM_ERROR_FAILED,
-                "unknown query '%s': expected latest, series, fleet, events or alert_state",
+                "unknown query '%s': expected latest, series, fleet, events, alert_state or stats",
                 query != NULL ? query : "(null)");
     return NULL;
   }

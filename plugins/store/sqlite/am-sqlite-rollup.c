@@ -10,7 +10,11 @@
  * Every step is one short transaction with a bounded amount of work, and a
  * call does a bounded number of steps, so pruning and catching up never
  * hold the write lock for long: the next batch waits milliseconds, not
- * seconds. Raw samples are pruned only once rolled up. */
+ * seconds. Raw samples are pruned only once rolled up.
+ *
+ * Each resolution has its own retention (raw_retention,
+ * rollup_1m_retention, rollup_1h_retention; events event_retention), so a
+ * long history costs one row per miner-hour, not one per miner-minute. */
 #include "am-sqlite-store.h"
 
 /* Samples of a minute may arrive this long after it ends (poll deadline
@@ -138,14 +142,6 @@ finish(AmSqliteStore *store, gboolean ok, GError **error)
   return FALSE;
 }
 
-/* Runs a statement with one parameter. */
-static gboolean
-run_one(AmSqliteStore *store, AmSqliteWriteStmt which, gint64 value, GError **error)
-{
-  sqlite3_bind_int64(store->w[which], 1, value);
-  return am_sqlite_step_done(store->wdb, store->w[which], error, "pruning");
-}
-
 /* Runs a statement over [@lo, @hi) bound as ?1, ?2. */
 static gboolean
 run_range(AmSqliteStore *store, AmSqliteWriteStmt which, gint64 lo, gint64 hi, GError **error)
@@ -246,41 +242,33 @@ roll_hours(AmSqliteStore *store, GError **error)
   return TRUE;
 }
 
-/* The highest id of the run of oldest samples (by id) older than @cutoff_ms,
- * looking at @limit rows; 0 when the oldest is recent enough. */
-static gboolean
-oldest_run(AmSqliteStore *store, gint64 cutoff_ms, gint64 limit, gint64 *last_id, GError **error)
-{
-  sqlite3_stmt *st = store->w[W_OLDEST_SAMPLES];
-  sqlite3_bind_int64(st, 1, limit);
-  *last_id = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int64(st, 1) < cutoff_ms)
-    *last_id = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return am_sqlite_fail(store->wdb, error, "finding old samples");
-  return TRUE;
-}
-
+/* Raw samples older than the retention and rolled up go a whole frame
+ * window at a time (a delta frame's base is in its window), at most
+ * @budget rows per call in transactions of PRUNE_ROWS. Once a cutoff is
+ * done, nothing is looked at again until the next window. */
 static gboolean
 prune_raw(AmSqliteStore *store, guint budget, GError **error)
 {
-  const AmSqliteProgress *p = &store->progress;
+  AmSqliteProgress *p = &store->progress;
   gint64 cutoff_ms = MIN(p->now_ms - store->raw_retention_s * 1000, p->done_1m * 1000);
+  cutoff_ms = floor_to(cutoff_ms, AM_SQLITE_FRAME_WINDOW_MS);
+  if (cutoff_ms <= p->pruned_raw)
+    return TRUE;
   for (guint done = 0; done < budget; done += PRUNE_ROWS) {
-    gint64 last_id = 0;
-    if (!oldest_run(store, cutoff_ms, MIN(PRUNE_ROWS, budget - done), &last_id, error))
-      return FALSE;
-    if (last_id == 0)
-      break;
+    gint64 limit = MIN(PRUNE_ROWS, budget - done);
     if (!begin(store, error))
       return FALSE;
-    gboolean ok = run_one(store, W_PRUNE_CHAINS, last_id, error) &&
-                  run_one(store, W_PRUNE_SAMPLES, last_id, error);
+    sqlite3_stmt *st = store->w[W_PRUNE_SAMPLES];
+    sqlite3_bind_int64(st, 1, cutoff_ms);
+    sqlite3_bind_int64(st, 2, limit);
+    gboolean ok = am_sqlite_step_done(store->wdb, st, error, "pruning");
+    gint64 deleted = ok ? sqlite3_changes64(store->wdb) : 0;
     if (!finish(store, ok, error))
       return FALSE;
+    if (deleted < limit) {
+      p->pruned_raw = cutoff_ms;
+      break;
+    }
   }
   return TRUE;
 }
@@ -309,18 +297,21 @@ prune_history(AmSqliteStore *store, guint budget, GError **error)
   gint64 minute = floor_to(p->now_ms / 1000, AM_SQLITE_MINUTE);
   if (minute == p->pruned_1m_at)
     return TRUE;
-  gint64 keep_s = p->now_ms / 1000 - store->rollup_retention_s;
+  gint64 now_s = p->now_ms / 1000;
+  gint64 keep_1m = now_s - store->rollup_1m_retention_s;
+  gint64 keep_1h = now_s - store->rollup_1h_retention_s;
+  gint64 keep_events_ms = (now_s - store->event_retention_s) * 1000;
   gint64 keep_raw_ms = p->now_ms - store->raw_retention_s * 1000;
   gboolean more = TRUE;
   for (guint done = 0; more && done < budget; done += PRUNE_ROWS) {
     more = FALSE;
     if (!begin(store, error))
       return FALSE;
-    gboolean ok = prune_chunk(store, W_PRUNE_ROLLUP_1M, keep_s, &more, error) &&
-                  prune_chunk(store, W_PRUNE_ROLLUP_1H, keep_s, &more, error) &&
-                  prune_chunk(store, W_PRUNE_FLEET_1M, keep_s, &more, error) &&
-                  prune_chunk(store, W_PRUNE_FLEET_1H, keep_s, &more, error) &&
-                  prune_chunk(store, W_PRUNE_EVENTS, keep_s * 1000, &more, error) &&
+    gboolean ok = prune_chunk(store, W_PRUNE_ROLLUP_1M, keep_1m, &more, error) &&
+                  prune_chunk(store, W_PRUNE_ROLLUP_1H, keep_1h, &more, error) &&
+                  prune_chunk(store, W_PRUNE_FLEET_1M, keep_1m, &more, error) &&
+                  prune_chunk(store, W_PRUNE_FLEET_1H, keep_1h, &more, error) &&
+                  prune_chunk(store, W_PRUNE_EVENTS, keep_events_ms, &more, error) &&
                   prune_chunk(store, W_PRUNE_POOLS, keep_raw_ms, &more, error);
     if (!finish(store, ok, error))
       return FALSE;

@@ -3,9 +3,13 @@
  * Each entry of `migrations` takes the database from version i to i + 1 and
  * is never edited once released: a new change is a new entry. Times are
  * integers: milliseconds for raw rows (samples, pools, events), seconds for
- * rollup buckets. Doubles that are unknown are NULL. */
+ * rollup buckets. Doubles that are unknown are NULL.
+ *
+ * A migration is SQL, optionally followed by C code (convert) and more
+ * SQL, all in one transaction. */
 #include "am-sqlite-schema.h"
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,7 +113,183 @@ static const char schema_v2[] =
     "                WHERE x.kind = 'alert' AND x.miner = e.miner AND x.name = e.name)\n"
     "    AND json_valid(e.detail) AND json_extract(e.detail, '$.state') = 'raised';\n";
 
-static const char *const migrations[AM_SQLITE_SCHEMA_VERSION] = {schema_v1, schema_v2};
+/* Version 3: leaner raw samples (issue 10: the file was ~64 MB per miner).
+ * One row per sample in a WITHOUT ROWID table keyed (miner_id, t), with no
+ * index on time: the columns the queries read are scaled integers (GH/s,
+ * 0.1 degC, RPM; whole W), everything else is one packed blob per sample,
+ * most often a delta of the miner's sample before it (am-sqlite-pack.h).
+ * The chains table goes into those blobs. The old rows are converted by
+ * convert_v3() between the two halves. The store's clock moves to meta. */
+static const char schema_v3[] =
+    "CREATE TABLE samples_v3 (\n"
+    "  miner_id INTEGER NOT NULL,\n"
+    "  t INTEGER NOT NULL,\n"
+    "  hashrate_ghs REAL, power_w REAL,\n"
+    "  temp_max_dc INTEGER, temp_avg_dc INTEGER, fan_avg_rpm INTEGER, elapsed_s INTEGER,\n"
+    "  detail BLOB NOT NULL,\n"
+    "  PRIMARY KEY (miner_id, t)) WITHOUT ROWID;\n";
+
+static const char schema_v3_after[] =
+    "DROP TABLE chains;\n"
+    "DROP TABLE samples;\n"
+    "ALTER TABLE samples_v3 RENAME TO samples;\n"
+    /* last_seen is now how "latest" finds a miner's newest row. */
+    "UPDATE miners SET last_sample_id = NULL, last_seen = coalesce(\n"
+    "  (SELECT max(s.t) FROM samples s WHERE s.miner_id = miners.id), last_seen);\n"
+    "INSERT OR REPLACE INTO meta (key, value)\n"
+    "  SELECT 'clock_ms', coalesce(max(last_seen), 0) FROM miners;\n";
+
+typedef struct {
+  const char *sql;
+  /* Run after @sql in the same transaction, when not NULL. */
+  gboolean (*convert)(sqlite3 *db, GError **error);
+  const char *sql_after;
+} Migration;
+
+static gboolean convert_v3(sqlite3 *db, GError **error);
+
+static const Migration migrations[AM_SQLITE_SCHEMA_VERSION] = {
+    {schema_v1, NULL, NULL},
+    {schema_v2, NULL, NULL},
+    {schema_v3, convert_v3, schema_v3_after},
+};
+
+/* ---- version 3: converting raw samples ---------------------------------- */
+
+enum {
+  V2_MINER,
+  V2_T,
+  V2_STATUS,
+  V2_HASHRATE,
+  V2_HASHRATE_AVG,
+  V2_HASHRATE_IDEAL,
+  V2_POWER,
+  V2_POWER_SOURCE,
+  V2_ELAPSED,
+  V2_TEMP_MAX,
+  V2_AVG_TEMP,
+  V2_AVG_FAN,
+  V2_EFFICIENCY,
+  V2_ACCEPTED,
+  V2_REJECTED,
+  V2_HW_ERRORS,
+  V2_TEMPS,
+  V2_CHIP_TEMPS,
+  V2_FANS,
+  V2_ID,
+};
+
+static double
+column_double(sqlite3_stmt *st, int col)
+{
+  return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
+static gint64
+column_count(sqlite3_stmt *st, int col)
+{
+  return sqlite3_column_type(st, col) == SQLITE_NULL ? AM_UNKNOWN : sqlite3_column_int64(st, col);
+}
+
+/* Version 2 lists: little-endian float32 arrays. */
+static void
+column_readings(sqlite3_stmt *st, int col, GArray *out)
+{
+  const guint8 *blob = sqlite3_column_blob(st, col);
+  int n = sqlite3_column_bytes(st, col) / 4;
+  for (int i = 0; blob != NULL && i < n && i < AM_SQLITE_MAX_READINGS; i++) {
+    guint32 bits;
+    memcpy(&bits, blob + 4 * i, sizeof bits);
+    bits = GUINT32_FROM_LE(bits);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    double v = f;
+    g_array_append_val(out, v);
+  }
+}
+
+/* A version 2 sample row (and its chains) as an AmSample. */
+static AmSample *
+sample_from_v2(sqlite3_stmt *row, sqlite3_stmt *chains)
+{
+  AmSample *s = am_sample_new();
+  s->status = (AmSampleStatus)sqlite3_column_int(row, V2_STATUS);
+  s->hashrate_ths = column_double(row, V2_HASHRATE);
+  s->hashrate_avg_ths = column_double(row, V2_HASHRATE_AVG);
+  s->hashrate_ideal_ths = column_double(row, V2_HASHRATE_IDEAL);
+  s->power_w = column_double(row, V2_POWER);
+  s->power_source = (AmPowerSource)sqlite3_column_int(row, V2_POWER_SOURCE);
+  s->elapsed_s = column_count(row, V2_ELAPSED);
+  s->temp_max_c = column_double(row, V2_TEMP_MAX);
+  s->avg_temp_c = column_double(row, V2_AVG_TEMP);
+  s->avg_fan_rpm = column_double(row, V2_AVG_FAN);
+  s->efficiency_jth = column_double(row, V2_EFFICIENCY);
+  s->accepted = column_count(row, V2_ACCEPTED);
+  s->rejected = column_count(row, V2_REJECTED);
+  s->hw_errors = column_count(row, V2_HW_ERRORS);
+  column_readings(row, V2_TEMPS, s->temps_c);
+  column_readings(row, V2_CHIP_TEMPS, s->chip_temps_c);
+  column_readings(row, V2_FANS, s->fans_rpm);
+  sqlite3_bind_int64(chains, 1, sqlite3_column_int64(row, V2_ID));
+  while (sqlite3_step(chains) == SQLITE_ROW) {
+    AmChain *c = am_sample_add_chain(s, sqlite3_column_int(chains, 0));
+    c->hashrate_ths = column_double(chains, 1);
+    c->chips = (gint)column_count(chains, 2);
+    c->chips_expected = (gint)column_count(chains, 3);
+    c->chips_ok = (gint)column_count(chains, 4);
+    c->chips_failed = (gint)column_count(chains, 5);
+    c->hw_errors = column_count(chains, 6);
+    c->temp_board_c = column_double(chains, 7);
+    c->temp_chip_c = column_double(chains, 8);
+    c->power_w = column_double(chains, 9);
+  }
+  sqlite3_reset(chains);
+  return s;
+}
+
+/* Every version 2 sample, miner by miner in time order, into samples_v3:
+ * each miner's samples become key and delta frames as the writer makes
+ * them. */
+static gboolean
+convert_v3(sqlite3 *db, GError **error)
+{
+  static const char *const sql[] = {
+      "SELECT miner_id, t, status, hashrate_ths, hashrate_avg_ths, hashrate_ideal_ths, power_w, "
+      "power_source, elapsed_s, temp_max_c, avg_temp_c, avg_fan_rpm, efficiency_jth, accepted, "
+      "rejected, hw_errors, temps_c, chip_temps_c, fans_rpm, id FROM samples "
+      "ORDER BY miner_id, t, id",
+      "SELECT idx, hashrate_ths, chips, chips_expected, chips_ok, chips_failed, hw_errors, "
+      "temp_board_c, temp_chip_c, power_w FROM chains WHERE sample_id = ?1 ORDER BY idx",
+      "INSERT INTO samples_v3 (miner_id, t, hashrate_ghs, power_w, temp_max_dc, temp_avg_dc, "
+      "fan_avg_rpm, elapsed_s, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+  };
+  sqlite3_stmt *st[G_N_ELEMENTS(sql)] = {NULL};
+  if (!am_sqlite_prepare_all(db, sql, st, G_N_ELEMENTS(sql), error))
+    return FALSE;
+  AmSqlitePackState state = {0};
+  g_autoptr(GByteArray) scratch = g_byte_array_new();
+  gint64 miner = -1, rows = 0;
+  gboolean ok = TRUE;
+  int rc;
+  while (ok && (rc = sqlite3_step(st[0])) == SQLITE_ROW) {
+    gint64 miner_id = sqlite3_column_int64(st[0], V2_MINER);
+    if (miner_id != miner) {
+      am_sqlite_pack_state_clear(&state);
+      miner = miner_id;
+    }
+    gint64 t_ms = sqlite3_column_int64(st[0], V2_T);
+    g_autoptr(AmSample) s = sample_from_v2(st[0], st[1]);
+    ok = am_sqlite_insert_sample(db, st[2], s, miner_id, &t_ms, &state, scratch, error);
+    rows++;
+  }
+  if (ok && rc != SQLITE_DONE)
+    ok = am_sqlite_fail(db, error, "reading the version 2 samples");
+  am_sqlite_pack_state_clear(&state);
+  am_sqlite_finalize_all(st, G_N_ELEMENTS(st));
+  if (ok && rows > 0)
+    g_message("converted %" G_GINT64_FORMAT " raw samples to the version 3 encoding", rows);
+  return ok;
+}
 
 /* Reads one integer PRAGMA (fixed text). */
 static gboolean
@@ -218,8 +398,11 @@ migrate_one(sqlite3 *db, int to_version, GError **error)
       g_strdup_printf("PRAGMA application_id = %d", (int)AM_SQLITE_APPLICATION_ID);
   if (!am_sqlite_exec(db, "BEGIN IMMEDIATE", error))
     return FALSE;
-  if (am_sqlite_exec(db, migrations[to_version - 1], error) && am_sqlite_exec(db, set_app, error) &&
-      am_sqlite_exec(db, set_version, error) && am_sqlite_exec(db, "COMMIT", error))
+  const Migration *m = &migrations[to_version - 1];
+  if (am_sqlite_exec(db, m->sql, error) && (m->convert == NULL || m->convert(db, error)) &&
+      (m->sql_after == NULL || am_sqlite_exec(db, m->sql_after, error)) &&
+      am_sqlite_exec(db, set_app, error) && am_sqlite_exec(db, set_version, error) &&
+      am_sqlite_exec(db, "COMMIT", error))
     return TRUE;
   am_sqlite_exec(db, "ROLLBACK", NULL);
   g_prefix_error(error, "upgrading the schema to version %d: ", to_version);

@@ -1,8 +1,10 @@
 /* A miner's series and the fleet's totals.
  *
  * History is kept at three resolutions: raw samples (raw_retention), and
- * per-minute and per-hour rollups (rollup_retention). A query with a step
- * reads the coarsest resolution whose bucket fits in the step, so a month at
+ * per-minute and per-hour rollups (rollup_1m_retention,
+ * rollup_1h_retention). A query with a step reads the coarsest resolution
+ * whose bucket fits in the step (or the finest one still kept for its
+ * range), so a month at
  * one-hour steps reads ~720 rows, not a million. The newest minutes and
  * hours are not rolled up yet, so the time range is cut into bands at the
  * rollup progress marks: hours before done_1h from rollup_1h, minutes
@@ -26,17 +28,18 @@ static const char series_sql[] =
               "fan_avg, tmax_avg"
               "    FROM rollup_1m WHERE miner_id = ?1 AND bucket >= ?5 AND bucket < ?6"
               "  UNION ALL"
-              "  SELECT (t / 1000 / ?2) * ?2, 1, hashrate_ths, power_w, elapsed_s, avg_temp_c, "
-              "avg_fan_rpm,"
-              "    temp_max_c FROM samples WHERE miner_id = ?1 AND t >= ?7 AND t < ?8"
+              "  SELECT (t / 1000 / ?2) * ?2, 1, hashrate_ghs / 1000.0, power_w, elapsed_s, "
+              "temp_avg_dc / 10.0, fan_avg_rpm,"
+              "    temp_max_dc / 10.0 FROM samples WHERE miner_id = ?1 AND t >= ?7 AND t < ?8"
               ") GROUP BY b HAVING b >= ?10 ORDER BY b LIMIT ?9";
 #undef WAVG
 
-/* ?1 miner, ?2 from (ms), ?3 until (ms), ?4 last id seen at ?2, ?5 rows. */
+/* ?1 miner, ?2 from (ms), ?3 until (ms), ?4 1 to skip the row at ?2 (the
+ * last one of the page before), ?5 rows. A miner has one row per ms. */
 static const char series_raw_sql[] =
-    "SELECT id, t, hashrate_ths, power_w, elapsed_s, avg_temp_c, avg_fan_rpm, temp_max_c "
-    "FROM samples WHERE miner_id = ?1 AND t >= ?2 AND t < ?3 AND NOT (t = ?2 AND id <= ?4) "
-    "ORDER BY t, id LIMIT ?5";
+    "SELECT 0, t, hashrate_ghs / 1000.0, power_w, elapsed_s, temp_avg_dc / 10.0, fan_avg_rpm, "
+    "temp_max_dc / 10.0 FROM samples WHERE miner_id = ?1 AND t >= ?2 AND t < ?3 "
+    "AND NOT (t = ?2 AND ?4) ORDER BY t LIMIT ?5";
 
 /* The fleet: per minute the sum of each miner's average, per step the
  * average of those minute totals. ?1 step, ?2..?7 bands as above, ?8 rows,
@@ -51,8 +54,9 @@ static const char fleet_sql[] = "SELECT b, " WAVG("hr") ", " WAVG(
           "    FROM fleet_1m WHERE bucket >= ?4 AND bucket < ?5"
           "  UNION ALL"
           "  SELECT (mb / ?1) * ?1, 1, sum(h), sum(p), count(*) FROM ("
-          "    SELECT miner_id, (t / 60000) * 60 AS mb, avg(hashrate_ths) AS h, avg(power_w) AS p"
-          "    FROM samples WHERE t >= ?6 AND t < ?7 GROUP BY miner_id, mb) GROUP BY mb"
+          "    SELECT s.miner_id, (s.t / 60000) * 60 AS mb, avg(s.hashrate_ghs / 1000.0) AS h,"
+          "    avg(s.power_w) AS p FROM miners m CROSS JOIN samples s"
+          "    ON s.miner_id = m.id AND s.t >= ?6 AND s.t < ?7 GROUP BY s.miner_id, mb) GROUP BY mb"
           ") GROUP BY b HAVING b >= ?9 ORDER BY b LIMIT ?8";
 #undef WAVG
 
@@ -96,13 +100,21 @@ floor_to(gint64 value, gint64 unit)
 }
 
 /* Splits [@lo, @hi) (seconds) by the rollup marks. Rollup buckets are
- * taken whole: @lo is rounded down to the resolution. */
+ * taken whole: @lo is rounded down to the resolution. At minute
+ * resolution, the hours whose minutes are past rollup_1m_retention come
+ * from the hour rollups: the finest resolution still kept, for each part
+ * of the range. */
 static Bands
-split_bands(Resolution res, gint64 lo, gint64 hi, const AmSqliteMarks *marks)
+split_bands(AmSqliteStore *store, Resolution res, gint64 lo, gint64 hi, const AmSqliteMarks *marks)
 {
   Bands bands = {0};
   gint64 start = res == RES_RAW ? lo : floor_to(lo, res);
-  gint64 cut_h = res == RES_1H ? MAX(start, MIN(hi, marks->done_1h)) : start;
+  gint64 minutes_from = marks->now_ms / 1000 - store->rollup_1m_retention_s;
+  gint64 hours_until =
+      res == RES_1H   ? marks->done_1h
+      : res == RES_1M ? MIN(marks->done_1h, floor_to(minutes_from, AM_SQLITE_HOUR) + AM_SQLITE_HOUR)
+                      : start;
+  gint64 cut_h = MAX(start, MIN(hi, hours_until));
   gint64 cut_m = res == RES_RAW ? start : MAX(cut_h, MIN(hi, marks->done_1m));
   bands.h_lo = start, bands.h_hi = cut_h;
   bands.m_lo = cut_h, bands.m_hi = cut_m;
@@ -111,7 +123,8 @@ split_bands(Resolution res, gint64 lo, gint64 hi, const AmSqliteMarks *marks)
 }
 
 /* The coarsest resolution whose bucket fits in @step; raw data that has
- * already been pruned is read from the minute rollups instead. */
+ * already been pruned is read from the minute rollups instead (and minutes
+ * already pruned from the hour rollups: see split_bands). */
 static Resolution
 choose_resolution(AmSqliteStore *store, gint64 step, gint64 since_s, const AmSqliteMarks *m)
 {
@@ -174,17 +187,16 @@ series_raw_rows(AmSqliteStore *store, const AmSqliteArgs *args, gint64 miner, co
   sqlite3_bind_int64(st, 1, miner);
   sqlite3_bind_int64(st, 2, resume ? cursor_t : args->since_ms);
   sqlite3_bind_int64(st, 3, args->until_ms);
-  sqlite3_bind_int64(st, 4, resume ? cursor_id : 0);
+  sqlite3_bind_int(st, 4, resume ? 1 : 0);
   sqlite3_bind_int64(st, 5, (gint64)args->limit + 1);
   guint n = 0;
-  gint64 last_t = 0, last_id = 0;
+  gint64 last_t = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (++n > args->limit) {
-      *next = g_strdup_printf("r-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT, last_t, last_id);
+      *next = g_strdup_printf("r-%" G_GINT64_FORMAT "-0", last_t);
       break;
     }
-    last_id = sqlite3_column_int64(st, 0);
     last_t = sqlite3_column_int64(st, 1);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "time");
@@ -279,7 +291,7 @@ series_step_rows(AmSqliteStore *store, const AmSqliteArgs *args, gint64 step, Re
   gint64 start = 0, min_bucket = 0;
   if (!step_start(args, step, &start, &min_bucket, error))
     return FALSE;
-  Bands bands = split_bands(res, start, until_s(args), marks);
+  Bands bands = split_bands(store, res, start, until_s(args), marks);
   sqlite3_stmt *st = store->r[R_SERIES_STEP];
   sqlite3_bind_int64(st, 1, miner);
   sqlite3_bind_int64(st, 2, step);
@@ -365,7 +377,7 @@ am_sqlite_query_fleet(AmSqliteStore *store, const AmSqliteArgs *args, GError **e
   Resolution res = step >= AM_SQLITE_HOUR ? RES_1H : RES_1M;
   if (!step_start(args, step, &start, &min_bucket, error))
     return NULL;
-  Bands bands = split_bands(res, start, until_s(args), &marks);
+  Bands bands = split_bands(store, res, start, until_s(args), &marks);
   sqlite3_stmt *st = store->r[R_FLEET];
   sqlite3_bind_int64(st, 1, step);
   bind_bands(st, 2, &bands);

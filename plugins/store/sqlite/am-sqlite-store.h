@@ -10,6 +10,7 @@
  * no SQL is ever built from input. */
 #pragma once
 
+#include "am-sqlite-pack.h"
 #include <antmon/antmon.h>
 #include <sqlite3.h>
 
@@ -17,6 +18,10 @@ G_BEGIN_DECLS
 
 #define AM_SQLITE_MINUTE 60
 #define AM_SQLITE_HOUR 3600
+/* A delta frame's base is in the same window of the same miner, so raw
+ * samples are pruned a whole window at a time and a sample is decoded from
+ * at most one window of rows (20 at a 30 s interval). */
+#define AM_SQLITE_FRAME_WINDOW_MS (10 * 60 * 1000)
 
 /* Statements of the write connection. */
 typedef enum {
@@ -25,7 +30,6 @@ typedef enum {
   W_MINER_IDENTITY,
   W_MINER_SEEN,
   W_SAMPLE_INSERT,
-  W_CHAIN_INSERT,
   W_POOL_INSERT,
   W_EVENT_INSERT,
   W_ALERT_RAISE,
@@ -40,8 +44,6 @@ typedef enum {
   W_MIN_SAMPLE_T,
   W_MAX_SAMPLE_T,
   W_NEXT_SAMPLE_T,
-  W_OLDEST_SAMPLES,
-  W_PRUNE_CHAINS,
   W_PRUNE_SAMPLES,
   W_PRUNE_POOLS,
   W_PRUNE_EVENTS,
@@ -72,13 +74,24 @@ typedef enum {
   R_N_STATEMENTS
 } AmSqliteReadStmt;
 
+/* The sample a miner's next one may be written as a delta of. */
+typedef struct {
+  AmSqliteDetail *last; /* or NULL: the next one is a key frame */
+  gint64 last_t;        /* its time (ms) */
+} AmSqlitePackState;
+
 /* What the writer remembers of a miner between batches, so that a sample
- * costs no lookup and identity/pool rows are written only on change. */
+ * costs no lookup, identity/pool rows are written only on change and the
+ * detail is a delta of the one before. Entries of miners that sent nothing
+ * for MINER_IDLE_MS of the store's clock are dropped (see write.c), so the
+ * cache follows the fleet, not every address ever seen. */
 typedef struct {
   gint64 id;
   char *identity[8]; /* mac, serial, hostname, model, driver, firmware, version, algorithm */
   char *pools_signature;
   gint64 pools_written_ms;
+  AmSqlitePackState pack;
+  gint64 used_ms; /* the store's clock when it last wrote a sample */
 } AmSqliteMiner;
 
 /* Rollup and pruning progress (writer thread). Times in epoch seconds. */
@@ -88,19 +101,32 @@ typedef struct {
   gint64 hour_miner;   /* next miner id to roll up for hour done_1h */
   gint64 now_ms;       /* newest sample time written: the store's clock */
   gint64 pruned_1m_at; /* the minute the rollups were last pruned in */
+  gint64 pruned_raw;   /* raw samples before this (ms) are all pruned */
+  gint64 evicted_at;   /* the store's clock when idle miners were last dropped */
 } AmSqliteProgress;
 
 typedef struct {
   char *path;
   char *group;
+  /* Retention of each resolution, in seconds. */
   gint64 raw_retention_s;
-  gint64 rollup_retention_s;
+  gint64 rollup_1m_retention_s;
+  gint64 rollup_1h_retention_s;
+  gint64 event_retention_s;
+  /* SQLite memory: page caches of the write and read connection, and the
+   * memory-mapped part of the file (each connection), in bytes. */
+  gint64 cache_size;
+  gint64 reader_cache_size;
+  gint64 mmap_size;
+  /* Miners in the writer's cache (read by stats from other threads). */
+  gint miners_cached;
 
   /* writer thread only */
   sqlite3 *wdb;
   sqlite3_stmt *w[W_N_STATEMENTS];
   GHashTable *miners; /* address -> AmSqliteMiner* */
   AmSqliteProgress progress;
+  GByteArray *scratch; /* a packed detail being written */
 
   /* reader thread only */
   sqlite3 *rdb;
@@ -151,6 +177,29 @@ sqlite3 *am_sqlite_open(const char *path, int flags, GError **error);
 /* ---- am-sqlite-write.c ------------------------------------------------- */
 
 gboolean am_sqlite_write_prepare(AmSqliteStore *store, GError **error);
+
+/* Inserts @s as a raw row of miner @miner_id with @insert, a statement of
+ * the form "INSERT INTO <samples table> (miner_id, t, hashrate_ghs, power_w,
+ * temp_max_dc, temp_avg_dc, fan_avg_rpm, elapsed_s, detail) VALUES (?1 ..
+ * ?9)". *@t_ms is the time; a second sample of the miner in the same
+ * millisecond is moved on by 1 ms until it is unique (the new time is
+ * returned in *@t_ms). @state carries the delta base from one sample of the
+ * miner to the next. Used by the writer and by the version 3 migration. */
+gboolean am_sqlite_insert_sample(sqlite3 *db, sqlite3_stmt *insert, const AmSample *s,
+                                 gint64 miner_id, gint64 *t_ms, AmSqlitePackState *state,
+                                 GByteArray *scratch, GError **error);
+void am_sqlite_pack_state_clear(AmSqlitePackState *state);
+
+/* Reads back the detail of the raw sample of @miner_id at @t_ms (following
+ * delta frames to their key frame) into @s, which has no lists or chains
+ * yet. FALSE with @error when there is no such sample or it cannot be
+ * decoded. */
+gboolean am_sqlite_read_detail(sqlite3 *db, gint64 miner_id, gint64 t_ms, AmSample *s,
+                               GError **error);
+
+/* The effective SQLite settings and memory (for the health API): safe to
+ * call from any thread. (transfer full) */
+JsonNode *am_sqlite_stats_json(AmSqliteStore *store);
 gboolean am_sqlite_write_batch(AmSqliteStore *store, AmSample *const *samples, guint n_samples,
                                const AmEvent *const *events, guint n_events, GError **error);
 void am_sqlite_miner_free(AmSqliteMiner *miner);

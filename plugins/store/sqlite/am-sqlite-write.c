@@ -6,9 +6,19 @@
 /* Pools are written when they change, and at least this often so that
  * their share counters have a history too. */
 #define POOLS_REFRESH_MS (3600 * 1000)
-/* Readings kept per list (boards, chips, fans) of one sample. */
-#define MAX_READINGS 64
+/* A miner that sent no sample for this long (store clock) leaves the
+ * writer's cache; checked every MINER_EVICT_EVERY_MS. */
+#define MINER_IDLE_MS (3600 * 1000)
+#define MINER_EVICT_EVERY_MS (10 * 60 * 1000)
+/* A second sample of a miner in the same millisecond moves on by 1 ms, at
+ * most this many times. */
+#define MAX_TIME_BUMPS 1000
 
+/* Statements of the write connection. Raw samples are reached miner by
+ * miner through their primary key (miner_id, t): CROSS JOIN keeps SQLite
+ * from scanning the whole table instead, and there is no index on time. */
+// clang-format off
+#define WAVG(x) "sum(r." x " * r.n) / sum(iif(r." x " IS NULL, NULL, r.n))"
 static const char *const write_sql[W_N_STATEMENTS] = {
     [W_MINER_FIND] = "SELECT id, mac, serial, hostname, model, driver, firmware, "
                      "firmware_version, algorithm FROM miners WHERE address = ?1",
@@ -17,20 +27,11 @@ static const char *const write_sql[W_N_STATEMENTS] = {
     [W_MINER_IDENTITY] = "UPDATE miners SET mac = ?2, serial = ?3, hostname = ?4, model = ?5, "
                          "driver = ?6, firmware = ?7, firmware_version = ?8, algorithm = ?9 "
                          "WHERE id = ?1",
-    [W_MINER_SEEN] = "UPDATE miners SET last_seen = ?2, last_sample_id = ?3 "
-                     "WHERE id = ?1 AND last_seen <= ?2",
+    /* last_seen is the time of the miner's newest raw row ("latest"). */
+    [W_MINER_SEEN] = "UPDATE miners SET last_seen = ?2 WHERE id = ?1 AND last_seen <= ?2",
     [W_SAMPLE_INSERT] =
-        "INSERT INTO samples (miner_id, t, status, hashrate_ths, hashrate_avg_ths, "
-        "hashrate_ideal_ths, power_w, power_source, elapsed_s, temp_max_c, avg_temp_c, "
-        "avg_fan_rpm, "
-        "efficiency_jth, accepted, rejected, hw_errors, temps_c, chip_temps_c, fans_rpm) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-        "?19)",
-    /* OR REPLACE: a driver that reports one slot twice must not fail the batch. */
-    [W_CHAIN_INSERT] =
-        "INSERT OR REPLACE INTO chains (sample_id, idx, hashrate_ths, chips, "
-        "chips_expected, chips_ok, chips_failed, hw_errors, temp_board_c, "
-        "temp_chip_c, power_w) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO samples (miner_id, t, hashrate_ghs, power_w, temp_max_dc, temp_avg_dc, "
+        "fan_avg_rpm, elapsed_s, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [W_POOL_INSERT] = "INSERT INTO pools (miner_id, t, position, url, user, status, priority, "
                       "active, accepted, rejected, stale) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -41,89 +42,47 @@ static const char *const write_sql[W_N_STATEMENTS] = {
     [W_ALERT_RESOLVE] = "DELETE FROM alert_state WHERE miner = ?1 AND rule = ?2",
     [W_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [W_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+    /* Rollups keep the units of the API (TH/s, degC): the raw columns are
+     * converted row by row, so averages are those of the values shown. */
     [W_ROLLUP_1M] =
-        "INSERT OR REPLACE INTO rollup_1m SELECT miner_id, (t / 60000) * 60 AS b, count(*), "
-        "avg(coalesce(hashrate_ths > 0, 1)), "
-        "min(hashrate_ths), avg(hashrate_ths), max(hashrate_ths), "
-        "min(power_w), avg(power_w), max(power_w), "
-        "min(temp_max_c), avg(temp_max_c), max(temp_max_c), "
-        "min(avg_temp_c), avg(avg_temp_c), max(avg_temp_c), "
-        "min(avg_fan_rpm), avg(avg_fan_rpm), max(avg_fan_rpm), max(elapsed_s) "
-        "FROM samples WHERE t >= ?1 AND t < ?2 GROUP BY miner_id, b",
+        "INSERT OR REPLACE INTO rollup_1m SELECT s.miner_id, (s.t / 60000) * 60 AS b, count(*), "
+        "avg(coalesce(s.hashrate_ghs > 0, 1)), "
+        "min(s.hashrate_ghs) / 1000.0, avg(s.hashrate_ghs / 1000.0), max(s.hashrate_ghs) / 1000.0, "
+        "min(s.power_w), avg(s.power_w), max(s.power_w), "
+        "min(s.temp_max_dc) / 10.0, avg(s.temp_max_dc / 10.0), max(s.temp_max_dc) / 10.0, "
+        "min(s.temp_avg_dc) / 10.0, avg(s.temp_avg_dc / 10.0), max(s.temp_avg_dc) / 10.0, "
+        "min(s.fan_avg_rpm), avg(s.fan_avg_rpm), max(s.fan_avg_rpm), max(s.elapsed_s) "
+        "FROM miners m CROSS JOIN samples s ON s.miner_id = m.id AND s.t >= ?1 AND s.t < ?2 "
+        "GROUP BY s.miner_id, b",
     [W_FLEET_1M] = "INSERT OR REPLACE INTO fleet_1m (bucket, hashrate_ths, power_w, miners) "
                    "SELECT b, sum(h), sum(p), count(*) FROM ("
-                   "  SELECT miner_id, (t / 60000) * 60 AS b, avg(hashrate_ths) AS h, "
-                   "  avg(power_w) AS p FROM samples WHERE t >= ?1 AND t < ?2 "
-                   "  GROUP BY miner_id, b) GROUP BY b",
-#define WAVG(x) "sum(r." x " * r.n) / sum(iif(r." x " IS NULL, NULL, r.n))"
+                   "  SELECT s.miner_id, (s.t / 60000) * 60 AS b, "
+                   "  avg(s.hashrate_ghs / 1000.0) AS h, avg(s.power_w) AS p "
+                   "  FROM miners m CROSS JOIN samples s "
+                   "  ON s.miner_id = m.id AND s.t >= ?1 AND s.t < ?2 "
+                   "  GROUP BY s.miner_id, b) GROUP BY b",
     [W_ROLLUP_1H] =
         "INSERT OR REPLACE INTO rollup_1h SELECT r.miner_id, ?1, sum(r.n), sum(r.up) / 60.0, "
-        "min(r.hashrate_min), " WAVG(
-            "hashrate_avg") ", max(r.hashrate_max), "
-                            "min(r.power_min), " WAVG(
-                                "power_avg") ", max(r.power_max), "
-                                             "min(r.tmax_min), " WAVG(
-                                                 "tmax_avg") ", max(r.tmax_max), "
-                                                             "min(r.tavg_min), " WAVG(
-                                                                 "tavg_avg") ", max(r.tavg_max), "
-                                                                             "min(r.fan_min),"
-                                                                             " " WAVG(
-                                                                                 "fan_avg") ", "
-                                                                                            "max(r."
-                                                                                            "fan_"
-                                                                                            "max), "
-                                                                                            "max(r."
-                                                                                            "elapse"
-                                                                                            "d_s) "
-                                                                                            "FROM "
-                                                                                            "miners"
-                                                                                            " m "
-                                                                                            "CROSS "
-                                                                                            "JOIN "
-                                                                                            "rollup"
-                                                                                            "_1m r "
-                                                                                            "ON "
-                                                                                            "r."
-                                                                                            "miner_"
-                                                                                            "id = "
-                                                                                            "m.id "
-                                                                                            "AND "
-                                                                                            "r."
-                                                                                            "bucket"
-                                                                                            " >= "
-                                                                                            "?1 "
-                                                                                            "AND "
-                                                                                            "r."
-                                                                                            "bucket"
-                                                                                            " < ?1 "
-                                                                                            "+ "
-                                                                                            "3600 "
-                                                                                            "WHERE "
-                                                                                            "m.id "
-                                                                                            ">= ?2 "
-                                                                                            "AND "
-                                                                                            "m.id "
-                                                                                            "< ?3 "
-                                                                                            "GROUP "
-                                                                                            "BY "
-                                                                                            "r."
-                                                                                            "miner_"
-                                                                                            "id",
-#undef WAVG
+        "min(r.hashrate_min), " WAVG("hashrate_avg") ", max(r.hashrate_max), "
+        "min(r.power_min), " WAVG("power_avg") ", max(r.power_max), "
+        "min(r.tmax_min), " WAVG("tmax_avg") ", max(r.tmax_max), "
+        "min(r.tavg_min), " WAVG("tavg_avg") ", max(r.tavg_max), "
+        "min(r.fan_min), " WAVG("fan_avg") ", max(r.fan_max), max(r.elapsed_s) "
+        "FROM miners m CROSS JOIN rollup_1m r ON r.miner_id = m.id AND r.bucket >= ?1 "
+        "AND r.bucket < ?1 + 3600 WHERE m.id >= ?2 AND m.id < ?3 GROUP BY r.miner_id",
     [W_FLEET_1H] =
         "INSERT OR REPLACE INTO fleet_1h (bucket, minutes, hashrate_ths, power_w, miners) "
         "SELECT ?1, count(*), avg(hashrate_ths), avg(power_w), max(miners) "
         "FROM fleet_1m WHERE bucket >= ?1 AND bucket < ?1 + 3600 HAVING count(*) > 0",
     [W_MAX_MINER_ID] = "SELECT max(id) FROM miners",
-    [W_MIN_SAMPLE_T] = "SELECT min(t) FROM samples",
-    [W_MAX_SAMPLE_T] = "SELECT max(t) FROM samples",
-    [W_NEXT_SAMPLE_T] = "SELECT min(t) FROM samples WHERE t >= ?1",
-    /* Rows are inserted in time order, so the lowest ids are the oldest.
-     * Rollups are reached miner by miner through their primary key: CROSS
-     * JOIN keeps SQLite from scanning the whole rollup table instead. */
-    [W_OLDEST_SAMPLES] = "SELECT id, t FROM samples ORDER BY id LIMIT ?1",
-    [W_PRUNE_CHAINS] = "DELETE FROM chains WHERE sample_id <= ?1",
-    [W_PRUNE_SAMPLES] = "DELETE FROM samples WHERE id <= ?1",
+    [W_MIN_SAMPLE_T] = "SELECT min((SELECT s.t FROM samples s WHERE s.miner_id = m.id "
+                       "ORDER BY s.t LIMIT 1)) FROM miners m",
+    [W_MAX_SAMPLE_T] = "SELECT max(last_seen) FROM miners",
+    [W_NEXT_SAMPLE_T] = "SELECT min((SELECT s.t FROM samples s WHERE s.miner_id = m.id "
+                        "AND s.t >= ?1 ORDER BY s.t LIMIT 1)) FROM miners m",
+    [W_PRUNE_SAMPLES] = "DELETE FROM samples WHERE (miner_id, t) IN (SELECT s.miner_id, s.t "
+                        "FROM miners m CROSS JOIN samples s ON s.miner_id = m.id AND s.t < ?1 "
+                        "LIMIT ?2)",
     [W_PRUNE_POOLS] = "DELETE FROM pools WHERE id IN (SELECT id FROM "
                       "(SELECT id, t FROM pools ORDER BY id LIMIT ?2) WHERE t < ?1)",
     [W_PRUNE_EVENTS] = "DELETE FROM events WHERE id IN "
@@ -142,6 +101,8 @@ static const char *const write_sql[W_N_STATEMENTS] = {
     [W_COMMIT] = "COMMIT",
     [W_ROLLBACK] = "ROLLBACK",
 };
+#undef WAVG
+// clang-format on
 
 gboolean
 am_sqlite_write_prepare(AmSqliteStore *store, GError **error)
@@ -150,11 +111,19 @@ am_sqlite_write_prepare(AmSqliteStore *store, GError **error)
 }
 
 void
+am_sqlite_pack_state_clear(AmSqlitePackState *state)
+{
+  g_clear_pointer(&state->last, am_sqlite_detail_free);
+  state->last_t = 0;
+}
+
+void
 am_sqlite_miner_free(AmSqliteMiner *miner)
 {
   for (gsize i = 0; i < G_N_ELEMENTS(miner->identity); i++)
     g_free(miner->identity[i]);
   g_free(miner->pools_signature);
+  am_sqlite_pack_state_clear(&miner->pack);
   g_free(miner);
 }
 
@@ -250,81 +219,140 @@ miner_for(AmSqliteStore *store, const AmSample *s, gint64 t_ms, GError **error)
       return NULL;
     }
     g_hash_table_insert(store->miners, g_steal_pointer(&address), m);
+    g_atomic_int_set(&store->miners_cached, (gint)g_hash_table_size(store->miners));
   }
   return miner_update_identity(store, m, s, error) ? m : NULL;
 }
 
-/* Packs readings as little-endian float32 into @buf; returns the byte count. */
-static int
-pack_readings(GArray *values, guint32 *buf)
-{
-  guint n = MIN(values->len, MAX_READINGS);
-  for (guint i = 0; i < n; i++) {
-    float f = (float)g_array_index(values, double, i);
-    guint32 bits;
-    memcpy(&bits, &f, sizeof bits);
-    buf[i] = GUINT32_TO_LE(bits);
-  }
-  return (int)(n * sizeof(guint32));
-}
-
 static void
-bind_readings(sqlite3_stmt *st, int index, GArray *values, guint32 *buf)
+bind_real(sqlite3_stmt *st, int index, gboolean known, double value)
 {
-  int bytes = pack_readings(values, buf);
-  if (bytes > 0)
-    sqlite3_bind_blob(st, index, buf, bytes, SQLITE_STATIC);
+  if (known)
+    sqlite3_bind_double(st, index, value);
   else
     sqlite3_bind_null(st, index);
 }
 
-static gboolean
-insert_sample(AmSqliteStore *store, const AmSample *s, gint64 miner_id, gint64 t_ms, GError **error)
+static void
+bind_int(sqlite3_stmt *st, int index, gboolean known, gint64 value)
 {
-  guint32 temps[MAX_READINGS], chips[MAX_READINGS], fans[MAX_READINGS];
-  sqlite3_stmt *st = store->w[W_SAMPLE_INSERT];
-  sqlite3_bind_int64(st, 1, miner_id);
-  sqlite3_bind_int64(st, 2, t_ms);
-  sqlite3_bind_int(st, 3, s->status);
-  am_sqlite_bind_double(st, 4, s->hashrate_ths);
-  am_sqlite_bind_double(st, 5, s->hashrate_avg_ths);
-  am_sqlite_bind_double(st, 6, s->hashrate_ideal_ths);
-  am_sqlite_bind_double(st, 7, s->power_w);
-  sqlite3_bind_int(st, 8, s->power_source);
-  am_sqlite_bind_count(st, 9, s->elapsed_s);
-  am_sqlite_bind_double(st, 10, s->temp_max_c);
-  am_sqlite_bind_double(st, 11, s->avg_temp_c);
-  am_sqlite_bind_double(st, 12, s->avg_fan_rpm);
-  am_sqlite_bind_double(st, 13, s->efficiency_jth);
-  am_sqlite_bind_count(st, 14, s->accepted);
-  am_sqlite_bind_count(st, 15, s->rejected);
-  am_sqlite_bind_count(st, 16, s->hw_errors);
-  bind_readings(st, 17, s->temps_c, temps);
-  bind_readings(st, 18, s->chip_temps_c, chips);
-  bind_readings(st, 19, s->fans_rpm, fans);
-  return am_sqlite_step_done(store->wdb, st, error, "adding a sample");
+  if (known)
+    sqlite3_bind_int64(st, index, value);
+  else
+    sqlite3_bind_null(st, index);
 }
 
-static gboolean
-insert_chains(AmSqliteStore *store, const AmSample *s, gint64 sample_id, GError **error)
+/* Binds the columns (all but the time and the detail). */
+static void
+bind_columns(sqlite3_stmt *st, const AmSample *s, gint64 miner_id)
 {
-  sqlite3_stmt *st = store->w[W_CHAIN_INSERT];
-  for (guint i = 0; i < s->chains->len; i++) {
-    const AmChain *c = &g_array_index(s->chains, AmChain, i);
-    sqlite3_bind_int64(st, 1, sample_id);
-    sqlite3_bind_int(st, 2, c->index);
-    am_sqlite_bind_double(st, 3, c->hashrate_ths);
-    am_sqlite_bind_count(st, 4, c->chips);
-    am_sqlite_bind_count(st, 5, c->chips_expected);
-    am_sqlite_bind_count(st, 6, c->chips_ok);
-    am_sqlite_bind_count(st, 7, c->chips_failed);
-    am_sqlite_bind_count(st, 8, c->hw_errors);
-    am_sqlite_bind_double(st, 9, c->temp_board_c);
-    am_sqlite_bind_double(st, 10, c->temp_chip_c);
-    am_sqlite_bind_double(st, 11, c->power_w);
-    if (!am_sqlite_step_done(store->wdb, st, error, "adding a chain"))
-      return FALSE;
+  double v = 0;
+  gint64 n = 0;
+  sqlite3_bind_int64(st, 1, miner_id);
+  gboolean known = am_sqlite_column_hashrate_ghs(s->hashrate_ths, &v);
+  bind_real(st, 3, known, v);
+  known = am_sqlite_column_power_w(s->power_w, &v);
+  bind_real(st, 4, known, v);
+  known = am_sqlite_column_deci(s->temp_max_c, &n);
+  bind_int(st, 5, known, n);
+  known = am_sqlite_column_deci(s->avg_temp_c, &n);
+  bind_int(st, 6, known, n);
+  known = am_sqlite_column_whole(s->avg_fan_rpm, &n);
+  bind_int(st, 7, known, n);
+  am_sqlite_bind_count(st, 8, s->elapsed_s);
+}
+
+/* The delta base for a sample at @t_ms, or NULL for a key frame: the
+ * miner's previous sample, if it is older and in the same window. */
+static const AmSqliteDetail *
+delta_base(const AmSqlitePackState *state, const AmSqliteDetail *d, gint64 t_ms)
+{
+  if (state->last == NULL || state->last_t >= t_ms ||
+      state->last_t / AM_SQLITE_FRAME_WINDOW_MS != t_ms / AM_SQLITE_FRAME_WINDOW_MS ||
+      !am_sqlite_detail_delta_ok(d, state->last))
+    return NULL;
+  return state->last;
+}
+
+gboolean
+am_sqlite_insert_sample(sqlite3 *db, sqlite3_stmt *st, const AmSample *s, gint64 miner_id,
+                        gint64 *t_ms, AmSqlitePackState *state, GByteArray *scratch, GError **error)
+{
+  int prefer = state->last != NULL ? state->last->hashrate_exp : -1;
+  AmSqliteDetail *d = am_sqlite_detail_from_sample(s, prefer);
+  bind_columns(st, s, miner_id);
+  int rc = SQLITE_OK;
+  for (int bump = 0; bump <= MAX_TIME_BUMPS; bump++) {
+    const AmSqliteDetail *base = delta_base(state, d, *t_ms);
+    g_byte_array_set_size(scratch, 0);
+    am_sqlite_detail_pack(d, base, base != NULL ? *t_ms - state->last_t : 0, scratch);
+    sqlite3_bind_int64(st, 2, *t_ms);
+    sqlite3_bind_blob(st, 9, scratch->data, (int)scratch->len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_CONSTRAINT_PRIMARYKEY)
+      break;
+    (*t_ms)++; /* the miner has a sample in this millisecond already */
   }
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) {
+    am_sqlite_detail_free(d);
+    return am_sqlite_fail(db, error, "adding a sample");
+  }
+  am_sqlite_pack_state_clear(state);
+  state->last = d;
+  state->last_t = *t_ms;
+  return TRUE;
+}
+
+/* Reads the row's time back to its key frame. */
+static AmSqliteDetail *
+read_detail(sqlite3 *db, sqlite3_stmt *st, gint64 miner_id, gint64 t_ms, guint depth,
+            GError **error)
+{
+  sqlite3_bind_int64(st, 1, miner_id);
+  sqlite3_bind_int64(st, 2, t_ms);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+      g_set_error(error, AM_ERROR, AM_ERROR_FAILED,
+                  "no raw sample of miner %" G_GINT64_FORMAT " at %" G_GINT64_FORMAT " ms",
+                  miner_id, t_ms);
+    else
+      am_sqlite_fail(db, error, "reading a sample");
+    return NULL;
+  }
+  gsize len = (gsize)sqlite3_column_bytes(st, 0);
+  g_autofree guint8 *blob = g_memdup2(sqlite3_column_blob(st, 0), len);
+  sqlite3_reset(st);
+  gint64 dt = 0;
+  g_autoptr(AmSqliteDetail) base = NULL;
+  if (am_sqlite_detail_is_delta(blob, len, &dt)) {
+    /* A window holds a few dozen samples; more is a broken chain. */
+    if (dt <= 0 || depth > 100000) {
+      g_set_error(error, AM_ERROR, AM_ERROR_FAILED, "a sample's delta chain is broken");
+      return NULL;
+    }
+    base = read_detail(db, st, miner_id, t_ms - dt, depth + 1, error);
+    if (base == NULL)
+      return NULL;
+  }
+  return am_sqlite_detail_unpack(blob, len, base, error);
+}
+
+gboolean
+am_sqlite_read_detail(sqlite3 *db, gint64 miner_id, gint64 t_ms, AmSample *s, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT detail FROM samples WHERE miner_id = ?1 AND t = ?2", -1, &st,
+                         NULL) != SQLITE_OK)
+    return am_sqlite_fail(db, error, "reading a sample");
+  g_autoptr(AmSqliteDetail) d = read_detail(db, st, miner_id, t_ms, 0, error);
+  sqlite3_finalize(st);
+  if (d == NULL)
+    return FALSE;
+  am_sqlite_detail_to_sample(d, s);
   return TRUE;
 }
 
@@ -375,12 +403,11 @@ insert_pools(AmSqliteStore *store, AmSqliteMiner *m, const AmSample *s, gint64 t
 }
 
 static gboolean
-mark_seen(AmSqliteStore *store, gint64 miner_id, gint64 t_ms, gint64 sample_id, GError **error)
+mark_seen(AmSqliteStore *store, gint64 miner_id, gint64 t_ms, GError **error)
 {
   sqlite3_stmt *st = store->w[W_MINER_SEEN];
   sqlite3_bind_int64(st, 1, miner_id);
   sqlite3_bind_int64(st, 2, t_ms);
-  sqlite3_bind_int64(st, 3, sample_id);
   return am_sqlite_step_done(store->wdb, st, error, "updating a miner");
 }
 
@@ -393,11 +420,11 @@ write_sample(AmSqliteStore *store, const AmSample *s, GError **error)
   }
   gint64 t_ms = s->when_us / 1000;
   AmSqliteMiner *m = miner_for(store, s, t_ms, error);
-  if (m == NULL || !insert_sample(store, s, m->id, t_ms, error))
+  if (m == NULL || !am_sqlite_insert_sample(store->wdb, store->w[W_SAMPLE_INSERT], s, m->id, &t_ms,
+                                            &m->pack, store->scratch, error))
     return FALSE;
-  gint64 sample_id = sqlite3_last_insert_rowid(store->wdb);
-  return insert_chains(store, s, sample_id, error) && insert_pools(store, m, s, t_ms, error) &&
-         mark_seen(store, m->id, t_ms, sample_id, error);
+  m->used_ms = MAX(m->used_ms, t_ms);
+  return insert_pools(store, m, s, t_ms, error) && mark_seen(store, m->id, t_ms, error);
 }
 
 /* An alert event carries {"state": "raised"|"resolved", ...} as its detail;
@@ -482,15 +509,49 @@ abort_batch(AmSqliteStore *store)
   if (!sqlite3_get_autocommit(store->wdb))
     am_sqlite_step_done(store->wdb, store->w[W_ROLLBACK], NULL, "rollback");
   g_hash_table_remove_all(store->miners);
+  g_atomic_int_set(&store->miners_cached, 0);
 }
 
 /* The store's clock is the newest sample time it has written; a sample
  * from a collector clock far in the future must not prune the database. */
-static void
-advance_clock(AmSqliteStore *store, gint64 newest_ms)
+static gint64
+next_clock(AmSqliteStore *store, gint64 newest_ms)
 {
   gint64 limit_ms = g_get_real_time() / 1000 + 24 * 3600 * 1000;
-  store->progress.now_ms = MAX(store->progress.now_ms, MIN(newest_ms, limit_ms));
+  return MAX(store->progress.now_ms, MIN(newest_ms, limit_ms));
+}
+
+/* Saved with the batch, so that readers know the clock without a scan. */
+static gboolean
+save_clock(AmSqliteStore *store, gint64 clock_ms, GError **error)
+{
+  sqlite3_stmt *st = store->w[W_META_SET];
+  sqlite3_bind_text(st, 1, "clock_ms", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, clock_ms);
+  return am_sqlite_step_done(store->wdb, st, error, "saving the clock");
+}
+
+static gboolean
+idle_miner(gpointer key, gpointer value, gpointer data)
+{
+  (void)key;
+  const AmSqliteMiner *m = value;
+  return m->used_ms < *(const gint64 *)data;
+}
+
+/* Drops the cache entries of miners that have been silent for an hour (an
+ * address that changed, a miner taken away): the cache stays the size of
+ * the fleet however long antmon runs. */
+static void
+evict_idle_miners(AmSqliteStore *store)
+{
+  AmSqliteProgress *p = &store->progress;
+  if (p->now_ms - p->evicted_at < MINER_EVICT_EVERY_MS)
+    return;
+  p->evicted_at = p->now_ms;
+  gint64 before = p->now_ms - MINER_IDLE_MS;
+  g_hash_table_foreach_remove(store->miners, idle_miner, &before);
+  g_atomic_int_set(&store->miners_cached, (gint)g_hash_table_size(store->miners));
 }
 
 gboolean
@@ -505,15 +566,17 @@ am_sqlite_write_batch(AmSqliteStore *store, AmSample *const *samples, guint n_sa
   gboolean has_samples = batch_span(samples, n_samples, &oldest, &newest);
   if (has_samples)
     am_sqlite_rollup_rewind(store, oldest);
+  gint64 clock_ms = has_samples ? next_clock(store, newest) : store->progress.now_ms;
   if (!write_all(store, samples, n_samples, events, n_events, error) ||
+      (has_samples && !save_clock(store, clock_ms, error)) ||
       !am_sqlite_step_done(store->wdb, store->w[W_COMMIT], error, "committing")) {
     abort_batch(store);
     /* The rewind was saved in the failed transaction: reload it. */
     am_sqlite_rollup_load(store, NULL);
     return FALSE;
   }
-  if (has_samples)
-    advance_clock(store, newest);
+  store->progress.now_ms = clock_ms;
+  evict_idle_miners(store);
   /* The batch is safe; maintenance problems are reported, not failed on. */
   g_autoptr(GError) local = NULL;
   if (!am_sqlite_rollup_step(store, n_samples, &local))

@@ -212,7 +212,8 @@ static void
 test_series_paging(Fixture *f, gconstpointer data)
 {
   (void)data;
-  /* 2500 polls, several in the same millisecond to test ties. */
+  /* 2500 polls, two in the same millisecond: the second moves on by 1 ms
+   * (a miner has one raw row per millisecond). */
   g_autoptr(GPtrArray) batch = new_batch();
   for (guint i = 0; i < 2500; i++)
     g_ptr_array_add(batch,
@@ -247,7 +248,8 @@ test_series_paging(Fixture *f, gconstpointer data)
   g_assert_cmpuint(total, ==, 2500);
   /* Two rows per 10 s, in order: no duplicate, no gap. */
   for (guint i = 0; i < rows->len; i++)
-    g_assert_cmpfloat(g_array_index(rows, double, i), ==, T0 + 10.0 * (i / 2));
+    g_assert_cmpint(llround(g_array_index(rows, double, i) * 1000), ==,
+                    (gint64)T0 * 1000 + 10000 * (i / 2) + i % 2);
 }
 
 /* Per-step averages from raw samples not rolled up yet, and the same

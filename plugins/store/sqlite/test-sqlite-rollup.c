@@ -1,6 +1,7 @@
 /* Retention and rollups. The store's clock is the newest sample it has
  * written, so these tests move time by writing samples with explicit
  * times: no sleeping, no wall clock. */
+#include "am-sqlite-store.h"
 #include "am-sqlite-test-util.h"
 #include <sqlite3.h>
 #include <string.h>
@@ -72,6 +73,31 @@ count_rows(const char *path, const char *sql)
   return n;
 }
 
+/* Decodes the detail of every raw row: @expect rows, each with @chains
+ * chains. */
+static void
+assert_details_decode(const char *path, gint64 expect, guint chains)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT miner_id, t FROM samples", -1, &st, NULL), ==,
+                  SQLITE_OK);
+  gint64 n = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    g_autoptr(AmSample) s = am_sample_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(am_sqlite_read_detail(db, sqlite3_column_int64(st, 0),
+                                        sqlite3_column_int64(st, 1), s, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(s->chains->len, ==, chains);
+    n++;
+  }
+  g_assert_cmpint(n, ==, expect);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 /* Raw samples go after raw_retention; what they said stays in the minute
  * and hour rollups, and long ranges read those. */
 static void
@@ -111,11 +137,14 @@ test_raw_retention(void)
   g_assert_cmpstr(json_object_get_string_member(fine, "resolution"), ==, "1m");
 
   am_store_fixture_close(&fx);
-  /* Raw rows older than an hour (+ the minutes not yet rolled up) are gone. */
+  /* Raw rows older than an hour are gone, a whole 10-minute window at a
+   * time (+ the minutes not yet rolled up) ... */
   gint64 kept = count_rows(fx.path, "SELECT count(*) FROM samples");
   g_assert_cmpint(kept, >=, 120);
-  g_assert_cmpint(kept, <=, 130);
-  g_assert_cmpint(count_rows(fx.path, "SELECT count(*) FROM chains"), ==, kept * 3);
+  g_assert_cmpint(kept, <=, 120 + 20 + 10);
+  /* ... and every row left still decodes, chains included: no delta frame
+   * lost its base. */
+  assert_details_decode(fx.path, kept, 3);
   am_store_fixture_clear(&fx);
 }
 
@@ -139,6 +168,60 @@ test_rollup_retention(void)
   g_autoptr(JsonObject) old = am_store_test_query(&fx, &error, "events", NULL);
   g_assert_no_error(error);
   g_assert_cmpuint(json_array_get_length(rows_of(old)), ==, 0);
+  am_store_fixture_clear(&fx);
+}
+
+/* Each resolution has its own retention: here raw 1 h, minutes 2 h,
+ * hours 4 h, events 3 h, over 7 hours of polls. A minute step over the
+ * whole range reads hours where the minutes are gone. */
+static void
+test_retention_per_resolution(void)
+{
+  AmStoreFixture fx;
+  am_store_fixture_init(&fx);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(am_store_fixture_open(&fx,
+                                      "raw_retention=1h\nrollup_1m_retention=2h\n"
+                                      "rollup_1h_retention=4h\nevent_retention=3h\n",
+                                      &error));
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func(g_free);
+  for (guint h = 0; h < 7; h++)
+    g_ptr_array_add(events,
+                    am_store_test_event(T0 + h * HOUR, "10.0.0.1:4028", "state", "online", NULL));
+  am_store_test_write(&fx, NULL, events);
+  write_polls(&fx, T0, T0 + 7 * HOUR);
+  double now = T0 + 7 * HOUR - 30;
+
+  /* Minutes: the last two hours (and the one being pruned). */
+  gint64 oldest_1m = count_rows(fx.path, "SELECT min(bucket) FROM rollup_1m");
+  g_assert_cmpint(oldest_1m, >=, (gint64)(now - 2 * HOUR) - 60);
+  g_assert_cmpint(oldest_1m, <=, (gint64)(now - 2 * HOUR) + 60);
+  g_assert_cmpint(count_rows(fx.path, "SELECT min(bucket) FROM fleet_1m"), ==, oldest_1m);
+  /* Hours: those starting less than 4 h ago (hour 6 is still open). */
+  g_assert_cmpint(count_rows(fx.path, "SELECT min(bucket) FROM rollup_1h"), ==, T0 + 3 * HOUR);
+  g_assert_cmpint(count_rows(fx.path, "SELECT count(*) FROM rollup_1h"), ==, 3);
+  /* Events: the last three hours'. */
+  g_autoptr(JsonObject) kept = am_store_test_query(&fx, &error, "events", NULL);
+  g_assert_no_error(error);
+  g_assert_cmpuint(json_array_get_length(rows_of(kept)), ==, 3);
+  /* Raw: the last hour, give or take a window. */
+  gint64 oldest_raw = count_rows(fx.path, "SELECT min(t) / 1000 FROM samples");
+  g_assert_cmpint(oldest_raw, >=, (gint64)(now - HOUR) - 600);
+  g_assert_cmpint(oldest_raw, <=, (gint64)(now - HOUR));
+
+  /* A minute step over all of it: hours 3 and 4 from the hour rollups
+   * (their minutes are gone), then minutes, then raw samples. */
+  g_autoptr(JsonObject) all = series(&fx, T0, T0 + 7 * HOUR, "60");
+  g_assert_cmpstr(json_object_get_string_member(all, "resolution"), ==, "1m");
+  g_assert_cmpint(json_object_get_int_member(row(all, 0), "time"), ==, (gint64)(T0 + 3 * HOUR));
+  g_assert_cmpfloat(json_object_get_double_member(row(all, 0), "hashrate_ths"), ==, 105);
+  g_assert_cmpint(json_object_get_int_member(row(all, 1), "time"), ==, (gint64)(T0 + 4 * HOUR));
+  g_assert_cmpint(json_object_get_int_member(row(all, 2), "time"), ==, (gint64)(T0 + 5 * HOUR));
+  guint n = json_array_get_length(rows_of(all));
+  g_assert_cmpuint(n, ==, 2 + 120);
+  for (guint i = 2; i < n; i++)
+    g_assert_cmpint(json_object_get_int_member(row(all, i), "time"), ==,
+                    (gint64)(T0 + 5 * HOUR) + 60 * (i - 2));
   am_store_fixture_clear(&fx);
 }
 
@@ -238,6 +321,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/store/sqlite/rollup/raw-retention", test_raw_retention);
   g_test_add_func("/store/sqlite/rollup/rollup-retention", test_rollup_retention);
+  g_test_add_func("/store/sqlite/rollup/retention-per-resolution", test_retention_per_resolution);
   g_test_add_func("/store/sqlite/rollup/late-sample", test_late_sample);
   g_test_add_func("/store/sqlite/rollup/uptime", test_uptime);
   g_test_add_func("/store/sqlite/rollup/prune-in-steps", test_prune_in_steps);
