@@ -16,13 +16,15 @@ DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd cu
   chromium python3-prometheus-client openssl
 DEPS_BENCH := nmap wrk hyperfine
 
-.PHONY: all run test demo bench install deps deps-test deps-bench build build-asan clean help
+.PHONY: all run test soak demo bench install deps deps-test deps-bench build build-asan clean help
 
 all: build
 
 help:
 	@echo "make run    build and start antmon with ./$(CONFIG) (SQLite under ./var)"
 	@echo "make test   build and run the whole suite, then again under ASan+UBSan"
+	@echo "make soak   run antmon for SOAK_MINUTES (30) against SOAK_MINERS (2000) fake miners"
+	@echo "            and fail if memory, descriptors, threads or disk keep growing"
 	@echo "make demo   start a simulated fleet on loopback and antmon against it"
 	@echo "make bench  run the benchmarks (tests/bench)"
 
@@ -69,6 +71,17 @@ run: build
 
 test: deps-test
 	@tests/run-suite.sh $(BUILD) $(ASAN_BUILD)
+
+# The long soak (tests/soak/README.md); `make test` runs a two-minute one.
+# SOAK_INTERVAL is the poll interval in seconds; SOAK_ARGS passes more options
+# (tests/soak/antmon-soak.py --help), e.g. SOAK_ARGS="--rss-mb 96 --keep".
+SOAK_MINUTES ?= 30
+SOAK_MINERS ?= 2000
+SOAK_INTERVAL ?= 5
+SOAK_ARGS ?=
+soak: build
+	@/usr/bin/python3 tests/soak/antmon-soak.py --build $(BUILD) --minutes $(SOAK_MINUTES) \
+	  --miners $(SOAK_MINERS) --interval $(SOAK_INTERVAL) $(SOAK_ARGS)
 
 demo: build
 	@tests/demo.sh $(BUILD)
