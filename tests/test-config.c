@@ -119,6 +119,43 @@ test_uint(void)
   }
 }
 
+/* Sizes: binary and decimal units, bytes; what is derived from the
+ * memory budget when a store's queue_size is empty or "auto". */
+static void
+test_size_and_budget(void)
+{
+  static const struct {
+    const char *text;
+    gint64 bytes;
+  } good[] = {{"0", 0},        {"65536", 65536},  {"64KiB", 65536},     {"4MiB", 4194304},
+              {"4m", 4194304}, {"2 MB", 2000000}, {"1GiB", 1073741824}, {" 512KiB ", 524288}};
+  for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+    gint64 bytes = -1;
+    g_assert_true(am_parse_size(good[i].text, &bytes));
+    g_assert_cmpint(bytes, ==, good[i].bytes);
+  }
+  static const char *const bad[] = {"", "MiB", "-1", "4 parsecs", "1.5MiB", "99999999999GiB"};
+  for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+    gint64 bytes = -1;
+    g_assert_false(am_parse_size(bad[i], &bytes));
+  }
+  g_autofree char *shown = am_format_size(4194304);
+  g_assert_cmpstr(shown, ==, "4MiB");
+
+  guint queue = 0;
+  g_autoptr(GKeyFile) defaults = keyfile("[store:x]\nqueue_size=\n");
+  g_assert_true(am_config_get_store_queue_size(defaults, "store:x", &queue, NULL));
+  g_assert_cmpuint(queue, ==, 64 * 1024 * 1024 / 4 / AM_STORE_SAMPLE_BYTES);
+  g_autoptr(GKeyFile) bigger =
+      keyfile("[core]\nmemory_budget=256MiB\n[store:x]\nqueue_size=auto\n");
+  g_assert_true(am_config_get_store_queue_size(bigger, "store:x", &queue, NULL));
+  g_assert_cmpuint(queue, ==, 256 * 1024 * 1024 / 4 / AM_STORE_SAMPLE_BYTES);
+  g_assert_cmpint(am_config_get_memory_budget(bigger), ==, 256 * 1024 * 1024);
+  g_autoptr(GKeyFile) fixed = keyfile("[store:x]\nqueue_size=5000\n");
+  g_assert_true(am_config_get_store_queue_size(fixed, "store:x", &queue, NULL));
+  g_assert_cmpuint(queue, ==, 5000);
+}
+
 static void
 test_double(void)
 {
@@ -585,6 +622,7 @@ test_load_defaults(void)
     g_assert_cmpuint(config->core.poll_timeout_ms, ==, 10000);
     g_assert_cmpuint(config->core.max_inflight, ==, 256);
     g_assert_cmpuint(config->core.offline_after, ==, 3);
+    g_assert_cmpint(config->core.memory_budget, ==, 64 * 1024 * 1024);
     g_assert_cmpuint(config->core.miners->len, ==, 0);
   }
 }
@@ -627,6 +665,10 @@ test_load_core_bad(void)
       {"offline_after=0", "[core] offline_after=0: expected an integer from 1 to 1000"},
       {"offline_after=1001", "[core] offline_after=1001: expected an integer from 1 to 1000"},
       {"offline_after=-1", "[core] offline_after=-1: expected an integer from 1 to 1000"},
+      {"memory_budget=lots", "[core] memory_budget=lots: expected a size such as 4MiB, 512KiB or "
+                             "0, from 16MiB to 1024GiB"},
+      {"memory_budget=8MiB", "[core] memory_budget=8MiB: expected a size such as 4MiB, 512KiB or "
+                             "0, from 16MiB to 1024GiB"},
       {"log_level=loud",
        "[core] log_level=loud: expected one of error, critical, warning, message, info, debug"},
       {"state_dir=${AM_TEST_UNSET}/var",
@@ -870,9 +912,10 @@ static void
 test_warn_clean(void)
 {
   /* No subprocess: any warning here would abort the test. */
-  g_autofree char *path =
-      write_tmp("clean.ini", "[core]\ninterval=5s\n[miner:a]\nhost=10.0.0.5\npassword_file=\n"
-                             "[driver:fake]\ntimeout=1s\npassword=x\n[alert:hot]\ntype=temperature\nwarning=80\n");
+  g_autofree char *path = write_tmp(
+      "clean.ini",
+      "[core]\ninterval=5s\n[miner:a]\nhost=10.0.0.5\npassword_file=\n"
+      "[driver:fake]\ntimeout=1s\npassword=x\n[alert:hot]\ntype=temperature\nwarning=80\n");
   g_autoptr(AmConfigFile) config = am_config_file_load(path, NULL);
   g_assert_nonnull(config);
   g_autoptr(GPtrArray) plugins = fake_plugins();
@@ -981,7 +1024,8 @@ test_shipped_every_key(void)
   for (guint p = 0; p < set->loaded->len; p++) {
     const AmPluginInfo *info = ((AmLoadedPlugin *)set->loaded->pdata[p])->info;
     g_autoptr(GKeyFile) sample = g_key_file_new();
-    g_assert_true(g_key_file_load_from_data(sample, info->sample_config, -1, G_KEY_FILE_NONE, NULL));
+    g_assert_true(
+        g_key_file_load_from_data(sample, info->sample_config, -1, G_KEY_FILE_NONE, NULL));
     g_autofree char *group = g_key_file_get_start_group(sample);
     g_auto(GStrv) keys = g_key_file_get_keys(sample, group, NULL, NULL);
     for (guint k = 0; keys != NULL && keys[k] != NULL; k++) {
@@ -1011,6 +1055,7 @@ main(int argc, char **argv)
   g_test_add_func("/config/bool", test_bool);
   g_test_add_func("/config/uint", test_uint);
   g_test_add_func("/config/double", test_double);
+  g_test_add_func("/config/size-and-budget", test_size_and_budget);
   g_test_add_func("/config/duration/parse", test_duration_parse);
   g_test_add_func("/config/duration/get", test_duration_get);
   g_test_add_func("/config/string", test_string);
