@@ -8,6 +8,7 @@
  * size cap, whatever the peer sends or claims. */
 #include "am-miner-private.h"
 
+#include <antmon/deadline.h>
 #include <antmon/error.h>
 #include <antmon/json.h>
 #include <antmon/rpc.h>
@@ -139,11 +140,8 @@ typedef struct {
   guint timeout_ms;
   gsize max_reply;
   GBytes *request;
-  GCancellable *cancellable; /* ours: the deadline and the caller cancel it */
-  GCancellable *caller;
-  gulong caller_handler;
-  GSource *deadline;
-  gboolean timed_out;
+  AmDeadline *deadline;      /* over connect, write and read */
+  GCancellable *cancellable; /* the deadline's (transfer none) */
   GSocketClient *client;
   GSocketConnection *connection;
   guint8 *buf; /* the reply so far: len bytes of cap, cap <= max_reply */
@@ -156,14 +154,7 @@ typedef struct {
 static void
 call_free(Call *c)
 {
-  if (c->deadline != NULL) {
-    g_source_destroy(c->deadline);
-    g_source_unref(c->deadline);
-  }
-  if (c->caller_handler != 0)
-    g_cancellable_disconnect(c->caller, c->caller_handler);
-  g_clear_object(&c->caller);
-  g_clear_object(&c->cancellable);
+  g_clear_pointer(&c->deadline, am_deadline_free);
   g_clear_object(&c->connection);
   g_clear_object(&c->client);
   g_clear_pointer(&c->request, g_bytes_unref);
@@ -203,34 +194,12 @@ build_request(const char *command, const char *parameter)
   return g_bytes_new_take(text, len);
 }
 
-static void
-cancel_ours(GCancellable *caller, gpointer ours)
-{
-  g_cancellable_cancel(ours);
-}
-
-static gboolean
-on_deadline(gpointer user_data)
-{
-  Call *c = user_data;
-  c->timed_out = TRUE;
-  g_cancellable_cancel(c->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
 /* Stops the clock, unhooks the caller and closes the socket: called once,
  * just before the task returns. */
 static void
 call_finish_io(Call *c)
 {
-  if (c->deadline != NULL) {
-    g_source_destroy(c->deadline);
-    g_clear_pointer(&c->deadline, g_source_unref);
-  }
-  if (c->caller_handler != 0) {
-    g_cancellable_disconnect(c->caller, c->caller_handler);
-    c->caller_handler = 0;
-  }
+  am_deadline_stop(c->deadline);
   if (c->connection != NULL) {
     g_io_stream_close(G_IO_STREAM(c->connection), NULL, NULL);
     g_clear_object(&c->connection);
@@ -254,31 +223,7 @@ take_buffer(Call *c)
 static GError *
 map_error(Call *c, const GError *error)
 {
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    if (c->timed_out)
-      return g_error_new(AM_ERROR, AM_ERROR_TIMEOUT, "%s: timed out after %.1f s", c->address,
-                         c->timeout_ms / 1000.0);
-    return g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s: cancelled", c->address);
-  }
-  if (error->domain == AM_ERROR)
-    return g_error_new(AM_ERROR, error->code, "%s: %s", c->address, error->message);
-  if (error->domain == G_IO_ERROR) {
-    switch (error->code) {
-    case G_IO_ERROR_TIMED_OUT:
-      return g_error_new(AM_ERROR, AM_ERROR_TIMEOUT, "%s: timed out after %.1f s", c->address,
-                         c->timeout_ms / 1000.0);
-    case G_IO_ERROR_CONNECTION_REFUSED:
-      return g_error_new(AM_ERROR, AM_ERROR_REFUSED, "%s: connection refused", c->address);
-    case G_IO_ERROR_CONNECTION_CLOSED: /* also ECONNRESET and EPIPE */
-    case G_IO_ERROR_NOT_CONNECTED:
-      return g_error_new(AM_ERROR, AM_ERROR_RESET,
-                         "%s: closed the connection without replying (%s)", c->address,
-                         error->message);
-    default:
-      break;
-    }
-  }
-  return g_error_new(AM_ERROR, AM_ERROR_FAILED, "%s: %s", c->address, error->message);
+  return am_deadline_error(c->deadline, c->address, error);
 }
 
 static void
@@ -457,17 +402,9 @@ am_rpc_call_async(const char *host, guint16 port, const char *command, const cha
   c->max_reply = max_reply_bytes;
   c->request = build_request(command, parameter);
   c->chunk = g_malloc(READ_CHUNK);
-  c->cancellable = g_cancellable_new();
+  c->deadline = am_deadline_new(cancellable, c->timeout_ms, g_task_get_context(task));
+  c->cancellable = am_deadline_get_cancellable(c->deadline);
   g_task_set_task_data(task, c, (GDestroyNotify)call_free);
-
-  if (cancellable != NULL) {
-    c->caller = g_object_ref(cancellable);
-    c->caller_handler = g_cancellable_connect(cancellable, G_CALLBACK(cancel_ours),
-                                              g_object_ref(c->cancellable), g_object_unref);
-  }
-  c->deadline = g_timeout_source_new(c->timeout_ms);
-  g_source_set_callback(c->deadline, on_deadline, c, NULL);
-  g_source_attach(c->deadline, g_task_get_context(task));
 
   c->client = shared_client();
   g_autoptr(GSocketConnectable) address = g_network_address_new(host, port);

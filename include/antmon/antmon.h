@@ -4,6 +4,7 @@
 #include <antmon/alert.h>
 #include <antmon/config.h>
 #include <antmon/context.h>
+#include <antmon/deadline.h>
 #include <antmon/error.h>
 #include <antmon/json.h>
 #include <antmon/miner.h>

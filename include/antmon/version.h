@@ -5,7 +5,7 @@
  * major equals the core's and its minor is not newer than the core's:
  * minors only ever append fields behind struct_size-checked structs.
  *
- * 1.1: AmStoreVTable.stats_json. */
+ * 1.1: AmStoreVTable.stats_json; antmon/deadline.h. */
 #pragma once
 
 #define AM_ABI_MAJOR 1
