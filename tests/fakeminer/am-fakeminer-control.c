@@ -3,12 +3,13 @@
  * that stops answering).
  *
  *   set TARGET key=value...   fault=KIND|none, profile=DIR, hashrate_scale=X,
- *                             temp_offset=+N, drip_ms=N
+ *                             temp_offset=+N, drip_ms=N, http_port=N, v3_port=N
  *   get [TARGET]              one line per miner with its settings
  *   stats                     connections, requests by command and by fault
  *   help | quit
  *
- * TARGET is "127.0.20.1" (every port), "127.0.20.1:4028" or "all". Every
+ * TARGET is "127.0.20.1" (every port), "127.0.20.1:4028" (the miner's label, or
+ * any port it listens on) or "all". Every
  * answer ends with a line "ok" or is a single line "error: why".
  */
 #include "am-fakeminer.h"
@@ -36,6 +37,20 @@ typedef struct {
 
 /* ---- commands ---- */
 
+/* "127.0.20.30:80" for a miner whose HTTP listens on port 80. */
+static gboolean
+names_endpoint(AmFmMiner *miner, const char *target)
+{
+  for (guint i = 0; i < miner->n_endpoints; i++) {
+    gboolean v6 = g_inet_address_get_family(miner->address) == G_SOCKET_FAMILY_IPV6;
+    g_autofree char *name =
+        g_strdup_printf(v6 ? "[%s]:%u" : "%s:%u", miner->host, miner->endpoints[i].port);
+    if (g_str_equal(target, name))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static GPtrArray *
 find_targets(AmFmControl *control, const char *target)
 {
@@ -43,7 +58,8 @@ find_targets(AmFmControl *control, const char *target)
   gboolean all = g_str_equal(target, "all") || g_str_equal(target, "*");
   for (guint i = 0; i < control->miners->len; i++) {
     AmFmMiner *miner = control->miners->pdata[i];
-    if (all || g_str_equal(target, miner->label) || g_str_equal(target, miner->host))
+    if (all || g_str_equal(target, miner->label) || g_str_equal(target, miner->host) ||
+        names_endpoint(miner, target))
       g_ptr_array_add(found, miner);
   }
   return found;
@@ -55,6 +71,7 @@ typedef struct {
   double hashrate_scale;
   double temp_offset;
   guint drip_ms;
+  guint16 port_override[AM_FM_PROTOCOL_COUNT];
 } Saved;
 
 static void
@@ -62,6 +79,7 @@ save_settings(AmFmMiner *miner, Saved *saved)
 {
   *saved = (Saved){miner->profile, miner->fault, miner->hashrate_scale, miner->temp_offset,
                    miner->drip_ms};
+  memcpy(saved->port_override, miner->port_override, sizeof saved->port_override);
 }
 
 static void
@@ -72,6 +90,7 @@ restore_settings(AmFmMiner *miner, const Saved *saved)
   miner->hashrate_scale = saved->hashrate_scale;
   miner->temp_offset = saved->temp_offset;
   miner->drip_ms = saved->drip_ms;
+  memcpy(miner->port_override, saved->port_override, sizeof miner->port_override);
 }
 
 /* All settings apply, or none do: a half-applied line would leave a test
@@ -140,7 +159,7 @@ command_stats(AmFmControl *control)
 
 static const char help_text[] =
     "set TARGET key=value...  (fault=KIND|none profile=DIR hashrate_scale=X temp_offset=+N "
-    "drip_ms=N)\n"
+    "drip_ms=N http_port=N v3_port=N)\n"
     "get [TARGET]\n"
     "stats\n"
     "quit\n"

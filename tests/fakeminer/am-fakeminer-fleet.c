@@ -120,6 +120,43 @@ hash_label(const char *label)
   return am_fm_rng_next(&h);
 }
 
+guint16
+am_fm_miner_port(AmFmMiner *miner, AmFmProtocol protocol)
+{
+  if (protocol == AM_FM_PROTOCOL_RPC)
+    return miner->port;
+  if (miner->port_override[protocol] != 0)
+    return miner->port_override[protocol];
+  guint16 declared = 0;
+  if (miner->profile != NULL)
+    am_fm_profile_serves(miner->profile, protocol, &declared);
+  return declared;
+}
+
+/* The label names the miner by its RPC port, or, for a profile without the
+ * RPC, by the port of its first protocol; the seed follows from it, so a
+ * cgminer miner varies exactly as it always did. */
+static void
+miner_set_label(AmFmMiner *miner)
+{
+  guint16 port = miner->port;
+  if (miner->profile != NULL && !am_fm_profile_serves(miner->profile, AM_FM_PROTOCOL_RPC, NULL)) {
+    for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++) {
+      if (am_fm_profile_serves(miner->profile, p, NULL)) {
+        port = am_fm_miner_port(miner, p);
+        break;
+      }
+    }
+  }
+  g_free(miner->label);
+  if (g_inet_address_get_family(miner->address) == G_SOCKET_FAMILY_IPV6)
+    miner->label = g_strdup_printf("[%s]:%u", miner->host, port);
+  else
+    miner->label = g_strdup_printf("%s:%u", miner->host, port);
+  miner->seed = hash_label(miner->label);
+  miner->rng = miner->seed;
+}
+
 static AmFmMiner *
 miner_new(GInetAddress *address, guint16 port)
 {
@@ -127,16 +164,11 @@ miner_new(GInetAddress *address, guint16 port)
   miner->address = g_object_ref(address);
   miner->host = g_inet_address_to_string(address);
   miner->port = port;
-  if (g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6)
-    miner->label = g_strdup_printf("[%s]:%u", miner->host, port);
-  else
-    miner->label = g_strdup_printf("%s:%u", miner->host, port);
   miner->fault = AM_FM_FAULT_NONE;
   miner->hashrate_scale = 1.0;
   miner->temp_offset = 0.0;
   miner->drip_ms = 50;
-  miner->seed = hash_label(miner->label);
-  miner->rng = miner->seed;
+  miner_set_label(miner);
   return miner;
 }
 
@@ -164,16 +196,39 @@ am_fm_miner_vary(AmFmMiner *miner, AmFmVary *vary)
   vary->rng = &miner->rng;
 }
 
+/* The settings keys of the per-protocol ports. */
+static const char *const port_keys[AM_FM_PROTOCOL_COUNT] = {
+    [AM_FM_PROTOCOL_HTTP] = "http_port",
+    [AM_FM_PROTOCOL_V3] = "v3_port",
+};
+
 char *
 am_fm_miner_describe(AmFmMiner *miner)
 {
   char scale[G_ASCII_DTOSTR_BUF_SIZE];
   char offset[G_ASCII_DTOSTR_BUF_SIZE];
-  return g_strdup_printf(
-      "%s profile=%s fault=%s hashrate_scale=%s temp_offset=%s drip_ms=%u", miner->label,
-      miner->profile ? am_fm_profile_get_dir(miner->profile) : "(none)",
-      am_fm_fault_name(miner->fault), g_ascii_dtostr(scale, sizeof scale, miner->hashrate_scale),
-      g_ascii_dtostr(offset, sizeof offset, miner->temp_offset), miner->drip_ms);
+  GString *out = g_string_new(NULL);
+  g_string_printf(out, "%s profile=%s fault=%s hashrate_scale=%s temp_offset=%s drip_ms=%u",
+                  miner->label, miner->profile ? am_fm_profile_get_dir(miner->profile) : "(none)",
+                  am_fm_fault_name(miner->fault),
+                  g_ascii_dtostr(scale, sizeof scale, miner->hashrate_scale),
+                  g_ascii_dtostr(offset, sizeof offset, miner->temp_offset), miner->drip_ms);
+  /* Only what differs from a cgminer miner, so those lines read as before. */
+  for (int p = AM_FM_PROTOCOL_HTTP; p < AM_FM_PROTOCOL_COUNT; p++)
+    if (miner->port_override[p] != 0)
+      g_string_append_printf(out, " %s=%u", port_keys[p], miner->port_override[p]);
+  if (miner->profile != NULL && !am_fm_profile_serves(miner->profile, AM_FM_PROTOCOL_RPC, NULL)) {
+    g_string_append(out, " serves=");
+    gboolean first = TRUE;
+    for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++) {
+      if (!am_fm_profile_serves(miner->profile, p, NULL))
+        continue;
+      g_string_append_printf(out, "%s%s:%u", first ? "" : ",", am_fm_protocol_name(p),
+                             am_fm_miner_port(miner, p));
+      first = FALSE;
+    }
+  }
+  return g_string_free(out, FALSE);
 }
 
 static gboolean
@@ -233,8 +288,22 @@ am_fm_miner_apply(AmFmMiner *miner, const char *key, const char *value,
     miner->drip_ms = (guint)ms;
     return TRUE;
   }
+  for (int p = AM_FM_PROTOCOL_HTTP; p < AM_FM_PROTOCOL_COUNT; p++) {
+    if (g_str_equal(key, port_keys[p])) {
+      guint64 port = 0;
+      if (!g_ascii_string_to_unsigned(value, 10, 1, 65535, &port, NULL)) {
+        g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE, "%s=%s: expected a port 1-65535", key,
+                    value);
+        return FALSE;
+      }
+      miner->port_override[p] = (guint16)port;
+      return TRUE;
+    }
+  }
   g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE,
-              "unknown setting '%s' (fault, profile, hashrate_scale, temp_offset, drip_ms)", key);
+              "unknown setting '%s' (fault, profile, hashrate_scale, temp_offset, drip_ms, "
+              "http_port, v3_port)",
+              key);
   return FALSE;
 }
 
@@ -328,6 +397,7 @@ am_fm_fleet_from_range(const char *base, guint count, guint16 port, const char *
     if (!am_fm_miner_apply(miner, "profile", profile_dir, lookup, error) ||
         !apply_all(miner, settings, lookup, error))
       return NULL;
+    miner_set_label(miner);
   }
   return g_steal_pointer(&miners);
 }
@@ -347,6 +417,16 @@ line_words(const char *line)
       g_ptr_array_add(words, g_strdup(parts[i]));
   }
   return words;
+}
+
+/* Whether "host:port" or "[v6]:port" names a port (as split_host_port). */
+static gboolean
+text_has_port(const char *text)
+{
+  if (text[0] == '[')
+    return strstr(text, "]:") != NULL;
+  const char *colon = strchr(text, ':');
+  return colon != NULL && strchr(colon + 1, ':') == NULL;
 }
 
 static AmFmMiner *
@@ -376,6 +456,15 @@ parse_fleet_line(const char *line, guint16 default_port, const char *const *sett
   for (guint i = 2; i < words->len; i++)
     if (!am_fm_miner_apply_pair(miner, words->pdata[i], lookup, error))
       return NULL;
+  if (text_has_port(words->pdata[0]) &&
+      !am_fm_profile_serves(miner->profile, AM_FM_PROTOCOL_RPC, NULL)) {
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE,
+                "%s: the :PORT of a line is the RPC port, and this profile serves no RPC "
+                "(use http_port= or v3_port=)",
+                (const char *)words->pdata[0]);
+    return NULL;
+  }
+  miner_set_label(miner);
   return g_steal_pointer(&miner);
 }
 

@@ -1,5 +1,6 @@
-/* antmon-fakeminer: serves recorded cgminer-API replies from many loopback
- * addresses at once, with faults on demand. Used by the integration tests,
+/* antmon-fakeminer: serves recorded miner replies (the cgminer RPC, HTTP web
+ * APIs, Whatsminer API v3) from many loopback addresses at once, with faults
+ * on demand. Used by the integration tests,
  * `make demo` and the benchmarks. See tests/fakeminer/README.md.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 2 for a usage, fleet, profile,
@@ -59,11 +60,13 @@ parse_options(int argc, char **argv, Options *o, GError **error)
       {"base", 0, 0, G_OPTION_ARG_STRING, &o->base, "First miner address (127.0.0.0/8 or ::1)",
        "ADDR"},
       {"count", 0, 0, G_OPTION_ARG_INT, &o->count, "Number of miners from --base (default 1)", "N"},
-      {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "Port of every miner (default 4028)", "PORT"},
+      {"port", 0, 0, G_OPTION_ARG_INT, &o->port,
+       "RPC port of every miner (default 4028); see --set http_port=, v3_port=", "PORT"},
       {"profile", 0, 0, G_OPTION_ARG_FILENAME, &o->profile, "Profile directory for --base", "DIR"},
       {"fault", 0, 0, G_OPTION_ARG_STRING, &o->fault, "Fault of every --base miner", "KIND"},
       {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->settings,
-       "Setting for every miner (repeatable): hashrate_scale, temp_offset, drip_ms, ...",
+       "Setting for every miner (repeatable): hashrate_scale, temp_offset, drip_ms, http_port, "
+       "v3_port, ...",
        "KEY=VALUE"},
       {"fleet", 0, 0, G_OPTION_ARG_FILENAME, &o->fleet, "Fleet file, one miner per line", "FILE"},
       {"profiles-root", 0, 0, G_OPTION_ARG_FILENAME, &o->profiles_root,

@@ -1,4 +1,9 @@
-/* Profiles: a directory of <command>.json files holding recorded replies.
+/* Profiles: a directory of <command>.json files holding recorded replies,
+ * or, with a profile.ini, any protocols and the reply file of each request:
+ *
+ *   [http]                              [whatsminer-v3]
+ *   port=80                             port=4433
+ *   GET /api/system/info=info.json      get.miner.status summary=summary.json
  *
  * The recorded bytes are served unchanged (their malformations are the
  * point), except for the text of a few numbers that make charts move:
@@ -27,12 +32,16 @@ typedef struct {
 
 typedef struct {
   GBytes *raw;
-  GArray *slots; /* Slot, in order of start */
+  GArray *slots;            /* Slot, in order of start */
+  const char *content_type; /* from the file name's extension */
 } Template;
 
 struct _AmFmProfile {
   char *dir;
-  GHashTable *templates; /* command -> Template */
+  /* Per protocol, request key -> Template; NULL when not served. The RPC's
+   * keys are commands. */
+  GHashTable *routes[AM_FM_PROTOCOL_COUNT];
+  guint16 ports[AM_FM_PROTOCOL_COUNT]; /* declared; 0 for the RPC */
 };
 
 struct _AmFmProfileCache {
@@ -75,11 +84,17 @@ key_has_digit_suffix(const char *key, gsize len, const char *prefix)
   return TRUE;
 }
 
-static const char *const fast_hash_keys[] = {"GHS 5s",     "MHS 5s",     "KHS 5s", "rate_5s",
-                                             "total_rate", "total rate", NULL};
-static const char *const avg_hash_keys[] = {"GHS av",  "MHS av",   "KHS av", "GHS 30m", "GHS 1m",
-                                            "GHS 5m",  "GHS 15m",  "MHS 1m", "MHS 5m",  "MHS 15m",
-                                            "MHS 24h", "rate_30m", NULL};
+/* hashRate (AxeOS) and hash-realtime, hash-average, ... (Whatsminer v3)
+ * appear in none of the cgminer profiles. */
+static const char *const fast_hash_keys[] = {"GHS 5s",   "MHS 5s",        "KHS 5s",
+                                             "rate_5s",  "total_rate",    "total rate",
+                                             "hashRate", "hash-realtime", NULL};
+static const char *const avg_hash_keys[] = {
+    "GHS av",    "MHS av",     "KHS av",       "GHS 30m",     "GHS 1m",       "GHS 5m",
+    "GHS 15m",   "MHS 1m",     "MHS 5m",       "MHS 15m",     "MHS 24h",      "rate_30m",
+    "hash-1min", "hash-15min", "hash-average", "hashRate_1m", "hashRate_10m", NULL};
+static const char *const temp_keys[] = {"Temperature",   "Board",         "Chip",          "vrTemp",
+                                        "chip-temp-min", "chip-temp-avg", "chip-temp-max", NULL};
 
 static gboolean
 key_in(const char *key, gsize len, const char *const *words)
@@ -105,8 +120,7 @@ classify_key(const char *key, gsize len, SlotKind *kind)
   }
   if (key_is(key, len, "temp_num"))
     return FALSE;
-  if ((len >= 4 && memcmp(key, "temp", 4) == 0) || key_is(key, len, "Temperature") ||
-      key_is(key, len, "Board") || key_is(key, len, "Chip")) {
+  if ((len >= 4 && memcmp(key, "temp", 4) == 0) || key_in(key, len, temp_keys)) {
     *kind = SLOT_TEMP;
     return TRUE;
   }
@@ -262,11 +276,22 @@ template_free(gpointer data)
   g_free(t);
 }
 
+static const char *
+content_type_of(const char *name)
+{
+  if (g_str_has_suffix(name, ".json"))
+    return "application/json";
+  if (g_str_has_suffix(name, ".html"))
+    return "text/html; charset=utf-8";
+  return "text/plain; charset=utf-8";
+}
+
 static Template *
-template_new(GBytes *raw)
+template_new(GBytes *raw, const char *name)
 {
   Template *t = g_new0(Template, 1);
   t->raw = g_bytes_ref(raw);
+  t->content_type = content_type_of(name);
   t->slots = g_array_new(FALSE, FALSE, sizeof(Slot));
   scan_template(t);
   return t;
@@ -302,12 +327,15 @@ vary_slot(const Slot *slot, const AmFmVary *vary)
 }
 
 gboolean
-am_fm_profile_render(AmFmProfile *profile, const char *command, const AmFmVary *vary,
-                     GByteArray *out)
+am_fm_profile_render_route(AmFmProfile *profile, AmFmProtocol protocol, const char *key,
+                           const AmFmVary *vary, GByteArray *out, const char **content_type)
 {
-  Template *t = g_hash_table_lookup(profile->templates, command);
+  GHashTable *routes = protocol < AM_FM_PROTOCOL_COUNT ? profile->routes[protocol] : NULL;
+  Template *t = routes != NULL ? g_hash_table_lookup(routes, key) : NULL;
   if (t == NULL)
     return FALSE;
+  if (content_type != NULL)
+    *content_type = t->content_type;
   gsize n = 0;
   const guint8 *raw = g_bytes_get_data(t->raw, &n);
   gsize pos = 0;
@@ -325,6 +353,23 @@ am_fm_profile_render(AmFmProfile *profile, const char *command, const AmFmVary *
   return TRUE;
 }
 
+gboolean
+am_fm_profile_render(AmFmProfile *profile, const char *command, const AmFmVary *vary,
+                     GByteArray *out)
+{
+  return am_fm_profile_render_route(profile, AM_FM_PROTOCOL_RPC, command, vary, out, NULL);
+}
+
+gboolean
+am_fm_profile_serves(AmFmProfile *profile, AmFmProtocol protocol, guint16 *port)
+{
+  if (protocol >= AM_FM_PROTOCOL_COUNT || profile->routes[protocol] == NULL)
+    return FALSE;
+  if (port != NULL)
+    *port = profile->ports[protocol];
+  return TRUE;
+}
+
 /* ---- loading ---- */
 
 static void
@@ -332,48 +377,179 @@ profile_free(gpointer data)
 {
   AmFmProfile *profile = data;
   g_free(profile->dir);
-  g_hash_table_unref(profile->templates);
+  for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++)
+    if (profile->routes[p] != NULL)
+      g_hash_table_unref(profile->routes[p]);
   g_free(profile);
 }
 
-static gboolean
-load_command_file(AmFmProfile *profile, const char *name, GError **error)
+static GHashTable *
+routes_new(void)
 {
+  return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, template_free);
+}
+
+/* Reads @name in the profile directory into a template served under @key. */
+static gboolean
+add_route(AmFmProfile *profile, AmFmProtocol protocol, const char *key, const char *name,
+          GError **error)
+{
+  if (name[0] == '\0' || strchr(name, '/') != NULL || g_str_equal(name, "..")) {
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
+                "'%s': a reply file is a plain name in the profile directory", name);
+    return FALSE;
+  }
   g_autofree char *path = g_build_filename(profile->dir, name, NULL);
   g_autofree char *data = NULL;
   gsize len = 0;
   if (!g_file_get_contents(path, &data, &len, error))
     return FALSE;
   g_autoptr(GBytes) raw = g_bytes_new_take(g_steal_pointer(&data), len);
-  char *command = g_strndup(name, strlen(name) - strlen(".json"));
-  g_hash_table_replace(profile->templates, command, template_new(raw));
+  if (profile->routes[protocol] == NULL)
+    profile->routes[protocol] = routes_new();
+  g_hash_table_replace(profile->routes[protocol], g_strdup(key), template_new(raw, name));
+  return TRUE;
+}
+
+/* Without profile.ini: every <command>.json is an RPC reply. */
+static gboolean
+load_json_files(AmFmProfile *profile, GError **error)
+{
+  g_autoptr(GDir) handle = g_dir_open(profile->dir, 0, error);
+  if (handle == NULL)
+    return FALSE;
+  const char *name;
+  while ((name = g_dir_read_name(handle)) != NULL) {
+    if (name[0] == '.' || !g_str_has_suffix(name, ".json") || strlen(name) == strlen(".json"))
+      continue;
+    g_autofree char *command = g_strndup(name, strlen(name) - strlen(".json"));
+    if (!add_route(profile, AM_FM_PROTOCOL_RPC, command, name, error))
+      return FALSE;
+  }
+  if (profile->routes[AM_FM_PROTOCOL_RPC] == NULL) {
+    g_set_error_literal(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "no <command>.json files");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+const char *
+am_fm_protocol_name(AmFmProtocol protocol)
+{
+  static const char *const names[AM_FM_PROTOCOL_COUNT] = {
+      [AM_FM_PROTOCOL_RPC] = "rpc",
+      [AM_FM_PROTOCOL_HTTP] = "http",
+      [AM_FM_PROTOCOL_V3] = "whatsminer-v3",
+  };
+  return protocol < AM_FM_PROTOCOL_COUNT ? names[protocol] : "?";
+}
+
+static gboolean
+protocol_from_name(const char *name, AmFmProtocol *out)
+{
+  for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++) {
+    if (g_str_equal(name, am_fm_protocol_name(p))) {
+      *out = (AmFmProtocol)p;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* "GET /path": an upper-case method, one space, an absolute path. */
+static gboolean
+http_key_is_valid(const char *key)
+{
+  const char *space = strchr(key, ' ');
+  if (space == NULL || space == key || space[1] != '/' || strchr(space + 1, ' ') != NULL)
+    return FALSE;
+  for (const char *p = key; p < space; p++)
+    if (!g_ascii_isupper(*p))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+load_section(AmFmProfile *profile, GKeyFile *ini, const char *group, GError **error)
+{
+  AmFmProtocol protocol;
+  if (!protocol_from_name(group, &protocol)) {
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
+                "profile.ini: unknown section [%s] (rpc, http, whatsminer-v3)", group);
+    return FALSE;
+  }
+  g_auto(GStrv) keys = g_key_file_get_keys(ini, group, NULL, error);
+  if (keys == NULL)
+    return FALSE;
+  for (gsize i = 0; keys[i] != NULL; i++) {
+    g_autofree char *value = g_key_file_get_string(ini, group, keys[i], error);
+    if (value == NULL)
+      return FALSE;
+    g_strstrip(value);
+    if (g_str_equal(keys[i], "port")) {
+      guint64 port = 0;
+      if (protocol == AM_FM_PROTOCOL_RPC) {
+        g_set_error_literal(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
+                            "profile.ini: [rpc] takes no port= (it is the miner's own port)");
+        return FALSE;
+      }
+      if (!g_ascii_string_to_unsigned(value, 10, 1, 65535, &port, NULL)) {
+        g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
+                    "profile.ini: [%s] port=%s: expected 1-65535", group, value);
+        return FALSE;
+      }
+      profile->ports[protocol] = (guint16)port;
+      continue;
+    }
+    if (protocol == AM_FM_PROTOCOL_HTTP && !http_key_is_valid(keys[i])) {
+      g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
+                  "profile.ini: [http] '%s': expected 'METHOD /path=FILE'", keys[i]);
+      return FALSE;
+    }
+    if (!add_route(profile, protocol, keys[i], value, error)) {
+      g_prefix_error(error, "profile.ini: [%s] %s: ", group, keys[i]);
+      return FALSE;
+    }
+  }
+  if (profile->routes[protocol] == NULL) {
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "profile.ini: [%s] lists no replies",
+                group);
+    return FALSE;
+  }
+  if (protocol != AM_FM_PROTOCOL_RPC && profile->ports[protocol] == 0) {
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "profile.ini: [%s] needs port=", group);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+load_ini(AmFmProfile *profile, const char *path, GError **error)
+{
+  g_autoptr(GKeyFile) ini = g_key_file_new();
+  if (!g_key_file_load_from_file(ini, path, G_KEY_FILE_NONE, error))
+    return FALSE;
+  g_auto(GStrv) groups = g_key_file_get_groups(ini, NULL);
+  if (groups[0] == NULL) {
+    g_set_error_literal(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "profile.ini: no sections");
+    return FALSE;
+  }
+  for (gsize i = 0; groups[i] != NULL; i++)
+    if (!load_section(profile, ini, groups[i], error))
+      return FALSE;
   return TRUE;
 }
 
 static AmFmProfile *
 profile_load(const char *dir, GError **error)
 {
-  g_autoptr(GDir) handle = g_dir_open(dir, 0, error);
-  if (handle == NULL) {
-    g_prefix_error(error, "profile %s: ", dir);
-    return NULL;
-  }
   AmFmProfile *profile = g_new0(AmFmProfile, 1);
   profile->dir = g_strdup(dir);
-  profile->templates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, template_free);
-  const char *name;
-  while ((name = g_dir_read_name(handle)) != NULL) {
-    if (name[0] == '.' || !g_str_has_suffix(name, ".json") || strlen(name) == strlen(".json"))
-      continue;
-    if (!load_command_file(profile, name, error)) {
-      g_prefix_error(error, "profile %s: ", dir);
-      profile_free(profile);
-      return NULL;
-    }
-  }
-  if (g_hash_table_size(profile->templates) == 0) {
-    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "profile %s: no <command>.json files",
-                dir);
+  g_autofree char *ini = g_build_filename(dir, "profile.ini", NULL);
+  gboolean ok = g_file_test(ini, G_FILE_TEST_EXISTS) ? load_ini(profile, ini, error)
+                                                     : load_json_files(profile, error);
+  if (!ok) {
+    g_prefix_error(error, "profile %s: ", dir);
     profile_free(profile);
     return NULL;
   }

@@ -1,4 +1,7 @@
-/* Listeners, connections and faults.
+/* Listeners, connections and faults, for every protocol.
+ *
+ * A miner has one listener per protocol its profile serves (the RPC, HTTP,
+ * Whatsminer v3), each on its own port. A fault applies to all of them.
  *
  * One GLib main loop, no threads. Listeners are GSockets; accepted
  * connections are plain non-blocking fds in one epoll set (see
@@ -30,12 +33,15 @@ typedef struct {
   AmFmWatch watch; /* first: the poller hands it back; holds the fd */
   AmFmServer *server;
   AmFmMiner *miner;
+  AmFmProtocol protocol;
   ConnState state;
   AmFmFault fault; /* as it was when the connection was accepted */
   guint timer;
-  GByteArray *out;
+  GByteArray *out; /* the reply; for huge, the head sent before the stream */
   gsize out_pos;
   guint64 streamed;
+  gboolean keep_open; /* after this reply, read the next request */
+  gsize consumed;     /* the bytes of the request being answered */
   gsize in_len;
   char in[AM_FM_REQUEST_MAX];
 } Conn;
@@ -44,6 +50,7 @@ typedef struct {
   AmFmWatch watch; /* first: the poller hands it back */
   AmFmServer *server;
   AmFmMiner *miner;
+  AmFmProtocol protocol;
 } ListenCtx;
 
 struct _AmFmServer {
@@ -122,6 +129,23 @@ would_block(void)
 
 /* ---- writing ---- */
 
+static gboolean conn_read(Conn *c);
+
+/* HTTP keep-alive and v3: the reply is out, wait for the next request
+ * (possibly already in the buffer, pipelined). */
+static gboolean
+conn_restart(Conn *c)
+{
+  g_clear_pointer(&c->out, g_byte_array_unref);
+  c->out_pos = 0;
+  c->in_len -= c->consumed;
+  memmove(c->in, c->in + c->consumed, c->in_len);
+  c->consumed = 0;
+  c->keep_open = FALSE;
+  c->state = CONN_READING;
+  return conn_read(c);
+}
+
 static gboolean
 conn_write(Conn *c)
 {
@@ -140,7 +164,7 @@ conn_write(Conn *c)
       return conn_close(c);
     }
   }
-  return conn_finish(c);
+  return c->keep_open ? conn_restart(c) : conn_finish(c);
 }
 
 static gboolean
@@ -176,6 +200,20 @@ conn_stream(Conn *c)
 {
   AmFmServer *s = c->server;
   c->state = CONN_STREAMING;
+  while (c->out != NULL && c->out_pos < c->out->len) { /* an HTTP or v3 head first */
+    ssize_t n =
+        send(c->watch.fd, c->out->data + c->out_pos, c->out->len - c->out_pos, MSG_NOSIGNAL);
+    if (n > 0) {
+      c->out_pos += (gsize)n;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && would_block()) {
+      conn_watch(c, G_IO_OUT);
+      return TRUE;
+    } else {
+      return conn_close(c);
+    }
+  }
   gsize records = s->huge_len - s->huge_header_len;
   while (c->streamed < HUGE_TOTAL) {
     gsize offset = c->streamed < s->huge_len
@@ -240,7 +278,7 @@ count_request(AmFmServer *s, const char *command)
 /* What this connection's fault sends in answer to @command, NUL included
  * where the fault has one. */
 static GByteArray *
-reply_for(Conn *c, const char *command)
+rpc_reply(Conn *c, const char *command)
 {
   GByteArray *out = g_byte_array_sized_new(8192);
   gint64 when = g_get_real_time() / G_USEC_PER_SEC;
@@ -260,22 +298,157 @@ reply_for(Conn *c, const char *command)
   return out;
 }
 
-static gboolean
-conn_answer(Conn *c)
+/* "GET:/api/system/info", "get.miner.status:summary": one word in stats. */
+static void
+count_route(AmFmServer *s, const char *first, const char *second)
+{
+  s->requests++;
+  g_autofree char *name = second ? g_strconcat(first, ":", second, NULL) : g_strdup(first);
+  count_command(s, name);
+}
+
+static GByteArray *
+rpc_answer(Conn *c)
 {
   g_autofree char *command = am_fm_request_command(c->in, c->in_len);
   if (command == NULL)
-    return conn_close(c); /* garbage in: close, as cgminer drops it */
+    return NULL; /* garbage in: close, as cgminer drops it */
   count_request(c->server, command);
   if (c->fault == AM_FM_FAULT_HUGE)
+    return g_byte_array_new();
+  return rpc_reply(c, command);
+}
+
+/* The fault's body, or the profile's reply; garbage and apierror keep the
+ * HTTP framing, so what fails is the payload, not the transport. */
+static GByteArray *
+http_answer(Conn *c, AmFmRequestState state)
+{
+  GByteArray *out = g_byte_array_sized_new(8192);
+  g_auto(AmFmHttpRequest) request = {0};
+  if (state == AM_FM_REQUEST_BAD || !am_fm_http_parse(c->in, c->consumed, &request)) {
+    static const char text[] = "Bad Request";
+    count_route(c->server, "(bad-http)", NULL);
+    am_fm_http_response(400, "text/plain", (const guint8 *)text, sizeof text - 1, FALSE, FALSE,
+                        out);
+    return out;
+  }
+  count_route(c->server, request.method, request.path);
+  if (c->fault == AM_FM_FAULT_HUGE) {
+    am_fm_http_response_head_unbounded(out);
+    return out;
+  }
+  gboolean head_only = g_str_equal(request.method, "HEAD");
+  g_autofree char *key = g_strconcat(head_only ? "GET" : request.method, " ", request.path, NULL);
+  g_autoptr(GByteArray) body = g_byte_array_sized_new(8192);
+  const char *type = "text/plain";
+  int status = 200;
+  if (c->fault == AM_FM_FAULT_APIERROR) {
+    status = 401;
+    g_byte_array_append(body, (const guint8 *)"Unauthorized", 12);
+  } else if (c->fault == AM_FM_FAULT_GARBAGE) {
+    type = "application/json";
+    append_garbage(body, &c->miner->rng);
+  } else {
+    AmFmVary vary;
+    am_fm_miner_vary(c->miner, &vary);
+    if (!am_fm_profile_render_route(c->miner->profile, AM_FM_PROTOCOL_HTTP, key, &vary, body,
+                                    &type)) {
+      status = 404;
+      type = "text/plain";
+      g_byte_array_append(body, (const guint8 *)"Not Found", 9);
+    }
+  }
+  c->keep_open = request.keep_alive && c->fault == AM_FM_FAULT_NONE;
+  am_fm_http_response(status, type, body->data, body->len, head_only, c->keep_open, out);
+  if (c->fault == AM_FM_FAULT_TRUNCATE)
+    g_byte_array_set_size(out, out->len / 2);
+  return out;
+}
+
+/* The reply listed under "cmd param", else under "cmd" (any param). */
+static gboolean
+v3_render(Conn *c, const char *cmd, const char *param, GByteArray *payload)
+{
+  AmFmVary vary;
+  am_fm_miner_vary(c->miner, &vary);
+  if (param != NULL) {
+    g_autofree char *key = g_strconcat(cmd, " ", param, NULL);
+    if (am_fm_profile_render_route(c->miner->profile, AM_FM_PROTOCOL_V3, key, &vary, payload, NULL))
+      return TRUE;
+  }
+  return am_fm_profile_render_route(c->miner->profile, AM_FM_PROTOCOL_V3, cmd, &vary, payload,
+                                    NULL);
+}
+
+static GByteArray *
+v3_answer(Conn *c)
+{
+  GByteArray *out = g_byte_array_sized_new(8192);
+  gint64 when = g_get_real_time() / G_USEC_PER_SEC;
+  g_autofree char *cmd = NULL;
+  g_autofree char *param = NULL;
+  int code = am_fm_v3_parse(c->in + 4, c->consumed - 4, &cmd, &param);
+  count_route(c->server, cmd ? cmd : "(bad-v3)", param);
+  if (c->fault == AM_FM_FAULT_HUGE) {
+    am_fm_v3_frame_header(HUGE_TOTAL, out);
+    return out;
+  }
+  g_autoptr(GByteArray) payload = g_byte_array_sized_new(8192);
+  if (c->fault == AM_FM_FAULT_APIERROR)
+    am_fm_v3_error(AM_FM_V3_ACCESS_DENIED, "access denied", cmd ? cmd : "", when, payload);
+  else if (c->fault == AM_FM_FAULT_GARBAGE)
+    append_garbage(payload, &c->miner->rng);
+  else if (code == AM_FM_V3_INVALID_JSON)
+    am_fm_v3_error(code, "invalid json", "", when, payload);
+  else if (code != 0 || !v3_render(c, cmd, param, payload))
+    am_fm_v3_error(AM_FM_V3_INVALID_COMMAND, "invalid command", cmd ? cmd : "", when, payload);
+  am_fm_v3_frame(payload->data, payload->len, out);
+  c->keep_open = c->fault == AM_FM_FAULT_NONE;
+  if (c->fault == AM_FM_FAULT_TRUNCATE)
+    g_byte_array_set_size(out, out->len / 2);
+  return out;
+}
+
+static gboolean
+conn_answer(Conn *c, AmFmRequestState state, gsize consumed)
+{
+  c->consumed = consumed;
+  c->keep_open = FALSE;
+  if (c->protocol == AM_FM_PROTOCOL_HTTP)
+    c->out = http_answer(c, state);
+  else if (c->protocol == AM_FM_PROTOCOL_V3)
+    c->out = v3_answer(c);
+  else
+    c->out = rpc_answer(c);
+  if (c->out == NULL)
+    return conn_close(c);
+  if (state == AM_FM_REQUEST_BAD)
+    return conn_write(c);
+  if (c->fault == AM_FM_FAULT_HUGE) {
+    c->keep_open = FALSE;
     return conn_stream(c);
-  c->out = reply_for(c, command);
+  }
   if (c->fault == AM_FM_FAULT_DRIP)
     return conn_drip(c);
   return conn_write(c);
 }
 
 /* ---- reading ---- */
+
+static AmFmRequestState
+request_state(Conn *c, gboolean drained, gboolean eof, gsize *consumed)
+{
+  switch (c->protocol) {
+  case AM_FM_PROTOCOL_HTTP:
+    return am_fm_http_request_state(c->in, c->in_len, eof, consumed);
+  case AM_FM_PROTOCOL_V3:
+    return am_fm_v3_request_state(c->in, c->in_len, eof, consumed);
+  default:
+    *consumed = c->in_len;
+    return am_fm_request_state(c->in, c->in_len, drained, eof);
+  }
+}
 
 static gboolean
 conn_read(Conn *c)
@@ -290,13 +463,17 @@ conn_read(Conn *c)
     if (n > 0)
       c->in_len += (gsize)n;
     gboolean drained = n < 0;
-    AmFmRequestState state = am_fm_request_state(c->in, c->in_len, drained, eof);
-    if (state == AM_FM_REQUEST_COMPLETE) {
+    gsize consumed = 0;
+    AmFmRequestState state = request_state(c, drained, eof, &consumed);
+    if (state == AM_FM_REQUEST_COMPLETE || state == AM_FM_REQUEST_BAD) {
       conn_unwatch(c);
-      return conn_answer(c);
+      return conn_answer(c, state, state == AM_FM_REQUEST_BAD ? c->in_len : consumed);
     }
-    if (state == AM_FM_REQUEST_GARBAGE || c->in_len == sizeof c->in)
-      return conn_close(c); /* nonsense, or larger than any real request */
+    if (state == AM_FM_REQUEST_GARBAGE || c->in_len == sizeof c->in) {
+      /* nonsense, or larger than any real request. HTTP and v3 clients get
+       * a clean EOF (no reset from unread bytes); the RPC as it always was. */
+      return c->protocol == AM_FM_PROTOCOL_RPC ? conn_close(c) : conn_finish(c);
+    }
     if (drained) {
       conn_watch(c, G_IO_IN);
       return TRUE;
@@ -345,7 +522,7 @@ conn_ready(AmFmWatch *watch, GIOCondition condition)
 }
 
 static void
-conn_start(AmFmServer *s, AmFmMiner *miner, int fd)
+conn_start(AmFmServer *s, AmFmMiner *miner, AmFmProtocol protocol, int fd)
 {
   AmFmFault fault = miner->fault;
   s->connections++;
@@ -360,6 +537,7 @@ conn_start(AmFmServer *s, AmFmMiner *miner, int fd)
   c->watch.fd = fd;
   c->server = s;
   c->miner = miner;
+  c->protocol = protocol;
   c->fault = fault;
   g_hash_table_add(s->conns, c);
   if (fault == AM_FM_FAULT_HANG) {
@@ -386,19 +564,26 @@ on_accept(AmFmWatch *watch, GIOCondition condition)
         g_warning("%s: accept: %s", ctx->miner->label, g_strerror(errno));
       break;
     }
-    conn_start(ctx->server, ctx->miner, conn);
+    conn_start(ctx->server, ctx->miner, ctx->protocol, conn);
   }
 }
 
 static GSocket *
-listener_new(AmFmMiner *miner, int backlog, GError **error)
+listener_new(AmFmMiner *miner, guint16 port, int backlog, GError **error)
 {
+  /* Network safety: checked when the address was parsed, and again here for
+   * every listener of every protocol. */
+  if (!am_fm_address_is_allowed(miner->address)) {
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_ADDRESS,
+                "refusing address %s: only 127.0.0.0/8 and ::1 are allowed", miner->host);
+    return NULL;
+  }
   g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(miner->address),
                                          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
   if (sock == NULL)
     return NULL;
   g_socket_set_blocking(sock, FALSE);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(miner->address, miner->port);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(miner->address, port);
   if (!g_socket_bind(sock, address, TRUE, error))
     return NULL;
   g_socket_set_listen_backlog(sock, backlog);
@@ -411,13 +596,13 @@ listener_new(AmFmMiner *miner, int backlog, GError **error)
  * the accept queue, so the kernel drops further SYNs and a client's connect
  * times out (ENVIRONMENT.md 6a). */
 static GSocket *
-hold_queue(AmFmMiner *miner, GError **error)
+hold_queue(AmFmMiner *miner, guint16 port, GError **error)
 {
   g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(miner->address),
                                          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
   if (sock == NULL)
     return NULL;
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(miner->address, miner->port);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(miner->address, port);
   g_socket_set_timeout(sock, 2);
   if (!g_socket_connect(sock, address, NULL, error))
     return NULL;
@@ -425,45 +610,55 @@ hold_queue(AmFmMiner *miner, GError **error)
 }
 
 static void
-listener_teardown(AmFmServer *s, AmFmMiner *miner)
+endpoint_teardown(AmFmServer *s, AmFmEndpoint *e)
 {
-  ListenCtx *ctx = g_steal_pointer(&miner->accepting);
+  ListenCtx *ctx = g_steal_pointer(&e->accepting);
   if (ctx != NULL) {
     am_fm_poll_unwatch(s->poll, &ctx->watch);
     g_free(ctx);
   }
-  if (miner->held != NULL)
-    g_socket_close(miner->held, NULL);
-  g_clear_object(&miner->held);
-  if (miner->listener != NULL)
-    g_socket_close(miner->listener, NULL);
-  g_clear_object(&miner->listener);
-}
-
-static gboolean
-listener_setup(AmFmServer *s, AmFmMiner *miner, GError **error)
-{
-  if (miner->fault == AM_FM_FAULT_REFUSE)
-    return TRUE;
-  gboolean silent = miner->fault == AM_FM_FAULT_SILENT;
-  miner->listener = listener_new(miner, silent ? 0 : SOMAXCONN, error);
-  if (miner->listener == NULL)
-    return FALSE;
-  if (silent) {
-    miner->held = hold_queue(miner, error);
-    return miner->held != NULL;
-  }
-  ListenCtx *ctx = g_new0(ListenCtx, 1);
-  ctx->watch.ready = on_accept;
-  ctx->watch.fd = g_socket_get_fd(miner->listener);
-  ctx->server = s;
-  ctx->miner = miner;
-  miner->accepting = ctx;
-  am_fm_poll_watch(s->poll, &ctx->watch, G_IO_IN);
-  return TRUE;
+  if (e->held != NULL)
+    g_socket_close(e->held, NULL);
+  g_clear_object(&e->held);
+  if (e->listener != NULL)
+    g_socket_close(e->listener, NULL);
+  g_clear_object(&e->listener);
 }
 
 typedef enum { LISTEN_NONE, LISTEN_NORMAL, LISTEN_SILENT } ListenKind;
+
+static void
+listener_teardown(AmFmServer *s, AmFmMiner *miner)
+{
+  for (guint i = 0; i < miner->n_endpoints; i++)
+    endpoint_teardown(s, &miner->endpoints[i]);
+  miner->n_endpoints = 0;
+  miner->listen_kind = LISTEN_NONE;
+}
+
+static gboolean
+endpoint_setup(AmFmServer *s, AmFmMiner *miner, AmFmEndpoint *e, ListenKind kind, GError **error)
+{
+  if (kind == LISTEN_NONE)
+    return TRUE;
+  gboolean silent = kind == LISTEN_SILENT;
+  e->listener = listener_new(miner, e->port, silent ? 0 : SOMAXCONN, error);
+  if (e->listener == NULL)
+    return FALSE;
+  if (silent) {
+    e->held = hold_queue(miner, e->port, error);
+    return e->held != NULL;
+  }
+  ListenCtx *ctx = g_new0(ListenCtx, 1);
+  ctx->watch.ready = on_accept;
+  ctx->watch.fd = g_socket_get_fd(e->listener);
+  ctx->server = s;
+  ctx->miner = miner;
+  ctx->protocol = e->protocol;
+  e->accepting = ctx;
+  am_fm_poll_watch(s->poll, &ctx->watch, G_IO_IN);
+  return TRUE;
+}
 
 static ListenKind
 kind_wanted(AmFmFault fault)
@@ -473,27 +668,64 @@ kind_wanted(AmFmFault fault)
   return fault == AM_FM_FAULT_SILENT ? LISTEN_SILENT : LISTEN_NORMAL;
 }
 
-static ListenKind
-kind_current(AmFmMiner *miner)
+/* The protocols and ports @miner's profile and settings ask for. */
+static guint
+endpoints_wanted(AmFmMiner *miner, AmFmEndpoint *wanted)
 {
-  if (miner->listener == NULL)
-    return LISTEN_NONE;
-  return miner->held != NULL ? LISTEN_SILENT : LISTEN_NORMAL;
+  guint n = 0;
+  for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++) {
+    if (miner->profile == NULL || !am_fm_profile_serves(miner->profile, p, NULL))
+      continue;
+    wanted[n++] = (AmFmEndpoint){.protocol = p, .port = am_fm_miner_port(miner, p)};
+  }
+  return n;
+}
+
+static gboolean
+endpoints_current(AmFmMiner *miner, const AmFmEndpoint *wanted, guint n, ListenKind kind)
+{
+  if (miner->n_endpoints != n || (ListenKind)miner->listen_kind != kind)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (miner->endpoints[i].protocol != wanted[i].protocol ||
+        miner->endpoints[i].port != wanted[i].port)
+      return FALSE;
+  return TRUE;
+}
+
+static char *
+endpoint_label(AmFmMiner *miner, const AmFmEndpoint *e)
+{
+  gboolean v6 = g_inet_address_get_family(miner->address) == G_SOCKET_FAMILY_IPV6;
+  if (e->protocol == AM_FM_PROTOCOL_RPC) /* as before: the cgminer port */
+    return g_strdup_printf(v6 ? "[%s]:%u" : "%s:%u", miner->host, e->port);
+  return g_strdup_printf(v6 ? "[%s]:%u (%s)" : "%s:%u (%s)", miner->host, e->port,
+                         am_fm_protocol_name(e->protocol));
 }
 
 gboolean
 am_fm_server_refresh(AmFmServer *server, AmFmMiner *miner, GError **error)
 {
-  if (kind_current(miner) == kind_wanted(miner->fault))
+  AmFmEndpoint wanted[AM_FM_PROTOCOL_COUNT];
+  guint n = endpoints_wanted(miner, wanted);
+  ListenKind kind = kind_wanted(miner->fault);
+  if (endpoints_current(miner, wanted, n, kind))
     return TRUE;
   listener_teardown(server, miner);
-  g_autoptr(GError) local = NULL;
-  if (!listener_setup(server, miner, &local)) {
-    listener_teardown(server, miner);
-    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_BIND, "cannot listen on %s: %s", miner->label,
-                local->message);
-    return FALSE;
+  for (guint i = 0; i < n; i++) {
+    AmFmEndpoint *e = &miner->endpoints[i];
+    *e = wanted[i];
+    miner->n_endpoints = i + 1;
+    g_autoptr(GError) local = NULL;
+    if (!endpoint_setup(server, miner, e, kind, &local)) {
+      listener_teardown(server, miner);
+      g_autofree char *where = endpoint_label(miner, e);
+      g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_BIND, "cannot listen on %s: %s", where,
+                  local->message);
+      return FALSE;
+    }
   }
+  miner->listen_kind = kind;
   return TRUE;
 }
 
@@ -566,9 +798,11 @@ guint
 am_fm_server_count_listeners(AmFmServer *s)
 {
   guint n = 0;
-  for (guint i = 0; i < s->miners->len; i++)
-    if (((AmFmMiner *)s->miners->pdata[i])->listener != NULL)
+  for (guint i = 0; i < s->miners->len; i++) {
+    AmFmMiner *miner = s->miners->pdata[i];
+    if (miner->n_endpoints > 0 && miner->endpoints[0].listener != NULL)
       n++;
+  }
   return n;
 }
 

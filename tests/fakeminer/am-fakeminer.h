@@ -5,7 +5,9 @@
  *
  * Parts:
  *   am-fakeminer-profile.c  profile directories -> reply templates, rendering
- *   am-fakeminer-request.c  request parsing, multi-command and error replies
+ *   am-fakeminer-request.c  cgminer RPC: request parsing, multi-command and error replies
+ *   am-fakeminer-http.c     HTTP/1.1: request parsing and responses (AxeOS, ePIC, ...)
+ *   am-fakeminer-v3.c       Whatsminer API v3: length-prefixed JSON frames
  *   am-fakeminer-fleet.c    miners: addresses, fleet files, per-miner settings
  *   am-fakeminer-server.c   listeners, connections, faults, counters
  *   am-fakeminer-control.c  the line-based control port
@@ -27,6 +29,17 @@ typedef enum {
 
 /* Largest request accepted; cgminer's own buffer is of this order. */
 #define AM_FM_REQUEST_MAX 4096
+
+/* The protocols a profile can serve, each on its own port. */
+typedef enum {
+  AM_FM_PROTOCOL_RPC,  /* cgminer JSON on the miner's own port (4028) */
+  AM_FM_PROTOCOL_HTTP, /* HTTP/1.1, one reply file per "METHOD /path" */
+  AM_FM_PROTOCOL_V3,   /* Whatsminer API v3: 4-byte LE length + JSON */
+  AM_FM_PROTOCOL_COUNT
+} AmFmProtocol;
+
+/* "rpc", "http", "whatsminer-v3": the section names of profile.ini. */
+const char *am_fm_protocol_name(AmFmProtocol protocol);
 
 typedef enum {
   AM_FM_FAULT_NONE,
@@ -56,6 +69,10 @@ void am_fm_profile_cache_free(AmFmProfileCache *cache);
  * Returns: (transfer none) owned by @cache, or NULL with @error set. */
 AmFmProfile *am_fm_profile_cache_get(AmFmProfileCache *cache, const char *dir, GError **error);
 const char *am_fm_profile_get_dir(AmFmProfile *profile);
+/* Whether @profile serves @protocol. *port (may be NULL) gets the port its
+ * profile.ini declares, or 0 for the miner's own port (the RPC). A profile
+ * without profile.ini serves the RPC only, from its <command>.json files. */
+gboolean am_fm_profile_serves(AmFmProfile *profile, AmFmProtocol protocol, guint16 *port);
 
 /* How one reply's varied numbers are drawn. The per-miner parts come from the
  * miner's seed so each miner looks a little different; the time part makes
@@ -80,6 +97,12 @@ typedef struct {
  * no such command. */
 gboolean am_fm_profile_render(AmFmProfile *profile, const char *command, const AmFmVary *vary,
                               GByteArray *out);
+/* The same for the reply listed under @key ("GET /api/system/info",
+ * "get.miner.status summary") for @protocol. *content_type (may be NULL) gets
+ * the MIME type of the reply file, from its extension. */
+gboolean am_fm_profile_render_route(AmFmProfile *profile, AmFmProtocol protocol, const char *key,
+                                    const AmFmVary *vary, GByteArray *out,
+                                    const char **content_type);
 
 guint64 am_fm_rng_next(guint64 *state);
 /* Uniform in [-1, 1]. */
@@ -91,6 +114,7 @@ typedef enum {
   AM_FM_REQUEST_INCOMPLETE, /* wait for more bytes */
   AM_FM_REQUEST_COMPLETE,
   AM_FM_REQUEST_GARBAGE, /* close without answering */
+  AM_FM_REQUEST_BAD,     /* answer with the protocol's error, then close (HTTP 400) */
 } AmFmRequestState;
 
 /* Whether @len bytes read so far hold a whole request. A JSON request is whole
@@ -110,6 +134,61 @@ void am_fm_reply_invalid_command(gint64 when, GByteArray *out);
 /* An "Access denied" STATUS E reply (code 45), as firmware sends for a
  * command the API does not allow. */
 void am_fm_reply_access_denied(const char *command, gint64 when, GByteArray *out);
+
+/* ---- HTTP (am-fakeminer-http.c) ---- */
+
+/* Whether @len bytes hold a whole request: the head up to its blank line,
+ * plus Content-Length bytes of body. Bytes that cannot start an HTTP request
+ * (a cgminer JSON request, binary noise) are BAD at once, so a client that
+ * expected another protocol gets a 400 instead of a timeout. On COMPLETE,
+ * *consumed is the request's length (the rest may be a pipelined request). */
+AmFmRequestState am_fm_http_request_state(const char *buf, gsize len, gboolean eof,
+                                          gsize *consumed);
+
+typedef struct {
+  char *method;
+  char *path; /* without query string */
+  gboolean keep_alive;
+} AmFmHttpRequest;
+
+void am_fm_http_request_clear(AmFmHttpRequest *request);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AmFmHttpRequest, am_fm_http_request_clear)
+
+/* Parses a whole request; FALSE when its request line is malformed. */
+gboolean am_fm_http_parse(const char *buf, gsize len, AmFmHttpRequest *request);
+
+/* Appends a whole response: status line, headers, @body (not for HEAD). */
+void am_fm_http_response(int status, const char *content_type, const guint8 *body, gsize body_len,
+                         gboolean head_only, gboolean keep_alive, GByteArray *out);
+/* The head of a response whose body runs until the connection closes. */
+void am_fm_http_response_head_unbounded(GByteArray *out);
+
+/* ---- Whatsminer API v3 (am-fakeminer-v3.c) ---- */
+
+/* Largest v3 request payload accepted (the frame must fit the buffer). */
+#define AM_FM_V3_PAYLOAD_MAX (AM_FM_REQUEST_MAX - 4)
+
+/* Error codes of the v3 envelope {code, msg, desc, when}. */
+#define AM_FM_V3_INVALID_COMMAND (-2)
+#define AM_FM_V3_INVALID_JSON (-3)
+#define AM_FM_V3_ACCESS_DENIED (-4)
+
+/* A frame is whole once its 4-byte little-endian length and that many bytes
+ * are in. A length of 0 or over AM_FM_V3_PAYLOAD_MAX is GARBAGE: the stream
+ * cannot be resynchronised, so the connection is closed unanswered. */
+AmFmRequestState am_fm_v3_request_state(const char *buf, gsize len, gboolean eof, gsize *consumed);
+
+/* Parses a payload {"cmd":..., "param":...}. Returns 0, or the error code
+ * to answer with (AM_FM_V3_INVALID_JSON, AM_FM_V3_INVALID_COMMAND). @param
+ * is NULL unless "param" is a string. */
+int am_fm_v3_parse(const char *payload, gsize len, char **cmd, char **param);
+
+/* {"code":CODE,"msg":"MSG","desc":"DESC","when":WHEN} */
+void am_fm_v3_error(int code, const char *msg, const char *desc, gint64 when, GByteArray *out);
+
+/* Prepends the 4-byte little-endian length of @payload and appends both. */
+void am_fm_v3_frame(const guint8 *payload, gsize len, GByteArray *out);
+void am_fm_v3_frame_header(guint32 len, GByteArray *out);
 
 /* ---- one epoll set under the main loop (am-fakeminer-poll.c) ---- */
 
@@ -134,23 +213,36 @@ void am_fm_poll_unwatch(AmFmPoll *poll, AmFmWatch *watch);
 
 typedef struct _AmFmServer AmFmServer;
 
+/* One protocol of a running miner on one port. */
 typedef struct {
-  char *label; /* "127.0.20.1:4028" or "[::1]:4028": in every message */
-  char *host;  /* "127.0.20.1" */
-  GInetAddress *address;
+  AmFmProtocol protocol;
   guint16 port;
+  GSocket *listener;  /* NULL with fault=refuse */
+  gpointer accepting; /* the listener's watch, while it accepts */
+  GSocket *held;      /* silent: the never-accepted connection filling the queue */
+} AmFmEndpoint;
+
+typedef struct {
+  /* "127.0.20.1:4028" or "[::1]:4028": in every message. The port is the
+   * RPC port, or for a profile without RPC the port of its first protocol. */
+  char *label;
+  char *host; /* "127.0.20.1" */
+  GInetAddress *address;
+  guint16 port; /* the RPC port: ADDRESS:PORT or --port */
+  /* http_port=, v3_port=: 0 means the port the profile declares. */
+  guint16 port_override[AM_FM_PROTOCOL_COUNT];
   AmFmProfile *profile; /* transfer none: owned by the profile cache */
   AmFmFault fault;
   double hashrate_scale;
   double temp_offset;
   guint drip_ms;
-  guint64 seed; /* from the address: per-miner variation */
+  guint64 seed; /* from the label: per-miner variation */
   guint64 rng;  /* per-request jitter */
 
   /* Owned by the server while it runs. */
-  GSocket *listener;
-  gpointer accepting; /* the listener's watch, while it accepts */
-  GSocket *held;      /* silent: the never-accepted connection filling the queue */
+  AmFmEndpoint endpoints[AM_FM_PROTOCOL_COUNT];
+  guint n_endpoints;
+  int listen_kind; /* the server's: how the endpoints listen */
 } AmFmMiner;
 
 void am_fm_miner_free(AmFmMiner *miner);
@@ -170,9 +262,14 @@ typedef struct {
   const char *base_dir;      /* the fleet file's directory, or the cwd */
 } AmFmProfileLookup;
 
+/* The port @miner serves @protocol on: the RPC on its own port, the others
+ * on http_port=/v3_port= or else the port its profile declares. */
+guint16 am_fm_miner_port(AmFmMiner *miner, AmFmProtocol protocol);
+
 /* Applies one "key=value" setting (fault, profile, hashrate_scale,
- * temp_offset, drip_ms) to @miner's configuration. Changing the fault of a
- * running miner also needs am_fm_server_refresh(). */
+ * temp_offset, drip_ms, http_port, v3_port) to @miner's configuration.
+ * Changing the fault, profile or a port of a running miner also needs
+ * am_fm_server_refresh(). */
 gboolean am_fm_miner_apply(AmFmMiner *miner, const char *key, const char *value,
                            const AmFmProfileLookup *lookup, GError **error);
 gboolean am_fm_miner_apply_pair(AmFmMiner *miner, const char *pair, const AmFmProfileLookup *lookup,
@@ -207,10 +304,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmFmServer, am_fm_server_free)
 
 /* Binds every miner's listener; the error names the address that failed. */
 gboolean am_fm_server_start(AmFmServer *server, GError **error);
-/* Bound listeners (every miner but those with fault=refuse). */
+/* Listening miners (every miner but those with fault=refuse). */
 guint am_fm_server_count_listeners(AmFmServer *server);
-/* Rebinds @miner's listener after its fault changed (refuse and silent need a
- * different listener, or none). */
+/* Rebinds @miner's listeners after its fault, profile or ports changed
+ * (refuse and silent need different listeners, or none; another profile may
+ * serve other protocols). */
 gboolean am_fm_server_refresh(AmFmServer *server, AmFmMiner *miner, GError **error);
 /* "key value" lines: connections, requests, per command and per fault. */
 void am_fm_server_write_stats(AmFmServer *server, GString *out);

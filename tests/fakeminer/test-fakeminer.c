@@ -1,9 +1,11 @@
 /* Black-box tests of antmon-fakeminer ($ANTMON_FAKEMINER): spawn it on a few
  * loopback addresses of its own (127.77.N.x, random N and high port), talk
  * to it with plain GIO sockets (never libantmon: the fake and the code under
- * test must not share code), and check what a client would see.
+ * test must not share code), and check what a client would see: the cgminer
+ * RPC, HTTP (Bitaxe/AxeOS, ePIC) and Whatsminer API v3 framing.
  */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <signal.h>
@@ -29,6 +31,10 @@ enum {
   M_CONTROL, /* changed by the control tests, reset after each */
   M_BRAIINS,
   M_OTHER_PORT, /* same fleet, its own port */
+  M_BITAXE,     /* HTTP on fleet.http_port; faults set through the control port */
+  M_V3,         /* Whatsminer API v3 on fleet.v3_port; likewise */
+  M_EPIC,       /* HTTP on fleet.http_port */
+  M_LAST = M_EPIC,
 };
 
 typedef struct {
@@ -36,6 +42,8 @@ typedef struct {
   gboolean exited;
   guint octet;
   guint16 port;
+  guint16 http_port; /* port + 3: Bitaxe and ePIC (port + 2 is the demo fleet's) */
+  guint16 v3_port;   /* port + 4: Whatsminer v3 */
   guint16 control_port;
   char *dir;
 } Fleet;
@@ -750,6 +758,477 @@ test_control_errors_and_stats(void)
   g_assert_nonnull(strstr(stats, "\nfault refuse 0\n")); /* nothing to count there */
 }
 
+/* ---- HTTP (Bitaxe / AxeOS, ePIC) ---- */
+
+typedef struct {
+  int status;
+  char *head; /* status line and headers */
+  char *body;
+  gsize body_len;
+} HttpReply;
+
+static void
+http_reply_clear(HttpReply *h)
+{
+  g_free(h->head);
+  g_free(h->body);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HttpReply, http_reply_clear)
+
+static char *
+http_request(const char *method, const char *path, gboolean close)
+{
+  return g_strdup_printf("%s %s HTTP/1.1\r\nHost: miner\r\nAccept: */*\r\n%s\r\n", method, path,
+                         close ? "Connection: close\r\n" : "");
+}
+
+/* Splits one whole response at the start of @data (Content-Length bytes of
+ * body); returns its length, or 0 when it is not all there. */
+static gsize
+http_split(const guint8 *data, gsize len, HttpReply *h)
+{
+  if (len == 0)
+    return 0;
+  g_autofree char *text = g_strndup((const char *)data, len);
+  const char *end = strstr(text, "\r\n\r\n");
+  if (end == NULL)
+    return 0;
+  gsize head_len = (gsize)(end - text) + 4;
+  g_autofree char *head = g_strndup(text, head_len);
+  const char *cl = strstr(head, "\r\nContent-Length: ");
+  g_assert_nonnull(cl);
+  gsize body_len = (gsize)g_ascii_strtoull(cl + 18, NULL, 10);
+  if (len < head_len + body_len)
+    return 0;
+  g_assert_cmpint(sscanf(head, "HTTP/1.1 %d ", &h->status), ==, 1);
+  h->head = g_steal_pointer(&head);
+  h->body = g_strndup((const char *)data + head_len, body_len);
+  h->body_len = body_len;
+  return head_len + body_len;
+}
+
+/* One request on its own connection (Connection: close), read to EOF. */
+static void
+http_exchange(guint n, const char *method, const char *path, HttpReply *h)
+{
+  g_autofree char *request = http_request(method, path, TRUE);
+  g_auto(Reply) r = {0};
+  exchange_full(n, fleet.http_port, request, 16 * 1024 * 1024, LONG_WAIT_MS, &r);
+  g_assert_no_error(r.error);
+  g_assert_true(r.eof);
+  g_assert_cmpuint(http_split(r.data->data, r.data->len, h), ==, r.data->len);
+}
+
+static void
+test_http_system_info(void)
+{
+  g_auto(HttpReply) h = {0};
+  http_exchange(M_BITAXE, "GET", "/api/system/info", &h);
+  g_assert_cmpint(h.status, ==, 200);
+  g_assert_nonnull(strstr(h.head, "\r\nContent-Type: application/json\r\n"));
+  g_autofree char *expected = file_text("bitaxe-supra", "system-info");
+  assert_same_but_numbers(h.body, expected);
+  assert_within(number_of(h.body, "hashRate"), 1000, 1000 * 0.02);
+  assert_within(number_of(h.body, "temp"), 59.875, 1.5);
+  g_assert_cmpfloat(number_of(h.body, "power"), ==, 2.65000009536743); /* as recorded */
+  g_assert_nonnull(strstr(h.body, "\"ASICModel\": \"BM1368\""));
+}
+
+static void
+test_http_index(void)
+{
+  g_auto(HttpReply) h = {0};
+  http_exchange(M_BITAXE, "GET", "/", &h);
+  g_assert_cmpint(h.status, ==, 200);
+  g_assert_nonnull(strstr(h.head, "\r\nContent-Type: text/html"));
+  g_assert_nonnull(strstr(h.body, "<title>AxeOS</title>"));
+  /* HEAD: the same head, no body. */
+  g_autofree char *request = http_request("HEAD", "/", TRUE);
+  g_auto(Reply) r = {0};
+  exchange_full(M_BITAXE, fleet.http_port, request, 65536, LONG_WAIT_MS, &r);
+  g_assert_true(r.eof);
+  g_autofree char *text = g_strndup((char *)r.data->data, r.data->len);
+  g_assert_true(g_str_has_prefix(text, "HTTP/1.1 200 OK\r\n"));
+  g_assert_true(g_str_has_suffix(text, "\r\n\r\n"));
+}
+
+static void
+test_http_not_found(void)
+{
+  /* AxeOS 2.4.5 has no /api/system/asic (v2.9 added it). */
+  const char *paths[] = {"/api/system/asic", "/nope", "/api/system/info/extra"};
+  for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
+    g_auto(HttpReply) h = {0};
+    http_exchange(M_BITAXE, "GET", paths[i], &h);
+    g_assert_cmpint(h.status, ==, 404);
+  }
+  g_auto(HttpReply) post = {0};
+  http_exchange(M_BITAXE, "POST", "/api/system/info", &post);
+  g_assert_cmpint(post.status, ==, 404);
+  /* A query string does not change the path. */
+  g_auto(HttpReply) query = {0};
+  http_exchange(M_BITAXE, "GET", "/api/system/info?x=1", &query);
+  g_assert_cmpint(query.status, ==, 200);
+}
+
+static void
+test_http_keep_alive(void)
+{
+  /* Two requests on one connection, the second pipelined behind a third. */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) conn = connect_to(M_BITAXE, fleet.http_port, &error);
+  g_assert_no_error(error);
+  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+  GSocket *socket = g_socket_connection_get_socket(conn);
+  g_autofree char *first = http_request("GET", "/api/system/info", FALSE);
+  g_output_stream_write_all(out, first, strlen(first), NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_auto(Reply) r = {0};
+  r.data = g_byte_array_new();
+  g_auto(HttpReply) h1 = {0};
+  while (http_split(r.data->data, r.data->len, &h1) == 0) {
+    read_reply(socket, r.data->len + 1, LONG_WAIT_MS, &r);
+    g_assert_false(r.eof);
+    g_assert_no_error(r.error);
+  }
+  g_assert_cmpint(h1.status, ==, 200);
+  g_assert_nonnull(strstr(h1.head, "Connection: keep-alive"));
+  g_autofree char *second = http_request("GET", "/nope", FALSE);
+  g_autofree char *third = http_request("GET", "/", TRUE);
+  g_autofree char *both = g_strconcat(second, third, NULL);
+  g_output_stream_write_all(out, both, strlen(both), NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_auto(Reply) rest = {0};
+  rest.data = g_byte_array_new();
+  read_reply(socket, 1024 * 1024, LONG_WAIT_MS, &rest);
+  g_assert_true(rest.eof); /* the third asked to close */
+  g_auto(HttpReply) h2 = {0};
+  gsize used = http_split(rest.data->data, rest.data->len, &h2);
+  g_assert_cmpuint(used, >, 0);
+  g_assert_cmpint(h2.status, ==, 404);
+  g_auto(HttpReply) h3 = {0};
+  g_assert_cmpuint(http_split(rest.data->data + used, rest.data->len - used, &h3), ==,
+                   rest.data->len - used);
+  g_assert_cmpint(h3.status, ==, 200);
+  g_assert_nonnull(strstr(h3.body, "AxeOS"));
+}
+
+static void
+test_http_not_http(void)
+{
+  /* A cgminer request on an HTTP port: 400 at once, not a timeout. */
+  g_auto(Reply) r = {0};
+  exchange_full(M_EPIC, fleet.http_port, "{\"command\":\"version\"}", 65536, LONG_WAIT_MS, &r);
+  g_assert_no_error(r.error);
+  g_assert_true(r.eof);
+  g_autofree char *text = g_strndup((char *)r.data->data, r.data->len);
+  g_assert_true(g_str_has_prefix(text, "HTTP/1.1 400 Bad Request\r\n"));
+}
+
+static void
+test_http_epic(void)
+{
+  const char *paths[][2] = {
+      {"/summary", "summary"}, {"/capabilities", "capabilities"}, {"/temps", "temps"},
+      {"/network", "network"}, {"/temps/chip", "chip_temps"},     {"/hashrate", "chip_hashrates"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
+    g_auto(HttpReply) h = {0};
+    http_exchange(M_EPIC, "GET", paths[i][0], &h);
+    g_assert_cmpint(h.status, ==, 200);
+    g_autofree char *expected = file_text("epic-umc", paths[i][1]);
+    assert_same_but_numbers(h.body, expected);
+  }
+  g_auto(HttpReply) network = {0};
+  http_exchange(M_EPIC, "GET", "/network", &network);
+  g_autofree char *expected = file_text("epic-umc", "network");
+  g_assert_cmpstr(network.body, ==, expected); /* nothing varied there */
+  g_auto(HttpReply) page = {0};
+  http_exchange(M_EPIC, "GET", "/", &page);
+  g_assert_nonnull(strstr(page.body, "Miner Web Dashboard"));
+}
+
+/* ---- Whatsminer API v3 ---- */
+
+static GByteArray *
+v3_frame(const char *json)
+{
+  GByteArray *frame = g_byte_array_new();
+  guint32 len = (guint32)strlen(json);
+  guint8 header[4] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, len >> 24};
+  g_byte_array_append(frame, header, 4);
+  g_byte_array_append(frame, (const guint8 *)json, len);
+  return frame;
+}
+
+static GSocketConnection *
+v3_connect(void)
+{
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *conn = connect_to(M_V3, fleet.v3_port, &error);
+  g_assert_no_error(error);
+  g_socket_set_timeout(g_socket_connection_get_socket(conn), 30);
+  return conn;
+}
+
+/* Sends one framed request and reads one framed reply. */
+static char *
+v3_call(GSocketConnection *conn, const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) frame = v3_frame(json);
+  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), frame->data,
+                            frame->len, NULL, NULL, &error);
+  g_assert_no_error(error);
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+  guint8 header[4];
+  gsize got = 0;
+  g_input_stream_read_all(in, header, 4, &got, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(got, ==, 4);
+  guint32 len = header[0] | header[1] << 8 | header[2] << 16 | (guint32)header[3] << 24;
+  g_assert_cmpuint(len, >, 0);
+  g_assert_cmpuint(len, <, 1024 * 1024);
+  char *payload = g_malloc(len + 1);
+  g_input_stream_read_all(in, payload, len, &got, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(got, ==, len);
+  payload[len] = '\0';
+  return payload;
+}
+
+static const struct {
+  const char *request;
+  const char *file;
+} v3_cases[] = {
+    {"{\"cmd\":\"get.device.info\"}", "get.device.info"},
+    {"{\"cmd\":\"get.device.info\",\"param\":null}", "get.device.info"},
+    {"{\"cmd\":\"get.device.info\",\"param\":\"miner\"}", "get.device.info"},
+    {"{\"cmd\":\"get.miner.status\",\"param\":\"summary\"}", "get.miner.status-summary"},
+    {"{\"cmd\":\"get.miner.status\",\"param\":\"edevs\"}", "get.miner.status-edevs"},
+    {"{\"cmd\":\"get.miner.status\",\"param\":\"pools\"}", "get.miner.status-pools"},
+};
+
+static void
+test_v3_commands(void)
+{
+  /* One connection per command, as asic-rs and pyasic do... */
+  for (gsize i = 0; i < G_N_ELEMENTS(v3_cases); i++) {
+    g_autoptr(GSocketConnection) conn = v3_connect();
+    g_autofree char *got = v3_call(conn, v3_cases[i].request);
+    g_autofree char *expected = file_text("whatsminer-m60s-v3", v3_cases[i].file);
+    assert_same_but_numbers(got, expected);
+    g_autoptr(JsonObject) reply = parse_object(got);
+    g_assert_cmpint(json_object_get_int_member(reply, "code"), ==, 0);
+  }
+  /* ...and all on one connection, which stays open. */
+  g_autoptr(GSocketConnection) conn = v3_connect();
+  for (gsize i = 0; i < G_N_ELEMENTS(v3_cases); i++) {
+    g_autofree char *got = v3_call(conn, v3_cases[i].request);
+    g_autofree char *expected = file_text("whatsminer-m60s-v3", v3_cases[i].file);
+    assert_same_but_numbers(got, expected);
+  }
+  g_autofree char *summary = v3_call(conn, v3_cases[3].request);
+  assert_within(number_of(summary, "hash-realtime"), 171.259, 171.259 * 0.02);
+  assert_within(number_of(summary, "hash-average"), 170.8, 170.8 * 0.005);
+  assert_within(number_of(summary, "chip-temp-max"), 82.0, 1.5);
+  g_assert_cmpfloat(number_of(summary, "power-realtime"), ==, 3156.0);
+  g_assert_cmpfloat(number_of(summary, "factory-hash"), ==, 181.051);
+}
+
+static JsonObject *
+v3_error_of(const char *text, int code)
+{
+  JsonObject *reply = parse_object(text);
+  g_assert_cmpint(json_object_get_int_member(reply, "code"), ==, code);
+  g_assert_true(json_object_has_member(reply, "when"));
+  g_assert_nonnull(json_object_get_string_member(reply, "msg"));
+  return reply;
+}
+
+static void
+test_v3_bad_frames(void)
+{
+  /* A well-framed payload that is not JSON is answered (code -3, which the
+   * v3 API defines for it) and the connection stays usable. */
+  g_autoptr(GSocketConnection) conn = v3_connect();
+  g_autofree char *bad = v3_call(conn, "this is not json");
+  g_autoptr(JsonObject) e1 = v3_error_of(bad, -3);
+  g_autofree char *unknown = v3_call(conn, "{\"cmd\":\"get.nothing\",\"param\":\"x\"}");
+  g_autoptr(JsonObject) e2 = v3_error_of(unknown, -2);
+  g_assert_cmpstr(json_object_get_string_member(e2, "desc"), ==, "get.nothing");
+  g_autofree char *no_cmd = v3_call(conn, "{\"command\":\"summary\"}");
+  g_autoptr(JsonObject) e3 = v3_error_of(no_cmd, -2);
+  g_autofree char *good = v3_call(conn, v3_cases[0].request);
+  g_autoptr(JsonObject) ok = parse_object(good);
+  g_assert_cmpint(json_object_get_int_member(ok, "code"), ==, 0);
+
+  /* A length that cannot be right (0, over 4 KiB, or the first bytes of an
+   * unframed cgminer request read as one) loses the framing: closed at once,
+   * unanswered. */
+  static const struct {
+    const char *bytes;
+    gsize len;
+  } frames[] = {
+      {"\xff\xff\xff\x7f{}", 6},
+      {"{\"command\":\"summary\"}", 21},
+      {"\x01\x10\x00\x00{}", 6}, /* 4097 */
+      {"\x00\x00\x00\x00", 4},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(frames); i++) {
+    g_auto(Reply) r = {0};
+    r.data = g_byte_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocketConnection) raw = connect_to(M_V3, fleet.v3_port, &error);
+    g_assert_no_error(error);
+    g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(raw)), frames[i].bytes,
+                              frames[i].len, NULL, NULL, &error);
+    g_assert_no_error(error);
+    read_reply(g_socket_connection_get_socket(raw), 65536, LONG_WAIT_MS, &r);
+    g_assert_no_error(r.error);
+    g_assert_true(r.eof);
+    g_assert_cmpuint(r.data->len, ==, 0);
+  }
+}
+
+/* ---- faults on the newer protocols ---- */
+
+static void
+set_fault(guint n, const char *fault)
+{
+  g_autofree char *target = host(n);
+  g_autofree char *line = g_strdup_printf("set %s fault=%s", target, fault);
+  control_ok(line);
+}
+
+static void
+test_new_protocol_faults(void)
+{
+  g_autofree char *http_request_text = http_request("GET", "/api/system/info", TRUE);
+  g_autoptr(GByteArray) v3_request = v3_frame(v3_cases[3].request);
+  struct {
+    guint n;
+    guint16 port;
+  } miners[] = {{M_BITAXE, fleet.http_port}, {M_V3, fleet.v3_port}};
+  for (gsize i = 0; i < G_N_ELEMENTS(miners); i++) {
+    guint n = miners[i].n;
+    guint16 port = miners[i].port;
+    gboolean http = n == M_BITAXE;
+
+    set_fault(n, "close");
+    {
+      g_auto(Reply) r = {0};
+      exchange_full(n, port, NULL, 1024, LONG_WAIT_MS, &r);
+      g_assert_no_error(r.error);
+      g_assert_true(r.eof);
+      g_assert_cmpuint(r.data->len, ==, 0);
+    }
+    set_fault(n, "refuse");
+    {
+      g_auto(Reply) r = {0};
+      exchange_full(n, port, NULL, 1024, LONG_WAIT_MS, &r);
+      g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+    }
+    set_fault(n, "silent");
+    g_assert_false(connect_completes(n, port, SHORT_WAIT_MS));
+    set_fault(n, "hang");
+    {
+      g_auto(Reply) r = {0};
+      if (http)
+        exchange_full(n, port, http_request_text, 1024, SHORT_WAIT_MS, &r);
+      else
+        exchange_full(n, port, NULL, 1024, SHORT_WAIT_MS, &r);
+      g_assert_no_error(r.error);
+      g_assert_true(r.timed_out);
+      g_assert_cmpuint(r.data->len, ==, 0);
+    }
+    set_fault(n, "garbage");
+    if (http) {
+      g_auto(HttpReply) h = {0};
+      http_exchange(n, "GET", "/api/system/info", &h);
+      g_assert_cmpint(h.status, ==, 200);
+      g_autoptr(JsonParser) parser = json_parser_new();
+      g_assert_false(json_parser_load_from_data(parser, h.body, (gssize)h.body_len, NULL));
+    } else {
+      g_autoptr(GSocketConnection) conn = v3_connect();
+      g_autofree char *payload = v3_call(conn, v3_cases[3].request);
+      g_autoptr(JsonParser) parser = json_parser_new();
+      g_assert_false(json_parser_load_from_data(parser, payload, -1, NULL));
+    }
+    set_fault(n, "apierror");
+    if (http) {
+      g_auto(HttpReply) h = {0};
+      http_exchange(n, "GET", "/api/system/info", &h);
+      g_assert_cmpint(h.status, ==, 401);
+    } else {
+      g_autoptr(GSocketConnection) conn = v3_connect();
+      g_autofree char *payload = v3_call(conn, v3_cases[3].request);
+      g_autoptr(JsonObject) e = v3_error_of(payload, -4);
+    }
+    set_fault(n, "truncate");
+    {
+      g_auto(Reply) r = {0};
+      if (http) {
+        exchange_full(n, port, http_request_text, 65536, LONG_WAIT_MS, &r);
+      } else {
+        r.data = g_byte_array_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSocketConnection) conn = connect_to(n, port, &error);
+        g_assert_no_error(error);
+        g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)),
+                                  v3_request->data, v3_request->len, NULL, NULL, &error);
+        g_assert_no_error(error);
+        read_reply(g_socket_connection_get_socket(conn), 65536, LONG_WAIT_MS, &r);
+      }
+      g_assert_no_error(r.error);
+      g_assert_true(r.eof);
+      g_assert_cmpuint(r.data->len, >, 8);
+      if (http) {
+        g_auto(HttpReply) h = {0};
+        g_assert_cmpuint(http_split(r.data->data, r.data->len, &h), ==, 0); /* short body */
+      } else {
+        guint32 len = r.data->data[0] | (guint32)r.data->data[1] << 8;
+        g_assert_cmpuint(r.data->len - 4, <, len);
+      }
+    }
+    set_fault(n, "none");
+    if (http) {
+      g_auto(HttpReply) h = {0};
+      http_exchange(n, "GET", "/api/system/info", &h);
+      g_assert_cmpint(h.status, ==, 200);
+    } else {
+      g_autoptr(GSocketConnection) conn = v3_connect();
+      g_autofree char *payload = v3_call(conn, v3_cases[3].request);
+      g_assert_nonnull(strstr(payload, "\"hash-realtime\""));
+    }
+  }
+  /* A port changed at run time moves the listener. */
+  guint16 moved = (guint16)(fleet.port + 5);
+  g_autofree char *bitaxe = host(M_BITAXE);
+  g_autofree char *move = g_strdup_printf("set %s http_port=%u", bitaxe, moved);
+  control_ok(move);
+  {
+    g_auto(Reply) r = {0};
+    exchange_full(M_BITAXE, fleet.http_port, NULL, 1024, LONG_WAIT_MS, &r);
+    g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+    guint16 saved = fleet.http_port;
+    fleet.http_port = moved;
+    g_auto(HttpReply) h = {0};
+    http_exchange(M_BITAXE, "GET", "/", &h);
+    fleet.http_port = saved;
+    g_assert_cmpint(h.status, ==, 200);
+  }
+  g_autofree char *back = g_strdup_printf("set %s:%u http_port=%u", bitaxe, moved, fleet.http_port);
+  control_ok(back);
+
+  /* get shows where a miner without RPC listens. */
+  g_autofree char *target = host(M_BITAXE);
+  g_autofree char *get = control("get %s", target);
+  g_autofree char *serves =
+      g_strdup_printf(" http_port=%u serves=http:%u\n", fleet.http_port, fleet.http_port);
+  g_assert_nonnull(strstr(get, serves));
+}
+
 /* ---- start-up errors ---- */
 
 static void
@@ -788,6 +1267,8 @@ test_fleet_file_errors(void)
   g_autofree char *dir = profile_dir("antminer-s9");
   g_autofree char *addr = host(201);
   g_autofree char *addr_bad_port = g_strconcat(addr, ":99999", NULL);
+  g_autofree char *addr_rpc_port = g_strconcat(addr, ":4028", NULL);
+  g_autofree char *bitaxe = profile_dir("bitaxe-supra");
   struct {
     char *line;
     const char *needle;
@@ -798,6 +1279,8 @@ test_fleet_file_errors(void)
       {g_strjoin(" ", addr, "/nonexistent/profile", NULL), "/nonexistent/profile"},
       {g_strjoin(" ", addr_bad_port, dir, NULL), "99999"},
       {g_strjoin(" ", addr, dir, "temp_offset=hot", NULL), "temp_offset"},
+      {g_strjoin(" ", addr_rpc_port, bitaxe, NULL), "serves no RPC"},
+      {g_strjoin(" ", addr, bitaxe, "http_port=0", NULL), "http_port"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autofree char *line = bad[i].line;
@@ -822,6 +1305,37 @@ test_fleet_file_errors(void)
   g_assert_cmpint(status, ==, 2);
   g_assert_nonnull(strstr(err, ":2:"));
   g_assert_nonnull(strstr(err, "line 1"));
+}
+
+static void
+test_profile_ini_errors(void)
+{
+  /* A malformed profile.ini is a profile error naming the profile. */
+  const char *bad[][2] = {
+      {"[gopher]\nport=70\n", "unknown section [gopher]"},
+      {"[http]\nGET /=index.html\n", "needs port="},
+      {"[http]\nport=80\nGET /=missing.json\n", "missing.json"},
+      {"[http]\nport=80\nfetch /x=index.html\n", "METHOD /path"},
+      {"[rpc]\nport=4028\nsummary=index.html\n", "[rpc]"},
+  };
+  g_autofree char *profile = g_build_filename(fleet.dir, "badprofile", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(profile, 0700), ==, 0);
+  g_autofree char *page = g_build_filename(profile, "index.html", NULL);
+  g_assert_true(g_file_set_contents(page, "<title>x</title>", -1, NULL));
+  g_autofree char *ini = g_build_filename(profile, "profile.ini", NULL);
+  g_autofree char *addr = host(202);
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_assert_true(g_file_set_contents(ini, bad[i][0], -1, NULL));
+    const char *argv[] = {fakeminer_path(), "--base", addr, "--profile", profile, NULL};
+    int status = 0;
+    g_autofree char *err = run_expect_failure(argv, &status);
+    g_assert_cmpint(status, ==, 2);
+    g_assert_nonnull(strstr(err, "badprofile"));
+    g_assert_nonnull(strstr(err, bad[i][1]));
+  }
+  g_unlink(ini);
+  g_unlink(page);
+  g_rmdir(profile);
 }
 
 static void
@@ -914,6 +1428,12 @@ fleet_text(void)
   g_string_append_printf(text, "127.77.%u.%u braiins-s9\n", fleet.octet, M_BRAIINS);
   g_string_append_printf(text, "127.77.%u.%u:%u braiins-plus-s9\n", fleet.octet, M_OTHER_PORT,
                          fleet.port + 1);
+  g_string_append_printf(text, "127.77.%u.%u bitaxe-supra http_port=%u\n", fleet.octet, M_BITAXE,
+                         fleet.http_port);
+  g_string_append_printf(text, "127.77.%u.%u whatsminer-m60s-v3 v3_port=%u\n", fleet.octet, M_V3,
+                         fleet.v3_port);
+  g_string_append_printf(text, "127.77.%u.%u epic-umc http_port=%u\n", fleet.octet, M_EPIC,
+                         fleet.http_port);
   return g_string_free(text, FALSE);
 }
 
@@ -926,6 +1446,8 @@ fleet_start(void)
   for (int attempt = 0; attempt < 8; attempt++) {
     fleet.octet = (guint)g_random_int_range(1, 250);
     fleet.port = (guint16)g_random_int_range(20000, 60000);
+    fleet.http_port = (guint16)(fleet.port + 3);
+    fleet.v3_port = (guint16)(fleet.port + 4);
     g_autofree char *text = fleet_text();
     g_autofree char *path = write_temp_file("test.fleet", text);
     g_autofree char *port = g_strdup_printf("%u", fleet.port);
@@ -936,7 +1458,7 @@ fleet_start(void)
     g_assert_no_error(error);
     int listeners = wait_ready(fleet.process, &fleet.control_port);
     if (listeners >= 0) {
-      g_assert_cmpint(listeners, ==, M_OTHER_PORT - 1); /* all but refuse */
+      g_assert_cmpint(listeners, ==, M_LAST - 1); /* all but refuse */
       g_assert_cmpuint(fleet.control_port, >, 0);
       return;
     }
@@ -991,8 +1513,18 @@ main(int argc, char **argv)
   g_test_add_func("/fakeminer/control/hashrate-and-temp", test_control_hashrate_and_temp);
   g_test_add_func("/fakeminer/control/profile", test_control_profile);
   g_test_add_func("/fakeminer/control/errors-and-stats", test_control_errors_and_stats);
+  g_test_add_func("/fakeminer/http/system-info", test_http_system_info);
+  g_test_add_func("/fakeminer/http/index", test_http_index);
+  g_test_add_func("/fakeminer/http/not-found", test_http_not_found);
+  g_test_add_func("/fakeminer/http/keep-alive", test_http_keep_alive);
+  g_test_add_func("/fakeminer/http/not-http", test_http_not_http);
+  g_test_add_func("/fakeminer/http/epic", test_http_epic);
+  g_test_add_func("/fakeminer/v3/commands", test_v3_commands);
+  g_test_add_func("/fakeminer/v3/bad-frames", test_v3_bad_frames);
+  g_test_add_func("/fakeminer/fault/newer-protocols", test_new_protocol_faults);
   g_test_add_func("/fakeminer/startup/outside-loopback", test_refuses_outside_loopback);
   g_test_add_func("/fakeminer/startup/fleet-file-errors", test_fleet_file_errors);
+  g_test_add_func("/fakeminer/startup/profile-ini-errors", test_profile_ini_errors);
   g_test_add_func("/fakeminer/startup/bind-conflict", test_bind_conflict);
   g_test_add_func("/fakeminer/startup/range-wraps", test_range_wraps);
   g_test_add_func("/fakeminer/startup/demo-fleet", test_demo_fleet);
