@@ -168,7 +168,7 @@ static void
 test_slow_and_idle_closed(void)
 {
   AmTestDaemon *d = am_test_daemon_start_http(
-      "", "[http:api]\nlisten=127.0.0.1:0\nrequest_timeout=300ms\nidle_timeout=300ms\n", NULL);
+      "", "[http:api]\nlisten=127.0.0.1:0\nrequest_timeout=1s\nidle_timeout=1s\n", NULL);
   guint baseline = daemon_fds(d);
   g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func(g_object_unref);
   for (guint i = 0; i < 20; i++) {
