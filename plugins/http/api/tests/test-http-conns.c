@@ -217,6 +217,7 @@ test_connection_limit(void)
 {
   AmTestDaemon *d = am_test_daemon_start_http(
       "", "[http:api]\nlisten=127.0.0.1:0\nmax_connections=3\nrequest_timeout=20s\n", NULL);
+  guint baseline = daemon_fds(d);
   GSocket *idle[3];
   for (guint i = 0; i < 3; i++) {
     idle[i] = connect_to(d);
@@ -238,14 +239,18 @@ test_connection_limit(void)
   for (guint i = 0; i < 3; i++)
     g_object_unref(idle[i]);
   g_socket_close(fourth, NULL);
+  g_assert_true(fds_back_to(d, baseline));
 
-  /* Three connections busy with unfinished requests: the next one is told. */
+  /* Three connections busy with unfinished requests (once the daemon holds
+   * all three): the next one is told. */
   GSocket *busy[3];
   for (guint i = 0; i < 3; i++) {
     busy[i] = connect_to(d);
     send_all(busy[i], "GET /api/sum");
   }
-  g_usleep(200 * 1000);
+  for (guint i = 0; i < 200 && daemon_fds(d) < baseline + 3; i++)
+    g_usleep(50 * 1000);
+  g_assert_cmpuint(daemon_fds(d), >=, baseline + 3);
   g_autoptr(GSocket) refused = connect_to(d);
   g_autofree char *refused_head = read_reply(refused);
   g_assert_nonnull(refused_head);
