@@ -5,14 +5,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
-/* "VmRSS:    12345 kB" -> bytes. */
+/* The number after @key ("\nVmRSS:" in "VmRSS:    12345 kB"), or 0. */
 static guint64
-status_kib(const char *status, const char *key)
+status_number(const char *status, const char *key)
 {
   const char *line = strstr(status, key);
-  if (line == NULL)
-    return 0;
-  return g_ascii_strtoull(line + strlen(key), NULL, 10) * 1024;
+  return line != NULL ? g_ascii_strtoull(line + strlen(key), NULL, 10) : 0;
 }
 
 static guint
@@ -32,9 +30,9 @@ am_process_stats(AmProcessStats *stats)
   memset(stats, 0, sizeof *stats);
   g_autofree char *status = NULL;
   if (g_file_get_contents("/proc/self/status", &status, NULL, NULL)) {
-    stats->rss_bytes = status_kib(status, "\nVmRSS:");
-    stats->rss_peak_bytes = status_kib(status, "\nVmHWM:");
-    stats->threads = (guint)status_kib(status, "\nThreads:") / 1024;
+    stats->rss_bytes = status_number(status, "\nVmRSS:") * 1024;
+    stats->rss_peak_bytes = status_number(status, "\nVmHWM:") * 1024;
+    stats->threads = (guint)status_number(status, "\nThreads:");
   }
   stats->fds = count_fds();
   struct rlimit rl;

@@ -3,6 +3,7 @@
  * the files; hand-made variations of those replies (marked HAND-MADE); and
  * the built module against an in-process SoupServer on 127.0.0.1:0 that
  * asks for digest auth with Bitmain's realm and serves the same files. */
+#include "../common/am-driver-test-util.h"
 #include "am-antminer-web-parse.h"
 #include "am-plugin-loader.h"
 #include "am-test-util.h"
@@ -666,27 +667,13 @@ fake_web_start(FakeWeb *web, const char *password)
   soup_server_add_auth_domain(web->server, domain);
   g_object_unref(domain);
   soup_server_add_handler(web->server, "/cgi-bin", serve_cgi, web, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
-  g_autoptr(GError) error = NULL;
-  soup_server_listen(web->server, address, 0, &error);
-  g_assert_no_error(error);
-  GSList *uris = soup_server_get_uris(web->server);
-  g_assert_nonnull(uris);
-  web->port = (guint16)g_uri_get_port(uris->data);
-  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  web->port = am_test_soup_listen_loopback(web->server);
 }
 
 static void
 fake_web_stop(FakeWeb *web)
 {
-  for (guint i = 0; i < web->paused->len; i++) {
-    soup_server_message_set_status(web->paused->pdata[i], SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
-    soup_server_message_unpause(web->paused->pdata[i]);
-  }
-  soup_server_disconnect(web->server);
-  g_object_unref(web->server);
-  g_ptr_array_unref(web->paused);
+  am_test_soup_stop(web->server, web->paused);
 }
 
 static const AmPluginInfo *

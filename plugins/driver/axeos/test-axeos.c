@@ -821,27 +821,13 @@ fake_axe_start(FakeAxe *axe)
   *axe = (FakeAxe){.paused = g_ptr_array_new_with_free_func(g_object_unref)};
   axe->server = soup_server_new(NULL, NULL);
   soup_server_add_handler(axe->server, NULL, serve, axe, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
-  g_autoptr(GError) error = NULL;
-  soup_server_listen(axe->server, address, 0, &error);
-  g_assert_no_error(error);
-  GSList *uris = soup_server_get_uris(axe->server);
-  g_assert_nonnull(uris);
-  axe->port = (guint16)g_uri_get_port(uris->data);
-  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  axe->port = am_test_soup_listen_loopback(axe->server);
 }
 
 static void
 fake_axe_stop(FakeAxe *axe)
 {
-  for (guint i = 0; i < axe->paused->len; i++) {
-    soup_server_message_set_status(axe->paused->pdata[i], SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
-    soup_server_message_unpause(axe->paused->pdata[i]);
-  }
-  soup_server_disconnect(axe->server);
-  g_object_unref(axe->server);
-  g_ptr_array_unref(axe->paused);
+  am_test_soup_stop(axe->server, axe->paused);
 }
 
 /* One driver instance, as the daemon holds it across polls. */

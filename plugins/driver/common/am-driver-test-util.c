@@ -87,3 +87,30 @@ am_test_extra(AmSample *sample, const char *name)
     g_error("extra %s is missing", name);
   return node;
 }
+
+guint16
+am_test_soup_listen_loopback(SoupServer *server)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
+  g_autoptr(GError) error = NULL;
+  soup_server_listen(server, address, 0, &error);
+  g_assert_no_error(error);
+  GSList *uris = soup_server_get_uris(server);
+  g_assert_nonnull(uris);
+  guint16 port = (guint16)g_uri_get_port(uris->data);
+  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  return port;
+}
+
+void
+am_test_soup_stop(SoupServer *server, GPtrArray *paused)
+{
+  for (guint i = 0; i < paused->len; i++) {
+    soup_server_message_set_status(paused->pdata[i], SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+    soup_server_message_unpause(paused->pdata[i]);
+  }
+  soup_server_disconnect(server);
+  g_object_unref(server);
+  g_ptr_array_unref(paused);
+}

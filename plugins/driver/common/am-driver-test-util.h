@@ -3,6 +3,7 @@
 #pragma once
 
 #include <antmon/antmon.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -37,5 +38,13 @@ void am_test_assert_pool(const AmPool *pool, const char *url, const char *user, 
 /* Returns: (transfer none) the node of extras[@name] ("x_<driver>_<key>"),
  * failing the test when it is missing. */
 JsonNode *am_test_extra(AmSample *sample, const char *name);
+
+/* For the web drivers' module tests: listens on 127.0.0.1 at a free port
+ * and returns it. */
+guint16 am_test_soup_listen_loopback(SoupServer *server);
+
+/* Answers every message held in @paused (SoupServerMessage*) with 503,
+ * then disconnects and frees @server and @paused. */
+void am_test_soup_stop(SoupServer *server, GPtrArray *paused);
 
 G_END_DECLS

@@ -49,12 +49,6 @@ struct _AmHttpConns {
   guint64 refused_unlogged;
 };
 
-static GQuark
-conn_quark(void)
-{
-  return g_quark_from_static_string("am-http-conn");
-}
-
 /* ---- life of one connection ------------------------------------------------------ */
 
 static AmHttpConn *
@@ -99,7 +93,6 @@ forget_message(AmHttpConn *c)
 {
   if (c->msg != NULL) {
     g_signal_handlers_disconnect_by_data(c->msg, c);
-    g_object_set_qdata(G_OBJECT(c->msg), conn_quark(), NULL);
     c->msg = NULL;
   }
 }
@@ -227,7 +220,6 @@ on_request_started(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
     return;
   self->handing_over = NULL;
   c->msg = msg;
-  g_object_set_qdata(G_OBJECT(msg), conn_quark(), c);
   g_signal_connect(msg, "got-body", G_CALLBACK(on_got_body), c);
   g_signal_connect(msg, "wrote-body", G_CALLBACK(on_wrote_body), c);
   g_signal_connect(msg, "disconnected", G_CALLBACK(on_msg_disconnected), c);

@@ -8,6 +8,7 @@
 #include "am-http-test-daemon.h"
 #include "am-test-util.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 static const char request[] = "GET /api/health HTTP/1.1\r\nHost: antmon\r\n\r\n";
@@ -280,25 +281,74 @@ test_connection_limit(void)
   am_test_daemon_stop(d);
 }
 
-/* /api/health reports the agent's own resources. */
+/* /api/health reports the agent's own resources against its budget, and
+ * the store's caches sized from that budget. */
 static void
 test_health_reports_process(void)
 {
-  AmTestDaemon *d = am_test_daemon_start_http("", "[http:api]\nlisten=127.0.0.1:0\n", NULL);
+  AmTestDaemon *d = am_test_daemon_start_http(
+      "memory_budget=96MiB\n", "[http:api]\nlisten=127.0.0.1:0\n[store:sqlite]\npath=h.db\n", NULL);
   g_autoptr(AmTestReply) reply = am_test_get(d, "api/health");
   g_assert_cmpuint(reply->status, ==, 200);
-  JsonObject *process = json_object_get_object_member(json_node_get_object(reply->json), "process");
+  JsonObject *root = json_node_get_object(reply->json);
+  JsonObject *process = json_object_get_object_member(root, "process");
   g_assert_nonnull(process);
-  g_assert_cmpint(json_object_get_int_member(process, "rss_bytes"), >, 1024 * 1024);
-  g_assert_cmpint(json_object_get_int_member(process, "rss_peak_bytes"), >=,
-                  json_object_get_int_member(process, "rss_bytes"));
+  gint64 rss = json_object_get_int_member(process, "rss_bytes");
+  g_assert_cmpint(rss, >, 1024 * 1024);
+  g_assert_cmpint(json_object_get_int_member(process, "rss_peak_bytes"), >=, rss);
   gint64 fds = json_object_get_int_member(process, "fds");
   g_assert_cmpint(fds, >, 2);
   g_assert_cmpint(fds, <=, daemon_fds(d) + 1);
   g_assert_cmpint(json_object_get_int_member(process, "fd_limit"), >=, fds);
   g_assert_cmpint(json_object_get_int_member(process, "threads"), >=, 1);
+  gint64 budget = json_object_get_int_member(process, "memory_budget_bytes");
+  g_assert_cmpint(budget, ==, 96 * 1024 * 1024);
+  g_assert_true(json_object_get_boolean_member(process, "over_budget") == (rss > budget));
+  /* The store's page caches: a sixteenth and a thirty-second of the budget. */
+  JsonObject *store = json_object_get_object_member(root, "store");
+  JsonObject *engine = json_object_get_object_member(store, "engine");
+  g_assert_nonnull(engine);
+  g_assert_cmpint(json_object_get_int_member(engine, "cache_size_bytes"), ==, 6 * 1024 * 1024);
+  g_assert_cmpint(json_object_get_int_member(engine, "reader_cache_size_bytes"), ==,
+                  3 * 1024 * 1024);
+  g_assert_cmpint(json_object_get_int_member(engine, "mmap_size_bytes"), ==, 0);
+  g_assert_cmpint(json_object_get_int_member(engine, "db_bytes"), >, 0);
+  g_assert_cmpint(json_object_get_int_member(store, "capacity"), ==,
+                  96 * 1024 * 1024 / 4 / AM_STORE_SAMPLE_BYTES);
   g_assert_true(am_test_daemon_wait_log(d, "descriptors: "));
   am_test_daemon_stop(d);
+}
+
+/* A bad limit stops start-up with a message naming the key. */
+static void
+test_bad_limits(void)
+{
+  static const struct {
+    const char *line, *message;
+  } cases[] = {
+      {"max_connections=0", "[http:api] max_connections=0: expected an integer from 1 to 65536"},
+      {"request_timeout=soon", "[http:api] request_timeout=soon: expected a duration"},
+      {"idle_timeout=2h", "[http:api] idle_timeout=2h: expected a duration from"},
+  };
+  g_autofree char *dir = g_dir_make_tmp("antmon-http-conns-XXXXXX", NULL);
+  g_autofree char *ini = g_build_filename(dir, "bad.ini", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *text = g_strdup_printf(
+        "[core]\nstate_dir=%s\n[http:api]\nlisten=127.0.0.1:0\n%s\n", dir, cases[i].line);
+    g_assert_true(g_file_set_contents(ini, text, -1, NULL));
+    const char *argv[] = {g_getenv("ANTMON_BIN"), "check-config", "-c", ini, NULL};
+    g_autofree char *err = NULL;
+    int status = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &status, &error));
+    g_assert_no_error(error);
+    g_assert_false(g_spawn_check_wait_status(status, NULL));
+    if (strstr(err, cases[i].message) == NULL)
+      g_error("expected \"%s\" in:\n%s", cases[i].message, err);
+  }
+  g_unlink(ini);
+  g_rmdir(dir);
 }
 
 int
@@ -311,5 +361,6 @@ main(int argc, char **argv)
   g_test_add_func("/http-conns/keepalive-off", test_keepalive_off);
   g_test_add_func("/http-conns/connection-limit", test_connection_limit);
   g_test_add_func("/http-conns/health-reports-process", test_health_reports_process);
+  g_test_add_func("/http-conns/bad-limits", test_bad_limits);
   return g_test_run();
 }
