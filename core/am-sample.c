@@ -2,6 +2,29 @@
 #include <antmon/sample.h>
 #include <math.h>
 
+/* The 1.2 fields of AmChain took the place of four reserved pointers: the
+ * 1.1 layout, to prove the size did not change where pointers are 8 bytes. */
+typedef struct {
+  gint index;
+  double hashrate_ths;
+  gint chips, chips_expected, chips_ok, chips_failed;
+  gint64 hw_errors;
+  double temp_board_c, temp_chip_c, power_w;
+  gpointer reserved[4];
+} AmChainAbi11;
+#if GLIB_SIZEOF_VOID_P == 8
+G_STATIC_ASSERT(sizeof(AmChain) == sizeof(AmChainAbi11));
+#endif
+
+static void
+miner_error_free(AmMinerError *error)
+{
+  g_free(error->code);
+  g_free(error->message);
+  g_free(error->component);
+  g_free(error);
+}
+
 AmSample *
 am_sample_new(void)
 {
@@ -21,6 +44,13 @@ am_sample_new(void)
   s->extras = json_object_new();
   s->efficiency_jth = s->temp_max_c = s->avg_temp_c = s->avg_fan_rpm = NAN;
   s->problems = g_ptr_array_new_with_free_func(g_free);
+  s->power_limit_w = NAN;
+  s->water_temp_in_c = s->water_temp_out_c = NAN;
+  s->psu_power_in_w = s->psu_power_out_w = s->psu_fan_rpm = NAN;
+  s->best_share = NAN;
+  s->found_blocks = AM_UNKNOWN;
+  s->errors = g_ptr_array_new_with_free_func((GDestroyNotify)miner_error_free);
+  s->chain_serials = g_ptr_array_new_with_free_func(g_free);
   return s;
 }
 
@@ -46,8 +76,9 @@ am_sample_unref(AmSample *s)
 {
   if (s == NULL || !g_atomic_int_dec_and_test(&s->ref_count))
     return;
-  char **strings[] = {&s->host, &s->driver, &s->firmware, &s->firmware_version, &s->model,
-                      &s->mac,  &s->serial, &s->hostname, &s->algorithm};
+  char **strings[] = {&s->host,      &s->driver,    &s->firmware,  &s->firmware_version,
+                      &s->model,     &s->mac,       &s->serial,    &s->hostname,
+                      &s->algorithm, &s->work_mode, &s->psu_serial};
   for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
     g_free(*strings[i]);
   g_array_unref(s->temps_c);
@@ -58,6 +89,8 @@ am_sample_unref(AmSample *s)
   g_ptr_array_unref(s->pools);
   json_object_unref(s->extras);
   g_ptr_array_unref(s->problems);
+  g_ptr_array_unref(s->errors);
+  g_ptr_array_unref(s->chain_serials);
   g_free(s);
 }
 
@@ -121,9 +154,82 @@ am_sample_add_chain(AmSample *sample, gint index)
       .temp_board_c = NAN,
       .temp_chip_c = NAN,
       .power_w = NAN,
+      .voltage_v = NAN,
+      .frequency_mhz = NAN,
+      .temp_inlet_c = NAN,
+      .temp_outlet_c = NAN,
   };
   g_array_append_val(sample->chains, chain);
   return &g_array_index(sample->chains, AmChain, sample->chains->len - 1);
+}
+
+void
+am_sample_set_chain_serial(AmSample *sample, guint pos, const char *serial)
+{
+  g_return_if_fail(pos < sample->chains->len);
+  if (sample->chain_serials->len <= pos)
+    g_ptr_array_set_size(sample->chain_serials, (gint)pos + 1);
+  g_free(sample->chain_serials->pdata[pos]);
+  sample->chain_serials->pdata[pos] = g_strdup(serial);
+}
+
+AmMinerError *
+am_sample_add_error(AmSample *sample, const char *code, const char *message, const char *component,
+                    AmErrorSeverity severity)
+{
+  AmMinerError *error = g_new0(AmMinerError, 1);
+  error->code = g_strdup(code);
+  error->message = g_strdup(message);
+  error->component = g_strdup(component);
+  error->severity = severity;
+  error->since_s = AM_UNKNOWN;
+  g_ptr_array_add(sample->errors, error);
+  return error;
+}
+
+void
+am_sample_mark_partial(AmSample *sample, const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_autofree char *text = g_strdup_vprintf(format, args);
+  va_end(args);
+  sample->partial = TRUE;
+  am_sample_add_problem(sample, "%s", text);
+}
+
+const char *
+am_mining_state_name(AmMiningState state)
+{
+  switch (state) {
+  case AM_MINING_HASHING:
+    return "hashing";
+  case AM_MINING_PAUSED:
+    return "paused";
+  case AM_MINING_SLEEPING:
+    return "sleeping";
+  case AM_MINING_STARTING:
+    return "starting";
+  case AM_MINING_UNKNOWN:
+    break;
+  }
+  return NULL;
+}
+
+const char *
+am_error_severity_name(AmErrorSeverity severity)
+{
+  switch (severity) {
+  case AM_ERROR_SEVERITY_INFO:
+    return "info";
+  case AM_ERROR_SEVERITY_WARNING:
+    return "warning";
+  case AM_ERROR_SEVERITY_ERROR:
+    return "error";
+  case AM_ERROR_SEVERITY_UNKNOWN:
+    break;
+  }
+  return NULL;
 }
 
 AmPool *
@@ -219,9 +325,36 @@ derive_temperatures(AmSample *s)
   s->avg_temp_c = s->temps_c->len > 0 ? array_mean(s->temps_c) : array_mean(s->chip_temps_c);
 }
 
+static gboolean
+is_resting(const AmSample *s)
+{
+  return s->mining == AM_MINING_PAUSED || s->mining == AM_MINING_SLEEPING;
+}
+
+static void
+derive_error_problems(AmSample *s)
+{
+  for (guint i = 0; i < s->errors->len; i++) {
+    const AmMinerError *e = s->errors->pdata[i];
+    if (e->severity != AM_ERROR_SEVERITY_ERROR)
+      continue;
+    if (e->code != NULL && e->message != NULL)
+      am_sample_add_problem(s, "error %s: %s", e->code, e->message);
+    else
+      am_sample_add_problem(s, "error %s", e->code != NULL ? e->code : e->message);
+  }
+}
+
 static void
 derive_problems(AmSample *s)
 {
+  derive_error_problems(s);
+  /* A miner paused or asleep on purpose has no hashrate, and may have its
+   * boards and fans off: that is what was asked of it, not a fault. */
+  if (is_resting(s)) {
+    s->status = s->problems->len > 0 ? AM_SAMPLE_STATUS_DEGRADED : AM_SAMPLE_STATUS_OK;
+    return;
+  }
   guint chains_present = s->chains->len;
   if (s->chains_expected > 0 && chains_present < (guint)s->chains_expected)
     am_sample_add_problem(s, "%u of %d chains present", chains_present, s->chains_expected);
@@ -310,12 +443,13 @@ add_double_array(JsonBuilder *b, const char *key, GArray *values)
 }
 
 static void
-add_chains(JsonBuilder *b, GArray *chains)
+add_chains(JsonBuilder *b, GArray *chains, GPtrArray *serials)
 {
   json_builder_set_member_name(b, "chains");
   json_builder_begin_array(b);
   for (guint i = 0; i < chains->len; i++) {
     const AmChain *c = &g_array_index(chains, AmChain, i);
+    const char *serial = i < serials->len ? serials->pdata[i] : NULL;
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "index");
     json_builder_add_int_value(b, c->index);
@@ -328,6 +462,11 @@ add_chains(JsonBuilder *b, GArray *chains)
     add_double(b, "temp_board_c", c->temp_board_c);
     add_double(b, "temp_chip_c", c->temp_chip_c);
     add_double(b, "power_w", c->power_w);
+    add_double(b, "voltage_v", c->voltage_v);
+    add_double(b, "frequency_mhz", c->frequency_mhz);
+    add_double(b, "temp_inlet_c", c->temp_inlet_c);
+    add_double(b, "temp_outlet_c", c->temp_outlet_c);
+    add_string(b, "serial", serial);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -350,6 +489,41 @@ add_pools(JsonBuilder *b, GPtrArray *pools)
     add_int(b, "stale", p->stale);
     json_builder_set_member_name(b, "active");
     json_builder_add_boolean_value(b, p->active);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
+static void
+add_psu(JsonBuilder *b, const AmSample *s)
+{
+  json_builder_set_member_name(b, "psu");
+  if (isnan(s->psu_power_in_w) && isnan(s->psu_power_out_w) && isnan(s->psu_fan_rpm) &&
+      s->psu_serial == NULL) {
+    json_builder_add_null_value(b);
+    return;
+  }
+  json_builder_begin_object(b);
+  add_double(b, "power_in_w", s->psu_power_in_w);
+  add_double(b, "power_out_w", s->psu_power_out_w);
+  add_double(b, "fan_rpm", s->psu_fan_rpm);
+  add_string(b, "serial", s->psu_serial);
+  json_builder_end_object(b);
+}
+
+static void
+add_errors(JsonBuilder *b, GPtrArray *errors)
+{
+  json_builder_set_member_name(b, "errors");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < errors->len; i++) {
+    const AmMinerError *e = errors->pdata[i];
+    json_builder_begin_object(b);
+    add_string(b, "code", e->code);
+    add_string(b, "message", e->message);
+    add_string(b, "component", e->component);
+    add_string(b, "severity", am_error_severity_name(e->severity));
+    add_int(b, "since", e->since_s);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -402,11 +576,22 @@ am_sample_to_json(const AmSample *s)
   add_double(b, "avg_fan_rpm", s->avg_fan_rpm);
   json_builder_set_member_name(b, "liquid_cooled");
   json_builder_add_boolean_value(b, s->liquid_cooled);
-  add_chains(b, s->chains);
+  add_chains(b, s->chains, s->chain_serials);
   add_pools(b, s->pools);
   add_int(b, "accepted", s->accepted);
   add_int(b, "rejected", s->rejected);
   add_int(b, "hw_errors", s->hw_errors);
+  add_string(b, "mining", am_mining_state_name(s->mining));
+  add_double(b, "power_limit_w", s->power_limit_w);
+  add_string(b, "work_mode", s->work_mode);
+  add_double(b, "water_temp_in_c", s->water_temp_in_c);
+  add_double(b, "water_temp_out_c", s->water_temp_out_c);
+  add_psu(b, s);
+  add_double(b, "best_share", s->best_share);
+  add_int(b, "found_blocks", s->found_blocks);
+  add_errors(b, s->errors);
+  json_builder_set_member_name(b, "partial");
+  json_builder_add_boolean_value(b, s->partial);
   add_string(b, "status", s->status == AM_SAMPLE_STATUS_DEGRADED ? "degraded" : "ok");
   json_builder_set_member_name(b, "problems");
   json_builder_begin_array(b);

@@ -63,15 +63,22 @@ typedef struct {
   guint32 struct_size;
   const char *host;
   guint16 port;
-  gboolean rpc_open;                /* something answered on the RPC port */
+  gboolean rpc_open;         /* something answered on the RPC port */
   JsonObject *version_reply; /* the whole "version" reply */
   JsonObject *version;       /* its VERSION[0] */
-  const char *description;          /* STATUS[0].Description ("bmminer 2.0.0") */
-  gboolean http_open;               /* HTTP answered on port 80 */
-  guint http_status;                /* e.g. 401 */
-  const char *http_realm;           /* WWW-Authenticate realm, e.g. "antMiner Configuration" */
-  const char *http_title;           /* <title> of GET / */
-  gpointer reserved[8];
+  const char *description;   /* STATUS[0].Description ("bmminer 2.0.0") */
+  gboolean http_open;        /* HTTP answered on port 80 */
+  guint http_status;         /* e.g. 401 */
+  const char *http_realm;    /* WWW-Authenticate realm, e.g. "antMiner Configuration" */
+  const char *http_title;    /* <title> of GET / */
+  /* ABI 1.2, in what were reserved slots (a 1.1 driver sees the same size).
+   * The core probes the RPC port, HTTP and Whatsminer API v3 side by side. */
+  const char *http_body;     /* the start of GET / (up to 16 KiB), NUL-ended */
+  const char *http_server;   /* its Server header */
+  gboolean http_on_rpc_port; /* the RPC port answered HTTP (ePIC UMC on 4028) */
+  gboolean v3_open;          /* Whatsminer API v3 answered on its port (4433) */
+  guint16 http_port;         /* where GET / was answered */
+  gpointer reserved[4];
 } AmFingerprint;
 
 typedef struct {
@@ -110,8 +117,7 @@ typedef struct {
   void (*stop)(gpointer self);
   /* One pass for `antmon scan`: report candidates, then complete. */
   void (*scan_async)(gpointer self, AmCandidateFunc func, gpointer func_data,
-                     GCancellable *cancellable, GAsyncReadyCallback callback,
-                     gpointer user_data);
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
   gboolean (*scan_finish)(gpointer self, GAsyncResult *result, GError **error);
   /* Counters for the health API: last run, duration, hosts tried, miners
    * found, ... Returns: (transfer full) a JSON object node, or NULL. */
@@ -129,8 +135,7 @@ typedef struct {
   /* Called from a reader thread: @query names the query ("series",
    * "latest", "events", "fleet"), @params its string arguments.
    * Returns: (transfer full) a JSON node. */
-  JsonNode *(*query)(gpointer self, const char *query, GHashTable *params,
-                             GError **error);
+  JsonNode *(*query)(gpointer self, const char *query, GHashTable *params, GError **error);
   /* Since ABI 1.1, may be NULL: what the store holds in memory and on disk
    * (cache sizes, database bytes, ...) for the health API, as a JSON
    * object. Called from the main thread while write_batch() and query()
@@ -201,15 +206,15 @@ typedef const AmPluginInfo *(*AmPluginGetInfoFunc)(void);
  *   AM_PLUGIN_DEFINE(.name = "antminer", .kind = AM_PLUGIN_KIND_DRIVER, ...,
  *                    .vtable.driver = &antminer_vtable)
  */
-#define AM_PLUGIN_DEFINE(...)                                                   \
-  G_MODULE_EXPORT const AmPluginInfo *am_plugin_get_info(void);                \
-  const AmPluginInfo *am_plugin_get_info(void)                                 \
-  {                                                                            \
-    static const AmPluginInfo info = {.abi_major = AM_ABI_MAJOR,               \
-                                      .abi_minor = AM_ABI_MINOR,               \
-                                      .struct_size = sizeof(AmPluginInfo),     \
-                                      __VA_ARGS__};                            \
-    return &info;                                                              \
+#define AM_PLUGIN_DEFINE(...)                                                                      \
+  G_MODULE_EXPORT const AmPluginInfo *am_plugin_get_info(void);                                    \
+  const AmPluginInfo *am_plugin_get_info(void)                                                     \
+  {                                                                                                \
+    static const AmPluginInfo info = {.abi_major = AM_ABI_MAJOR,                                   \
+                                      .abi_minor = AM_ABI_MINOR,                                   \
+                                      .struct_size = sizeof(AmPluginInfo),                         \
+                                      __VA_ARGS__};                                                \
+    return &info;                                                                                  \
   }
 
 G_END_DECLS

@@ -38,6 +38,35 @@ typedef enum {
   AM_SAMPLE_STATUS_DEGRADED, /* see AmSample.problems for why */
 } AmSampleStatus;
 
+/* What the miner says it is doing (ABI 1.2). A miner paused or asleep on
+ * purpose is not failing: no hashrate-drop or hardware alert fires for it. */
+typedef enum {
+  AM_MINING_UNKNOWN = 0, /* the firmware does not say */
+  AM_MINING_HASHING,
+  AM_MINING_PAUSED,   /* stopped by a command (pause, curtail, service stop) */
+  AM_MINING_SLEEPING, /* a sleep or low-power mode the firmware keeps */
+  AM_MINING_STARTING, /* booting, tuning or ramping up */
+} AmMiningState;
+
+/* How much a vendor error matters (ABI 1.2). */
+typedef enum {
+  AM_ERROR_SEVERITY_UNKNOWN = 0,
+  AM_ERROR_SEVERITY_INFO,
+  AM_ERROR_SEVERITY_WARNING,
+  AM_ERROR_SEVERITY_ERROR, /* makes the sample degraded */
+} AmErrorSeverity;
+
+/* One error the firmware reports (ABI 1.2): Whatsminer error codes, Braiins
+ * miner/errors, ePIC and Proto messages, ... Strings may be NULL. */
+typedef struct {
+  char *code;      /* the vendor's code, as text ("110", "E0112") */
+  char *message;   /* the vendor's words, or antmon's for a known code */
+  char *component; /* "fan", "psu", "hashboard 2", ... */
+  AmErrorSeverity severity;
+  gint64 since_s; /* UTC seconds, AM_UNKNOWN when not told */
+  gpointer reserved[2];
+} AmMinerError;
+
 /* One hashboard (chain). Unknown fields are NAN / AM_UNKNOWN. */
 typedef struct {
   gint index;          /* the firmware's own slot number (S9: 6..8) */
@@ -50,7 +79,13 @@ typedef struct {
   double temp_board_c; /* hottest valid PCB reading */
   double temp_chip_c;  /* hottest valid chip reading */
   double power_w;
-  gpointer reserved[4];
+  /* ABI 1.2: these four take the place of four reserved pointers, so an
+   * AmChain has the same size for a 1.1 plugin (64-bit targets only; the
+   * size is asserted in am-sample.c). Serials are in AmSample.chain_serials. */
+  double voltage_v;
+  double frequency_mhz;
+  double temp_inlet_c;  /* chip temperature at the air/water inlet side */
+  double temp_outlet_c; /* ... and at the outlet side */
 } AmChain;
 
 typedef struct {
@@ -95,9 +130,9 @@ struct _AmSample {
   gint64 elapsed_s; /* miner uptime */
 
   /* Lists: add with the am_sample_add_*() helpers, which drop bad readings. */
-  GArray *temps_c;      /* double: one board/PCB temperature per working board */
-  GArray *chip_temps_c; /* double: hottest chip per working board */
-  GArray *fans_rpm;     /* double: fans that exist and spin */
+  GArray *temps_c;        /* double: one board/PCB temperature per working board */
+  GArray *chip_temps_c;   /* double: hottest chip per working board */
+  GArray *fans_rpm;       /* double: fans that exist and spin */
   gboolean liquid_cooled; /* no fans is normal, not a fault */
   GArray *chains;         /* AmChain */
   GPtrArray *pools;       /* AmPool* */
@@ -118,6 +153,25 @@ struct _AmSample {
   double avg_fan_rpm;
   AmSampleStatus status;
   GPtrArray *problems; /* char*: human-readable reasons for "degraded" */
+
+  /* ABI 1.2. A 1.1 plugin never sees these: samples are only made by
+   * am_sample_new(), and the new members follow all the old ones. */
+  AmMiningState mining;
+  double power_limit_w;   /* the power target the firmware works to */
+  char *work_mode;        /* "low", "normal", "high", or the firmware's profile name */
+  double water_temp_in_c; /* hydro models: coolant in and out */
+  double water_temp_out_c;
+  double psu_power_in_w; /* the PSU's own readings */
+  double psu_power_out_w;
+  double psu_fan_rpm;
+  char *psu_serial;
+  double best_share; /* best share difficulty since start */
+  gint64 found_blocks;
+  GPtrArray *errors;        /* AmMinerError*: add with am_sample_add_error() */
+  GPtrArray *chain_serials; /* char*, parallel to chains (NULL: unknown) */
+  /* Some replies of this poll failed to parse or to arrive: the rest is
+   * real, the problems name what is missing, the raw replies are kept. */
+  gboolean partial;
 
   gpointer reserved[16];
 };
@@ -144,6 +198,24 @@ gboolean am_temp_is_valid(double celsius);
 /* Appends a chain with every field unknown and returns it. The pointer is
  * valid until the next am_sample_add_chain(). (transfer none) */
 AmChain *am_sample_add_chain(AmSample *sample, gint index);
+
+/* Sets the serial of the chain at position @pos in sample->chains. */
+void am_sample_set_chain_serial(AmSample *sample, guint pos, const char *serial);
+
+/* Appends a vendor error (strings copied; any may be NULL) and returns it.
+ * Errors of severity AM_ERROR_SEVERITY_ERROR make the sample degraded, with the
+ * code and message as the reason. (transfer none) */
+AmMinerError *am_sample_add_error(AmSample *sample, const char *code, const char *message,
+                                  const char *component, AmErrorSeverity severity);
+
+/* Marks the sample partial: what was read stands, @format says what was not
+ * (it becomes a problem, so the sample is also degraded). */
+void am_sample_mark_partial(AmSample *sample, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* "hashing", "paused", "sleeping", "starting", or NULL for unknown. */
+const char *am_mining_state_name(AmMiningState state);
+/* "info", "warning", "error", or NULL. */
+const char *am_error_severity_name(AmErrorSeverity severity);
 
 /* Appends a pool (url and user copied) and returns it. (transfer none) */
 AmPool *am_sample_add_pool(AmSample *sample, const char *url, const char *user);

@@ -5,11 +5,14 @@
  * major equals the core's and its minor is not newer than the core's:
  * minors only ever append fields behind struct_size-checked structs.
  *
- * 1.1: AmStoreVTable.stats_json; antmon/deadline.h. */
+ * 1.1: AmStoreVTable.stats_json; antmon/deadline.h.
+ * 1.2: the sample grows (mining state, power limit and work mode, vendor
+ *      errors, PSU, hydro, best share and blocks, per chain voltage,
+ *      frequency, inlet/outlet and serial, partial polls). */
 #pragma once
 
 #define AM_ABI_MAJOR 1
-#define AM_ABI_MINOR 1
+#define AM_ABI_MINOR 2
 
 /* The antmon release these headers belong to. */
 #define AM_VERSION_STRING "0.1.0"
