@@ -906,12 +906,31 @@ check_pool(const AmAlertRule *rule, const AmAlertSubject *s, Check *c)
   }
 }
 
+/* A miner paused or asleep on purpose (it says so) hashes nothing and may
+ * have its boards, fans and pool connections off: that is what was asked
+ * of it, so the rules about those stand down and clear. Temperature still
+ * counts; a miner that stops answering is still offline. */
+static gboolean
+stands_down(const AmAlertRule *rule, const AmAlertSubject *s, Check *c)
+{
+  const AmSample *x = s->sample;
+  if (x == NULL || (x->mining != AM_MINING_PAUSED && x->mining != AM_MINING_SLEEPING))
+    return FALSE;
+  if (rule->type != AM_RULE_HASHRATE_DROP && rule->type != AM_RULE_HARDWARE &&
+      rule->type != AM_RULE_POOL)
+    return FALSE;
+  check_set(c, CHECK_CLEAR, NAN, NAN, "", "mining %s on purpose", am_mining_state_name(x->mining));
+  return TRUE;
+}
+
 static void
 evaluate(const AmAlertRule *rule, AmAlertTrack *track, const AmAlertSubject *s, gint64 now_us,
          Check *c)
 {
   c->value = c->threshold = NAN;
   c->unit = "";
+  if (stands_down(rule, s, c))
+    return;
   switch (rule->type) {
   case AM_RULE_TEMPERATURE:
     check_temperature(rule, s, c);

@@ -28,7 +28,7 @@ static const GOptionEntry scan_options[] = {
     {"timeout", 't', 0, G_OPTION_ARG_DOUBLE, &scan_timeout,
      "give up identifying a miner after S seconds (5)", "S"},
     {"port", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &scan_ports,
-     "port to try (repeatable, in order of preference; default 4028)", "PORT"},
+     "port to try (repeatable, in order of preference; default 4028, 80, 4433)", "PORT"},
     {"exclude", 0, 0, G_OPTION_ARG_STRING, &scan_exclude, "addresses never to connect to", "LIST"},
     {"max-rate", 0, 0, G_OPTION_ARG_INT, &scan_max_rate,
      "connections started per second, at most (0: no limit; default 1000)", "N"},

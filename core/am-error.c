@@ -30,6 +30,8 @@ am_error_code_to_string(int code)
     return "abi";
   case AM_ERROR_CONFIG:
     return "config";
+  case AM_ERROR_PROTOCOL:
+    return "protocol";
   }
   return "failed";
 }

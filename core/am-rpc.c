@@ -322,6 +322,13 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
     call_fail_literal(task, AM_ERROR_TOO_LARGE, message);
     return;
   }
+  /* A web server where the RPC was expected (ePIC UMC serves HTTP on 4028)
+   * answers our JSON with an HTTP error, and may keep the socket open:
+   * say so at once rather than wait for the deadline. */
+  if (c->len >= 5 && memcmp(c->buf, "HTTP/", 5) == 0) {
+    call_fail_literal(task, AM_ERROR_PROTOCOL, "the port speaks HTTP, not the cgminer API");
+    return;
+  }
   if (nul != NULL)
     call_complete(task);
   else

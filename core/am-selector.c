@@ -1,6 +1,6 @@
-/* Driver selection: one fingerprint (the RPC "version" reply, or the web
- * server's answer to GET / where that fails), every driver's opinion, then
- * probes. */
+/* Driver selection: one fingerprint (the RPC "version" reply, the web
+ * server's answer to GET /, Whatsminer API v3, asked side by side), every
+ * driver's opinion, then probes. */
 #include "am-selector.h"
 #include <antmon/error.h>
 #include <antmon/json.h>
@@ -100,25 +100,7 @@ am_selector_rank(GPtrArray *drivers, const AmFingerprint *fp)
   return out;
 }
 
-/* ---- the HTTP fingerprint ----------------------------------------------- */
-
-/* Newer stock Antminers close TCP/4028 and answer only on their web server,
- * which announces itself in its 401 challenge (realm "antMiner
- * Configuration") or its page title. We ask it GET / once, without
- * credentials: the challenge is the fingerprint.
- *
- * When: as soon as "version" fails, and also when "version" has not
- * answered within the head start, so a miner whose 4028 swallows packets
- * is still recognised before the caller's deadline (which is usually the
- * RPC timeout itself). A cgminer on a LAN answers in milliseconds, so
- * miners whose 4028 works never see this request, and their
- * identification takes exactly as long as before. */
-#define HTTP_HEAD_START_MS 1000
-#define HTTP_PROBE_MAX_MS 3000
-/* Enough of the page for its <title>; the rest is never read. */
-#define HTTP_PAGE_MAX 16384
-/* A title is a label, not a document. */
-#define HTTP_TITLE_MAX 200
+/* ---- the fingerprint's ports ----------------------------------------- */
 
 guint16
 am_selector_http_port(guint16 port)
@@ -126,240 +108,24 @@ am_selector_http_port(guint16 port)
   return port == AM_RPC_DEFAULT_PORT ? 80 : port;
 }
 
-/* The value after "realm=" at a parameter boundary, quoted or not. */
-char *
-am_http_auth_realm(const char *header)
-{
-  if (header == NULL)
-    return NULL;
-  for (const char *p = header; *p != '\0'; p++) {
-    if (g_ascii_strncasecmp(p, "realm", 5) != 0 ||
-        (p > header && !g_ascii_isspace(p[-1]) && p[-1] != ','))
-      continue;
-    const char *v = p + 5;
-    while (*v == ' ' || *v == '\t')
-      v++;
-    if (*v != '=')
-      continue;
-    v++;
-    while (*v == ' ' || *v == '\t')
-      v++;
-    g_autoptr(GString) value = g_string_new(NULL);
-    if (*v == '"') {
-      for (v++; *v != '\0' && *v != '"'; v++) {
-        if (*v == '\\' && v[1] != '\0')
-          v++;
-        g_string_append_c(value, *v);
-      }
-    } else {
-      for (; *v != '\0' && *v != ',' && !g_ascii_isspace(*v); v++)
-        g_string_append_c(value, *v);
-    }
-    return g_utf8_make_valid(value->str, -1);
-  }
-  return NULL;
-}
-
-/* Finds @needle (lower case) in @hay ignoring ASCII case. */
-static const char *
-find_ci(const char *hay, const char *needle)
-{
-  gsize n = strlen(needle);
-  for (const char *p = hay; *p != '\0'; p++)
-    if (g_ascii_strncasecmp(p, needle, n) == 0)
-      return p;
-  return NULL;
-}
-
-char *
-am_html_title(const char *html, gsize len)
-{
-  if (html == NULL)
-    return NULL;
-  g_autofree char *text = g_strndup(html, len);
-  const char *open = find_ci(text, "<title");
-  if (open == NULL || (open[6] != '>' && !g_ascii_isspace(open[6])))
-    return NULL;
-  const char *start = strchr(open, '>');
-  const char *end = start != NULL ? find_ci(start, "</title") : NULL;
-  if (end == NULL)
-    return NULL;
-  /* Collapse the page's line breaks and indentation into single spaces. */
-  g_autoptr(GString) title = g_string_new(NULL);
-  for (const char *p = start + 1; p < end && title->len < HTTP_TITLE_MAX; p++) {
-    if (!g_ascii_isspace(*p))
-      g_string_append_c(title, *p);
-    else if (title->len > 0 && title->str[title->len - 1] != ' ')
-      g_string_append_c(title, ' ');
-  }
-  while (title->len > 0 && title->str[title->len - 1] == ' ')
-    g_string_truncate(title, title->len - 1);
-  return title->len > 0 ? g_utf8_make_valid(title->str, -1) : NULL;
-}
-
-typedef struct {
-  gboolean open; /* an HTTP reply arrived */
-  guint status;
-  char *realm;
-  char *title;
-} HttpPrint;
-
-typedef struct {
-  SoupSession *session;
-  SoupMessage *message;
-  GCancellable *cancellable; /* ours: the caller's and the deadline cancel it */
-  GCancellable *caller;
-  gulong caller_handler;
-  GSource *deadline;
-  GInputStream *stream;
-  GByteArray *page;
-  guint8 chunk[4096];
-  HttpPrint print;
-} HttpProbe;
-
-/* Undoes g_cancellable_connect(). Not g_cancellable_disconnect(): that
- * waits for a running "cancelled" emission to end, and a cancel can
- * complete our operations synchronously inside that emission, in this very
- * thread, which would wait forever. Everything here runs in one thread, so
- * disconnecting the handler directly is safe. */
-static void
-disconnect_cancel(GCancellable *cancellable, gulong handler)
-{
-  g_signal_handler_disconnect(cancellable, handler);
-}
-
-static void
-http_probe_free(HttpProbe *h)
-{
-  if (h->deadline != NULL) {
-    g_source_destroy(h->deadline);
-    g_source_unref(h->deadline);
-  }
-  if (h->caller_handler != 0)
-    disconnect_cancel(h->caller, h->caller_handler);
-  g_clear_object(&h->caller);
-  g_clear_object(&h->stream);
-  g_clear_object(&h->message);
-  g_clear_object(&h->session);
-  g_clear_object(&h->cancellable);
-  if (h->page != NULL)
-    g_byte_array_unref(h->page);
-  g_free(h->print.realm);
-  g_free(h->print.title);
-  g_free(h);
-}
-
-static gboolean
-http_probe_deadline(gpointer user_data)
-{
-  g_cancellable_cancel(user_data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-cancel_other(GCancellable *cancellable, gpointer other)
-{
-  g_cancellable_cancel(other);
-}
-
-/* The probe never fails: what it could not learn stays unset. */
-static void
-http_probe_return(GTask *task)
-{
-  HttpProbe *h = g_task_get_task_data(task);
-  if (h->page != NULL)
-    h->print.title = am_html_title((const char *)h->page->data, h->page->len);
-  g_task_return_boolean(task, TRUE);
-}
-
-static void http_probe_read(GTask *task);
-
-static void
-http_probe_on_read(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  HttpProbe *h = g_task_get_task_data(task);
-  gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, NULL);
-  if (n <= 0 || h->page->len + (gsize)n >= HTTP_PAGE_MAX) {
-    if (n > 0)
-      g_byte_array_append(h->page, h->chunk, (guint)MIN((gsize)n, HTTP_PAGE_MAX - h->page->len));
-    http_probe_return(task);
-    return;
-  }
-  g_byte_array_append(h->page, h->chunk, (guint)n);
-  http_probe_read(g_steal_pointer(&task));
-}
-
-static void
-http_probe_read(GTask *task)
-{
-  HttpProbe *h = g_task_get_task_data(task);
-  g_input_stream_read_async(h->stream, h->chunk, sizeof h->chunk, G_PRIORITY_DEFAULT,
-                            h->cancellable, http_probe_on_read, task);
-}
-
-static void
-http_probe_on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  HttpProbe *h = g_task_get_task_data(task);
-  g_autoptr(GError) error = NULL;
-  h->stream = soup_session_send_finish(SOUP_SESSION(source), result, &error);
-  if (h->stream == NULL) {
-    g_debug("HTTP fingerprint: %s", error->message);
-    http_probe_return(task);
-    return;
-  }
-  h->print.open = TRUE;
-  h->print.status = soup_message_get_status(h->message);
-  SoupMessageHeaders *headers = soup_message_get_response_headers(h->message);
-  h->print.realm = am_http_auth_realm(soup_message_headers_get_list(headers, "WWW-Authenticate"));
-  h->page = g_byte_array_new();
-  http_probe_read(g_steal_pointer(&task));
-}
-
-/* GET http://@host:@port/ without credentials under @timeout_ms; completes
- * with what answered, never with an error. */
-static void
-http_probe_async(const char *host, guint16 port, guint timeout_ms, GCancellable *cancellable,
-                 GAsyncReadyCallback callback, gpointer user_data)
-{
-  GTask *task = g_task_new(NULL, NULL, callback, user_data);
-  g_task_set_source_tag(task, http_probe_async);
-  HttpProbe *h = g_new0(HttpProbe, 1);
-  g_task_set_task_data(task, h, (GDestroyNotify)http_probe_free);
-  h->cancellable = g_cancellable_new();
-  if (cancellable != NULL) {
-    h->caller = g_object_ref(cancellable);
-    h->caller_handler = g_cancellable_connect(cancellable, G_CALLBACK(cancel_other),
-                                              g_object_ref(h->cancellable), g_object_unref);
-  }
-  h->deadline = g_timeout_source_new(timeout_ms);
-  g_source_set_callback(h->deadline, http_probe_deadline, g_object_ref(h->cancellable),
-                        g_object_unref);
-  g_source_attach(h->deadline, g_task_get_context(task));
-
-  /* Miners sit on the LAN: no desktop proxy; a redirect is an answer too. */
-  h->session = soup_session_new_with_options("user-agent", "antmon/" AM_VERSION_STRING, NULL);
-  soup_session_set_proxy_resolver(h->session, NULL);
-  g_autoptr(GUri) uri = g_uri_build(G_URI_FLAGS_NONE, "http", NULL, host, port, "/", NULL, NULL);
-  h->message = soup_message_new_from_uri(SOUP_METHOD_GET, uri);
-  soup_message_add_flags(h->message, SOUP_MESSAGE_NO_REDIRECT);
-  soup_session_send_async(h->session, h->message, G_PRIORITY_DEFAULT, h->cancellable,
-                          http_probe_on_sent, task);
-}
-
-/* (transfer none) the probe's result, valid while @result lives. */
-static const HttpPrint *
-http_probe_finish(GAsyncResult *result)
-{
-  HttpProbe *h = g_task_get_task_data(G_TASK(result));
-  return &h->print;
-}
-
 /* ---- identification ---------------------------------------------------- */
 
-typedef enum { HTTP_IDLE, HTTP_RUNNING, HTTP_DONE } HttpState;
+/* The fingerprint's probes run side by side under the miner's timeout (the
+ * web ones under at most HTTP_PROBE_MAX_MS): "version" on the miner's port,
+ * GET / on its web port, and for a miner on the RPC default (or the v3
+ * port) one Whatsminer API v3 request on 4433. The first answer some driver
+ * is sure of (LIKELY or better) decides; otherwise the drivers are ranked
+ * on everything once every probe is in. A cgminer on a LAN answers
+ * "version" in milliseconds, so the web and v3 probes then cost a refused
+ * or cancelled connection, nothing more.
+ *
+ * An HTTP server on the RPC port (ePIC UMC on 4028) answers the RPC with
+ * an HTTP error (AM_ERROR_PROTOCOL, at once); GET / is then asked on that
+ * port too. Should "version" simply not answer, GET / on the RPC port is
+ * asked after HTTP_HEAD_START_MS, so a web server that waits for a line
+ * end is recognised well before the deadline. */
+#define HTTP_HEAD_START_MS 1000
+#define HTTP_PROBE_MAX_MS 3000
 
 typedef struct {
   AmMiner *miner;
@@ -369,18 +135,20 @@ typedef struct {
   GError *last_error;
   gboolean returned; /* the task has completed; late callbacks do nothing */
 
-  /* The fingerprint: "version" and, where it fails or dawdles, GET /. */
-  AmRpcReply *version;      /* keeps the fingerprint's JSON alive */
-  GCancellable *rpc_cancel; /* ours, so a web answer can end the wait */
-  gulong rpc_handler;
-  GError *rpc_error; /* why "version" gave nothing usable */
-  HttpState http_state;
-  GCancellable *http_cancel; /* ours, so an RPC answer can drop the probe */
-  gulong http_handler;
-  HttpPrint http; /* copied from the probe */
+  GCancellable *probes; /* ours: cancels every fingerprint probe at once */
+  gulong probes_handler;
+  guint pending; /* fingerprint probes still out */
   guint head_start_id;
+  AmRpcReply *version; /* keeps the fingerprint's JSON alive */
+  GError *rpc_error;   /* why "version" gave nothing usable */
+  gboolean rpc_done;
+  gboolean http_rpc_asked; /* GET / on the RPC port */
+  AmHttpPrint http_rpc;
+  AmHttpPrint http_web; /* GET / on the web port */
+  guint16 web_port;
+  gboolean v3_open;
   gboolean ranked;    /* candidates chosen: late fingerprint answers are ignored */
-  gboolean http_only; /* ranked on the web server's answer alone */
+  gboolean http_only; /* ranked on a web server's answer alone */
   AmFingerprint fp;   /* what the candidates were ranked on */
 } Identify;
 
@@ -395,23 +163,10 @@ identify_free(Identify *id)
   g_clear_error(&id->rpc_error);
   if (id->version != NULL)
     am_rpc_reply_unref(id->version);
-  g_free(id->http.realm);
-  g_free(id->http.title);
-  g_clear_object(&id->rpc_cancel);
-  g_clear_object(&id->http_cancel);
+  am_http_print_clear(&id->http_rpc);
+  am_http_print_clear(&id->http_web);
+  g_clear_object(&id->probes);
   g_free(id);
-}
-
-/* A cancellable of our own that the caller's cancellation also cancels. */
-static GCancellable *
-child_cancellable(GTask *task, gulong *handler)
-{
-  GCancellable *child = g_cancellable_new();
-  GCancellable *parent = g_task_get_cancellable(task);
-  if (parent != NULL)
-    *handler = g_cancellable_connect(parent, G_CALLBACK(cancel_other), g_object_ref(child),
-                                     g_object_unref);
-  return child;
 }
 
 static void
@@ -423,7 +178,21 @@ stop_head_start(Identify *id)
   }
 }
 
-/* Completes the task once, and lets go of everything still running. */
+/* Lets go of every probe still running. */
+static void
+stop_probes(GTask *task)
+{
+  Identify *id = g_task_get_task_data(task);
+  stop_head_start(id);
+  GCancellable *parent = g_task_get_cancellable(task);
+  if (parent != NULL && id->probes_handler != 0)
+    am_cancel_disconnect(parent, id->probes_handler);
+  id->probes_handler = 0;
+  if (id->probes != NULL)
+    g_cancellable_cancel(id->probes);
+}
+
+/* Completes the task once. */
 static void
 identify_return(GTask *task, AmInstance *driver, GError *error)
 {
@@ -433,17 +202,7 @@ identify_return(GTask *task, AmInstance *driver, GError *error)
     return;
   }
   id->returned = TRUE;
-  stop_head_start(id);
-  GCancellable *parent = g_task_get_cancellable(task);
-  if (parent != NULL && id->rpc_handler != 0)
-    disconnect_cancel(parent, id->rpc_handler);
-  if (parent != NULL && id->http_handler != 0)
-    disconnect_cancel(parent, id->http_handler);
-  id->rpc_handler = id->http_handler = 0;
-  if (id->rpc_cancel != NULL)
-    g_cancellable_cancel(id->rpc_cancel);
-  if (id->http_cancel != NULL)
-    g_cancellable_cancel(id->http_cancel);
+  stop_probes(task);
   if (error != NULL)
     g_task_return_error(task, error);
   else
@@ -469,7 +228,7 @@ probe_done(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   g_debug("%s: driver %s did not fit: %s", am_miner_get_address(id->miner), driver->info->name,
           error->message);
-  /* When only the web server answered, a driver that recognised it for
+  /* When only a web server answered, a driver that recognised it for
    * certain has the one useful explanation (wrong password, say); the
    * long shots after it would replace it with an RPC timeout. */
   if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
@@ -500,33 +259,37 @@ probe_next(GTask *task)
                        g_object_ref(task));
 }
 
+/* Everything the probes learnt so far, as the drivers see it. The web
+ * fields come from the web port, or from the RPC port when only that one
+ * speaks HTTP. */
 static void
-fill_fingerprint(AmFingerprint *fp, AmMiner *miner, AmRpcReply *version)
+fill_fingerprint(AmFingerprint *fp, const Identify *id)
 {
   *fp = (AmFingerprint){.struct_size = sizeof(AmFingerprint)};
-  fp->host = am_miner_get_host(miner);
-  fp->port = am_miner_get_port(miner);
-  fp->rpc_open = TRUE;
-  if (version == NULL)
-    return;
-  JsonObject *root = am_rpc_reply_get_root(version);
-  fp->version_reply = root;
-  fp->version = am_json_array_object(am_json_array(root, "VERSION"), 0);
-  fp->description =
-      am_json_string(am_json_array_object(am_json_array(root, "STATUS"), 0), "Description");
-}
-
-/* The fingerprint of a miner whose RPC port gave nothing usable. */
-static void
-fill_http_fingerprint(AmFingerprint *fp, AmMiner *miner, const HttpPrint *http)
-{
-  *fp = (AmFingerprint){.struct_size = sizeof(AmFingerprint)};
-  fp->host = am_miner_get_host(miner);
-  fp->port = am_miner_get_port(miner);
-  fp->http_open = http->open;
-  fp->http_status = http->status;
-  fp->http_realm = http->realm;
-  fp->http_title = http->title;
+  fp->host = am_miner_get_host(id->miner);
+  fp->port = am_miner_get_port(id->miner);
+  fp->rpc_open =
+      id->version != NULL || (id->rpc_error != NULL && id->rpc_error->domain == AM_ERROR &&
+                              id->rpc_error->code == AM_ERROR_API);
+  if (id->version != NULL) {
+    JsonObject *root = am_rpc_reply_get_root(id->version);
+    fp->version_reply = root;
+    fp->version = am_json_array_object(am_json_array(root, "VERSION"), 0);
+    fp->description =
+        am_json_string(am_json_array_object(am_json_array(root, "STATUS"), 0), "Description");
+  }
+  fp->http_on_rpc_port = id->http_rpc.open;
+  const AmHttpPrint *web = id->http_web.open ? &id->http_web : &id->http_rpc;
+  fp->http_port = id->http_web.open ? id->web_port : am_miner_get_port(id->miner);
+  fp->http_open = web->open;
+  fp->http_status = web->status;
+  fp->http_realm = web->realm;
+  fp->http_title = web->title;
+  fp->http_body = web->body;
+  fp->http_server = web->server;
+  fp->v3_open = id->v3_open;
+  if (!web->open)
+    fp->http_port = 0;
 }
 
 /* The best match any driver gives @fp. */
@@ -541,80 +304,88 @@ best_match(GPtrArray *drivers, const AmFingerprint *fp)
   return best;
 }
 
-static void
-rank_on_rpc(GTask *task)
+static gboolean
+is_transport_error(const GError *error)
 {
-  Identify *id = g_task_get_task_data(task);
-  id->ranked = TRUE;
-  stop_head_start(id);
-  if (id->http_cancel != NULL)
-    g_cancellable_cancel(id->http_cancel);
-  fill_fingerprint(&id->fp, id->miner, id->version);
-  id->candidates = am_selector_rank(id->drivers, &id->fp);
-  probe_next(task);
+  return error->domain == AM_ERROR &&
+         (error->code == AM_ERROR_TIMEOUT || error->code == AM_ERROR_REFUSED ||
+          error->code == AM_ERROR_RESET || error->code == AM_ERROR_TOO_LARGE ||
+          error->code == AM_ERROR_PARSE || error->code == AM_ERROR_FAILED ||
+          error->code == AM_ERROR_PROTOCOL);
 }
 
-/* Ranks on the web server's answer; when no driver wants it, the RPC
- * error is the truth to tell. */
+/* Ranks the drivers on what is known and starts probing them. */
 static void
-rank_on_http(GTask *task)
+rank(GTask *task)
 {
   Identify *id = g_task_get_task_data(task);
   id->ranked = TRUE;
-  id->http_only = TRUE;
-  stop_head_start(id);
-  if (id->rpc_cancel != NULL)
-    g_cancellable_cancel(id->rpc_cancel);
-  fill_http_fingerprint(&id->fp, id->miner, &id->http);
+  stop_probes(task);
+  fill_fingerprint(&id->fp, id);
+  id->http_only = !id->fp.rpc_open && (id->fp.http_open || id->fp.v3_open);
   id->candidates = am_selector_rank(id->drivers, &id->fp);
   if (id->candidates->len == 0) {
-    identify_return(task, NULL, g_steal_pointer(&id->rpc_error));
+    GError *error = g_steal_pointer(&id->rpc_error);
+    if (error == NULL || id->fp.http_open)
+      error = g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED, "%s: no installed driver recognises it%s",
+                          am_miner_get_address(id->miner),
+                          id->fp.http_open ? " (a web server that is not a known miner)" : "");
+    identify_return(task, NULL, error);
     return;
   }
-  g_debug("%s: RPC gave nothing usable; HTTP %u realm \"%s\" title \"%s\"",
-          am_miner_get_address(id->miner), id->http.status, id->http.realm ? id->http.realm : "",
-          id->http.title ? id->http.title : "");
+  if (id->http_only)
+    g_debug("%s: RPC gave nothing usable; HTTP %u realm \"%s\" title \"%s\"%s",
+            am_miner_get_address(id->miner), id->fp.http_status,
+            id->fp.http_realm ? id->fp.http_realm : "", id->fp.http_title ? id->fp.http_title : "",
+            id->fp.v3_open ? "; Whatsminer API v3 answered" : "");
   probe_next(task);
 }
 
+/* Called as each probe ends: decides when some driver is sure, or when
+ * nothing more is coming. */
 static void
-http_done(GObject *source, GAsyncResult *result, gpointer user_data)
+consider(GTask *task)
+{
+  Identify *id = g_task_get_task_data(task);
+  if (id->ranked || id->returned)
+    return;
+  AmFingerprint fp;
+  fill_fingerprint(&fp, id);
+  if (best_match(id->drivers, &fp) >= AM_MATCH_LIKELY || id->pending == 0)
+    rank(task);
+}
+
+static void
+http_rpc_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   Identify *id = g_task_get_task_data(task);
-  const HttpPrint *print = http_probe_finish(result);
-  id->http_state = HTTP_DONE;
+  (void)source;
+  id->pending--;
   if (id->ranked || id->returned)
     return;
-  id->http =
-      (HttpPrint){print->open, print->status, g_strdup(print->realm), g_strdup(print->title)};
-  if (id->rpc_error != NULL) {
-    rank_on_http(task);
-    return;
-  }
-  /* "version" is still out. A web server some driver is sure of means the
-   * RPC port is not going to help; anything less and we keep waiting. */
-  AmFingerprint fp;
-  fill_http_fingerprint(&fp, id->miner, &id->http);
-  if (best_match(id->drivers, &fp) >= AM_MATCH_LIKELY) {
-    id->rpc_error = g_error_new(AM_ERROR, AM_ERROR_TIMEOUT, "%s: no answer on the RPC port",
-                                am_miner_get_address(id->miner));
-    rank_on_http(task);
-  }
+  am_http_print_copy(&id->http_rpc, am_http_probe_finish(result));
+  consider(task);
 }
 
+static guint
+http_timeout_ms(Identify *id)
+{
+  return MIN(HTTP_PROBE_MAX_MS, am_miner_get_timeout_ms(id->miner));
+}
+
+/* GET / on the RPC port itself, once. */
 static void
-start_http(GTask *task)
+start_http_on_rpc_port(GTask *task)
 {
   Identify *id = g_task_get_task_data(task);
-  if (id->http_state != HTTP_IDLE)
+  if (id->http_rpc_asked || id->ranked)
     return;
-  id->http_state = HTTP_RUNNING;
-  guint16 port = am_selector_http_port(am_miner_get_port(id->miner));
-  guint timeout_ms = MIN(HTTP_PROBE_MAX_MS, am_miner_get_timeout_ms(id->miner));
-  g_debug("%s: asking the web server on port %u", am_miner_get_address(id->miner), port);
-  http_probe_async(am_miner_get_host(id->miner), port, timeout_ms, id->http_cancel, http_done,
-                   g_object_ref(task));
+  id->http_rpc_asked = TRUE;
+  id->pending++;
+  g_debug("%s: asking GET / on the RPC port", am_miner_get_address(id->miner));
+  am_http_probe_async(am_miner_get_host(id->miner), am_miner_get_port(id->miner),
+                      http_timeout_ms(id), id->probes, http_rpc_done, g_object_ref(task));
 }
 
 static gboolean
@@ -623,17 +394,9 @@ head_start_over(gpointer user_data)
   GTask *task = user_data;
   Identify *id = g_task_get_task_data(task);
   id->head_start_id = 0;
-  start_http(task);
+  if (!id->rpc_done)
+    start_http_on_rpc_port(task);
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-is_transport_error(const GError *error)
-{
-  return error->domain == AM_ERROR &&
-         (error->code == AM_ERROR_TIMEOUT || error->code == AM_ERROR_REFUSED ||
-          error->code == AM_ERROR_RESET || error->code == AM_ERROR_TOO_LARGE ||
-          error->code == AM_ERROR_PARSE || error->code == AM_ERROR_FAILED);
 }
 
 static void
@@ -644,41 +407,88 @@ version_done(GObject *source, GAsyncResult *result, gpointer user_data)
   (void)source;
   GError *error = NULL;
   AmRpcReply *version = am_miner_rpc_finish(id->miner, result, &error);
+  id->pending--;
+  id->rpc_done = TRUE;
   if (id->ranked || id->returned) {
-    /* The web server already answered; this is the cancelled call. */
     g_clear_error(&error);
     if (version != NULL)
       am_rpc_reply_unref(version);
     return;
   }
-  id->version = version;
   if (error != NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     identify_return(task, NULL, error);
     return;
   }
-  /* An API error to "version" (access denied) still says an API is there. */
+  id->version = version;
+  id->rpc_error = error;
+  /* An API error to "version" (access denied) still says an API is there,
+   * and a cgminer that answered is all most miners need: rank now. */
   if (id->version != NULL || !is_transport_error(error)) {
-    g_clear_error(&error);
-    rank_on_rpc(task);
+    rank(task);
     return;
   }
-  /* Nothing usable answered: perhaps the web server will. */
-  id->rpc_error = error;
+  /* Whatever answered there was no cgminer: ask it GET / now. */
   stop_head_start(id);
-  if (id->http_state == HTTP_IDLE)
-    start_http(task);
-  else if (id->http_state == HTTP_DONE)
-    rank_on_http(task);
+  start_http_on_rpc_port(task);
+  consider(task);
+}
+
+static void
+http_web_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Identify *id = g_task_get_task_data(task);
+  (void)source;
+  id->pending--;
+  if (id->ranked || id->returned)
+    return;
+  am_http_print_copy(&id->http_web, am_http_probe_finish(result));
+  consider(task);
+}
+
+static void
+v3_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Identify *id = g_task_get_task_data(task);
+  (void)source;
+  id->pending--;
+  if (id->ranked || id->returned)
+    return;
+  id->v3_open = am_v3_probe_finish(result);
+  consider(task);
 }
 
 static void
 identify_start(GTask *task)
 {
   Identify *id = g_task_get_task_data(task);
-  id->rpc_cancel = child_cancellable(task, &id->rpc_handler);
-  id->http_cancel = child_cancellable(task, &id->http_handler);
-  am_miner_rpc_async(id->miner, "version", NULL, id->rpc_cancel, version_done, g_object_ref(task));
-  guint head_start = MIN(HTTP_HEAD_START_MS, am_miner_get_timeout_ms(id->miner) / 2);
+  const char *host = am_miner_get_host(id->miner);
+  guint16 port = am_miner_get_port(id->miner);
+  guint timeout_ms = am_miner_get_timeout_ms(id->miner);
+  id->probes = g_cancellable_new();
+  GCancellable *parent = g_task_get_cancellable(task);
+  if (parent != NULL)
+    id->probes_handler = g_cancellable_connect(parent, G_CALLBACK(am_cancel_other),
+                                               g_object_ref(id->probes), g_object_unref);
+
+  id->pending = 1;
+  am_miner_rpc_async(id->miner, "version", NULL, id->probes, version_done, g_object_ref(task));
+  id->web_port = am_selector_http_port(port);
+  /* The web server on its own port is asked at once. A miner named on
+   * another port has one way in: its RPC is given a head start there, since
+   * a cgminer serves one API connection at a time. */
+  if (id->web_port != port) {
+    id->pending++;
+    am_http_probe_async(host, id->web_port, http_timeout_ms(id), id->probes, http_web_done,
+                        g_object_ref(task));
+  }
+  if (port == AM_RPC_DEFAULT_PORT || port == AM_PROBE_V3_PORT) {
+    id->pending++;
+    am_v3_probe_async(host, AM_PROBE_V3_PORT, MIN(timeout_ms, HTTP_PROBE_MAX_MS), id->probes,
+                      v3_done, g_object_ref(task));
+  }
+  guint head_start = MIN(HTTP_HEAD_START_MS, timeout_ms / 2);
   id->head_start_id = g_timeout_add_full(G_PRIORITY_DEFAULT, head_start, head_start_over,
                                          g_object_ref(task), g_object_unref);
 }

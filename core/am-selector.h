@@ -6,6 +6,7 @@
 #pragma once
 
 #include "am-instances.h"
+#include "am-probe.h"
 
 G_BEGIN_DECLS
 
@@ -36,13 +37,5 @@ GPtrArray *am_selector_rank(GPtrArray *drivers, const AmFingerprint *fp);
  * (host:80, host:8080, a NAT mapping) has named the one way in. The
  * antminer-web driver reads the CGI API on the same port. */
 guint16 am_selector_http_port(guint16 port);
-
-/* Pure helpers of the HTTP fingerprint, exposed for tests.
- * The realm of a WWW-Authenticate value ('Digest realm="antMiner
- * Configuration", nonce=...'), unescaped, or NULL. (transfer full) */
-char *am_http_auth_realm(const char *header);
-/* The <title> of the first @len bytes of a page, blanks collapsed, at most
- * 200 bytes, valid UTF-8; NULL when there is none. (transfer full) */
-char *am_html_title(const char *html, gsize len);
 
 G_END_DECLS

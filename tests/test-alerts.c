@@ -369,6 +369,43 @@ test_hashrate_restart_without_elapsed_drop(void)
   g_assert_cmpint(feed_hashrate(rule, t, 12.0, AM_UNKNOWN, 1, &now, &o), ==, AM_ALERT_RESOLVED);
 }
 
+static AmSample *sample_degraded(void);
+
+/* A miner paused or asleep on purpose: no hashrate drop and no hardware
+ * alert, however low its hashrate and however many boards are off; one
+ * raised before is resolved. Hashing again at the same low rate raises it. */
+static void
+test_paused_stands_down(void)
+{
+  g_autoptr(AmAlertRule) rule = rule_from("[alert:drop]\ntype=hashrate_drop\nbaseline=ideal\n"
+                                          "threshold=0.8\nwarmup=0\n");
+  g_autoptr(AmAlertTrack) t = am_alert_track_new();
+  g_auto(AmAlertOutcome) o = {0};
+  g_autoptr(AmSample) low = sample_hashrate(0.0, 5000);
+  g_assert_cmpint(step(rule, t, low, T0, &o), ==, AM_ALERT_RAISED);
+  low->mining = AM_MINING_PAUSED;
+  g_assert_cmpint(step(rule, t, low, T0 + MINUTE, &o), ==, AM_ALERT_RESOLVED);
+  g_assert_nonnull(strstr(o.message, "mining paused on purpose"));
+  low->mining = AM_MINING_SLEEPING;
+  g_assert_cmpint(step(rule, t, low, T0 + 2 * MINUTE, &o), ==, AM_ALERT_UNCHANGED);
+  g_assert_false(am_alert_track_is_active(t));
+  low->mining = AM_MINING_HASHING;
+  g_assert_cmpint(step(rule, t, low, T0 + 3 * MINUTE, &o), ==, AM_ALERT_RAISED);
+
+  g_autoptr(AmAlertRule) hw = rule_from("[alert:hw]\ntype=hardware\nmax_failed_chips=0\n");
+  g_autoptr(AmAlertTrack) t2 = am_alert_track_new();
+  g_autoptr(AmSample) asleep = sample_degraded();
+  asleep->mining = AM_MINING_SLEEPING;
+  g_assert_cmpint(step(hw, t2, asleep, T0, &o), ==, AM_ALERT_UNCHANGED);
+  g_assert_false(am_alert_track_is_active(t2));
+  /* Temperature still counts while asleep. */
+  g_autoptr(AmAlertRule) hot = rule_from("[alert:hot]\ntype=temperature\nwarning=80\n");
+  g_autoptr(AmAlertTrack) t3 = am_alert_track_new();
+  g_autoptr(AmSample) warm = sample_temp(95, NAN);
+  warm->mining = AM_MINING_SLEEPING;
+  g_assert_cmpint(step(hot, t3, warm, T0, &o), ==, AM_ALERT_RAISED);
+}
+
 /* ---- rules: offline, hardware, pool ------------------------------------ */
 
 static void
@@ -1416,6 +1453,7 @@ main(int argc, char **argv)
   g_test_add_func("/alerts/rules/temperature/no-reading", test_temperature_no_reading);
   g_test_add_func("/alerts/rules/cooldown", test_cooldown);
   g_test_add_func("/alerts/rules/hashrate/median", test_hashrate_median);
+  g_test_add_func("/alerts/rules/paused-stands-down", test_paused_stands_down);
   g_test_add_func("/alerts/rules/hashrate/warmup", test_hashrate_warmup);
   g_test_add_func("/alerts/rules/hashrate/ideal-and-first-sight",
                   test_hashrate_restart_without_elapsed_drop);

@@ -178,7 +178,8 @@ test_scan_finds_exactly_the_fleet(void)
     }
     expected++;
     if (g_strcmp0(driver, m->driver) != 0)
-      g_error("%s (%s): expected driver %s, got %s", m->address, m->profile, m->driver, driver);
+      g_error("%s (%s): expected driver %s, got %s; antmon said:\n%s", m->address, m->profile,
+              m->driver, driver, r.err);
   }
   g_assert_cmpuint(g_hash_table_size(got), ==, expected);
 

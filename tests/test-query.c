@@ -22,7 +22,7 @@
 /* How `antmon query` is pointed at a profile's miner. */
 typedef enum {
   REACH_RPC = 0, /* ADDRESS:PORT, the fleet's RPC port */
-  REACH_WEB,     /* ADDRESS alone: 4028 is closed, the web page on 80 tells */
+  REACH_HOST,    /* ADDRESS alone: the selector finds the family at its own ports */
   REACH_V3,      /* ADDRESS:4433, Whatsminer API v3 */
   REACH_4028,    /* ADDRESS:4028, whatever speaks there (ePIC: HTTP) */
 } Reach;
@@ -63,14 +63,14 @@ static const Expect expected[] = {
     {"whatsminer-m3", "whatsminer", U, "btminer", "sha256d", 12.28681978},
     /* The newer families on their own ports (the fake binds port 80 and
      * 4433 of the miner's own 127.x address). */
-    {"bitaxe-supra", "axeos", "Bitaxe Supra", "AxeOS", "sha256d", 1.0, REACH_WEB},
+    {"bitaxe-supra", "axeos", "Bitaxe Supra", "AxeOS", "sha256d", 1.0, REACH_HOST},
     {"whatsminer-m60s-v3", "whatsminer", "Whatsminer M60S", "btminer", "sha256d", 171.259,
-     REACH_V3},
+     REACH_HOST},
     {"whatsminer-m60s-v3-errors", "whatsminer", "Whatsminer M60S", "btminer", "sha256d", 171.259,
      REACH_V3},
     /* ePIC UMC speaks HTTP on 4028; its driver is still to come (issue 11):
      * until then the RPC's reply says what is there. */
-    {"epic-umc", U, U, U, U, 0, REACH_4028, "reply is not JSON"},
+    {"epic-umc", U, U, U, U, 0, REACH_HOST, "a web server that is not a known miner"},
 };
 
 typedef struct {
@@ -286,7 +286,7 @@ test_profile(gconstpointer data)
   g_autofree char *host = profile_address(i);
   guint port = e->reach == REACH_V3 ? 4433 : e->reach == REACH_RPC ? fleet.port : 4028;
   g_autofree char *address =
-      e->reach == REACH_WEB ? g_strdup(host) : g_strdup_printf("%s:%u", host, port);
+      e->reach == REACH_HOST ? g_strdup(host) : g_strdup_printf("%s:%u", host, port);
   Run r = run_query(address, "10", NULL);
   if (e->not_read != NULL) {
     g_assert_cmpint(r.status, ==, 1);

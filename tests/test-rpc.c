@@ -470,14 +470,30 @@ static void
 test_call_garbage(void)
 {
   g_autoptr(TestServer) s = test_server_new("127.0.0.1");
-  server_reply(s, NULL, "HTTP/1.1 400 Bad Request\r\nServer: lighttpd\r\n\r\n<html>no</html>");
+  server_reply(s, NULL, "SSH-2.0-dropbear_2019.78\r\n");
 
   g_auto(CallResult) r = {0};
   call(s, "summary", 0, &r);
   assert_failed(s, &r, AM_ERROR, AM_ERROR_PARSE);
-  g_assert_nonnull(strstr(r.error->message, "\"HTTP/1.1 400 Bad Request\\r\\nServer"));
+  g_assert_nonnull(strstr(r.error->message, "\"SSH-2.0-dropbear"));
   g_assert_nonnull(r.raw);
-  g_assert_true(g_str_has_prefix(g_bytes_get_data(r.raw, NULL), "HTTP/1.1 400"));
+  g_assert_true(g_str_has_prefix(g_bytes_get_data(r.raw, NULL), "SSH-2.0"));
+}
+
+/* A web server on the RPC port (ePIC UMC serves HTTP on 4028): said at
+ * once, by name, with the bytes kept for the raw view. */
+static void
+test_call_http(void)
+{
+  g_autoptr(TestServer) s = test_server_new("127.0.0.1");
+  server_reply(s, NULL, "HTTP/1.1 400 Bad Request\r\nServer: lighttpd\r\n\r\n<html>no</html>");
+
+  g_auto(CallResult) r = {0};
+  call(s, "summary", 0, &r);
+  assert_failed(s, &r, AM_ERROR, AM_ERROR_PROTOCOL);
+  g_assert_nonnull(strstr(r.error->message, "the port speaks HTTP, not the cgminer API"));
+  g_assert_nonnull(r.raw);
+  g_assert_true(g_str_has_prefix(g_bytes_get_data(r.raw, NULL), "HTTP/1."));
 }
 
 static void
@@ -952,6 +968,7 @@ main(int argc, char **argv)
   g_test_add_func("/rpc/call/request-quoting", test_request_quoting);
   g_test_add_func("/rpc/call/api-error", test_call_api_error);
   g_test_add_func("/rpc/call/garbage", test_call_garbage);
+  g_test_add_func("/rpc/call/http", test_call_http);
   g_test_add_func("/rpc/call/truncated", test_call_truncated);
   g_test_add_func("/rpc/call/closed-at-once", test_call_closed_at_once);
   g_test_add_func("/rpc/call/closed-after-request", test_call_closed_after_request);

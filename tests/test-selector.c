@@ -87,6 +87,46 @@ test_title(void)
   g_assert_true(g_utf8_validate(fixed, -1, NULL));
 }
 
+/* A v3 frame: 4-byte little-endian length, then a JSON object with "code". */
+static GByteArray *
+frame(const char *json, gint32 length_delta)
+{
+  GByteArray *f = g_byte_array_new();
+  guint32 len = (guint32)((gint32)strlen(json) + length_delta);
+  guint8 head[4] = {len & 0xff, len >> 8 & 0xff, len >> 16 & 0xff, len >> 24 & 0xff};
+  g_byte_array_append(f, head, 4);
+  g_byte_array_append(f, (const guint8 *)json, (guint)strlen(json));
+  return f;
+}
+
+static void
+test_v3_reply(void)
+{
+  static const struct {
+    const char *json;
+    gint32 delta;
+    gboolean valid;
+  } cases[] = {
+      {"{\"code\":0,\"when\":1733390000,\"msg\":{\"miner\":{}}}", 0, TRUE},
+      {"{\"code\":-1,\"msg\":\"invalid cmd\"}", 0, TRUE},
+      /* Length and body disagree: not one frame. */
+      {"{\"code\":0}", 1, FALSE},
+      {"{\"code\":0}", -1, FALSE},
+      /* JSON, but not a v3 reply. */
+      {"{\"STATUS\":[{\"STATUS\":\"S\"}]}", 0, FALSE},
+      {"[1,2]", 0, FALSE},
+      {"HTTP/1.1 400 Bad Request", 0, FALSE},
+      {"", 0, FALSE},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(GByteArray) f = frame(cases[i].json, cases[i].delta);
+    if (am_v3_reply_is_valid(f->data, f->len) != cases[i].valid)
+      g_error("case %u (%s): expected %d", i, cases[i].json, cases[i].valid);
+  }
+  g_assert_false(am_v3_reply_is_valid(NULL, 0));
+  g_assert_false(am_v3_reply_is_valid((const guint8 *)"{\"c", 3));
+}
+
 /* Every driver built in this tree, created with its defaults. */
 static AmInstances *
 all_drivers(AmPluginSet **plugins, AmContext **ctx)
@@ -146,6 +186,7 @@ main(int argc, char **argv)
   g_test_add_func("/selector/http-port", test_http_port);
   g_test_add_func("/selector/realm", test_realm);
   g_test_add_func("/selector/title", test_title);
+  g_test_add_func("/selector/v3-reply", test_v3_reply);
   g_test_add_func("/selector/rank/web-only", test_rank_web_only);
   return g_test_run();
 }

@@ -507,7 +507,32 @@
     fact(dl, 'Driver', m.driver);
     fact(dl, 'MAC', s.mac);
     fact(dl, 'Found by', m.source);
+    renderMinerExtended(dl, s);
     if (s.problems && s.problems.length) fact(dl, 'Problems', s.problems.join('; '));
+  }
+
+  /* What newer firmware reports besides: what the miner is doing, its power
+   * target, coolant, PSU, luck and its own errors. Each only when known. */
+  function renderMinerExtended(dl, s) {
+    if (s.mining) fact(dl, 'Mining', s.mining);
+    const target = [s.work_mode, s.power_limit_w != null ? fmtPower(s.power_limit_w) : null];
+    if (target.some(Boolean)) fact(dl, 'Power target', target.filter(Boolean).join(', '));
+    if (s.water_temp_in_c != null || s.water_temp_out_c != null) {
+      fact(dl, 'Water in / out', fmtTemp(s.water_temp_in_c) + ' / ' + fmtTemp(s.water_temp_out_c));
+    }
+    if (s.psu) {
+      const psu = [s.psu.power_in_w != null ? fmtPower(s.psu.power_in_w) + ' in' : null,
+        s.psu.power_out_w != null ? fmtPower(s.psu.power_out_w) + ' out' : null,
+        s.psu.fan_rpm != null ? Math.round(s.psu.fan_rpm) + ' RPM fan' : null];
+      if (psu.some(Boolean)) fact(dl, 'PSU', psu.filter(Boolean).join(', '));
+    }
+    if (s.best_share != null) fact(dl, 'Best share', Number(s.best_share).toLocaleString('en-US'));
+    if (s.found_blocks != null) fact(dl, 'Blocks found', s.found_blocks);
+    if (s.errors && s.errors.length) {
+      fact(dl, 'Firmware errors', s.errors.map((e) => [e.severity, e.code, e.message]
+        .filter(Boolean).join(' ')).join('; '));
+    }
+    if (s.partial) fact(dl, 'Reading', 'partial: some replies could not be read');
   }
 
   function renderChains(m) {

@@ -19,6 +19,8 @@ typedef enum {
   AM_ERROR_UNSUPPORTED, /* no driver or feature for this */
   AM_ERROR_ABI,         /* a plugin built for another ABI */
   AM_ERROR_CONFIG,      /* a bad value in the configuration */
+  AM_ERROR_PROTOCOL,    /* the port speaks another protocol (HTTP where the RPC
+                         * was expected); since ABI 1.2 */
 } AmError;
 
 GQuark am_error_quark(void);

@@ -104,8 +104,15 @@ read_ports(GKeyFile *kf, const char *group, AmScanLimits *limits, GError **error
     }
     limits->ports[limits->n_ports++] = (guint16)port;
   }
+  /* The default finds every family antmon reads: the cgminer API (and
+   * ePIC's HTTP) on 4028, web-only units (Bitaxe, Iceriver, Elphapex, stock
+   * Antminers with the RPC off) on 80, and Whatsminers whose firmware
+   * speaks only API v3 on 4433. */
+  static const guint16 defaults[] = {4028, 80, 4433};
+  for (guint i = 0; limits->n_ports == 0 && i < G_N_ELEMENTS(defaults); i++)
+    limits->ports[i] = defaults[i];
   if (limits->n_ports == 0)
-    limits->ports[limits->n_ports++] = 4028;
+    limits->n_ports = G_N_ELEMENTS(defaults);
   return TRUE;
 }
 

@@ -453,8 +453,14 @@ am_axeos_match(const AmFingerprint *fp)
   /* The NerdAxe family's forks rename their pages ("Nerd* Dashboard"). */
   if (am_cgminer_contains_ci(fp->http_title, "Nerd"))
     return AM_MATCH_LIKELY;
-  if ((fp->http_status >= 200 && fp->http_status < 300) || fp->http_status == 401)
-    return AM_MATCH_MAYBE;
+  /* A renamed page that still loads ESP-Miner's app, or names the board. */
+  static const char *const marks[] = {"AxeOS", "ESP-Miner", "Bitaxe", "NerdQAxe"};
+  gboolean ok_status = (fp->http_status >= 200 && fp->http_status < 300) || fp->http_status == 401;
+  for (guint i = 0; ok_status && i < G_N_ELEMENTS(marks); i++)
+    if (am_cgminer_contains_ci(fp->http_body, marks[i]))
+      return AM_MATCH_LIKELY;
+  /* Any other web page (a printer, a switch, another vendor's miner) is not
+   * asked a second time. */
   return AM_MATCH_UNSUPPORTED;
 }
 

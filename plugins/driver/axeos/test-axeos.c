@@ -713,26 +713,30 @@ test_match(void)
   static const struct {
     gboolean open;
     guint status;
-    const char *realm, *title;
+    const char *realm, *title, *body;
     AmMatch expected;
   } prints[] = {
-      {FALSE, 0, NULL, NULL, AM_MATCH_UNSUPPORTED},
-      {TRUE, 200, NULL, "AxeOS", AM_MATCH_SUPPORTED},
-      {TRUE, 200, NULL, "axeos", AM_MATCH_SUPPORTED},
-      {TRUE, 200, NULL, "NerdQAxe+", AM_MATCH_SUPPORTED},
-      {TRUE, 200, NULL, "NerdAxe", AM_MATCH_SUPPORTED},
-      {TRUE, 200, NULL, "Lucky miner", AM_MATCH_SUPPORTED},
-      {TRUE, 200, NULL, "Nerd* Dashboard", AM_MATCH_LIKELY},
-      /* An unknown page: tried after the likelier drivers. */
-      {TRUE, 200, NULL, "Miner Web Dashboard", AM_MATCH_MAYBE},
-      {TRUE, 200, NULL, NULL, AM_MATCH_MAYBE},
-      {TRUE, 401, NULL, NULL, AM_MATCH_MAYBE},
+      {FALSE, 0, NULL, NULL, NULL, AM_MATCH_UNSUPPORTED},
+      {TRUE, 200, NULL, "AxeOS", NULL, AM_MATCH_SUPPORTED},
+      {TRUE, 200, NULL, "axeos", NULL, AM_MATCH_SUPPORTED},
+      {TRUE, 200, NULL, "NerdQAxe+", NULL, AM_MATCH_SUPPORTED},
+      {TRUE, 200, NULL, "NerdAxe", NULL, AM_MATCH_SUPPORTED},
+      {TRUE, 200, NULL, "Lucky miner", NULL, AM_MATCH_SUPPORTED},
+      {TRUE, 200, NULL, "Nerd* Dashboard", NULL, AM_MATCH_LIKELY},
+      /* A renamed page that still loads ESP-Miner's app. */
+      {TRUE, 200, NULL, "My rig", "<script src=\"/axeos/main.js\">", AM_MATCH_LIKELY},
+      {TRUE, 200, NULL, NULL, "Bitaxe Ultra dashboard", AM_MATCH_LIKELY},
+      {TRUE, 404, NULL, NULL, "Bitaxe Ultra dashboard", AM_MATCH_UNSUPPORTED},
+      /* An unknown page (another vendor, a printer): not asked again. */
+      {TRUE, 200, NULL, "Miner Web Dashboard", "<h1>ePIC</h1>", AM_MATCH_UNSUPPORTED},
+      {TRUE, 200, NULL, NULL, NULL, AM_MATCH_UNSUPPORTED},
+      {TRUE, 401, NULL, NULL, NULL, AM_MATCH_UNSUPPORTED},
       /* A login challenge is another firmware's. */
-      {TRUE, 401, "antMiner Configuration", NULL, AM_MATCH_UNSUPPORTED},
-      {TRUE, 401, "Daoge Miner", "AxeOS", AM_MATCH_UNSUPPORTED},
-      {TRUE, 404, NULL, NULL, AM_MATCH_UNSUPPORTED},
-      {TRUE, 307, NULL, NULL, AM_MATCH_UNSUPPORTED},
-      {TRUE, 500, NULL, "AxeOS", AM_MATCH_SUPPORTED},
+      {TRUE, 401, "antMiner Configuration", NULL, NULL, AM_MATCH_UNSUPPORTED},
+      {TRUE, 401, "Daoge Miner", "AxeOS", NULL, AM_MATCH_UNSUPPORTED},
+      {TRUE, 404, NULL, NULL, NULL, AM_MATCH_UNSUPPORTED},
+      {TRUE, 307, NULL, NULL, NULL, AM_MATCH_UNSUPPORTED},
+      {TRUE, 500, NULL, "AxeOS", NULL, AM_MATCH_SUPPORTED},
   };
   for (guint i = 0; i < G_N_ELEMENTS(prints); i++) {
     AmFingerprint fp = {.struct_size = sizeof(AmFingerprint),
@@ -741,7 +745,8 @@ test_match(void)
                         .http_open = prints[i].open,
                         .http_status = prints[i].status,
                         .http_realm = prints[i].realm,
-                        .http_title = prints[i].title};
+                        .http_title = prints[i].title,
+                        .http_body = prints[i].body};
     if (am_axeos_match(&fp) != prints[i].expected)
       g_error("print %u (%u, %s, %s): got %d, expected %d", i, prints[i].status,
               prints[i].realm ? prints[i].realm : "-", prints[i].title ? prints[i].title : "-",

@@ -362,10 +362,17 @@ board_serials(JsonArray *boards, JsonObject *device_msg)
 AmMatch
 am_whatsminer_v3_match(const AmFingerprint *fp, guint16 v3_port)
 {
-  /* Only for a miner configured on the v3 port: a fingerprint where nothing
-   * answered on 4028 and HTTP is no evidence of any miner, and the core
-   * ranks no driver for it (tests/test-selector.c, test_rank_web_only). */
-  if (fp == NULL || fp->rpc_open || v3_port == 0 || fp->port != v3_port)
+  if (fp == NULL)
+    return AM_MATCH_UNSUPPORTED;
+  /* The core's v3 probe got a framed reply on 4433: only Whatsminers speak
+   * that. */
+  if (fp->v3_open)
+    return AM_MATCH_SUPPORTED;
+  /* Otherwise only for a miner configured on the v3 port: a fingerprint
+   * where nothing answered on 4028 and HTTP is no evidence of any miner, and
+   * the core ranks no driver for it (tests/test-selector.c,
+   * test_rank_web_only). */
+  if (fp->rpc_open || v3_port == 0 || fp->port != v3_port)
     return AM_MATCH_UNSUPPORTED;
   return AM_MATCH_MAYBE;
 }

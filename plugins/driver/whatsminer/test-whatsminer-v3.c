@@ -544,6 +544,12 @@ test_match(void)
   fp.rpc_open = TRUE;
   g_assert_cmpint(am_whatsminer_v3_match(&fp, 4433), ==, AM_MATCH_UNSUPPORTED);
   g_assert_cmpint(am_whatsminer_v3_match(NULL, 4433), ==, AM_MATCH_UNSUPPORTED);
+  /* The core's v3 probe had a framed answer on 4433: certain, on any port. */
+  AmFingerprint v3;
+  am_test_fingerprint_init(&v3, NULL);
+  v3.rpc_open = FALSE;
+  v3.v3_open = TRUE;
+  g_assert_cmpint(am_whatsminer_v3_match(&v3, 4433), ==, AM_MATCH_SUPPORTED);
 }
 
 /* ---- an in-process v3 server -------------------------------------------- */

@@ -175,6 +175,8 @@ add_temperatures(AmHttpMetrics *m, const char *base, const AmSample *s)
       g_snprintf(board, sizeof board, "%d", c->index);
       add_temperature(m, base, board, "board", c->temp_board_c);
       add_temperature(m, base, board, "chip", c->temp_chip_c);
+      add_temperature(m, base, board, "inlet", c->temp_inlet_c);
+      add_temperature(m, base, board, "outlet", c->temp_outlet_c);
     }
     return;
   }
@@ -240,6 +242,10 @@ add_chains(AmHttpMetrics *m, const char *base, const AmSample *s)
     sample(m, "antmon_miner_chain_hashrate_hashes_per_second", "gauge",
            "Current hashrate of one chain, in hashes per second", labels,
            c->hashrate_ths * HS_PER_THS);
+    sample(m, "antmon_miner_chain_voltage_volts", "gauge", "Supply voltage of one chain, in volts",
+           labels, c->voltage_v);
+    sample(m, "antmon_miner_chain_frequency_hertz", "gauge",
+           "Average chip clock of one chain, in hertz", labels, c->frequency_mhz * 1e6);
   }
 }
 
@@ -274,6 +280,73 @@ add_counters(AmHttpMetrics *m, const char *base, const AmSample *s)
          count_or_nan(s->elapsed_s));
 }
 
+/* One series per state, 1 for the current one (the enum convention), when
+ * the firmware says what it is doing. */
+static void
+add_mining(AmHttpMetrics *m, const char *base, const AmSample *s)
+{
+  static const AmMiningState states[] = {AM_MINING_HASHING, AM_MINING_PAUSED, AM_MINING_SLEEPING,
+                                         AM_MINING_STARTING};
+  for (guint i = 0; s->mining != AM_MINING_UNKNOWN && i < G_N_ELEMENTS(states); i++) {
+    g_autofree char *labels =
+        with_labels(base, "state", am_mining_state_name(states[i]), NULL, NULL);
+    sample(m, "antmon_miner_mining", "gauge",
+           "1 for what the miner says it is doing: hashing, paused, sleeping or starting", labels,
+           s->mining == states[i] ? 1 : 0);
+  }
+}
+
+static void
+add_errors(AmHttpMetrics *m, const char *base, const AmSample *s)
+{
+  static const AmErrorSeverity severities[] = {AM_ERROR_SEVERITY_ERROR, AM_ERROR_SEVERITY_WARNING,
+                                               AM_ERROR_SEVERITY_INFO};
+  for (guint i = 0; i < G_N_ELEMENTS(severities); i++) {
+    guint n = 0;
+    for (guint j = 0; s->errors != NULL && j < s->errors->len; j++)
+      n += ((const AmMinerError *)s->errors->pdata[j])->severity == severities[i];
+    g_autofree char *labels =
+        with_labels(base, "severity", am_error_severity_name(severities[i]), NULL, NULL);
+    sample(m, "antmon_miner_errors", "gauge", "Errors the firmware reports now, by severity",
+           labels, n);
+  }
+}
+
+/* The readings of ABI 1.2: power target, PSU, coolant, luck. */
+static void
+add_extended(AmHttpMetrics *m, const char *base, const AmSample *s)
+{
+  add_mining(m, base, s);
+  add_errors(m, base, s);
+  sample(m, "antmon_miner_power_limit_watts", "gauge",
+         "The power target the firmware works to, in watts", base, s->power_limit_w);
+  const struct {
+    const char *name, *help, *label, *value;
+    double reading;
+  } pairs[] = {
+      {"antmon_miner_water_temperature_celsius", "Coolant temperature of a hydro model", "side",
+       "in", s->water_temp_in_c},
+      {"antmon_miner_water_temperature_celsius", "Coolant temperature of a hydro model", "side",
+       "out", s->water_temp_out_c},
+      {"antmon_miner_psu_power_watts", "The power supply's own reading, in watts", "direction",
+       "in", s->psu_power_in_w},
+      {"antmon_miner_psu_power_watts", "The power supply's own reading, in watts", "direction",
+       "out", s->psu_power_out_w},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(pairs); i++) {
+    g_autofree char *labels = with_labels(base, pairs[i].label, pairs[i].value, NULL, NULL);
+    sample(m, pairs[i].name, "gauge", pairs[i].help, labels, pairs[i].reading);
+  }
+  sample(m, "antmon_miner_psu_fan_rpm", "gauge", "The power supply's fan, in RPM", base,
+         s->psu_fan_rpm);
+  sample(m, "antmon_miner_best_share_difficulty", "gauge", "Best share difficulty since start",
+         base, s->best_share);
+  sample(m, "antmon_miner_found_blocks_total", "counter", "Blocks the miner has found", base,
+         count_or_nan(s->found_blocks));
+  sample(m, "antmon_miner_sample_partial", "gauge",
+         "1 when some replies of the last poll could not be read", base, s->partial ? 1 : 0);
+}
+
 static void
 add_sample(AmHttpMetrics *m, const char *base, const AmSample *s)
 {
@@ -289,6 +362,7 @@ add_sample(AmHttpMetrics *m, const char *base, const AmSample *s)
   add_fans(m, base, s);
   add_chains(m, base, s);
   add_counters(m, base, s);
+  add_extended(m, base, s);
 }
 
 void
