@@ -41,11 +41,15 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp
 export G_DEBUG=fatal-criticals
 
-status=0
-for harness in "${targets[@]}"; do
+# One harness per core at a time: each still gets its full SECONDS, and the
+# whole run takes SECONDS x harnesses / cores. Each writes its own summary,
+# printed in order at the end.
+run_one() {
+  local harness=$1 name corpus artifacts log summary
   name=$(basename "$harness")
   corpus=$work/$name
   artifacts=$build/fuzz-artifacts/$name
+  summary=$work/$name.summary
   mkdir -p "$corpus" "$artifacts"
   # Flatten the fixture tree into the seed corpus (firmware_file.json).
   while IFS= read -r -d '' f; do
@@ -54,16 +58,40 @@ for harness in "${targets[@]}"; do
   done < <(find "$root/tests/fixtures" -name '*.json' -print0)
 
   log=$work/$name.log
-  echo "== $name: ${seconds}s, $(ls "$corpus" | wc -l) seeds"
+  echo "== $name: ${seconds}s, $(ls "$corpus" | wc -l) seeds" >"$summary"
   if "$harness" "$corpus" -max_total_time="$seconds" -print_final_stats=1 \
       -artifact_prefix="$artifacts/" >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    echo "   ok: ${execs:-?} runs in ${seconds}s, $(ls "$corpus" | wc -l) corpus files"
+    echo "   ok: ${execs:-?} runs in ${seconds}s, $(ls "$corpus" | wc -l) corpus files" >>"$summary"
   else
+    {
+      echo "   FAILED (reproducers in $artifacts):"
+      grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -20 || true
+      tail -n 40 "$log"
+    } >>"$summary"
+    return 1
+  fi
+}
+
+cores=$(nproc 2>/dev/null || echo 1)
+running=0
+for harness in "${targets[@]}"; do
+  if [ "$running" -ge "$cores" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_one "$harness" &
+  running=$((running + 1))
+done
+wait || true
+
+status=0
+for harness in "${targets[@]}"; do
+  summary=$work/$(basename "$harness").summary
+  cat "$summary"
+  if ! grep -q '^   ok:' "$summary"; then
+    grep -q '^   FAILED' "$summary" || echo "   FAILED (the harness gave no result)"
     status=1
-    echo "   FAILED (reproducers in $artifacts):"
-    grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -20 || true
-    tail -n 40 "$log"
   fi
 done
 exit "$status"

@@ -1,0 +1,458 @@
+/* The auradine driver plugin: Auradine Teraflux miners (GCMiner on FluxOS).
+ *
+ * A poll asks the cgminer RPC on the miner's port (4028) for version,
+ * summary, devs, pools and asccount in one batch, then the web API on
+ * web_port= (8080): POST /token {"command":"token","user","password"}
+ * gives Token[0].Token, sent as the header "Token:" on a GET of each read
+ * command (/ipreport, /temperature, ...). The token is kept per miner
+ * and asked again when the firmware refuses it (HTTP 401/403, or STATUS E
+ * naming the token). When one API fails the sample carries what the other
+ * read and is marked partial; only when nothing was read does the poll
+ * fail. The pure normalizer is am-auradine-parse.c, the HTTP exchange
+ * am-auradine-web.c. */
+#include "../antminer-web/am-antminer-web-http.h"
+#include "../common/am-driver-poll.h"
+#include "am-auradine-parse.h"
+#include "am-auradine-web.h"
+#include "sample-ini.h"
+
+#include <string.h>
+
+#define RPC_COMMANDS                                                                               \
+  {                                                                                                \
+    "version", "summary", "devs", "pools", "asccount", NULL                                        \
+  }
+/* Without these the sample misses what matters; version and asccount only
+ * add to it, and older firmware lacks asccount. */
+#define RPC_NEEDED                                                                                 \
+  {                                                                                                \
+    "summary", "devs", "pools", NULL                                                               \
+  }
+
+typedef struct {
+  guint16 web_port;
+  guint timeout_ms;
+  char *user; /* defaults for miners whose [miner:NAME] gives none */
+  char *password;
+  SoupSession *session;
+  GHashTable *tokens; /* "host:port" of the web API -> token */
+} AmAuradine;
+
+/* ---- instance ----------------------------------------------------------- */
+
+static gboolean
+read_config(AmAuradine *self, GKeyFile *kf, const char *group, GError **error)
+{
+  guint port = AM_AURADINE_WEB_PORT;
+  guint64 timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
+  if (!am_config_get_uint(kf, group, "web_port", AM_AURADINE_WEB_PORT, 1, 65535, &port, error) ||
+      !am_config_get_duration_ms(kf, group, "timeout", AM_RPC_DEFAULT_TIMEOUT_MS, 100, 3600 * 1000,
+                                 &timeout_ms, error))
+    return FALSE;
+  g_autofree char *user = am_config_get_string(kf, group, "user", "admin", error);
+  if (user == NULL)
+    return FALSE;
+  GError *local = NULL;
+  g_autofree char *password = am_config_get_secret(kf, group, "password", &local);
+  if (local != NULL) {
+    g_propagate_error(error, local);
+    return FALSE;
+  }
+  self->web_port = (guint16)port;
+  self->timeout_ms = (guint)timeout_ms;
+  g_free(self->user);
+  self->user = g_steal_pointer(&user);
+  if (password != NULL) {
+    g_free(self->password);
+    self->password = g_steal_pointer(&password);
+  }
+  return TRUE;
+}
+
+static void auradine_destroy(gpointer instance);
+
+static gpointer
+auradine_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
+{
+  AmAuradine *self = g_new0(AmAuradine, 1);
+  self->web_port = AM_AURADINE_WEB_PORT;
+  self->timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
+  /* The factory login of every Teraflux. */
+  self->user = g_strdup("admin");
+  self->password = g_strdup("admin");
+  self->session = am_web_session_new();
+  self->tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  if (kf != NULL && !read_config(self, kf, group, error)) {
+    auradine_destroy(self);
+    return NULL;
+  }
+  return self;
+}
+
+static void
+auradine_destroy(gpointer instance)
+{
+  AmAuradine *self = instance;
+  g_object_unref(self->session);
+  g_hash_table_unref(self->tokens);
+  g_free(self->user);
+  g_free(self->password);
+  g_free(self);
+}
+
+static AmMatch
+auradine_match(gpointer self, const AmFingerprint *fp)
+{
+  return am_auradine_match(fp);
+}
+
+/* ---- one poll ----------------------------------------------------------- */
+
+static const char *const web_commands[] = AM_AURADINE_WEB_COMMANDS;
+
+typedef struct {
+  AmMiner *miner;
+  SoupSession *session;
+  GHashTable *tokens; /* the instance's, referenced */
+  char *user;
+  char *password;
+  AmAuradineRequest web; /* host, port, timeout; path and token per step */
+  char *web_address;     /* "host:port" of the web API */
+  char *path;            /* owned storage for web.path */
+  guint step;            /* index into web_commands */
+  gboolean relogged;     /* a refused token was replaced once this poll */
+
+  GHashTable *rpc;     /* command -> AmRpcReply*, or NULL */
+  GError *rpc_error;   /* the batch failed as a whole */
+  GError *web_error;   /* the web API could not be used at all */
+  GPtrArray *failures; /* char*: single replies that did not come */
+  JsonObject *web_replies[G_N_ELEMENTS(web_commands)];
+} Poll;
+
+static void
+poll_free(Poll *p)
+{
+  am_miner_unref(p->miner);
+  g_object_unref(p->session);
+  g_hash_table_unref(p->tokens);
+  g_free(p->user);
+  /* The password stays out of freed memory a little less long. */
+  if (p->password != NULL)
+    memset(p->password, 0, strlen(p->password));
+  g_free(p->password);
+  g_free(p->web_address);
+  g_free(p->path);
+  if (p->rpc != NULL)
+    g_hash_table_unref(p->rpc);
+  g_clear_error(&p->rpc_error);
+  g_clear_error(&p->web_error);
+  g_ptr_array_unref(p->failures);
+  for (guint i = 0; i < G_N_ELEMENTS(p->web_replies); i++)
+    if (p->web_replies[i] != NULL)
+      json_object_unref(p->web_replies[i]);
+  g_free(p);
+}
+
+static JsonObject *
+web_reply(Poll *p, const char *command)
+{
+  for (guint i = 0; web_commands[i] != NULL; i++)
+    if (g_str_equal(web_commands[i], command))
+      return p->web_replies[i];
+  return NULL;
+}
+
+static AmSample *
+parse_all(Poll *p, GError **error)
+{
+  AmAuradineReplies r = {
+      .version = am_driver_reply(p->rpc, "version"),
+      .summary = am_driver_reply(p->rpc, "summary"),
+      .devs = am_driver_reply(p->rpc, "devs"),
+      .pools = am_driver_reply(p->rpc, "pools"),
+      .asccount = am_driver_reply(p->rpc, "asccount"),
+      .ipreport = web_reply(p, "ipreport"),
+      .temperature = web_reply(p, "temperature"),
+      .fan = web_reply(p, "fan"),
+      .psu = web_reply(p, "psu"),
+      .mode = web_reply(p, "mode"),
+      .led = web_reply(p, "led"),
+      .voltage = web_reply(p, "voltage"),
+      .frequency = web_reply(p, "frequency"),
+  };
+  return am_auradine_parse(&r, error);
+}
+
+/* Nothing was read: the more telling of the two errors, naming both. An
+ * AUTH error is the one the user can fix. */
+static GError *
+nothing_read_error(Poll *p)
+{
+  GError *rpc = p->rpc_error, *web = p->web_error;
+  const char *address = am_miner_get_address(p->miner);
+  if (rpc == NULL || web == NULL)
+    return g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED, "%s: no usable reply from RPC or web API",
+                       address);
+  GError *first = g_error_matches(web, AM_ERROR, AM_ERROR_AUTH) ? web : rpc;
+  return g_error_new(first->domain, first->code, "%s: RPC: %s; web API: %s", address, rpc->message,
+                     web->message);
+}
+
+static void
+finish_poll(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  AmSample *sample = p->rpc_error != NULL && p->web_error != NULL ? NULL : parse_all(p, &error);
+  if (sample == NULL) {
+    g_task_return_error(task, nothing_read_error(p));
+    return;
+  }
+  if (p->rpc_error != NULL)
+    am_sample_mark_partial(sample, "RPC: %s", p->rpc_error->message);
+  if (p->web_error != NULL)
+    am_sample_mark_partial(sample, "web API: %s", p->web_error->message);
+  for (guint i = 0; i < p->failures->len; i++)
+    am_sample_mark_partial(sample, "%s", (const char *)p->failures->pdata[i]);
+  g_task_return_pointer(task, sample, (GDestroyNotify)am_sample_unref);
+}
+
+/* ---- web ---------------------------------------------------------------- */
+
+static void web_login(GTask *task);
+static void web_next(GTask *task);
+
+static gboolean
+return_if_cancelled(GTask *task, GError **error)
+{
+  if (!g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return FALSE;
+  g_task_return_error(task, g_steal_pointer(error));
+  return TRUE;
+}
+
+/* A refused token: log in again once per poll, then go on at this step
+ * (the poll goes on with a new reference to @task). Returns FALSE when
+ * that was done already: the error then stands. */
+static gboolean
+relogin(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  g_hash_table_remove(p->tokens, p->web_address);
+  if (p->relogged)
+    return FALSE;
+  p->relogged = TRUE;
+  web_login(g_object_ref(task));
+  return TRUE;
+}
+
+/* The web API is down (closed port, no answer): the remaining commands
+ * would each wait out the same deadline, so they are not asked. */
+static gboolean
+is_unreachable(const GError *error)
+{
+  return g_error_matches(error, AM_ERROR, AM_ERROR_REFUSED) ||
+         g_error_matches(error, AM_ERROR, AM_ERROR_TIMEOUT);
+}
+
+static void
+on_web_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Poll *p = g_task_get_task_data(task);
+  const char *command = web_commands[p->step];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = am_auradine_http_finish(result, &error);
+  JsonObject *reply = NULL;
+  if (body != NULL) {
+    g_autofree char *raw_name = g_strconcat("web/", command, NULL);
+    am_miner_store_raw(p->miner, raw_name, body);
+    gsize len = 0;
+    const char *data = g_bytes_get_data(body, &len);
+    reply = am_auradine_parse_body(command, data, len, &error);
+  }
+  if (reply != NULL) {
+    p->web_replies[p->step] = reply;
+  } else if (return_if_cancelled(task, &error)) {
+    return;
+  } else if (g_error_matches(error, AM_ERROR, AM_ERROR_AUTH) && relogin(task)) {
+    return;
+  } else if (g_error_matches(error, AM_ERROR, AM_ERROR_UNSUPPORTED)) {
+    /* HTTP 404: this firmware has no such command; nothing is missing. */
+    g_debug("%s: /%s not offered: %s", p->web_address, command, error->message);
+  } else if (is_unreachable(error)) {
+    p->web_error = g_steal_pointer(&error);
+    finish_poll(task);
+    return;
+  } else {
+    g_ptr_array_add(p->failures, g_strdup_printf("web %s: %s", command, error->message));
+  }
+  p->step++;
+  web_next(g_steal_pointer(&task));
+}
+
+static void
+web_next(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  if (web_commands[p->step] == NULL) {
+    finish_poll(task);
+    g_object_unref(task);
+    return;
+  }
+  g_free(p->path);
+  p->path = g_strconcat("/", web_commands[p->step], NULL);
+  p->web.path = p->path;
+  p->web.token = g_hash_table_lookup(p->tokens, p->web_address);
+  p->web.json_body = NULL;
+  am_auradine_http_async(p->session, &p->web, g_task_get_cancellable(task), on_web_reply, task);
+}
+
+static void
+on_token(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Poll *p = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  /* The body holds the token, a secret: it is not kept for the raw view. */
+  g_autoptr(GBytes) body = am_auradine_http_finish(result, &error);
+  g_autoptr(JsonObject) reply = NULL;
+  if (body != NULL) {
+    gsize len = 0;
+    const char *data = g_bytes_get_data(body, &len);
+    reply = am_auradine_parse_body("token", data, len, &error);
+  }
+  const char *token = reply != NULL ? am_auradine_token(reply, &error) : NULL;
+  if (token == NULL) {
+    if (return_if_cancelled(task, &error))
+      return;
+    if (g_error_matches(error, AM_ERROR, AM_ERROR_AUTH))
+      p->web_error = g_error_new(AM_ERROR, AM_ERROR_AUTH,
+                                 "%s: login as '%s' refused (wrong user or password?): %s",
+                                 p->web_address, p->user, error->message);
+    else
+      p->web_error = g_steal_pointer(&error);
+    finish_poll(task);
+    return;
+  }
+  g_hash_table_replace(p->tokens, g_strdup(p->web_address), g_strdup(token));
+  web_next(g_steal_pointer(&task));
+}
+
+static char *
+login_body(Poll *p)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "command");
+  json_builder_add_string_value(b, "token");
+  json_builder_set_member_name(b, "user");
+  json_builder_add_string_value(b, p->user);
+  json_builder_set_member_name(b, "password");
+  json_builder_add_string_value(b, p->password);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  return json_to_string(root, FALSE);
+}
+
+/* Takes ownership of @task. */
+static void
+web_login(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  g_autofree char *body = login_body(p);
+  AmAuradineRequest login = p->web;
+  login.path = "/token";
+  login.token = NULL;
+  login.json_body = body;
+  am_auradine_http_async(p->session, &login, g_task_get_cancellable(task), on_token, task);
+  /* The request copied the body; wipe ours, it holds the password. */
+  memset(body, 0, strlen(body));
+}
+
+static void
+web_start(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  if (g_hash_table_contains(p->tokens, p->web_address))
+    web_next(task);
+  else
+    web_login(task);
+}
+
+/* ---- rpc ---------------------------------------------------------------- */
+
+static void
+on_rpc(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Poll *p = g_task_get_task_data(task);
+  GError *error = NULL;
+  p->rpc = am_miner_rpc_batch_finish(p->miner, result, &error);
+  if (p->rpc == NULL) {
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_task_return_error(task, error);
+      g_object_unref(task);
+      return;
+    }
+    p->rpc_error = error;
+  } else {
+    static const char *const needed[] = RPC_NEEDED;
+    for (guint i = 0; needed[i] != NULL; i++)
+      if (am_driver_reply(p->rpc, needed[i]) == NULL)
+        g_ptr_array_add(p->failures, g_strdup_printf("RPC %s: not answered", needed[i]));
+  }
+  web_start(task);
+}
+
+static void
+auradine_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  AmAuradine *self = instance;
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, auradine_poll_async);
+  Poll *p = g_new0(Poll, 1);
+  p->miner = am_miner_ref(miner);
+  p->session = g_object_ref(self->session);
+  p->tokens = g_hash_table_ref(self->tokens);
+  /* [miner:NAME] username=/password= win over the driver's defaults. */
+  const char *user = am_miner_get_username(miner);
+  const char *password = am_miner_get_password(miner);
+  p->user = g_strdup(user != NULL ? user : self->user);
+  p->password = g_strdup(password != NULL ? password : self->password);
+  p->web = (AmAuradineRequest){
+      .host = am_miner_get_host(miner),
+      .port = self->web_port,
+      .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
+  };
+  p->web_address = strchr(p->web.host, ':') != NULL
+                       ? g_strdup_printf("[%s]:%u", p->web.host, p->web.port)
+                       : g_strdup_printf("%s:%u", p->web.host, p->web.port);
+  p->failures = g_ptr_array_new_with_free_func(g_free);
+  g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
+
+  static const char *const commands[] = RPC_COMMANDS;
+  am_miner_rpc_batch_async(miner, commands, cancellable, on_rpc, task);
+}
+
+static AmSample *
+auradine_poll_finish(gpointer self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+static const AmDriverVTable auradine_vtable = {
+    .struct_size = sizeof(AmDriverVTable),
+    .match = auradine_match,
+    .poll_async = auradine_poll_async,
+    .poll_finish = auradine_poll_finish,
+};
+
+AM_PLUGIN_DEFINE(.name = "auradine", .kind = AM_PLUGIN_KIND_DRIVER,
+                 .description = "Auradine Teraflux (GCMiner on FluxOS), over the cgminer RPC on "
+                                "4028 and the token-authenticated web API on 8080",
+                 .version = AM_VERSION_STRING, .priority = 0, .sample_config = sample_ini,
+                 .create = auradine_create, .destroy = auradine_destroy,
+                 .vtable.driver = &auradine_vtable)
