@@ -68,9 +68,8 @@ static const Expect expected[] = {
      REACH_HOST},
     {"whatsminer-m60s-v3-errors", "whatsminer", "Whatsminer M60S", "btminer", "sha256d", 171.259,
      REACH_V3},
-    /* ePIC UMC speaks HTTP on 4028; its driver is still to come (issue 11):
-     * until then the RPC's reply says what is there. */
-    {"epic-umc", U, U, U, U, 0, REACH_HOST, "a web server that is not a known miner"},
+    /* ePIC UMC speaks HTTP on 4028, where the RPC was expected. */
+    {"epic-umc", "epic", "Antminer S19 XP", "ePIC UMC OS", "sha256d", 99.365848, REACH_HOST},
 };
 
 typedef struct {

@@ -158,6 +158,12 @@ test_every_fixture_parses(void)
   guint api_errors = 0;
   for (guint i = 0; i < files->len; i++) {
     const char *rel = (const char *)files->pdata[i] + strlen(root_dir) + 1;
+    /* A REST API may answer a list (Proto's /errors with none is "[]"): valid
+     * JSON, but no RPC reply, so not this test's business. */
+    g_autoptr(JsonParser) strict = json_parser_new();
+    if (json_parser_load_from_file(strict, files->pdata[i], NULL) &&
+        JSON_NODE_HOLDS_ARRAY(json_parser_get_root(strict)))
+      continue;
     g_autoptr(JsonObject) root = am_test_fixture_object(rel); /* asserts it parses */
     g_assert_cmpuint(json_object_get_size(root), >, 0);
     g_autoptr(GError) error = NULL;
