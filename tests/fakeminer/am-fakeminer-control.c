@@ -3,7 +3,7 @@
  * that stops answering).
  *
  *   set TARGET key=value...   fault=KIND|none, profile=DIR, hashrate_scale=X,
- *                             temp_offset=+N, drip_ms=N, http_port=N, v3_port=N
+ *                             temp_offset=+N, drip_ms=N, http_port=N, v3_port=N, web_port=N
  *   get [TARGET]              one line per miner with its settings
  *   stats                     connections, requests by command and by fault
  *   help | quit
@@ -159,7 +159,7 @@ command_stats(AmFmControl *control)
 
 static const char help_text[] =
     "set TARGET key=value...  (fault=KIND|none profile=DIR hashrate_scale=X temp_offset=+N "
-    "drip_ms=N http_port=N v3_port=N)\n"
+    "drip_ms=N http_port=N v3_port=N web_port=N)\n"
     "get [TARGET]\n"
     "stats\n"
     "quit\n"

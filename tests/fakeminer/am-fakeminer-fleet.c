@@ -200,6 +200,7 @@ am_fm_miner_vary(AmFmMiner *miner, AmFmVary *vary)
 static const char *const port_keys[AM_FM_PROTOCOL_COUNT] = {
     [AM_FM_PROTOCOL_HTTP] = "http_port",
     [AM_FM_PROTOCOL_V3] = "v3_port",
+    [AM_FM_PROTOCOL_WEB] = "web_port",
 };
 
 char *
@@ -302,7 +303,7 @@ am_fm_miner_apply(AmFmMiner *miner, const char *key, const char *value,
   }
   g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE,
               "unknown setting '%s' (fault, profile, hashrate_scale, temp_offset, drip_ms, "
-              "http_port, v3_port)",
+              "http_port, v3_port, web_port)",
               key);
   return FALSE;
 }

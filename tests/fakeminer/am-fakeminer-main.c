@@ -61,7 +61,7 @@ parse_options(int argc, char **argv, Options *o, GError **error)
        "ADDR"},
       {"count", 0, 0, G_OPTION_ARG_INT, &o->count, "Number of miners from --base (default 1)", "N"},
       {"port", 0, 0, G_OPTION_ARG_INT, &o->port,
-       "RPC port of every miner (default 4028); see --set http_port=, v3_port=", "PORT"},
+       "RPC port of every miner (default 4028); see --set http_port=, v3_port=, web_port=", "PORT"},
       {"profile", 0, 0, G_OPTION_ARG_FILENAME, &o->profile, "Profile directory for --base", "DIR"},
       {"fault", 0, 0, G_OPTION_ARG_STRING, &o->fault, "Fault of every --base miner", "KIND"},
       {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->settings,

@@ -5,6 +5,9 @@
  *   port=80                             port=4433
  *   GET /api/system/info=info.json      get.miner.status summary=summary.json
  *
+ * An HTTP section ([http], [http:web]) may also hold a login (auth=...,
+ * am-fakeminer-auth.c) and routes with conditions (am-fakeminer-routes.c).
+ *
  * The recorded bytes are served unchanged (their malformations are the
  * point), except for the text of a few numbers that make charts move:
  * hashrates and temperatures. Each file is scanned once into a template: the
@@ -42,6 +45,9 @@ struct _AmFmProfile {
    * keys are commands. */
   GHashTable *routes[AM_FM_PROTOCOL_COUNT];
   guint16 ports[AM_FM_PROTOCOL_COUNT]; /* declared; 0 for the RPC */
+  /* HTTP sections: which route key answers a request, and the login. */
+  AmFmRoutes *http_routes[AM_FM_PROTOCOL_COUNT];
+  AmFmAuth *auth[AM_FM_PROTOCOL_COUNT];
 };
 
 struct _AmFmProfileCache {
@@ -377,9 +383,12 @@ profile_free(gpointer data)
 {
   AmFmProfile *profile = data;
   g_free(profile->dir);
-  for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++)
+  for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++) {
     if (profile->routes[p] != NULL)
       g_hash_table_unref(profile->routes[p]);
+    am_fm_routes_free(profile->http_routes[p]);
+    am_fm_auth_free(profile->auth[p]);
+  }
   g_free(profile);
 }
 
@@ -440,8 +449,30 @@ am_fm_protocol_name(AmFmProtocol protocol)
       [AM_FM_PROTOCOL_RPC] = "rpc",
       [AM_FM_PROTOCOL_HTTP] = "http",
       [AM_FM_PROTOCOL_V3] = "whatsminer-v3",
+      [AM_FM_PROTOCOL_WEB] = "http:web",
   };
   return protocol < AM_FM_PROTOCOL_COUNT ? names[protocol] : "?";
+}
+
+gboolean
+am_fm_protocol_is_http(AmFmProtocol protocol)
+{
+  return protocol == AM_FM_PROTOCOL_HTTP || protocol == AM_FM_PROTOCOL_WEB;
+}
+
+const char *
+am_fm_profile_match_http(AmFmProfile *profile, AmFmProtocol protocol, const char *method,
+                         const char *path, GHashTable *params)
+{
+  if (protocol >= AM_FM_PROTOCOL_COUNT || profile->http_routes[protocol] == NULL)
+    return NULL;
+  return am_fm_routes_match(profile->http_routes[protocol], method, path, params);
+}
+
+AmFmAuth *
+am_fm_profile_get_auth(AmFmProfile *profile, AmFmProtocol protocol)
+{
+  return protocol < AM_FM_PROTOCOL_COUNT ? profile->auth[protocol] : NULL;
 }
 
 static gboolean
@@ -456,68 +487,68 @@ protocol_from_name(const char *name, AmFmProtocol *out)
   return FALSE;
 }
 
-/* "GET /path": an upper-case method, one space, an absolute path. */
+/* One "key=value" line of a section: its port, a login setting of an HTTP
+ * section, or a request and its reply file. */
 static gboolean
-http_key_is_valid(const char *key)
+load_entry(AmFmProfile *profile, AmFmProtocol protocol, const AmFmIniEntry *e, GError **error)
 {
-  const char *space = strchr(key, ' ');
-  if (space == NULL || space == key || space[1] != '/' || strchr(space + 1, ' ') != NULL)
-    return FALSE;
-  for (const char *p = key; p < space; p++)
-    if (!g_ascii_isupper(*p))
+  if (g_str_equal(e->key, "port")) {
+    guint64 port = 0;
+    if (protocol == AM_FM_PROTOCOL_RPC) {
+      g_set_error_literal(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
+                          "[rpc] takes no port= (it is the miner's own port)");
       return FALSE;
+    }
+    if (!g_ascii_string_to_unsigned(e->value, 10, 1, 65535, &port, NULL)) {
+      g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "port=%s: expected 1-65535", e->value);
+      return FALSE;
+    }
+    profile->ports[protocol] = (guint16)port;
+    return TRUE;
+  }
+  if (am_fm_protocol_is_http(protocol)) {
+    gboolean known = FALSE;
+    if (!am_fm_auth_set(profile->auth[protocol], e->key, e->value, &known, error))
+      return FALSE;
+    if (known)
+      return TRUE;
+    if (!am_fm_routes_add(profile->http_routes[protocol], e->key, error))
+      return FALSE;
+  }
+  return add_route(profile, protocol, e->key, e->value, error);
+}
+
+/* The section's protocol; an HTTP one gets its (empty) routes and login. */
+static gboolean
+open_section(AmFmProfile *profile, const char *name, AmFmProtocol *protocol, GError **error)
+{
+  if (!protocol_from_name(name, protocol)) {
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
+                "unknown section [%s] (rpc, http, http:web, whatsminer-v3)", name);
+    return FALSE;
+  }
+  if (am_fm_protocol_is_http(*protocol) && profile->http_routes[*protocol] == NULL) {
+    profile->http_routes[*protocol] = am_fm_routes_new();
+    profile->auth[*protocol] = am_fm_auth_new();
+  }
   return TRUE;
 }
 
 static gboolean
-load_section(AmFmProfile *profile, GKeyFile *ini, const char *group, GError **error)
+check_section(AmFmProfile *profile, AmFmProtocol protocol, GError **error)
 {
-  AmFmProtocol protocol;
-  if (!protocol_from_name(group, &protocol)) {
-    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
-                "profile.ini: unknown section [%s] (rpc, http, whatsminer-v3)", group);
-    return FALSE;
-  }
-  g_auto(GStrv) keys = g_key_file_get_keys(ini, group, NULL, error);
-  if (keys == NULL)
-    return FALSE;
-  for (gsize i = 0; keys[i] != NULL; i++) {
-    g_autofree char *value = g_key_file_get_string(ini, group, keys[i], error);
-    if (value == NULL)
-      return FALSE;
-    g_strstrip(value);
-    if (g_str_equal(keys[i], "port")) {
-      guint64 port = 0;
-      if (protocol == AM_FM_PROTOCOL_RPC) {
-        g_set_error_literal(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
-                            "profile.ini: [rpc] takes no port= (it is the miner's own port)");
-        return FALSE;
-      }
-      if (!g_ascii_string_to_unsigned(value, 10, 1, 65535, &port, NULL)) {
-        g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
-                    "profile.ini: [%s] port=%s: expected 1-65535", group, value);
-        return FALSE;
-      }
-      profile->ports[protocol] = (guint16)port;
-      continue;
-    }
-    if (protocol == AM_FM_PROTOCOL_HTTP && !http_key_is_valid(keys[i])) {
-      g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
-                  "profile.ini: [http] '%s': expected 'METHOD /path=FILE'", keys[i]);
-      return FALSE;
-    }
-    if (!add_route(profile, protocol, keys[i], value, error)) {
-      g_prefix_error(error, "profile.ini: [%s] %s: ", group, keys[i]);
-      return FALSE;
-    }
-  }
+  const char *name = am_fm_protocol_name(protocol);
   if (profile->routes[protocol] == NULL) {
-    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "profile.ini: [%s] lists no replies",
-                group);
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "[%s] lists no replies", name);
     return FALSE;
   }
   if (protocol != AM_FM_PROTOCOL_RPC && profile->ports[protocol] == 0) {
-    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "profile.ini: [%s] needs port=", group);
+    g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "[%s] needs port=", name);
+    return FALSE;
+  }
+  if (am_fm_protocol_is_http(protocol) &&
+      !am_fm_auth_finish(profile->auth[protocol], profile->dir, error)) {
+    g_prefix_error(error, "[%s] ", name);
     return FALSE;
   }
   return TRUE;
@@ -526,17 +557,31 @@ load_section(AmFmProfile *profile, GKeyFile *ini, const char *group, GError **er
 static gboolean
 load_ini(AmFmProfile *profile, const char *path, GError **error)
 {
-  g_autoptr(GKeyFile) ini = g_key_file_new();
-  if (!g_key_file_load_from_file(ini, path, G_KEY_FILE_NONE, error))
+  g_autoptr(GPtrArray) entries = am_fm_ini_load(path, error);
+  if (entries == NULL)
     return FALSE;
-  g_auto(GStrv) groups = g_key_file_get_groups(ini, NULL);
-  if (groups[0] == NULL) {
+  if (entries->len == 0) {
     g_set_error_literal(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE, "profile.ini: no sections");
     return FALSE;
   }
-  for (gsize i = 0; groups[i] != NULL; i++)
-    if (!load_section(profile, ini, groups[i], error))
+  gboolean seen[AM_FM_PROTOCOL_COUNT] = {FALSE};
+  AmFmProtocol protocol = AM_FM_PROTOCOL_RPC;
+  for (guint i = 0; i < entries->len; i++) {
+    const AmFmIniEntry *e = entries->pdata[i];
+    gboolean ok = e->key == NULL ? open_section(profile, e->section, &protocol, error)
+                                 : load_entry(profile, protocol, e, error);
+    if (!ok) {
+      g_prefix_error(error, "profile.ini:%u: ", e->line);
       return FALSE;
+    }
+    seen[protocol] = TRUE;
+  }
+  for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++) {
+    if (seen[p] && !check_section(profile, (AmFmProtocol)p, error)) {
+      g_prefix_error(error, "profile.ini: ");
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 

@@ -1,7 +1,7 @@
 /* Listeners, connections and faults, for every protocol.
  *
  * A miner has one listener per protocol its profile serves (the RPC, HTTP,
- * Whatsminer v3), each on its own port. A fault applies to all of them.
+ * Whatsminer v3, a second HTTP port), each on its own port. A fault applies to all of them.
  *
  * One GLib main loop, no threads. Listeners are GSockets; accepted
  * connections are plain non-blocking fds in one epoll set (see
@@ -319,6 +319,26 @@ rpc_answer(Conn *c)
   return rpc_reply(c, command);
 }
 
+/* The profile's answer: the login's, when it has a say, else the route's. */
+static void
+http_route_reply(Conn *c, const AmFmHttpRequest *request, const char *method, AmFmHttpReply *reply)
+{
+  AmFmProfile *profile = c->miner->profile;
+  AmFmAuth *auth = am_fm_profile_get_auth(profile, c->protocol);
+  if (am_fm_auth_handle(auth, c->miner->label, request, reply))
+    return;
+  const char *key =
+      am_fm_profile_match_http(profile, c->protocol, method, request->path, request->params);
+  AmFmVary vary;
+  am_fm_miner_vary(c->miner, &vary);
+  if (key == NULL || !am_fm_profile_render_route(profile, c->protocol, key, &vary, reply->body,
+                                                 &reply->content_type)) {
+    reply->status = 404;
+    reply->content_type = "text/plain";
+    g_byte_array_append(reply->body, (const guint8 *)"Not Found", 9);
+  }
+}
+
 /* The fault's body, or the profile's reply; garbage and apierror keep the
  * HTTP framing, so what fails is the payload, not the transport. */
 static GByteArray *
@@ -329,8 +349,8 @@ http_answer(Conn *c, AmFmRequestState state)
   if (state == AM_FM_REQUEST_BAD || !am_fm_http_parse(c->in, c->consumed, &request)) {
     static const char text[] = "Bad Request";
     count_route(c->server, "(bad-http)", NULL);
-    am_fm_http_response(400, "text/plain", (const guint8 *)text, sizeof text - 1, FALSE, FALSE,
-                        out);
+    am_fm_http_response(400, "text/plain", NULL, (const guint8 *)text, sizeof text - 1, FALSE,
+                        FALSE, out);
     return out;
   }
   count_route(c->server, request.method, request.path);
@@ -339,28 +359,22 @@ http_answer(Conn *c, AmFmRequestState state)
     return out;
   }
   gboolean head_only = g_str_equal(request.method, "HEAD");
-  g_autofree char *key = g_strconcat(head_only ? "GET" : request.method, " ", request.path, NULL);
   g_autoptr(GByteArray) body = g_byte_array_sized_new(8192);
-  const char *type = "text/plain";
-  int status = 200;
+  g_autoptr(GString) headers = g_string_new(NULL);
+  AmFmHttpReply reply = {
+      .status = 200, .content_type = "text/plain", .headers = headers, .body = body};
   if (c->fault == AM_FM_FAULT_APIERROR) {
-    status = 401;
+    reply.status = 401;
     g_byte_array_append(body, (const guint8 *)"Unauthorized", 12);
   } else if (c->fault == AM_FM_FAULT_GARBAGE) {
-    type = "application/json";
+    reply.content_type = "application/json";
     append_garbage(body, &c->miner->rng);
   } else {
-    AmFmVary vary;
-    am_fm_miner_vary(c->miner, &vary);
-    if (!am_fm_profile_render_route(c->miner->profile, AM_FM_PROTOCOL_HTTP, key, &vary, body,
-                                    &type)) {
-      status = 404;
-      type = "text/plain";
-      g_byte_array_append(body, (const guint8 *)"Not Found", 9);
-    }
+    http_route_reply(c, &request, head_only ? "GET" : request.method, &reply);
   }
   c->keep_open = request.keep_alive && c->fault == AM_FM_FAULT_NONE;
-  am_fm_http_response(status, type, body->data, body->len, head_only, c->keep_open, out);
+  am_fm_http_response(reply.status, reply.content_type, headers->str, body->data, body->len,
+                      head_only, c->keep_open, out);
   if (c->fault == AM_FM_FAULT_TRUNCATE)
     g_byte_array_set_size(out, out->len / 2);
   return out;
@@ -415,7 +429,7 @@ conn_answer(Conn *c, AmFmRequestState state, gsize consumed)
 {
   c->consumed = consumed;
   c->keep_open = FALSE;
-  if (c->protocol == AM_FM_PROTOCOL_HTTP)
+  if (am_fm_protocol_is_http(c->protocol))
     c->out = http_answer(c, state);
   else if (c->protocol == AM_FM_PROTOCOL_V3)
     c->out = v3_answer(c);
@@ -441,6 +455,7 @@ request_state(Conn *c, gboolean drained, gboolean eof, gsize *consumed)
 {
   switch (c->protocol) {
   case AM_FM_PROTOCOL_HTTP:
+  case AM_FM_PROTOCOL_WEB:
     return am_fm_http_request_state(c->in, c->in_len, eof, consumed);
   case AM_FM_PROTOCOL_V3:
     return am_fm_v3_request_state(c->in, c->in_len, eof, consumed);

@@ -6,7 +6,10 @@
  * Parts:
  *   am-fakeminer-profile.c  profile directories -> reply templates, rendering
  *   am-fakeminer-request.c  cgminer RPC: request parsing, multi-command and error replies
+ *   am-fakeminer-ini.c      profile.ini: sections and lines, in order
+ *   am-fakeminer-routes.c   HTTP routes: "METHOD /path?q=v name=value" matching
  *   am-fakeminer-http.c     HTTP/1.1: request parsing and responses (AxeOS, ePIC, ...)
+ *   am-fakeminer-auth.c     HTTP logins: digest, token, cookie, JWT
  *   am-fakeminer-v3.c       Whatsminer API v3: length-prefixed JSON frames
  *   am-fakeminer-fleet.c    miners: addresses, fleet files, per-miner settings
  *   am-fakeminer-server.c   listeners, connections, faults, counters
@@ -35,11 +38,14 @@ typedef enum {
   AM_FM_PROTOCOL_RPC,  /* cgminer JSON on the miner's own port (4028) */
   AM_FM_PROTOCOL_HTTP, /* HTTP/1.1, one reply file per "METHOD /path" */
   AM_FM_PROTOCOL_V3,   /* Whatsminer API v3: 4-byte LE length + JSON */
+  AM_FM_PROTOCOL_WEB,  /* a second HTTP port ([http:web], e.g. Auradine's API on 8080) */
   AM_FM_PROTOCOL_COUNT
 } AmFmProtocol;
 
-/* "rpc", "http", "whatsminer-v3": the section names of profile.ini. */
+/* "rpc", "http", "whatsminer-v3", "http:web": the section names of profile.ini. */
 const char *am_fm_protocol_name(AmFmProtocol protocol);
+/* HTTP and WEB: both speak HTTP/1.1, each with its own routes and login. */
+gboolean am_fm_protocol_is_http(AmFmProtocol protocol);
 
 typedef enum {
   AM_FM_FAULT_NONE,
@@ -62,6 +68,7 @@ gboolean am_fm_fault_from_name(const char *name, AmFmFault *out);
 
 typedef struct _AmFmProfile AmFmProfile;
 typedef struct _AmFmProfileCache AmFmProfileCache;
+typedef struct _AmFmAuth AmFmAuth;
 
 AmFmProfileCache *am_fm_profile_cache_new(void);
 void am_fm_profile_cache_free(AmFmProfileCache *cache);
@@ -103,6 +110,11 @@ gboolean am_fm_profile_render(AmFmProfile *profile, const char *command, const A
 gboolean am_fm_profile_render_route(AmFmProfile *profile, AmFmProtocol protocol, const char *key,
                                     const AmFmVary *vary, GByteArray *out,
                                     const char **content_type);
+/* The key of the HTTP route for a request (see am_fm_routes_match()). */
+const char *am_fm_profile_match_http(AmFmProfile *profile, AmFmProtocol protocol,
+                                     const char *method, const char *path, GHashTable *params);
+/* The login of an HTTP section, or NULL when it has none. */
+AmFmAuth *am_fm_profile_get_auth(AmFmProfile *profile, AmFmProtocol protocol);
 
 guint64 am_fm_rng_next(guint64 *state);
 /* Uniform in [-1, 1]. */
@@ -147,21 +159,91 @@ AmFmRequestState am_fm_http_request_state(const char *buf, gsize len, gboolean e
 
 typedef struct {
   char *method;
-  char *path; /* without query string */
+  char *path;   /* without query string */
+  char *target; /* as sent, query string included: what a digest signs */
+  char *head;   /* the request line and headers, for am_fm_http_header() */
+  char *body;   /* Content-Length bytes (NUL-terminated), or "" */
+  gsize body_len;
+  /* The query string's parameters, then those of a form body or the
+   * members of a JSON object body (strings as they are, numbers and
+   * booleans as their JSON text): name -> value. The query wins a tie. */
+  GHashTable *params;
   gboolean keep_alive;
 } AmFmHttpRequest;
 
 void am_fm_http_request_clear(AmFmHttpRequest *request);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AmFmHttpRequest, am_fm_http_request_clear)
 
-/* Parses a whole request; FALSE when its request line is malformed. */
+/* Parses a whole request (@len as am_fm_http_request_state() consumed);
+ * FALSE when its request line is malformed. */
 gboolean am_fm_http_parse(const char *buf, gsize len, AmFmHttpRequest *request);
 
-/* Appends a whole response: status line, headers, @body (not for HEAD). */
-void am_fm_http_response(int status, const char *content_type, const guint8 *body, gsize body_len,
-                         gboolean head_only, gboolean keep_alive, GByteArray *out);
+/* The value of header @name (case-insensitive), trimmed, or NULL. */
+char *am_fm_http_header(const AmFmHttpRequest *request, const char *name);
+
+/* Appends a whole response: status line, headers, @extra_headers (whole
+ * "Name: value\r\n" lines, may be NULL), @body (not for HEAD). */
+void am_fm_http_response(int status, const char *content_type, const char *extra_headers,
+                         const guint8 *body, gsize body_len, gboolean head_only,
+                         gboolean keep_alive, GByteArray *out);
 /* The head of a response whose body runs until the connection closes. */
 void am_fm_http_response_head_unbounded(GByteArray *out);
+
+/* An HTTP reply being built: what a login or a route answers. */
+typedef struct {
+  int status;
+  const char *content_type; /* static */
+  GString *headers;         /* extra header lines */
+  GByteArray *body;
+} AmFmHttpReply;
+
+/* ---- HTTP routes (am-fakeminer-routes.c) ---- */
+
+typedef struct _AmFmRoutes AmFmRoutes;
+
+AmFmRoutes *am_fm_routes_new(void);
+void am_fm_routes_free(AmFmRoutes *routes);
+/* Adds the route written as @key: "METHOD /path[?name=value&...] [name=value ...]". */
+gboolean am_fm_routes_add(AmFmRoutes *routes, const char *key, GError **error);
+/* The key of the route of @method and @path whose conditions @params meet,
+ * the one with the most conditions first; NULL when none. */
+const char *am_fm_routes_match(AmFmRoutes *routes, const char *method, const char *path,
+                               GHashTable *params);
+
+/* ---- HTTP logins (am-fakeminer-auth.c) ---- */
+
+/* A login for one [http] section, configured key by key (auth=, user=,
+ * password=, realm=, login=, ...; see README.md). */
+AmFmAuth *am_fm_auth_new(void);
+void am_fm_auth_free(AmFmAuth *auth);
+/* Applies one setting. *known is FALSE (and nothing happens) for a key
+ * that is not a login setting. */
+gboolean am_fm_auth_set(AmFmAuth *auth, const char *key, const char *value, gboolean *known,
+                        GError **error);
+/* Checks the settings hang together and reads the reply files from @dir.
+ * An auth=none (or absent) login finishes as NULL: nothing to check. */
+gboolean am_fm_auth_finish(AmFmAuth *auth, const char *dir, GError **error);
+gboolean am_fm_auth_is_none(AmFmAuth *auth);
+/* Answers @request when the login has a say: the login route (its reply,
+ * or the refusal of wrong credentials), or a protected route without
+ * valid credentials (401 and a challenge, or the firmware's refusal).
+ * Returns FALSE, leaving @reply alone, when the request may go on to its
+ * route. @secret (the miner's label) makes the nonce and tokens per miner. */
+gboolean am_fm_auth_handle(AmFmAuth *auth, const char *secret, const AmFmHttpRequest *request,
+                           AmFmHttpReply *reply);
+
+/* ---- profile.ini lines (am-fakeminer-ini.c) ---- */
+
+typedef struct {
+  char *section;
+  char *key; /* NULL for the section header itself */
+  char *value;
+  guint line;
+} AmFmIniEntry;
+
+void am_fm_ini_entry_free(gpointer entry);
+/* Returns: (transfer full) (element-type AmFmIniEntry) in file order. */
+GPtrArray *am_fm_ini_load(const char *path, GError **error);
 
 /* ---- Whatsminer API v3 (am-fakeminer-v3.c) ---- */
 

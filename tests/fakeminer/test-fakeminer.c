@@ -10,6 +10,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -30,11 +31,18 @@ enum {
   M_REFUSE,
   M_CONTROL, /* changed by the control tests, reset after each */
   M_BRAIINS,
-  M_OTHER_PORT, /* same fleet, its own port */
-  M_BITAXE,     /* HTTP on fleet.http_port; faults set through the control port */
-  M_V3,         /* Whatsminer API v3 on fleet.v3_port; likewise */
-  M_EPIC,       /* HTTP on fleet.http_port */
-  M_LAST = M_EPIC,
+  M_OTHER_PORT,   /* same fleet, its own port */
+  M_BITAXE,       /* HTTP on fleet.http_port; faults set through the control port */
+  M_V3,           /* Whatsminer API v3 on fleet.v3_port; likewise */
+  M_EPIC,         /* HTTP on fleet.http_port */
+  M_AURADINE,     /* RPC on fleet.port, web API on fleet.web_port (token) */
+  M_ICERIVER,     /* HTTP on fleet.http_port (cookie) */
+  M_GOLDSHELL,    /* RPC, HTTP (JWT) */
+  M_ELPHAPEX,     /* HTTP (digest) */
+  M_BRAIINS_REST, /* RPC, HTTP (raw token) */
+  M_PROTO,        /* HTTP (bearer token) */
+  M_SEALMINER,    /* RPC, HTTP (form login, cookie) */
+  M_LAST = M_SEALMINER,
 };
 
 typedef struct {
@@ -44,6 +52,7 @@ typedef struct {
   guint16 port;
   guint16 http_port; /* port + 3: Bitaxe and ePIC (port + 2 is the demo fleet's) */
   guint16 v3_port;   /* port + 4: Whatsminer v3 */
+  guint16 web_port;  /* port + 5: [http:web], Auradine's API */
   guint16 control_port;
   char *dir;
 } Fleet;
@@ -948,6 +957,440 @@ test_http_epic(void)
   g_assert_nonnull(strstr(page.body, "Miner Web Dashboard"));
 }
 
+/* ---- HTTP logins, body and query routing, the second HTTP port ---- */
+
+/* One request with extra header lines and a body, on its own connection. */
+static void
+http_call(guint n, guint16 port, const char *method, const char *target, const char *headers,
+          const char *body, HttpReply *h)
+{
+  g_autofree char *request = g_strdup_printf(
+      "%s %s HTTP/1.1\r\nHost: miner\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s",
+      method, target, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
+  g_auto(Reply) r = {0};
+  exchange_full(n, port, request, 16 * 1024 * 1024, LONG_WAIT_MS, &r);
+  g_assert_no_error(r.error);
+  g_assert_true(r.eof);
+  g_assert_cmpuint(http_split(r.data->data, r.data->len, h), ==, r.data->len);
+}
+
+/* The value of header @name in a response head, or NULL. */
+static char *
+head_value(const char *head, const char *name)
+{
+  g_autofree char *needle = g_strdup_printf("\r\n%s: ", name);
+  const char *at = strstr(head, needle);
+  if (at == NULL)
+    return NULL;
+  at += strlen(needle);
+  return g_strndup(at, strcspn(at, "\r\n"));
+}
+
+/* A member of a JSON object reply, by JSON pointer-ish path "a/0/b". */
+static char *
+json_string_at(const char *text, const char *path)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  json_parser_load_from_data(parser, text, -1, &error);
+  g_assert_no_error(error);
+  JsonNode *node = json_parser_get_root(parser);
+  g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+  for (gsize i = 0; parts[i] != NULL; i++) {
+    if (JSON_NODE_HOLDS_ARRAY(node))
+      node = json_array_get_element(json_node_get_array(node), (guint)atoi(parts[i]));
+    else
+      node = json_object_get_member(json_node_get_object(node), parts[i]);
+    g_assert_nonnull(node);
+  }
+  return g_strdup(json_node_get_string(node));
+}
+
+static void
+assert_profile_body(const HttpReply *h, const char *profile, const char *file)
+{
+  g_assert_cmpint(h->status, ==, 200);
+  g_autofree char *expected = file_text(profile, file);
+  assert_same_but_numbers(h->body, expected);
+}
+
+/* RFC 7616 MD5 qop=auth, computed here independently of the fake. */
+static char *
+digest_header(const char *challenge, const char *user, const char *password, const char *method,
+              const char *uri)
+{
+  g_autoptr(GRegex) re_realm = g_regex_new("realm=\"([^\"]*)\"", 0, 0, NULL);
+  g_autoptr(GRegex) re_nonce = g_regex_new("nonce=\"([^\"]*)\"", 0, 0, NULL);
+  g_autoptr(GMatchInfo) m1 = NULL;
+  g_autoptr(GMatchInfo) m2 = NULL;
+  g_assert_true(g_regex_match(re_realm, challenge, 0, &m1));
+  g_assert_true(g_regex_match(re_nonce, challenge, 0, &m2));
+  g_autofree char *realm = g_match_info_fetch(m1, 1);
+  g_autofree char *nonce = g_match_info_fetch(m2, 1);
+  g_autofree char *a1 = g_strdup_printf("%s:%s:%s", user, realm, password);
+  g_autofree char *a2 = g_strdup_printf("%s:%s", method, uri);
+  g_autofree char *ha1 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a1, -1);
+  g_autofree char *ha2 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a2, -1);
+  g_autofree char *all = g_strdup_printf("%s:%s:00000001:0a4f113b:auth:%s", ha1, nonce, ha2);
+  g_autofree char *response = g_compute_checksum_for_string(G_CHECKSUM_MD5, all, -1);
+  return g_strdup_printf("Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
+                         "uri=\"%s\", qop=auth, nc=00000001, cnonce=\"0a4f113b\", "
+                         "response=\"%s\", algorithm=MD5\r\n",
+                         user, realm, nonce, uri, response);
+}
+
+static void
+test_auth_digest(void)
+{
+  /* Every request without credentials: 401 and the challenge, GET / too. */
+  g_auto(HttpReply) first = {0};
+  http_call(M_ELPHAPEX, fleet.http_port, "GET", "/", NULL, NULL, &first);
+  g_assert_cmpint(first.status, ==, 401);
+  g_autofree char *challenge = head_value(first.head, "WWW-Authenticate");
+  g_assert_nonnull(challenge);
+  g_assert_true(g_str_has_prefix(challenge, "Digest realm=\"Daoge Miner\""));
+  g_assert_nonnull(strstr(challenge, "qop=\"auth\""));
+  /* The right credentials: the recorded reply. */
+  const char *uri = "/cgi-bin/get_system_info.cgi";
+  g_autofree char *good = digest_header(challenge, "root", "root", "GET", uri);
+  g_auto(HttpReply) ok = {0};
+  http_call(M_ELPHAPEX, fleet.http_port, "GET", uri, good, NULL, &ok);
+  assert_profile_body(&ok, "elphapex-dg1", "get_system_info");
+  g_assert_nonnull(strstr(ok.body, "\"minertype\": \"DG-Home1\""));
+  /* A wrong password, or a response signed for another URI: 401 again. */
+  g_autofree char *bad = digest_header(challenge, "root", "wrong", "GET", uri);
+  g_auto(HttpReply) refused = {0};
+  http_call(M_ELPHAPEX, fleet.http_port, "GET", uri, bad, NULL, &refused);
+  g_assert_cmpint(refused.status, ==, 401);
+  g_autofree char *again = head_value(refused.head, "WWW-Authenticate");
+  g_assert_cmpstr(again, ==, challenge);
+  g_auto(HttpReply) replayed = {0};
+  http_call(M_ELPHAPEX, fleet.http_port, "GET", "/cgi-bin/summary.cgi", good, NULL, &replayed);
+  g_assert_cmpint(replayed.status, ==, 401);
+}
+
+/* Logs in with a JSON body; returns the token at @path of the reply. */
+static char *
+login_json(guint n, guint16 port, const char *route, const char *body, const char *path)
+{
+  g_auto(HttpReply) h = {0};
+  http_call(n, port, "POST", route, "Content-Type: application/json\r\n", body, &h);
+  g_assert_cmpint(h.status, ==, 200);
+  char *token = json_string_at(h.body, path);
+  g_assert_cmpuint(strlen(token), >=, 16);
+  return token;
+}
+
+static void
+test_auth_token(void)
+{
+  /* Auradine: POST /token, then the "Token:" header, on the web port. */
+  g_autofree char *token = login_json(
+      M_AURADINE, fleet.web_port, "/token",
+      "{\"command\":\"token\",\"user\":\"admin\",\"password\":\"admin\"}", "Token/0/Token");
+  g_autofree char *header = g_strdup_printf("Token: %s\r\n", token);
+  g_auto(HttpReply) mode = {0};
+  http_call(M_AURADINE, fleet.web_port, "GET", "/mode", header, NULL, &mode);
+  assert_profile_body(&mode, "auradine-at1500", "mode");
+  g_auto(HttpReply) wrong = {0};
+  http_call(M_AURADINE, fleet.web_port, "POST", "/token", NULL,
+            "{\"command\":\"token\",\"user\":\"admin\",\"password\":\"nope\"}", &wrong);
+  g_assert_cmpint(wrong.status, ==, 401);
+  g_autofree char *wrong_status = json_string_at(wrong.body, "STATUS/0/STATUS");
+  g_assert_cmpstr(wrong_status, ==, "E");
+  g_auto(HttpReply) none = {0};
+  http_call(M_AURADINE, fleet.web_port, "GET", "/mode", NULL, NULL, &none);
+  g_assert_cmpint(none.status, ==, 401);
+  g_auto(HttpReply) forged = {0};
+  http_call(M_AURADINE, fleet.web_port, "GET", "/mode", "Token: 0123456789abcdef\r\n", NULL,
+            &forged);
+  g_assert_cmpint(forged.status, ==, 401);
+
+  /* Braiins REST: {"token","timeout_s":3600}, raw in Authorization. */
+  g_auto(HttpReply) login = {0};
+  http_call(M_BRAIINS_REST, fleet.http_port, "POST", "/api/v1/auth/login", NULL,
+            "{\"username\":\"root\",\"password\":\"root\"}", &login);
+  g_assert_cmpint(login.status, ==, 200);
+  g_assert_cmpfloat(number_of(login.body, "timeout_s"), ==, 3600);
+  g_autofree char *bos = json_string_at(login.body, "token");
+  g_autofree char *raw = g_strdup_printf("Authorization: %s\r\n", bos);
+  g_auto(HttpReply) details = {0};
+  http_call(M_BRAIINS_REST, fleet.http_port, "GET", "/api/v1/miner/details", raw, NULL, &details);
+  assert_profile_body(&details, "braiins-rest-26", "rest-miner_details");
+  g_autofree char *bearer = g_strdup_printf("Authorization: Bearer %s\r\n", bos);
+  g_auto(HttpReply) not_raw = {0};
+  http_call(M_BRAIINS_REST, fleet.http_port, "GET", "/api/v1/miner/details", bearer, NULL,
+            &not_raw);
+  g_assert_cmpint(not_raw.status, ==, 401);
+  g_auto(HttpReply) bad_login = {0};
+  http_call(M_BRAIINS_REST, fleet.http_port, "POST", "/api/v1/auth/login", NULL,
+            "{\"username\":\"root\",\"password\":\"admin\"}", &bad_login);
+  g_assert_cmpint(bad_login.status, ==, 401);
+
+  /* Proto: a password only; "Authorization: Bearer"; /api/v1/system open. */
+  g_autofree char *proto = login_json(M_PROTO, fleet.http_port, "/api/v1/auth/login",
+                                      "{\"password\":\"\"}", "access_token");
+  g_autofree char *proto_bearer = g_strdup_printf("Authorization: Bearer %s\r\n", proto);
+  g_auto(HttpReply) pools = {0};
+  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/pools", proto_bearer, NULL, &pools);
+  assert_profile_body(&pools, "proto-rig", "pools");
+  g_auto(HttpReply) closed = {0};
+  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/pools", NULL, NULL, &closed);
+  g_assert_cmpint(closed.status, ==, 401);
+  g_auto(HttpReply) open = {0};
+  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/system", NULL, NULL, &open);
+  assert_profile_body(&open, "proto-rig", "system");
+  g_auto(HttpReply) proto_wrong = {0};
+  http_call(M_PROTO, fleet.http_port, "POST", "/api/v1/auth/login", NULL,
+            "{\"password\":\"guess\"}", &proto_wrong);
+  g_assert_cmpint(proto_wrong.status, ==, 401);
+}
+
+static void
+test_auth_cookie(void)
+{
+  /* Iceriver: the login in the query string sets the cookie. */
+  const char *panel = "/user/userpanel?post=4";
+  g_auto(HttpReply) before = {0};
+  http_call(M_ICERIVER, fleet.http_port, "POST", panel, NULL, NULL, &before);
+  g_assert_cmpint(before.status, ==, 401);
+  g_auto(HttpReply) wrong = {0};
+  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/loginpost?post=6&user=admin&pwd=1234", NULL,
+            NULL, &wrong);
+  g_assert_cmpint(wrong.status, ==, 200);
+  g_assert_cmpstr(wrong.body, ==, "{\"error\":1}\n");
+  g_assert_null(strstr(wrong.head, "Set-Cookie"));
+  g_auto(HttpReply) login = {0};
+  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/loginpost?post=6&user=admin&pwd=12345678",
+            NULL, NULL, &login);
+  g_assert_cmpint(login.status, ==, 200);
+  g_autofree char *set = head_value(login.head, "Set-Cookie");
+  g_assert_nonnull(set);
+  g_assert_true(g_str_has_prefix(set, "session="));
+  g_autofree char *pair = g_strndup(set, strcspn(set, ";"));
+  g_autofree char *cookie = g_strdup_printf("Cookie: lang=zh; %s\r\n", pair);
+  g_auto(HttpReply) after = {0};
+  http_call(M_ICERIVER, fleet.http_port, "POST", panel, cookie, NULL, &after);
+  assert_profile_body(&after, "iceriver-ks5l", "userpanel-post4");
+  g_assert_nonnull(strstr(after.body, "\"rtpow\": \"15011G\""));
+
+  /* SealMiner: the credentials in a form body. */
+  g_auto(HttpReply) seal = {0};
+  http_call(M_SEALMINER, fleet.http_port, "POST", "/cgi-bin/login.php",
+            "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n",
+            "username=seal&origin_pwd=seal", &seal);
+  g_autofree char *seal_set = head_value(seal.head, "Set-Cookie");
+  g_assert_nonnull(seal_set);
+  g_autofree char *seal_pair = g_strndup(seal_set, strcspn(seal_set, ";"));
+  g_autofree char *seal_cookie = g_strdup_printf("Cookie: %s\r\n", seal_pair);
+  g_auto(HttpReply) psu = {0};
+  http_call(M_SEALMINER, fleet.http_port, "GET", "/cgi-bin/miner-psu-status.php", seal_cookie, NULL,
+            &psu);
+  assert_profile_body(&psu, "sealminer", "miner-psu-status");
+  g_auto(HttpReply) seal_wrong = {0};
+  http_call(M_SEALMINER, fleet.http_port, "POST", "/cgi-bin/login.php", NULL,
+            "username=seal&origin_pwd=admin", &seal_wrong);
+  g_assert_null(strstr(seal_wrong.head, "Set-Cookie"));
+}
+
+static void
+test_auth_jwt(void)
+{
+  g_auto(HttpReply) login = {0};
+  http_call(M_GOLDSHELL, fleet.http_port, "GET",
+            "/user/login?username=admin&password=123456789&cipher=false", NULL, NULL, &login);
+  g_assert_cmpint(login.status, ==, 200);
+  g_autofree char *jwt = json_string_at(login.body, "JWT Token");
+  g_auto(GStrv) parts = g_strsplit(jwt, ".", -1);
+  g_assert_cmpuint(g_strv_length(parts), ==, 3); /* header.payload.signature */
+  g_autofree char *bearer = g_strdup_printf("Authorization: Bearer %s\r\n", jwt);
+  g_auto(HttpReply) status = {0};
+  http_call(M_GOLDSHELL, fleet.http_port, "GET", "/mcb/status", bearer, NULL, &status);
+  assert_profile_body(&status, "goldshell-ari31", "mcb-status");
+  g_assert_nonnull(strstr(status.body, "\"model\": \"Goldshell-ARI31\""));
+  g_autofree char *raw = g_strdup_printf("Authorization: %s\r\n", jwt);
+  g_auto(HttpReply) no_scheme = {0};
+  http_call(M_GOLDSHELL, fleet.http_port, "GET", "/mcb/status", raw, NULL, &no_scheme);
+  g_assert_cmpint(no_scheme.status, ==, 401);
+  g_auto(HttpReply) wrong = {0};
+  http_call(M_GOLDSHELL, fleet.http_port, "GET",
+            "/user/login?username=admin&password=12345678&cipher=false", NULL, NULL, &wrong);
+  g_assert_cmpint(wrong.status, ==, 401);
+}
+
+static void
+test_http_body_routing(void)
+{
+  g_autofree char *token = login_json(
+      M_AURADINE, fleet.web_port, "/token",
+      "{\"command\":\"token\",\"user\":\"admin\",\"password\":\"admin\"}", "Token/0/Token");
+  g_autofree char *header = g_strdup_printf("Token: %s\r\n", token);
+  /* Auradine: POST /<command> {"command":...}; the body must agree. */
+  g_auto(HttpReply) psu = {0};
+  http_call(M_AURADINE, fleet.web_port, "POST", "/psu", header, "{\"command\":\"psu\"}", &psu);
+  assert_profile_body(&psu, "auradine-at1500", "psu");
+  g_auto(HttpReply) other = {0};
+  http_call(M_AURADINE, fleet.web_port, "POST", "/psu", header, "{\"command\":\"fan\"}", &other);
+  g_assert_cmpint(other.status, ==, 404);
+  /* Iceriver: post=4 in a form body works as in the query; post=5 is not recorded. */
+  g_auto(HttpReply) login = {0};
+  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/loginpost?post=6&user=admin&pwd=12345678",
+            NULL, NULL, &login);
+  g_autofree char *set = head_value(login.head, "Set-Cookie");
+  g_autofree char *cookie = g_strdup_printf("Cookie: %.*s\r\n", (int)strcspn(set, ";"), set);
+  g_autofree char *form =
+      g_strconcat(cookie, "Content-Type: application/x-www-form-urlencoded\r\n", NULL);
+  g_auto(HttpReply) panel = {0};
+  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/userpanel", form, "post=4", &panel);
+  assert_profile_body(&panel, "iceriver-ks5l", "userpanel-post4");
+  g_auto(HttpReply) five = {0};
+  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/userpanel", form, "post=5", &five);
+  g_assert_cmpint(five.status, ==, 404);
+}
+
+static void
+test_http_query_routes(void)
+{
+  g_autofree char *token = login_json(M_PROTO, fleet.http_port, "/api/v1/auth/login",
+                                      "{\"password\":\"\"}", "access_token");
+  g_autofree char *bearer = g_strdup_printf("Authorization: Bearer %s\r\n", token);
+  /* asic-rs asks /api/v1/telemetry?level=miner,hashboard,psu (comma escaped). */
+  g_auto(HttpReply) full = {0};
+  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/telemetry?level=miner%2Chashboard%2Cpsu",
+            bearer, NULL, &full);
+  assert_profile_body(&full, "proto-rig", "telemetry_full");
+  g_auto(HttpReply) plain = {0};
+  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/telemetry?level=miner,hashboard,psu", bearer,
+            NULL, &plain);
+  g_assert_cmpint(plain.status, ==, 200);
+  g_auto(HttpReply) other = {0};
+  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/telemetry?level=miner", bearer, NULL, &other);
+  g_assert_cmpint(other.status, ==, 404);
+  g_auto(HttpReply) none = {0};
+  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/telemetry", bearer, NULL, &none);
+  g_assert_cmpint(none.status, ==, 404);
+}
+
+static void
+write_profile_file(const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename(dir, name, NULL);
+  g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+static void
+test_http_second_port(void)
+{
+  /* [http] and [http:web] on two ports, each with its own routes and login. */
+  g_autofree char *dir = g_build_filename(fleet.dir, "twoports", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+  write_profile_file(dir, "index.html", "<title>front</title>");
+  write_profile_file(dir, "api.json", "{\"api\":true}");
+  write_profile_file(dir, "login.json", "{\"t\":\"{{token}}\"}");
+  write_profile_file(dir, "profile.ini",
+                     "[http]\nport=80\nGET /=index.html\n\n"
+                     "[http:web]\nport=8080\nauth=token\npassword=pw\nuser_field=\n"
+                     "login=POST /login\nlogin_reply=login.json\ntoken_header=X-Token\n"
+                     "GET /api=api.json\n");
+  g_autofree char *addr = host(203);
+  guint16 front = (guint16)(fleet.port + 6), web = (guint16)(fleet.port + 7);
+  g_autofree char *set_front = g_strdup_printf("http_port=%u", front);
+  g_autofree char *set_web = g_strdup_printf("web_port=%u", web);
+  const char *argv[] = {fakeminer_path(), "--base",  addr,    "--profile", dir,
+                        "--set",          set_front, "--set", set_web,     NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = spawn(argv, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(wait_ready(process, NULL), ==, 1);
+  g_auto(HttpReply) page = {0};
+  http_call(203, front, "GET", "/", NULL, NULL, &page);
+  g_assert_cmpstr(page.body, ==, "<title>front</title>");
+  g_auto(HttpReply) not_here = {0};
+  http_call(203, front, "GET", "/api", NULL, NULL, &not_here);
+  g_assert_cmpint(not_here.status, ==, 404);
+  g_auto(HttpReply) login = {0};
+  http_call(203, web, "POST", "/login", NULL, "{\"password\":\"pw\"}", &login);
+  g_autofree char *token = json_string_at(login.body, "t");
+  g_autofree char *header = g_strdup_printf("X-Token: %s\r\n", token);
+  g_auto(HttpReply) api = {0};
+  http_call(203, web, "GET", "/api", header, NULL, &api);
+  g_assert_cmpstr(api.body, ==, "{\"api\":true}");
+  g_auto(HttpReply) no_page = {0};
+  http_call(203, web, "GET", "/", header, NULL, &no_page);
+  g_assert_cmpint(no_page.status, ==, 404);
+  g_subprocess_send_signal(process, SIGTERM);
+  g_subprocess_wait(process, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
+}
+
+static void
+test_new_profiles(void)
+{
+  /* Each new family answers what a scan or a driver asks first. */
+  g_autofree char *auradine = command_reply(M_AURADINE, "version");
+  g_assert_nonnull(strstr(auradine, "\"Description\": \"GCMiner-0.5-devsbXXX\""));
+  g_autofree char *goldshell = command_reply(M_GOLDSHELL, "devs");
+  g_assert_nonnull(strstr(goldshell, "\"MHS 20s\""));
+  g_autofree char *bos = command_reply(M_BRAIINS_REST, "version");
+  g_assert_nonnull(strstr(bos, "\"BOSer\":\"boser-buildroot 0.1.0-45f356ea\""));
+  g_autofree char *seal = command_reply(M_SEALMINER, "version");
+  g_assert_nonnull(strstr(seal, "\"BDMiner\": \"4.11.1\""));
+  const struct {
+    guint n;
+    const char *text; /* in GET / */
+  } pages[] = {
+      {M_ICERIVER, "<title>用户界面</title>"},
+      {M_GOLDSHELL, "cloud-box"},
+      {M_BRAIINS_REST, "Braiins OS"},
+      {M_PROTO, "Proto OS"},
+      {M_SEALMINER, "amazeui"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(pages); i++) {
+    g_auto(HttpReply) h = {0};
+    http_call(pages[i].n, fleet.http_port, "GET", "/", NULL, NULL, &h);
+    g_assert_cmpint(h.status, ==, 200);
+    g_assert_nonnull(strstr(h.body, pages[i].text));
+  }
+  /* Auradine's web port needs the token even for an unknown path. */
+  g_auto(HttpReply) web = {0};
+  http_call(M_AURADINE, fleet.web_port, "GET", "/ipreport", NULL, NULL, &web);
+  g_assert_cmpint(web.status, ==, 401);
+}
+
+static void
+test_auth_profile_errors(void)
+{
+  const char *bad[][2] = {
+      {"[http]\nport=80\nauth=basic\nGET /=index.html\n", "auth=basic"},
+      {"[http]\nport=80\nauth=digest\nuser=root\npassword=root\nGET /=index.html\n", "realm="},
+      {"[http]\nport=80\nauth=token\npassword=x\nlogin_reply=index.html\nGET /=index.html\n",
+       "login="},
+      {"[http]\nport=80\nauth=cookie\npassword=x\nlogin=POST /l\nlogin_reply=index.html\n"
+       "GET /=index.html\n",
+       "cookie="},
+      {"[http]\nport=80\nGET /x?a=1&b=index.html\n", "METHOD /path"},
+      {"[http]\nport=80\nauth=token\npassword=x\nlogin=POST /l\nlogin_reply=gone.json\n"
+       "GET /=index.html\n",
+       "gone.json"},
+  };
+  g_autofree char *profile = g_build_filename(fleet.dir, "badauth", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(profile, 0700), ==, 0);
+  write_profile_file(profile, "index.html", "<title>x</title>");
+  g_autofree char *ini = g_build_filename(profile, "profile.ini", NULL);
+  g_autofree char *addr = host(204);
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_assert_true(g_file_set_contents(ini, bad[i][0], -1, NULL));
+    const char *argv[] = {fakeminer_path(), "--base", addr, "--profile", profile, NULL};
+    int status = 0;
+    g_autofree char *err = run_expect_failure(argv, &status);
+    g_assert_cmpint(status, ==, 2);
+    g_assert_nonnull(strstr(err, "badauth"));
+    if (strstr(err, bad[i][1]) == NULL)
+      g_error("case %zu: '%s' not in: %s", i, bad[i][1], err);
+  }
+}
+
 /* ---- Whatsminer API v3 ---- */
 
 static GByteArray *
@@ -1434,6 +1877,18 @@ fleet_text(void)
                          fleet.v3_port);
   g_string_append_printf(text, "127.77.%u.%u epic-umc http_port=%u\n", fleet.octet, M_EPIC,
                          fleet.http_port);
+  const struct {
+    guint n;
+    const char *profile;
+  } logins[] = {
+      {M_AURADINE, "auradine-at1500"},     {M_ICERIVER, "iceriver-ks5l"},
+      {M_GOLDSHELL, "goldshell-ari31"},    {M_ELPHAPEX, "elphapex-dg1"},
+      {M_BRAIINS_REST, "braiins-rest-26"}, {M_PROTO, "proto-rig"},
+      {M_SEALMINER, "sealminer"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(logins); i++)
+    g_string_append_printf(text, "127.77.%u.%u %s http_port=%u web_port=%u\n", fleet.octet,
+                           logins[i].n, logins[i].profile, fleet.http_port, fleet.web_port);
   return g_string_free(text, FALSE);
 }
 
@@ -1448,6 +1903,7 @@ fleet_start(void)
     fleet.port = (guint16)g_random_int_range(20000, 60000);
     fleet.http_port = (guint16)(fleet.port + 3);
     fleet.v3_port = (guint16)(fleet.port + 4);
+    fleet.web_port = (guint16)(fleet.port + 5);
     g_autofree char *text = fleet_text();
     g_autofree char *path = write_temp_file("test.fleet", text);
     g_autofree char *port = g_strdup_printf("%u", fleet.port);
@@ -1519,6 +1975,15 @@ main(int argc, char **argv)
   g_test_add_func("/fakeminer/http/keep-alive", test_http_keep_alive);
   g_test_add_func("/fakeminer/http/not-http", test_http_not_http);
   g_test_add_func("/fakeminer/http/epic", test_http_epic);
+  g_test_add_func("/fakeminer/auth/digest", test_auth_digest);
+  g_test_add_func("/fakeminer/auth/token", test_auth_token);
+  g_test_add_func("/fakeminer/auth/cookie", test_auth_cookie);
+  g_test_add_func("/fakeminer/auth/jwt", test_auth_jwt);
+  g_test_add_func("/fakeminer/http/body-routing", test_http_body_routing);
+  g_test_add_func("/fakeminer/http/query-routes", test_http_query_routes);
+  g_test_add_func("/fakeminer/http/second-port", test_http_second_port);
+  g_test_add_func("/fakeminer/profiles/new-families", test_new_profiles);
+  g_test_add_func("/fakeminer/startup/auth-profile-errors", test_auth_profile_errors);
   g_test_add_func("/fakeminer/v3/commands", test_v3_commands);
   g_test_add_func("/fakeminer/v3/bad-frames", test_v3_bad_frames);
   g_test_add_func("/fakeminer/fault/newer-protocols", test_new_protocol_faults);

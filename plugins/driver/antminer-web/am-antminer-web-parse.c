@@ -150,9 +150,14 @@ am_antminer_web_read_system_info(AmSample *sample, JsonObject *reply)
       (am_json_string(reply, "macaddr") == NULL && am_json_string(reply, "minertype") == NULL))
     return FALSE;
   set_model(sample, am_json_string(reply, "minertype"));
+  /* A MAC that is not 12 hex digits (the recorded S21's "02:55:97:22:3M:72")
+   * stays unknown rather than passed on as garbage. */
   g_autofree char *mac = am_cgminer_format_mac(am_json_string(reply, "macaddr"));
   if (mac != NULL)
     am_sample_set(sample, &sample->mac, mac);
+  const char *serial = nonblank_string(reply, "serinum");
+  if (serial != NULL)
+    am_sample_set(sample, &sample->serial, serial);
   /* get_network_info.cgi names the configured host name conf_hostname. */
   const char *hostname = nonblank_string(reply, "hostname");
   if (hostname == NULL)
@@ -317,10 +322,29 @@ read_pools(AmSample *sample, JsonObject *reply)
   }
 }
 
+/* One failed check as a vendor error: "e" an error, "w" a warning, any
+ * other letter of unknown weight. The codes are not documented; the
+ * firmware's own code and msg are passed on, the area is the component. */
+static void
+add_check_error(AmSample *sample, JsonObject *check, const char *type, const char *status)
+{
+  AmErrorSeverity severity = AM_ERROR_SEVERITY_UNKNOWN;
+  if (g_ascii_strcasecmp(status, "e") == 0)
+    severity = AM_ERROR_SEVERITY_ERROR;
+  else if (g_ascii_strcasecmp(status, "w") == 0)
+    severity = AM_ERROR_SEVERITY_WARNING;
+  gint64 code = am_json_int(check, "code", AM_UNKNOWN);
+  g_autofree char *code_text = code >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, code) : NULL;
+  const char *msg = nonblank_string(check, "msg");
+  g_autofree char *message =
+      msg != NULL ? g_strdup(msg) : g_strdup_printf("%s check: %s", type, status);
+  am_sample_add_error(sample, code_text, message, type, severity);
+}
+
 /* summary.cgi's status[] is the firmware's own health check per area
- * ("rate", "network", "fans", "temp"); "s" is success and a hydro unit's
- * fans check is "". Kept as an extra {type: status}: the failure codes are
- * not documented, so they do not raise problems of their own. */
+ * ("rate", "network", "fans", "temp", each with code and msg); "s" is
+ * success and a hydro unit's fans check is "". Kept as an extra
+ * {type: status}; any other status becomes a vendor error. */
 static void
 read_checks(AmSample *sample, JsonObject *summary_block)
 {
@@ -333,8 +357,11 @@ read_checks(AmSample *sample, JsonObject *summary_block)
     JsonObject *check = am_json_array_object(checks, i);
     const char *type = am_json_string(check, "type");
     const char *status = am_json_string(check, "status");
-    if (type != NULL && status != NULL)
-      json_object_set_string_member(out, type, status);
+    if (type == NULL || status == NULL)
+      continue;
+    json_object_set_string_member(out, type, status);
+    if (*status != '\0' && g_ascii_strcasecmp(status, "s") != 0)
+      add_check_error(sample, check, type, status);
   }
   JsonNode *node = json_node_new(JSON_NODE_OBJECT);
   json_node_take_object(node, out);
@@ -406,6 +433,9 @@ am_antminer_web_parse(const AmAntminerWebReplies *r, GError **error)
   if (sample->elapsed_s < 0)
     sample->elapsed_s = am_json_int(summary_block, "elapsed", AM_UNKNOWN);
   sample->hw_errors = am_json_int(summary_block, "hw_all", AM_UNKNOWN);
+  double best = am_json_double(summary_block, "bestshare");
+  if (best >= 0)
+    sample->best_share = best;
   if (entry != NULL && entry->chains > 0)
     sample->chains_expected = entry->chains;
 

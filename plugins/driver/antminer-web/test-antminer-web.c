@@ -423,6 +423,94 @@ test_system_info_s19j(void)
   g_assert_cmpstr(s->firmware_version, ==, "Fri Sep 15 14:39:20 CST 2023");
 }
 
+/* get_system_info.cgi of an S21 whose MAC the source sanitised to
+ * "02:55:97:22:3M:72": not 12 hex digits, so the MAC stays unknown. */
+static void
+test_system_info_s21_bad_mac(void)
+{
+  g_autoptr(JsonObject) reply = fixture_object("fixtures/http-cgi/s21_cgi-get_system_info.json");
+  g_autoptr(AmSample) s = am_sample_new();
+  g_assert_true(am_antminer_web_read_system_info(s, reply));
+  g_assert_null(s->mac);
+  g_assert_cmpstr(s->model, ==, "Antminer S21");
+  g_assert_cmpstr(s->serial, ==, "THQING0BDJAB024NF");
+  g_assert_cmpstr(s->hostname, ==, "Antminer");
+  g_assert_cmpstr(s->firmware_version, ==, "FR-1.12(251009-S21)");
+}
+
+/* The newer summary.cgi of an S21 XP Hyd.: STATUS an object, lower-case
+ * keys, rate_unit "GH/s", bestshare and status[] checks with code and msg.
+ * Alone: no stats.cgi. */
+static void
+test_s21xphyd_summary(void)
+{
+  g_autoptr(JsonObject) summary = fixture_object("fixtures/http-cgi/s21xphyd_cgi-summary.json");
+  AmAntminerWebReplies r = {.summary = summary};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AmSample) s = am_antminer_web_parse(&r, &error);
+  g_assert_no_error(error);
+  am_sample_finish(s);
+  g_assert_cmpstr(s->driver, ==, "antminer-web");
+  g_assert_cmpstr(s->model, ==, "Antminer S21 XP Hyd.");
+  g_assert_cmpstr(s->firmware_version, ==, "Thu Jan 8 15:44:15 CST 20266"); /* as given */
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_antminer-web_miner_version")), ==,
+                  "71.0.1.3");
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 483.97925, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 487.12915, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 473.0, 1e-9);
+  g_assert_cmpint(s->elapsed_s, ==, 602534);
+  g_assert_cmpint(s->hw_errors, ==, 26925);
+  g_assert_cmpfloat(s->best_share, ==, 101071456685.0);
+  g_assert_cmpint(s->found_blocks, ==, AM_UNKNOWN);
+  /* No water temperatures in this reply: unknown, not 0. */
+  g_assert_true(isnan(s->water_temp_in_c));
+  g_assert_true(isnan(s->water_temp_out_c));
+  g_assert_cmpuint(s->chains->len, ==, 0);
+  /* Four checks, all "s": no errors. */
+  g_assert_cmpuint(s->errors->len, ==, 0);
+  JsonObject *checks = json_node_get_object(am_test_extra(s, "x_antminer-web_checks"));
+  g_assert_cmpuint(json_object_get_size(checks), ==, 4);
+  g_assert_cmpstr(json_object_get_string_member(checks, "rate"), ==, "s");
+  g_assert_cmpstr(json_object_get_string_member(checks, "network"), ==, "s");
+  g_assert_cmpstr(json_object_get_string_member(checks, "fans"), ==, "s");
+  g_assert_cmpstr(json_object_get_string_member(checks, "temp"), ==, "s");
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+}
+
+/* HAND-MADE from the capture above: two checks failing. */
+static void
+test_s21xphyd_failed_checks(void)
+{
+  g_autoptr(JsonObject) summary = fixture_object("fixtures/http-cgi/s21xphyd_cgi-summary.json");
+  JsonObject *block =
+      json_array_get_object_element(json_object_get_array_member(summary, "SUMMARY"), 0);
+  JsonArray *checks = json_object_get_array_member(block, "status");
+  JsonObject *network = json_array_get_object_element(checks, 1);
+  json_object_set_string_member(network, "status", "e");
+  json_object_set_int_member(network, "code", 131);
+  json_object_set_string_member(network, "msg", "pool connection lost");
+  JsonObject *temp = json_array_get_object_element(checks, 3);
+  json_object_set_string_member(temp, "status", "w");
+  json_object_set_int_member(temp, "code", 7);
+  AmAntminerWebReplies r = {.summary = summary};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AmSample) s = am_antminer_web_parse(&r, &error);
+  g_assert_no_error(error);
+  am_sample_finish(s);
+  g_assert_cmpuint(s->errors->len, ==, 2);
+  const AmMinerError *e0 = s->errors->pdata[0];
+  g_assert_cmpstr(e0->code, ==, "131");
+  g_assert_cmpstr(e0->message, ==, "pool connection lost");
+  g_assert_cmpstr(e0->component, ==, "network");
+  g_assert_cmpint(e0->severity, ==, AM_ERROR_SEVERITY_ERROR);
+  const AmMinerError *e1 = s->errors->pdata[1];
+  g_assert_cmpstr(e1->code, ==, "7");
+  g_assert_cmpstr(e1->message, ==, "temp check: w"); /* empty msg */
+  g_assert_cmpstr(e1->component, ==, "temp");
+  g_assert_cmpint(e1->severity, ==, AM_ERROR_SEVERITY_WARNING);
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_DEGRADED);
+}
+
 static void
 test_network_info_d3(void)
 {
@@ -897,6 +985,9 @@ main(int argc, char **argv)
   g_test_add_func("/antminer-web/pools", test_pools);
   g_test_add_func("/antminer-web/system-info/s19j", test_system_info_s19j);
   g_test_add_func("/antminer-web/system-info/d3-network", test_network_info_d3);
+  g_test_add_func("/antminer-web/system-info/s21-bad-mac", test_system_info_s21_bad_mac);
+  g_test_add_func("/antminer-web/s21xphyd-summary", test_s21xphyd_summary);
+  g_test_add_func("/antminer-web/s21xphyd-failed-checks", test_s21xphyd_failed_checks);
   g_test_add_func("/antminer-web/air-cooled-degraded", test_air_cooled_degraded);
   g_test_add_func("/antminer-web/bad-readings", test_bad_readings);
   g_test_add_func("/antminer-web/rate-unit", test_rate_unit);

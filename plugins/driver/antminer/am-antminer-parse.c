@@ -869,6 +869,11 @@ read_counters(AmSample *sample, JsonObject *summary)
   sample->accepted = am_json_int(summary, "Accepted", AM_UNKNOWN);
   sample->rejected = am_json_int(summary, "Rejected", AM_UNKNOWN);
   sample->hw_errors = am_json_int(summary, "Hardware Errors", AM_UNKNOWN);
+  /* Since start; the stock S19 Pro's SUMMARY has both (HM#550 asks). */
+  double best = am_json_double(summary, "Best Share");
+  if (best >= 0)
+    sample->best_share = best;
+  sample->found_blocks = am_json_int(summary, "Found Blocks", AM_UNKNOWN);
   if (sample->accepted < 0)
     sample->accepted = sum_pool_counter(sample, G_STRUCT_OFFSET(AmPool, accepted));
   if (sample->rejected < 0)
@@ -909,6 +914,8 @@ read_chain_frequencies(AmSample *sample, JsonObject *data)
       if (!isnan(mhz)) {
         g_autofree char *name = g_strdup_printf("%u", slot);
         json_object_set_double_member(freqs, name, mhz);
+        /* ABI 1.2: the chain's own field too (the extra stays for 1.1). */
+        g_array_index(sample->chains, AmChain, i).frequency_mhz = mhz;
         break;
       }
     }

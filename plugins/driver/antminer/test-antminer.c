@@ -135,7 +135,7 @@ typedef struct {
    * copy-paste errors in the original tests; those are not paired here
    * (d3_version is not D3 Blissz's, the L3+ and S19 Pro have no
    * version/pools of their own). */
-  const char *version_file, *stats_file, *pools_file;
+  const char *version_file, *stats_file, *pools_file, *summary_file;
   const char *model, *firmware, *firmware_version, *algorithm;
   double hashrate_ths, hashrate_avg_ths, hashrate_ideal_ths;
   gint chains_expected;
@@ -154,6 +154,10 @@ typedef struct {
   ExpectPool pools[MAX_ITEMS];
   gint64 accepted, rejected, hw_errors;
   const char *problems[4]; /* NULL-ended; none means status ok */
+  /* With a summary_file only (else unknown): since start. */
+  double best_share;
+  gint64 found_blocks;
+  double chain_mhz[MAX_ITEMS]; /* 0: not checked (older rows) */
 } FixtureCase;
 
 static const FixtureCase fixture_cases[] = {
@@ -461,6 +465,50 @@ static const FixtureCase fixture_cases[] = {
         .rejected = U,
         .hw_errors = 1 + 3 + 293,
     },
+    {
+        /* asic-rs's recording of a stock S19 Pro (BMMiner 1.0.0, Miner
+         * 49.0.1.3). Its summary is also tests/fixtures/bmminer/
+         * s19pro_rpc-summary.json, byte for byte. */
+        .name = "bmminer/asicrs-v2020",
+        .version_file = "bmminer/asicrs-v2020_version.json",
+        .stats_file = "bmminer/asicrs-v2020_stats.json",
+        .pools_file = "bmminer/asicrs-v2020_pools.json",
+        .summary_file = "bmminer/asicrs-v2020_summary.json",
+        .model = "Antminer S19 Pro",
+        .firmware = "bmminer",
+        .firmware_version = "Tue Dec  6 16:12:30 CST 2022",
+        .algorithm = "sha256d",
+        .hashrate_ths = 110.56689,     /* "GHS 5s", STATS and SUMMARY alike */
+        .hashrate_avg_ths = 111.83463, /* STATS "GHS av" first (SUMMARY: 111834.85) */
+        .hashrate_ideal_ths = 110.0,   /* total_rateideal 110000.0 */
+        .chains_expected = 3,
+        .n_chains = 3, /* slot 4: 0 chips, rate "" */
+        .chains = {{1, 37.6033, 114, 114, 114, 0, 183, 73, 78, NAN},
+                   {2, 35.53622, 114, 114, 114, 0, 195, 66, 71, NAN},
+                   {3, 37.42738, 114, 114, 114, 0, 184, 64, 69, NAN}},
+        .n_temps = 3,
+        .temps_c = {73, 66, 64},
+        .chip_temps_c = {78, 71, 69},
+        .n_fans = 4,
+        .fans_rpm = {6000, 5880, 5040, 5040},
+        .fans_expected = 4,
+        .power_w = 110.56689 * 3250.0 / 110.0, /* no reading: the S19 Pro spec */
+        .power_source = AM_POWER_SOURCE_ESTIMATED,
+        .elapsed_s = 50474,
+        .n_pools = 3,
+        .pools = {{"stratum+tcp://btc.global.luxor.tech:700", "satokierepair.H04YK", "Alive", 0,
+                   4057, 11, 1, TRUE},
+                  {"stratum+tcp://btc.global.luxor.tech:700", "satokierepair.H04YK", "Alive", 1, 0,
+                   0, 0, FALSE},
+                  {"stratum+tcp://btc.global.luxor.tech:700", "satokierepair.H04YK", "Alive", 2, 0,
+                   0, 0, FALSE}},
+        .accepted = 4057,
+        .rejected = 11,
+        .hw_errors = 562, /* SUMMARY, not the chains' 183 + 195 + 184 */
+        .best_share = 12904207043.0,
+        .found_blocks = 0,
+        .chain_mhz = {525, 525, 525},
+    },
 };
 
 static void
@@ -497,7 +545,7 @@ test_fixture(gconstpointer data)
 {
   const FixtureCase *fc = data;
   g_autoptr(AmSample) s =
-      parse_fixtures(fc->version_file, fc->stats_file, fc->pools_file, NULL, NULL);
+      parse_fixtures(fc->version_file, fc->stats_file, fc->pools_file, fc->summary_file, NULL);
 
   g_assert_cmpstr(s->driver, ==, "antminer");
   g_assert_cmpstr(s->model, ==, fc->model);
@@ -540,6 +588,11 @@ test_fixture(gconstpointer data)
   for (guint i = 0; i < n_problems; i++)
     g_assert_cmpstr(s->problems->pdata[i], ==, fc->problems[i]);
   g_assert_cmpint(s->status, ==, n_problems > 0 ? AM_SAMPLE_STATUS_DEGRADED : AM_SAMPLE_STATUS_OK);
+
+  assert_close(s->best_share, fc->summary_file != NULL ? fc->best_share : NAN, "best_share");
+  g_assert_cmpint(s->found_blocks, ==, fc->summary_file != NULL ? fc->found_blocks : U);
+  for (guint i = 0; i < fc->n_chains && fc->chain_mhz[0] > 0; i++)
+    assert_close(g_array_index(s->chains, AmChain, i).frequency_mhz, fc->chain_mhz[i], "mhz");
 }
 
 /* ---- extras ------------------------------------------------------------- */
@@ -1175,6 +1228,24 @@ test_module_poll(void)
   am_loaded_plugin_free(plugin);
 }
 
+/* The stock S19 Pro's RPC summary (SOURCES.md: s19pro_rpc-summary.json)
+ * with the recorded S19 Pro stats: its totals, best share and found blocks
+ * win over the sums of pools and chains. */
+static void
+test_s19pro_rpc_summary(void)
+{
+  g_autoptr(AmSample) s = parse_fixtures(NULL, "bmminer/s19pro_stats.json", NULL,
+                                         "bmminer/s19pro_rpc-summary.json", NULL);
+  g_assert_cmpint(s->accepted, ==, 4057);
+  g_assert_cmpint(s->rejected, ==, 11);
+  g_assert_cmpint(s->hw_errors, ==, 562);
+  g_assert_cmpfloat(s->best_share, ==, 12904207043.0);
+  g_assert_cmpint(s->found_blocks, ==, 0);
+  /* STATS keeps precedence for rates and uptime (its own 82852 s). */
+  g_assert_cmpint(s->elapsed_s, ==, 82852);
+  assert_close(s->hashrate_ths, 110.78679, "hashrate_ths");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1184,6 +1255,7 @@ main(int argc, char **argv)
     g_autofree char *path = g_strdup_printf("/antminer/fixture/%s", fixture_cases[i].name);
     g_test_add_data_func(path, &fixture_cases[i], test_fixture);
   }
+  g_test_add_func("/antminer/s19pro-rpc-summary", test_s19pro_rpc_summary);
   g_test_add_func("/antminer/extras/s9", test_extras_s9);
   g_test_add_func("/antminer/extras/s17pro", test_extras_s17);
   g_test_add_func("/antminer/extras/e3", test_extras_e3);

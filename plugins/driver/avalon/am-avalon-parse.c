@@ -40,10 +40,12 @@
 
 /* ---- the Key[value] string --------------------------------------------- */
 
+/* '{' and '}' end a key too: the Avalon Q wraps its string as
+ * "'STATS':{Ver[...] ... Nonce Mask[25]}" and its HBinfo as "'HB0':{...}". */
 static gboolean
 key_char(char c)
 {
-  return c != '\0' && c != '[' && c != ']' && !g_ascii_isspace(c);
+  return c != '\0' && c != '[' && c != ']' && c != '{' && c != '}' && !g_ascii_isspace(c);
 }
 
 GHashTable *
@@ -185,11 +187,19 @@ am_avalon_match(const AmFingerprint *fp)
 typedef struct {
   double power_w;
   const char *power_field;
-  double avg_ghs;
-  gboolean any_avg;
+  double cur_ghs, avg_ghs, ideal_ghs, limit_w;
   gint fans_fitted;
   gint chains;
+  AmMiningState mining;
 } Totals;
+
+/* Adds @value to the running sum @sum (NAN until the first reading). */
+static void
+add_to(double *sum, double value)
+{
+  if (isfinite(value))
+    *sum = isnan(*sum) ? value : *sum + value;
+}
 
 static gboolean
 has_extra(AmSample *s, const char *key)
@@ -206,46 +216,73 @@ set_extra_number(AmSample *s, const char *key, double value)
     am_sample_set_extra(s, key, json_node_init_double(json_node_alloc(), value));
 }
 
-/* Chips found on board @b: its per-chip temperatures that are not 0. */
+/* Chips found on board @b: its per-chip temperatures that are not 0. The
+ * A-series puts PVT_T<b> in the module string, the Avalon Q in a separate
+ * "HBinfo" string (@hb, may be NULL). */
 static gint
-board_chips(GHashTable *mm, guint b)
+board_chips(GHashTable *mm, GHashTable *hb, guint b)
 {
   g_autofree char *key = g_strdup_printf("PVT_T%u", b);
-  g_autoptr(GArray) temps = mm_values(mm, key);
+  g_autoptr(GArray) temps = mm_values(g_hash_table_contains(mm, key) || hb == NULL ? mm : hb, key);
   gint found = 0;
   for (guint i = 0; i < temps->len; i++)
     found += !isnan(g_array_index(temps, double, i)) && g_array_index(temps, double, i) != 0;
   return temps->len > 0 ? found : AM_UNKNOWN;
 }
 
-/* Newer models list every hashboard (MGHS, MTmax); older ones give one
- * figure per module. */
+/* A per-board reading: one field per board, or a single field when the
+ * module has one board (the Avalon Q's HBITemp[27]). */
+static double
+board_value(GHashTable *mm, const char *key, guint b, guint boards)
+{
+  g_autoptr(GArray) values = mm_values(mm, key);
+  if (values->len == boards || (values->len == 1 && b == 0))
+    return value_at(values, b);
+  return NAN;
+}
+
+/* Older models give one figure per module: GHSspd is its current rate. */
 static void
-read_chains(AmSample *s, GHashTable *mm, gint module, Totals *t)
+read_module_chain(AmSample *s, GHashTable *mm, gint module, Totals *t)
+{
+  AmChain *c = am_cgminer_chain(s, module);
+  c->hashrate_ths = am_hashrate_to_ths(mm_double(mm, "GHSspd"), "GH");
+  double temp = mm_double(mm, "Temp");
+  c->temp_board_c = am_temp_is_valid(temp) ? temp : NAN;
+  double tmax = mm_double(mm, "TMax");
+  if (am_sample_add_chip_temp(s, tmax))
+    c->temp_chip_c = tmax;
+  c->frequency_mhz = mm_double(mm, "Freq");
+  t->chains++;
+}
+
+/* Newer models list every hashboard: MGHS (GH/s per board, averaged since
+ * start: the boards add up to GHSavg exactly), MTmax, HBITemp/HBOTemp. */
+static void
+read_chains(AmSample *s, GHashTable *mm, GHashTable *hb, gint module, Totals *t)
 {
   g_autoptr(GArray) rates = mm_values(mm, "MGHS");
   if (rates->len == 0) {
-    AmChain *c = am_cgminer_chain(s, module);
-    c->hashrate_ths = am_hashrate_to_ths(mm_double(mm, "GHSmm"), "GH");
-    double temp = mm_double(mm, "Temp");
-    c->temp_board_c = am_temp_is_valid(temp) ? temp : NAN;
-    double tmax = mm_double(mm, "TMax");
-    if (am_sample_add_chip_temp(s, tmax))
-      c->temp_chip_c = tmax;
-    t->chains++;
+    read_module_chain(s, mm, module, t);
     return;
   }
   g_autoptr(GArray) maxima = mm_values(mm, "MTmax");
   /* Without per-board maxima, the module's hottest chip still counts. */
   if (maxima->len == 0)
     am_sample_add_chip_temp(s, mm_double(mm, "TMax"));
+  double freq = mm_double(mm, "Freq"); /* one PLL average for the module */
   for (guint b = 0; b < rates->len && t->chains < AM_CGMINER_MAX_CHAINS; b++) {
     AmChain *c = am_sample_add_chain(s, t->chains++);
     c->hashrate_ths = am_hashrate_to_ths(value_at(rates, b), "GH");
     double tmax = value_at(maxima, b);
     if (am_sample_add_chip_temp(s, tmax))
       c->temp_chip_c = tmax;
-    c->chips = board_chips(mm, b);
+    c->chips = board_chips(mm, hb, b);
+    c->frequency_mhz = freq;
+    double in = board_value(mm, "HBITemp", b, rates->len);
+    double out = board_value(mm, "HBOTemp", b, rates->len);
+    c->temp_inlet_c = am_temp_is_valid(in) ? in : NAN;
+    c->temp_outlet_c = am_temp_is_valid(out) ? out : NAN;
   }
 }
 
@@ -265,21 +302,73 @@ read_fans(AmSample *s, GHashTable *mm, Totals *t)
   }
 }
 
+/* The supply's figures of the first module that has them: the wall side
+ * when it is told apart (WALLPOWER, else PS[6]), PS[4] as its output. A
+ * supply that is off (the Avalon Q in standby: PS[4] 0) reads 0 W. */
+static void
+read_psu(AmSample *s, GHashTable *mm)
+{
+  double in = NAN, out = NAN;
+  guint ps = am_avalon_mm_count(mm, "PS");
+  if (!am_avalon_mm_number(mm, "WALLPOWER", 0, &in) && ps >= 7)
+    am_avalon_mm_number(mm, "PS", 6, &in);
+  if (ps >= 5)
+    am_avalon_mm_number(mm, "PS", 4, &out);
+  if (isnan(s->psu_power_in_w) && in >= 0)
+    s->psu_power_in_w = in;
+  if (isnan(s->psu_power_out_w) && out >= 0)
+    s->psu_power_out_w = out;
+}
+
 static void
 read_power(GHashTable *mm, Totals *t)
 {
   double watts = NAN;
   const char *field = NULL;
+  guint ps = am_avalon_mm_count(mm, "PS");
   if (am_avalon_mm_number(mm, "WALLPOWER", 0, &watts))
     field = "WALLPOWER";
-  else if (am_avalon_mm_count(mm, "PS") >= 7 && am_avalon_mm_number(mm, "PS", 6, &watts))
+  else if (ps >= 7 && am_avalon_mm_number(mm, "PS", 6, &watts))
     field = "PS[6]";
-  else if (am_avalon_mm_count(mm, "PS") >= 5 && am_avalon_mm_number(mm, "PS", 4, &watts))
+  else if (ps >= 5 && am_avalon_mm_number(mm, "PS", 4, &watts))
     field = "PS[4]";
-  if (field == NULL || watts <= 0)
+  add_to(&t->limit_w, mm_double(mm, "MPO"));
+  if (field == NULL || !(watts > 0))
     return;
-  t->power_w = isnan(t->power_w) ? watts : t->power_w + watts;
+  add_to(&t->power_w, watts);
   t->power_field = field;
+}
+
+/* SYSTEMSTATU[Work: In Work, ...] while hashing; "In Idle" with SoftOFF[n]
+ * non-zero after `ascset 0,softoff` (the Avalon Q recorded so: fans 0,
+ * GHSspd 0, SoftOffTime later than SoftOnTime): Canaan's standby. */
+static AmMiningState
+module_state(GHashTable *mm)
+{
+  const char *status = g_hash_table_lookup(mm, "SYSTEMSTATU");
+  if (status != NULL && strstr(status, "In Work") != NULL)
+    return AM_MINING_HASHING;
+  double softoff = mm_double(mm, "SoftOFF");
+  if (isfinite(softoff) && softoff != 0)
+    return AM_MINING_SLEEPING;
+  return AM_MINING_UNKNOWN;
+}
+
+/* WORKMODE[n] (and on the Avalon Q WORKLEVEL[n], set by `ascset 0,
+ * worklevel,set,N`): no document names the numbers, so they are kept as
+ * numbers, "mode 1" or "mode 0 level 0". */
+static void
+read_work_mode(AmSample *s, GHashTable *mm)
+{
+  double mode = mm_double(mm, "WORKMODE");
+  double level = mm_double(mm, "WORKLEVEL");
+  if (s->work_mode != NULL || !isfinite(mode))
+    return;
+  g_autofree char *text = isfinite(level) ? g_strdup_printf("mode %.0f level %.0f", mode, level)
+                                          : g_strdup_printf("mode %.0f", mode);
+  am_sample_set(s, &s->work_mode, text);
+  set_extra_number(s, "workmode", mode);
+  set_extra_number(s, "worklevel", level);
 }
 
 static void
@@ -289,6 +378,7 @@ read_module_extras(AmSample *s, GHashTable *mm)
   set_extra_number(s, "chip_temp_avg_c", mm_double(mm, "TAvg"));
   set_extra_number(s, "inlet_temp_c", mm_double(mm, "ITemp"));
   set_extra_number(s, "outlet_temp_c", mm_double(mm, "OTemp"));
+  set_extra_number(s, "softoff", mm_double(mm, "SoftOFF"));
   const char *ver = g_hash_table_lookup(mm, "Ver");
   if (ver != NULL && !has_extra(s, "mm_version"))
     am_sample_set_extra(s, "mm_version", json_node_init_string(json_node_alloc(), ver));
@@ -312,25 +402,28 @@ read_module_extras(AmSample *s, GHashTable *mm)
 }
 
 static void
-read_module(AmSample *s, const char *text, gint module, Totals *t)
+read_module(AmSample *s, const char *text, GHashTable *hb, gint module, Totals *t)
 {
   g_autoptr(GHashTable) mm = am_avalon_mm_parse(text);
   am_sample_add_temp(s, mm_double(mm, "Temp"));
-  read_chains(s, mm, module, t);
+  read_chains(s, mm, hb, module, t);
   read_fans(s, mm, t);
   read_power(mm, t);
-  double avg = mm_double(mm, "GHSavg");
-  if (isfinite(avg)) {
-    t->avg_ghs += avg;
-    t->any_avg = TRUE;
-  }
+  read_psu(s, mm);
+  add_to(&t->cur_ghs, mm_double(mm, "GHSspd"));
+  add_to(&t->avg_ghs, mm_double(mm, "GHSavg"));
+  add_to(&t->ideal_ghs, mm_double(mm, "GHSmm"));
+  if (t->mining == AM_MINING_UNKNOWN)
+    t->mining = module_state(mm);
+  read_work_mode(s, mm);
   double elapsed = mm_double(mm, "Elapsed");
   if (s->elapsed_s < 0 && isfinite(elapsed) && elapsed >= 0)
     s->elapsed_s = (gint64)elapsed;
   read_module_extras(s, mm);
 }
 
-/* Every "MM ID<n>" string of every STATS element. Returns how many. */
+/* Every "MM ID<n>" string (the Avalon Q: "MM ID0:Summary") of every STATS
+ * element. Returns how many. */
 static guint
 read_stats(AmSample *s, JsonObject *reply, Totals *t)
 {
@@ -341,13 +434,15 @@ read_stats(AmSample *s, JsonObject *reply, Totals *t)
     JsonObject *block = am_json_array_object(stats, i);
     if (block == NULL)
       continue;
+    const char *hbinfo = am_json_string(block, "HBinfo");
+    g_autoptr(GHashTable) hb = hbinfo != NULL ? am_avalon_mm_parse(hbinfo) : NULL;
     g_autoptr(GList) members = json_object_get_members(block);
     for (GList *l = members; l != NULL; l = l->next) {
       const char *name = l->data;
       const char *text = am_json_string(block, name);
       if (!g_str_has_prefix(name, "MM ID") || text == NULL || t->chains >= AM_CGMINER_MAX_CHAINS)
         continue;
-      read_module(s, text, (gint)strtol(name + strlen("MM ID"), NULL, 10), t);
+      read_module(s, text, hb, (gint)strtol(name + strlen("MM ID"), NULL, 10), t);
       modules++;
     }
     if (s->elapsed_s < 0 && modules > 0)
@@ -390,6 +485,18 @@ read_identity(AmSample *s, const AmAvalonReplies *r)
     am_sample_set_extra(s, "mm_version", json_node_init_string(json_node_alloc(), build));
 }
 
+/* Canaan's cgminer 4.11 summary also counts blocks found and the best
+ * share since start. */
+static void
+read_summary_extras(AmSample *s, JsonObject *reply)
+{
+  JsonObject *summary = am_cgminer_section(reply, "SUMMARY");
+  double best = am_json_double(summary, "Best Share");
+  if (best >= 0)
+    s->best_share = best;
+  s->found_blocks = am_json_int(summary, "Found Blocks", AM_UNKNOWN);
+}
+
 AmSample *
 am_avalon_parse(const AmAvalonReplies *replies, GError **error)
 {
@@ -400,7 +507,7 @@ am_avalon_parse(const AmAvalonReplies *replies, GError **error)
 
   gboolean have_summary = am_cgminer_read_summary(s, replies->summary);
   read_identity(s, replies);
-  Totals t = {.power_w = NAN};
+  Totals t = {.power_w = NAN, .cur_ghs = NAN, .avg_ghs = NAN, .ideal_ghs = NAN, .limit_w = NAN};
   guint modules = read_stats(s, replies->stats, &t);
   if (!have_summary && modules == 0) {
     g_set_error_literal(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
@@ -409,8 +516,15 @@ am_avalon_parse(const AmAvalonReplies *replies, GError **error)
   }
 
   /* The summary's figures come first; the modules' stand in for them. */
-  if (isnan(s->hashrate_avg_ths) && t.any_avg)
+  if (isnan(s->hashrate_ths))
+    s->hashrate_ths = am_hashrate_to_ths(t.cur_ghs, "GH");
+  if (isnan(s->hashrate_avg_ths))
     s->hashrate_avg_ths = am_hashrate_to_ths(t.avg_ghs, "GH");
+  /* GHSmm is the module's nominal rate: the standby Avalon Q still says
+   * GHSmm[55032.79] with GHSspd[0.00]; asic-rs reads it as expected. */
+  s->hashrate_ideal_ths = am_hashrate_to_ths(t.ideal_ghs, "GH");
+  s->power_limit_w = t.limit_w;
+  s->mining = t.mining;
   if (!isnan(t.power_w)) {
     s->power_w = t.power_w;
     s->power_source = AM_POWER_SOURCE_REPORTED;
@@ -419,5 +533,6 @@ am_avalon_parse(const AmAvalonReplies *replies, GError **error)
   if (t.fans_fitted > 0)
     s->fans_expected = t.fans_fitted;
   am_cgminer_read_pools(s, replies->pools);
+  read_summary_extras(s, replies->summary);
   return g_steal_pointer(&s);
 }

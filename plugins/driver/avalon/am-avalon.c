@@ -24,7 +24,13 @@ parse_replies(GHashTable *replies, GError **error)
       .pools = am_driver_reply(replies, "pools"),
       .stats = am_driver_reply(replies, "stats"),
   };
-  return am_avalon_parse(&r, error);
+  AmSample *sample = am_avalon_parse(&r, error);
+  /* Firmware drift: what was read stands, the sample says what is missing. */
+  for (guint i = 0; sample != NULL && poll_commands[i] != NULL; i++) {
+    if (am_driver_reply(replies, poll_commands[i]) == NULL)
+      am_sample_mark_partial(sample, "no answer to '%s'", poll_commands[i]);
+  }
+  return sample;
 }
 
 static gpointer

@@ -12,6 +12,7 @@
 #include "am-test-util.h"
 
 #include <math.h>
+#include <string.h>
 
 /* An older single-module string (Avalon 10xx style): one figure per module. */
 static const char mm_1047_style[] =
@@ -179,28 +180,37 @@ test_stats_1047_style(void)
   g_assert_cmpstr(s->firmware, ==, "cgminer");
   g_assert_cmpstr(s->firmware_version, ==, "4.11.1");
   g_assert_null(s->model);
-  /* No summary: the module's GHSmm is the current rate, GHSavg the average. */
-  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 38.12342, 1e-12);
+  /* No summary and no GHSspd: the current rate is unknown. GHSmm is the
+   * nominal rate (the recorded standby Avalon Q shows why, see below). */
+  g_assert_true(isnan(s->hashrate_ths));
   g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 37.23534, 1e-12);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 38.12342, 1e-12);
   g_assert_cmpint(s->elapsed_s, ==, 103840); /* the module's Elapsed[] */
   AM_TEST_ASSERT_DOUBLES(s->temps_c, 28);
   AM_TEST_ASSERT_DOUBLES(s->chip_temps_c, 75);
   AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 2984, 3018);
   g_assert_cmpint(s->fans_expected, ==, 2);
+  g_assert_cmpint(s->mining, ==, AM_MINING_HASHING); /* "Work: In Work" */
+  g_assert_null(s->work_mode);
+  g_assert_true(isnan(s->power_limit_w));
 
   g_assert_cmpuint(s->chains->len, ==, 1);
   const AmChain *c = &g_array_index(s->chains, AmChain, 0);
   g_assert_cmpint(c->index, ==, 0);
-  g_assert_cmpfloat_with_epsilon(c->hashrate_ths, 38.12342, 1e-12);
+  g_assert_true(isnan(c->hashrate_ths));
   g_assert_cmpfloat(c->temp_board_c, ==, 28);
   g_assert_cmpfloat(c->temp_chip_c, ==, 75);
+  g_assert_cmpfloat(c->frequency_mhz, ==, 557.93);
   g_assert_cmpint(c->chips, ==, AM_UNKNOWN);
 
   /* Six PS fields: PS[4] is the supply's output power (see the parser). */
   g_assert_cmpfloat(s->power_w, ==, 2288);
   g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_REPORTED);
   g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_power_field")), ==, "PS[4]");
-  g_assert_cmpfloat_with_epsilon(s->efficiency_jth, 2288 / 38.12342, 1e-9);
+  g_assert_true(isnan(s->efficiency_jth));
+  /* Six fields: no wall figure, PS[4] is also the supply's output. */
+  g_assert_true(isnan(s->psu_power_in_w));
+  g_assert_cmpfloat(s->psu_power_out_w, ==, 2288);
   JsonArray *ps = json_node_get_array(am_test_extra(s, "x_avalon_ps"));
   g_assert_cmpuint(json_array_get_length(ps), ==, 6);
   g_assert_cmpfloat(json_array_get_double_element(ps, 2), ==, 1315);
@@ -271,8 +281,16 @@ test_stats_per_board(void)
   AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 4275);
   g_assert_cmpint(s->fans_expected, ==, 2);
   g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_DEGRADED);
-  g_assert_cmpuint(s->problems->len, ==, 1);
+  /* The 7xx summary's 52 TH/s is far under this string's GHSmm. */
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 201.92042, 1e-12);
+  g_assert_cmpuint(s->problems->len, ==, 2);
   g_assert_cmpstr(s->problems->pdata[0], ==, "1 of 2 fans spinning");
+  g_assert_cmpstr(s->problems->pdata[1], ==, "hashrate 26% of ideal");
+  g_assert_cmpfloat(s->power_limit_w, ==, 3515);
+  g_assert_cmpstr(s->work_mode, ==, "mode 1");
+  g_assert_cmpint(s->mining, ==, AM_MINING_HASHING);
+  g_assert_cmpfloat(s->psu_power_in_w, ==, 3731);
+  g_assert_cmpfloat(s->psu_power_out_w, ==, 3526);
 }
 
 static void
@@ -325,6 +343,193 @@ test_nothing_to_read(void)
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
 }
 
+/* ---- recorded replies of an Avalon Q and an A-series (asic-rs) ---------- */
+
+static JsonObject *
+fixture(const char *name)
+{
+  g_autofree char *path = g_strdup_printf("avalon/asicrs-%s.json", name);
+  return am_test_fixture_object(path);
+}
+
+/* The Avalon Q in standby (`ascset 0,softoff`): version, summary, pools
+ * and stats as one poll reads them. Every value read off the files. */
+static void
+test_q_standby(void)
+{
+  g_autoptr(JsonObject) version = fixture("version");
+  g_autoptr(JsonObject) summary = fixture("summary");
+  g_autoptr(JsonObject) pools = fixture("pools");
+  g_autoptr(JsonObject) stats = fixture("stats");
+  AmAvalonReplies r = {.version = version, .summary = summary, .pools = pools, .stats = stats};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->driver, ==, "avalon");
+  g_assert_cmpstr(s->firmware, ==, "cgminer");
+  g_assert_cmpstr(s->firmware_version, ==, "4.11.1");
+  g_assert_cmpstr(s->model, ==, "Avalon Q");
+  g_assert_cmpstr(s->mac, ==, "aa:bb:cc:dd:ee:ff");
+  g_assert_null(s->serial);
+  g_assert_cmpstr(s->algorithm, ==, "sha256d");
+  /* No VERSION key in this version reply: the build comes from Ver[]. */
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_mm_version")), ==,
+                  "Q-25052801_14a19a2");
+
+  /* SUMMARY: MHS 5s 0.0, MHS av 44539601.86, GHSmm[55032.79]. */
+  g_assert_cmpfloat(s->hashrate_ths, ==, 0);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 44.53960186, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 55.03279, 1e-9);
+  g_assert_cmpint(s->elapsed_s, ==, 37714);
+  g_assert_cmpint(s->accepted, ==, 890);
+  g_assert_cmpint(s->rejected, ==, 2);
+  g_assert_cmpint(s->hw_errors, ==, 0);
+  g_assert_cmpfloat(s->best_share, ==, 354914572);
+  g_assert_cmpint(s->found_blocks, ==, 0);
+
+  /* SYSTEMSTATU[Work: In Idle, ...] SoftOFF[4]: standby, asked for. */
+  g_assert_cmpint(s->mining, ==, AM_MINING_SLEEPING);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_softoff")), ==, 4);
+  g_assert_cmpstr(s->work_mode, ==, "mode 0 level 0");
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_workmode")), ==, 0);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_worklevel")), ==, 0);
+  g_assert_cmpfloat(s->power_limit_w, ==, 800); /* MPO[800] */
+
+  /* PS[0 1222 4 0 0 2245 146]: the supply's output is off. */
+  g_assert_cmpfloat(s->power_w, ==, 146);
+  g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_REPORTED);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_power_field")), ==, "PS[6]");
+  g_assert_cmpfloat(s->psu_power_in_w, ==, 146);
+  g_assert_cmpfloat(s->psu_power_out_w, ==, 0);
+  g_assert_true(isnan(s->psu_fan_rpm));
+  g_assert_null(s->psu_serial);
+
+  /* Fan1..Fan4 all 0: four fitted, none spinning. TMax[0] is no reading. */
+  g_assert_cmpuint(s->fans_rpm->len, ==, 0);
+  g_assert_cmpint(s->fans_expected, ==, 4);
+  g_assert_cmpuint(s->temps_c->len, ==, 0);
+  g_assert_cmpuint(s->chip_temps_c->len, ==, 0);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_inlet_temp_c")), ==, 26);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_fan_pct")), ==, 0);
+
+  /* One hashboard: MGHS[44499.41], HBITemp[27] HBOTemp[27], Freq[282.86],
+   * 160 chips in HBinfo's PVT_T0, none reading 0. */
+  g_assert_cmpuint(s->chains->len, ==, 1);
+  const AmChain *c = &g_array_index(s->chains, AmChain, 0);
+  g_assert_cmpint(c->index, ==, 0);
+  g_assert_cmpfloat_with_epsilon(c->hashrate_ths, 44.49941, 1e-9);
+  g_assert_cmpint(c->chips, ==, 160);
+  g_assert_cmpfloat(c->temp_inlet_c, ==, 27);
+  g_assert_cmpfloat(c->temp_outlet_c, ==, 27);
+  g_assert_cmpfloat(c->frequency_mhz, ==, 282.86);
+  g_assert_true(isnan(c->temp_chip_c));
+  g_assert_true(isnan(c->temp_board_c));
+  g_assert_true(isnan(c->voltage_v));
+  g_assert_true(isnan(s->water_temp_in_c));
+
+  g_assert_cmpuint(s->pools->len, ==, 1);
+  am_test_assert_pool(s->pools->pdata[0], "stratum+tcp://pool.example.com:4444", "worker1", "Alive",
+                      0, 890, 2, 0, TRUE);
+  g_assert_cmpuint(s->errors->len, ==, 0);
+  g_assert_false(s->partial);
+  /* Asleep on purpose: no fan or hashrate alarm. */
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+}
+
+/* The Avalon Q's litestats: the same string without HBinfo, alone. */
+static void
+test_q_litestats(void)
+{
+  g_autoptr(JsonObject) stats = fixture("litestats");
+  AmAvalonReplies r = {.stats = stats};
+  g_autoptr(AmSample) s = parse_ok(&r);
+  g_assert_cmpstr(s->firmware_version, ==, "4.11.1"); /* the Description */
+  g_assert_null(s->model);
+  g_assert_cmpfloat(s->hashrate_ths, ==, 0); /* GHSspd[0.00] */
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 44.35083, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 55.03279, 1e-9);
+  g_assert_cmpint(s->elapsed_s, ==, 37977);
+  g_assert_cmpint(s->mining, ==, AM_MINING_SLEEPING);
+  g_assert_cmpfloat(s->power_w, ==, 146);
+  g_assert_cmpfloat(s->psu_power_in_w, ==, 146);
+  g_assert_cmpfloat(s->psu_power_out_w, ==, 0);
+  g_assert_cmpuint(s->chains->len, ==, 1);
+  const AmChain *c = &g_array_index(s->chains, AmChain, 0);
+  g_assert_cmpfloat_with_epsilon(c->hashrate_ths, 44.35083, 1e-9);
+  g_assert_cmpint(c->chips, ==, AM_UNKNOWN); /* no HBinfo */
+  g_assert_cmpfloat(c->temp_inlet_c, ==, 27);
+  g_assert_cmpfloat(c->temp_outlet_c, ==, 27);
+  g_assert_true(isnan(s->best_share));
+  g_assert_cmpint(s->found_blocks, ==, AM_UNKNOWN);
+  g_assert_cmpuint(s->pools->len, ==, 0);
+}
+
+/* An A-series (Avalon 1246, Ver[1246-83-...]) hashing: stats alone. */
+static void
+test_a_series_stats(void)
+{
+  g_autoptr(JsonObject) stats = fixture("avalon_a_stats");
+  AmAvalonReplies r = {.stats = stats};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->firmware_version, ==, "4.11.1");
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_mm_version")), ==,
+                  "1246-83-21072802_4ec6bb0_211fc46");
+  /* GHSspd[81072.68] GHSavg[79656.63] GHSmm[83923.04] */
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 81.07268, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 79.65663, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 83.92304, 1e-9);
+  g_assert_cmpint(s->elapsed_s, ==, 24684);
+  g_assert_cmpint(s->mining, ==, AM_MINING_HASHING);
+  g_assert_cmpstr(s->work_mode, ==, "mode 1"); /* WORKMODE[1], no WORKLEVEL */
+  g_assert_cmpfloat(s->power_limit_w, ==, 3200);
+
+  /* PS[0 1214 1316 242 3189 1320 3504] */
+  g_assert_cmpfloat(s->power_w, ==, 3504);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_avalon_power_field")), ==, "PS[6]");
+  g_assert_cmpfloat(s->psu_power_in_w, ==, 3504);
+  g_assert_cmpfloat(s->psu_power_out_w, ==, 3189);
+
+  AM_TEST_ASSERT_DOUBLES(s->temps_c, 30);
+  AM_TEST_ASSERT_DOUBLES(s->chip_temps_c, 77, 77, 76);
+  AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 5344, 5392, 5349, 5309);
+  g_assert_cmpint(s->fans_expected, ==, 4);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_fan_pct")), ==, 72);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_chip_temp_avg_c")), ==, 65);
+  g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_softoff")), ==, 0);
+
+  /* MGHS[26907.01 26025.06 26724.56] MTmax[77 77 76], 120 chips each. */
+  const double rates[] = {26.90701, 26.02506, 26.72456};
+  const double tmax[] = {77, 77, 76};
+  g_assert_cmpuint(s->chains->len, ==, 3);
+  for (guint i = 0; i < 3; i++) {
+    const AmChain *c = &g_array_index(s->chains, AmChain, i);
+    g_assert_cmpint(c->index, ==, (gint)i);
+    g_assert_cmpfloat_with_epsilon(c->hashrate_ths, rates[i], 1e-9);
+    g_assert_cmpfloat(c->temp_chip_c, ==, tmax[i]);
+    g_assert_cmpint(c->chips, ==, 120);
+    g_assert_cmpfloat(c->frequency_mhz, ==, 502.41);
+    g_assert_true(isnan(c->temp_inlet_c)); /* no HBITemp on this model */
+    g_assert_true(isnan(c->temp_board_c));
+  }
+  g_assert_cmpfloat_with_epsilon(s->efficiency_jth, 3504 / 81.07268, 1e-9);
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+}
+
+/* devs and devdetails are not asked (their one entry is the whole
+ * controller); they carry no MM string and no SUMMARY, so alone they are
+ * not enough, with a clear error. */
+static void
+test_devs_not_enough(void)
+{
+  g_autoptr(JsonObject) devs = fixture("devs");
+  g_autoptr(JsonObject) devdetails = fixture("devdetails");
+  g_autoptr(GError) error = NULL;
+  AmAvalonReplies r = {.summary = devs, .stats = devdetails};
+  g_assert_null(am_avalon_parse(&r, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_assert_nonnull(strstr(error->message, "summary"));
+}
+
 /* ---- match ------------------------------------------------------------- */
 
 static AmMatch
@@ -347,6 +552,8 @@ test_match(void)
   }
   g_autoptr(JsonObject) version = am_test_object_from_string(version_15_194);
   g_assert_cmpint(match_reply(version), ==, AM_MATCH_SUPPORTED);
+  g_autoptr(JsonObject) q = fixture("version"); /* PROD "Avalon Q" */
+  g_assert_cmpint(match_reply(q), ==, AM_MATCH_SUPPORTED);
   g_autoptr(JsonObject) typed = am_test_object_from_string(
       "{\"STATUS\":[{\"STATUS\":\"S\",\"Description\":\"cgminer 4.10.0\"}],"
       "\"VERSION\":[{\"CGMiner\":\"4.10.0\",\"Type\":\"Avalon 741\"}]}");
@@ -375,6 +582,10 @@ main(int argc, char **argv)
   g_test_add_func("/avalon/hand-made-stats-ps6", test_stats_ps6_without_wallpower);
   g_test_add_func("/avalon/hand-made-stats-inf-nan", test_stats_inf_nan);
   g_test_add_func("/avalon/nothing-to-read", test_nothing_to_read);
+  g_test_add_func("/avalon/asicrs-q-standby", test_q_standby);
+  g_test_add_func("/avalon/asicrs-q-litestats", test_q_litestats);
+  g_test_add_func("/avalon/asicrs-a-series-stats", test_a_series_stats);
+  g_test_add_func("/avalon/asicrs-devs-not-enough", test_devs_not_enough);
   g_test_add_func("/avalon/match", test_match);
   return g_test_run();
 }

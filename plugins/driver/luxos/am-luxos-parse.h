@@ -6,16 +6,24 @@
 
 G_BEGIN_DECLS
 
+#define AM_LUXOS_MAX_BOARDS 4
+
 /* The replies one poll gathers; any may be NULL (not answered). */
 typedef struct {
   JsonObject *version;
   JsonObject *summary; /* required */
   JsonObject *pools;
-  JsonObject *stats;  /* Antminer-style data block: chain_rateN, tempN, ... */
-  JsonObject *fans;   /* FANS[].RPM */
-  JsonObject *power;  /* POWER[0].Watts */
-  JsonObject *config; /* CONFIG[0].MACAddr */
-  JsonObject *atm;    /* ATM[0].Enabled: LuxOS's thermal management */
+  JsonObject *stats;    /* Antminer-style data block: chain_rateN, tempN, ... */
+  JsonObject *fans;     /* FANS[].RPM */
+  JsonObject *power;    /* POWER[0].Watts */
+  JsonObject *config;   /* CONFIG[0].MACAddr */
+  JsonObject *atm;      /* ATM[0].Enabled: LuxOS's thermal management */
+  JsonObject *devs;     /* DEVS[]: board serials (ASC n is STATS slot n+1) */
+  JsonObject *temps;    /* TEMPS[]: intake/exhaust sensors per board */
+  JsonObject *profiles; /* PROFILES[]: the active profile's nominal watts */
+  JsonObject *events;   /* EVENTS[]: LuxOS's event codes -> errors */
+  /* voltageget <board> replies (VOLTAGE[0].Board/Voltage); any may be NULL. */
+  JsonObject *voltages[AM_LUXOS_MAX_BOARDS];
 } AmLuxosReplies;
 
 /* SUPPORTED when the version reply has a LUXminer key or the Description

@@ -10,10 +10,12 @@ typedef struct {
   char *group;
 } AmLuxos;
 
-/* fans, power, config and atm are LuxOS's own read commands (no session
- * needed); one that is not answered is simply left out. */
-static const char *const poll_commands[] = {"version", "summary", "pools", "stats", "fans",
-                                            "power",   "config",  "atm",   NULL};
+/* fans, power, config, atm, temps, profiles and events are LuxOS's own
+ * read commands (no session needed). voltageget needs a board parameter,
+ * which the batch cannot send: chain voltages stay unknown in a poll. */
+static const char *const poll_commands[] = {"version",  "summary", "pools", "stats", "fans",
+                                            "power",    "config",  "atm",   "devs",  "temps",
+                                            "profiles", "events",  NULL};
 
 static AmSample *
 parse_replies(GHashTable *replies, GError **error)
@@ -27,8 +29,20 @@ parse_replies(GHashTable *replies, GError **error)
       .power = am_driver_reply(replies, "power"),
       .config = am_driver_reply(replies, "config"),
       .atm = am_driver_reply(replies, "atm"),
+      .devs = am_driver_reply(replies, "devs"),
+      .temps = am_driver_reply(replies, "temps"),
+      .profiles = am_driver_reply(replies, "profiles"),
+      .events = am_driver_reply(replies, "events"),
   };
-  return am_luxos_parse(&r, error);
+  AmSample *sample = am_luxos_parse(&r, error);
+  /* Firmware drift: what was read stands, the sample says what is missing
+   * (atm is optional: older LuxOS builds lack it). */
+  for (guint i = 0; sample != NULL && poll_commands[i] != NULL; i++) {
+    if (g_strcmp0(poll_commands[i], "atm") != 0 &&
+        am_driver_reply(replies, poll_commands[i]) == NULL)
+      am_sample_mark_partial(sample, "no answer to '%s'", poll_commands[i]);
+  }
+  return sample;
 }
 
 static gpointer

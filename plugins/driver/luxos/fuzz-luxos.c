@@ -7,7 +7,7 @@ static void
 fuzz_luxos(JsonObject *o, const AmFingerprint *fp)
 {
   (void)am_luxos_match(fp);
-  AmLuxosReplies replies = {o, o, o, o, o, o, o, o};
+  AmLuxosReplies replies = {o, o, o, o, o, o, o, o, o, o, o, o, {o, o, o, o}};
   am_driver_fuzz_consume(am_luxos_parse(&replies, NULL));
 }
 

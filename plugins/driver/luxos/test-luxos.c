@@ -244,6 +244,165 @@ test_match(void)
   g_assert_cmpint(am_luxos_match(NULL), ==, AM_MATCH_UNSUPPORTED);
 }
 
+/* ---- the recorded replies of a LuxOS S19k Pro (asic-rs) ---------------- */
+
+static JsonObject *
+lux_fixture(const char *name)
+{
+  g_autofree char *path = g_strdup_printf("luxminer/asicrs-v1_%s.json", name);
+  return am_test_fixture_object(path);
+}
+
+/* Every reply of one poll plus voltageget 0..2, each value read off the
+ * files by hand. */
+static void
+test_asicrs_s19k_pro(void)
+{
+  g_autoptr(JsonObject) version = lux_fixture("version");
+  g_autoptr(JsonObject) summary = lux_fixture("summary");
+  g_autoptr(JsonObject) pools = lux_fixture("pools");
+  g_autoptr(JsonObject) stats = lux_fixture("stats");
+  g_autoptr(JsonObject) fans = lux_fixture("fans");
+  g_autoptr(JsonObject) power = lux_fixture("power");
+  g_autoptr(JsonObject) config = lux_fixture("config");
+  g_autoptr(JsonObject) devs = lux_fixture("devs");
+  g_autoptr(JsonObject) temps = lux_fixture("temps");
+  g_autoptr(JsonObject) profiles = lux_fixture("profiles");
+  g_autoptr(JsonObject) events = lux_fixture("events");
+  g_autoptr(JsonObject) v0 = lux_fixture("voltageget_0");
+  g_autoptr(JsonObject) v1 = lux_fixture("voltageget_1");
+  g_autoptr(JsonObject) v2 = lux_fixture("voltageget_2");
+  AmLuxosReplies r = {.version = version,
+                      .summary = summary,
+                      .pools = pools,
+                      .stats = stats,
+                      .fans = fans,
+                      .power = power,
+                      .config = config,
+                      .devs = devs,
+                      .temps = temps,
+                      .profiles = profiles,
+                      .events = events,
+                      .voltages = {v0, v1, v2}};
+  g_autoptr(AmSample) s = parse_ok(&r);
+
+  g_assert_cmpstr(s->firmware, ==, "LUXminer");
+  g_assert_cmpstr(s->firmware_version, ==, "2025.4.8.220305-57b389c7");
+  g_assert_cmpstr(s->model, ==, "Antminer S19k Pro");
+  g_assert_cmpstr(s->mac, ==, "62:f7:5e:b7:10:46");
+  g_assert_cmpstr(s->serial, ==, "JYZZB0UBDJABF06RB");
+  g_assert_cmpstr(s->hostname, ==, "UrlacherS19k");
+  g_assert_cmpstr(s->algorithm, ==, "sha256d");
+
+  /* SUMMARY: GHS 5s 59756.06, GHS av 56917.91; STATS total_rateideal. */
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 59.75606, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 56.91791, 1e-9);
+  g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 61.9542, 1e-9);
+  g_assert_cmpint(s->elapsed_s, ==, 3453);
+  g_assert_cmpint(s->accepted, ==, 1483);
+  g_assert_cmpint(s->rejected, ==, 1);
+  g_assert_cmpint(s->hw_errors, ==, 0);
+  g_assert_cmpfloat(s->best_share, ==, 32768);
+  g_assert_cmpint(s->found_blocks, ==, 0);
+
+  /* power: Watts 1051, PSU false; profile 290MHz at 1188 W. */
+  g_assert_cmpfloat(s->power_w, ==, 1051);
+  g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_REPORTED);
+  g_assert_false(json_node_get_boolean(am_test_extra(s, "x_luxos_power_from_psu")));
+  g_assert_cmpstr(s->work_mode, ==, "290MHz");
+  g_assert_cmpfloat(s->power_limit_w, ==, 1188);
+  g_assert_cmpint(s->mining, ==, AM_MINING_HASHING); /* CurtailMode "None" */
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_luxos_curtail_mode")), ==, "None");
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_luxos_psu_label")), ==, "APW121215e");
+  g_assert_true(isnan(s->psu_power_in_w));
+
+  AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 1920, 1920, 2340, 2340);
+  AM_TEST_ASSERT_DOUBLES(s->temps_c, 47, 47, 47);
+  AM_TEST_ASSERT_DOUBLES(s->chip_temps_c, 47, 47, 47);
+
+  /* Slots 1..3 (slot 4: 0 chips, rate "0", no board). Boards 0..2 of
+   * devs/temps/voltageget are slots 1..3. */
+  const double rates[] = {18.91028, 18.93995, 19.06767};
+  const char *serials[] = {"JYZZYRSBDJEBI06Z5", "JYZZYRSBDJEBI06ZM", "JYZZYRSBDJEBI06ZR"};
+  const double inlet[] = {34, 33, 34};
+  g_assert_cmpuint(s->chains->len, ==, 3);
+  for (guint i = 0; i < 3; i++) {
+    const AmChain *c = &g_array_index(s->chains, AmChain, i);
+    g_assert_cmpint(c->index, ==, (gint)i + 1);
+    g_assert_cmpfloat_with_epsilon(c->hashrate_ths, rates[i], 1e-9);
+    g_assert_cmpint(c->chips, ==, 77);
+    g_assert_cmpint(c->chips_ok, ==, 77);
+    g_assert_cmpint(c->chips_failed, ==, 0);
+    g_assert_cmpint(c->hw_errors, ==, 0);
+    g_assert_cmpfloat(c->temp_board_c, ==, 47);
+    g_assert_cmpfloat(c->temp_chip_c, ==, 47);
+    g_assert_cmpfloat(c->frequency_mhz, ==, 300);
+    g_assert_cmpfloat(c->voltage_v, ==, 11.88);
+    g_assert_cmpfloat(c->temp_inlet_c, ==, inlet[i]);
+    g_assert_cmpfloat(c->temp_outlet_c, ==, 47);
+    g_assert_cmpstr(s->chain_serials->pdata[i], ==, serials[i]);
+  }
+
+  /* Two groups of two pools each. */
+  g_assert_cmpuint(s->pools->len, ==, 4);
+  am_test_assert_pool(s->pools->pdata[0], "stratum+tcp://ca.stratum.braiins.com:3333",
+                      "asic-rs.user1", "Alive", 0, 724, 0, 0, TRUE);
+  am_test_assert_pool(s->pools->pdata[1], "stratum+tcp://stratum.braiins.com:3333", "asic-rs.user1",
+                      "Dead", 1, 0, 0, 0, FALSE);
+  am_test_assert_pool(s->pools->pdata[2], "stratum+tcp://ca.stratum.braiins.com:3333",
+                      "asic-rs.user2", "Alive", 2, 759, 1, 0, TRUE);
+  am_test_assert_pool(s->pools->pdata[3], "stratum+tcp://stratum.braiins.com:3333", "asic-rs.user2",
+                      "Dead", 3, 0, 0, 0, FALSE);
+
+  /* events: two warnings (a protection, a board reboot). */
+  g_assert_cmpuint(s->errors->len, ==, 2);
+  const AmMinerError *e0 = s->errors->pdata[0];
+  g_assert_cmpstr(e0->code, ==, "NOPIC_PROTECTION");
+  g_assert_cmpstr(e0->message, ==, "Miner shutdown due to NOPIC protection.");
+  g_assert_cmpstr(e0->component, ==, "miner");
+  g_assert_cmpint(e0->severity, ==, AM_ERROR_SEVERITY_WARNING);
+  g_assert_cmpint(e0->since_s, ==, 1775619507); /* 2026-04-08T03:38:27+00:00 */
+  const AmMinerError *e1 = s->errors->pdata[1];
+  g_assert_cmpstr(e1->code, ==, "REBOOT_NOT_HASHING");
+  g_assert_cmpstr(e1->message, ==, "Board reboot due to it not hashing.");
+  g_assert_cmpstr(e1->component, ==, "hashboard 0");
+  g_assert_cmpint(e1->severity, ==, AM_ERROR_SEVERITY_WARNING);
+  g_assert_cmpint(e1->since_s, ==, 1775619507);
+
+  g_assert_false(s->partial);
+  g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_OK);
+}
+
+/* Curtailed: any CurtailMode but "None" is LuxOS's sleep. */
+static void
+test_curtailed(void)
+{
+  g_autoptr(JsonObject) summary = lux_fixture("summary");
+  g_autoptr(JsonObject) config = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\"}],\"CONFIG\":[{\"CurtailMode\":\"Sleep\"}]}");
+  AmLuxosReplies r = {.summary = summary, .config = config};
+  g_autoptr(AmSample) s = parse_ok(&r);
+  g_assert_cmpint(s->mining, ==, AM_MINING_SLEEPING);
+  g_assert_null(s->work_mode);
+  g_assert_true(isnan(s->power_limit_w));
+}
+
+/* The recorded replies other than summary cannot stand in for it. */
+static void
+test_asicrs_without_summary(void)
+{
+  g_autoptr(JsonObject) stats = lux_fixture("stats");
+  g_autoptr(JsonObject) healthchip = lux_fixture("healthchipget_0");
+  g_autoptr(GError) error = NULL;
+  AmLuxosReplies none = {.stats = stats};
+  g_assert_null(am_luxos_parse(&none, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_clear_error(&error);
+  AmLuxosReplies wrong = {.summary = healthchip};
+  g_assert_null(am_luxos_parse(&wrong, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_PARSE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -255,5 +414,8 @@ main(int argc, char **argv)
   g_test_add_func("/luxos/stats-fans-fallback", test_stats_fans_fallback);
   g_test_add_func("/luxos/unrelated-replies", test_unrelated_replies);
   g_test_add_func("/luxos/match", test_match);
+  g_test_add_func("/luxos/asicrs-s19k-pro", test_asicrs_s19k_pro);
+  g_test_add_func("/luxos/asicrs-curtailed", test_curtailed);
+  g_test_add_func("/luxos/asicrs-without-summary", test_asicrs_without_summary);
   return g_test_run();
 }
