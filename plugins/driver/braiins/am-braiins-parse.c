@@ -17,6 +17,8 @@
 
 /* The version keys (and Description program names) Braiins firmware uses. */
 static const char *const firmware_names[] = {"BOSminer+", "BOSminer", "BOSer"};
+/* What the web UI says in its page (asic-rs identifies BOS by it too). */
+#define WEB_PRODUCT "Braiins OS"
 
 /* Returns the known firmware name that @description starts with as a whole
  * word, else NULL. (transfer none) */
@@ -48,6 +50,14 @@ am_braiins_match(const AmFingerprint *fp)
   if (fp == NULL)
     return AM_MATCH_UNSUPPORTED;
   if (version_firmware(fp->version) != NULL || description_firmware(fp->description) != NULL)
+    return AM_MATCH_SUPPORTED;
+  /* The web UI of every BOS generation (LuCI up to 22.x, the app since)
+   * names the product; a miner whose RPC port is closed is found so. The
+   * 1.2 fingerprint's body is read when the core fills it. */
+  if (fp->struct_size >= G_STRUCT_OFFSET(AmFingerprint, http_server) &&
+      am_cgminer_contains_ci(fp->http_body, WEB_PRODUCT))
+    return AM_MATCH_SUPPORTED;
+  if (am_cgminer_contains_ci(fp->http_title, WEB_PRODUCT))
     return AM_MATCH_SUPPORTED;
   return AM_MATCH_UNSUPPORTED;
 }

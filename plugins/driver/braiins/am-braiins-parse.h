@@ -18,7 +18,8 @@ typedef struct {
 } AmBraiinsReplies;
 
 /* SUPPORTED when the version reply carries a BOSminer, BOSminer+ or BOSer
- * key, or the Description names one of them; else UNSUPPORTED. Pure. */
+ * key, or the Description names one of them, or the web page (http_body,
+ * http_title) contains "Braiins OS"; else UNSUPPORTED. Pure. */
 AmMatch am_braiins_match(const AmFingerprint *fp);
 
 /* Returns: (transfer full) the sample, or NULL with AM_ERROR_UNSUPPORTED (no

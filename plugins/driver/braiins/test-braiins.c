@@ -1,5 +1,6 @@
 /* The braiins parser against the recorded Braiins OS replies in
  * tests/fixtures/bosminer/, field by field as a user sees them. */
+#include "test-braiins.h"
 #include "../common/am-driver-test-util.h"
 #include "am-braiins-parse.h"
 #include "am-test-util.h"
@@ -244,8 +245,9 @@ test_match_all_versions(void)
     g_autoptr(JsonObject) reply = am_test_fixture_object(path);
     AmFingerprint fp;
     am_test_fingerprint_init(&fp, reply);
-    AmMatch expected =
-        g_str_has_prefix(path, "bosminer/") ? AM_MATCH_SUPPORTED : AM_MATCH_UNSUPPORTED;
+    gboolean ours =
+        g_str_has_prefix(path, "bosminer/") || g_str_has_prefix(path, "braiins-graphql/");
+    AmMatch expected = ours ? AM_MATCH_SUPPORTED : AM_MATCH_UNSUPPORTED;
     if (am_braiins_match(&fp) != expected)
       g_error("%s: match %d, expected %d", path, am_braiins_match(&fp), expected);
   }
@@ -265,6 +267,40 @@ test_match_description_only(void)
   g_assert_cmpint(am_braiins_match(NULL), ==, AM_MATCH_UNSUPPORTED);
 }
 
+/* A miner whose RPC port is closed: the web page names Braiins OS (LuCI
+ * footer of old BOS, the title of the current web app). */
+static void
+test_match_web(void)
+{
+  AmFingerprint fp = {.struct_size = sizeof(AmFingerprint), .http_open = TRUE, .http_status = 200};
+  fp.http_body = "<html><head><title>Miner</title></head><body>Powered by Braiins OS</body>";
+  g_assert_cmpint(am_braiins_match(&fp), ==, AM_MATCH_SUPPORTED);
+  fp.http_body = NULL;
+  fp.http_title = "Braiins OS";
+  g_assert_cmpint(am_braiins_match(&fp), ==, AM_MATCH_SUPPORTED);
+  /* Other web UIs are not claimed. */
+  fp.http_title = "AxeOS";
+  fp.http_body = "<title>AxeOS</title>";
+  g_assert_cmpint(am_braiins_match(&fp), ==, AM_MATCH_UNSUPPORTED);
+  fp.http_title = NULL;
+  fp.http_body = NULL;
+  fp.http_realm = "antMiner Configuration";
+  g_assert_cmpint(am_braiins_match(&fp), ==, AM_MATCH_UNSUPPORTED);
+}
+
+GBytes *
+am_braiins_test_fixture(const char *relpath)
+{
+  g_autofree char *rel = g_build_filename("fixtures", relpath, NULL);
+  g_autofree char *path = am_test_path(rel);
+  char *data = NULL;
+  gsize len = 0;
+  g_autoptr(GError) error = NULL;
+  g_file_get_contents(path, &data, &len, &error);
+  g_assert_no_error(error);
+  return g_bytes_new_take(data, len);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,5 +313,10 @@ main(int argc, char **argv)
   g_test_add_func("/braiins/devs-hand-made", test_devs_hand_made);
   g_test_add_func("/braiins/match-all-version-fixtures", test_match_all_versions);
   g_test_add_func("/braiins/match-description", test_match_description_only);
+  g_test_add_func("/braiins/match-web", test_match_web);
+  am_braiins_rest_tests_add();
+  am_braiins_graphql_tests_add();
+  am_braiins_module_tests_add();
+  am_braiins_module_graphql_tests_add();
   return g_test_run();
 }

@@ -1,0 +1,373 @@
+/* The REST poll: login with fallbacks, token cache, seven reads. See
+ * am-braiins-rest.h for the authentication rules. Secrets (password,
+ * token) never reach a message, a log line or the raw view. */
+#include "am-braiins-rest.h"
+
+#include "am-braiins-http.h"
+#include "am-braiins-rest-parse.h"
+
+#include <string.h>
+
+/* What one miner taught us about logging in. */
+typedef struct {
+  char *token;         /* NULL: log in first */
+  gint64 timeout_us;   /* validity after the last request; 0: until a 401 */
+  gint64 last_use_us;  /* monotonic time of the last accepted request */
+  gboolean bearer;     /* API 1.2.0 wants "Bearer <token>" */
+  gboolean empty_pass; /* the empty factory password (BOS before 25.07) worked */
+} AuthEntry;
+
+static void
+auth_entry_free(AuthEntry *e)
+{
+  g_free(e->token);
+  g_free(e);
+}
+
+AmBraiinsAuthCache *
+am_braiins_auth_cache_new(void)
+{
+  return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)auth_entry_free);
+}
+
+typedef struct {
+  SoupSession *session;
+  AmBraiinsAuthCache *cache;
+  AmMiner *miner;
+  char *host;
+  guint16 port;
+  char *user;
+  char *password;
+  guint timeout_ms;
+  char *address;
+  AuthEntry *auth; /* owned by cache */
+
+  const char *passwords[2]; /* login candidates, in order */
+  guint n_passwords, next_password;
+  gboolean token_from_cache; /* a 401 then means "expired": log in again */
+  gboolean flipped;          /* the other Authorization form was tried */
+  char *header;              /* the Authorization value in use */
+
+  guint endpoint; /* the one being read */
+  AmBraiinsRestReplies replies;
+  GString *failures; /* "miner/errors: HTTP 500; ..." */
+  GError *first_error;
+} Poll;
+
+static void
+poll_free(Poll *p)
+{
+  g_object_unref(p->session);
+  g_hash_table_unref(p->cache);
+  am_miner_unref(p->miner);
+  g_free(p->host);
+  g_free(p->user);
+  g_free(p->password);
+  g_free(p->address);
+  g_free(p->header);
+  for (guint i = 0; i < AM_BRAIINS_REST_N_ENDPOINTS; i++)
+    g_clear_pointer(&p->replies.replies[i], json_node_unref);
+  g_string_free(p->failures, TRUE);
+  g_clear_error(&p->first_error);
+  g_free(p);
+}
+
+static AmBraiinsHttpRequest
+request_for(Poll *p, const char *method, const char *path)
+{
+  return (AmBraiinsHttpRequest){.host = p->host,
+                                .port = p->port,
+                                .method = method,
+                                .path = path,
+                                .authorization = p->header,
+                                .timeout_ms = p->timeout_ms};
+}
+
+static void
+use_token(Poll *p)
+{
+  g_free(p->header);
+  p->header =
+      p->auth->bearer ? g_strconcat("Bearer ", p->auth->token, NULL) : g_strdup(p->auth->token);
+}
+
+static gboolean
+token_valid(const AuthEntry *e)
+{
+  if (e->token == NULL)
+    return FALSE;
+  if (e->timeout_us <= 0)
+    return TRUE;
+  /* A minute's margin: the miner's clock of the token runs from its side. */
+  return g_get_monotonic_time() - e->last_use_us < e->timeout_us - 60 * G_USEC_PER_SEC;
+}
+
+static void forget_token(Poll *p);
+static void login(GTask *task);
+static void read_endpoint(GTask *task);
+
+/* ---- the end ------------------------------------------------------------ */
+
+static void
+finish(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  AmSample *s = am_braiins_rest_parse(&p->replies, &error);
+  if (s == NULL) {
+    /* Nothing was read: the first failure says why. */
+    g_task_return_error(task, p->first_error != NULL ? g_steal_pointer(&p->first_error)
+                                                     : g_steal_pointer(&error));
+    g_object_unref(task);
+    return;
+  }
+  if (p->failures->len > 0)
+    am_sample_mark_partial(s, "REST %s", p->failures->str);
+  g_task_return_pointer(task, s, (GDestroyNotify)am_sample_unref);
+  g_object_unref(task);
+}
+
+static void
+fail(GTask *task, GError *error)
+{
+  g_task_return_error(task, error);
+  g_object_unref(task);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void
+note_failure(Poll *p, const char *name, const GError *error)
+{
+  g_debug("%s: %s", p->address, error->message);
+  g_string_append_printf(p->failures, "%s%s: %s", p->failures->len > 0 ? "; " : "", name,
+                         error->message);
+  if (p->first_error == NULL)
+    p->first_error = g_error_copy(error);
+}
+
+/* A transport failure means the miner stopped answering: the remaining
+ * endpoints would each wait for their own deadline, so they are skipped. */
+static gboolean
+is_transport_error(const GError *error)
+{
+  return g_error_matches(error, AM_ERROR, AM_ERROR_TIMEOUT) ||
+         g_error_matches(error, AM_ERROR, AM_ERROR_REFUSED) ||
+         g_error_matches(error, AM_ERROR, AM_ERROR_RESET);
+}
+
+/* 401 to a request: an expired token (log in again), else the other
+ * Authorization form once, else the API refuses us. */
+static void
+on_refused(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  if (p->token_from_cache) {
+    g_debug("%s: token no longer accepted, logging in again", p->address);
+    forget_token(p);
+    login(task);
+    return;
+  }
+  if (!p->flipped) {
+    p->flipped = TRUE;
+    p->auth->bearer = !p->auth->bearer;
+    use_token(p);
+    read_endpoint(task);
+    return;
+  }
+  fail(task, g_error_new(AM_ERROR, AM_ERROR_AUTH,
+                         "%s: the Braiins OS REST API refused its own login token (sent as is "
+                         "and as Bearer) for %s",
+                         p->address, am_braiins_rest_path(p->endpoint)));
+}
+
+static void
+on_read(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Poll *p = g_task_get_task_data(task);
+  const char *name = am_braiins_rest_name(p->endpoint);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = am_braiins_http_finish(result, NULL, &error);
+  if (body == NULL && g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
+    on_refused(task);
+    return;
+  }
+  if (body == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    fail(task, g_steal_pointer(&error));
+    return;
+  }
+  if (body != NULL) {
+    /* Each accepted request renews the token on the miner's side. */
+    p->auth->last_use_us = g_get_monotonic_time();
+    p->token_from_cache = FALSE;
+    am_miner_store_raw(p->miner, name, body);
+    gsize len = 0;
+    const char *data = g_bytes_get_data(body, &len);
+    p->replies.replies[p->endpoint] =
+        am_braiins_rest_parse_body(am_braiins_rest_path(p->endpoint), data, len, &error);
+  }
+  if (error != NULL) {
+    note_failure(p, name, error);
+    if (is_transport_error(error)) {
+      finish(task);
+      return;
+    }
+  }
+  p->endpoint++;
+  read_endpoint(task);
+}
+
+static void
+read_endpoint(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  if (p->endpoint >= AM_BRAIINS_REST_N_ENDPOINTS) {
+    finish(task);
+    return;
+  }
+  AmBraiinsHttpRequest r = request_for(p, "GET", am_braiins_rest_path(p->endpoint));
+  am_braiins_http_async(p->session, &r, g_task_get_cancellable(task), on_read, task);
+}
+
+/* ---- logging in --------------------------------------------------------- */
+
+static void
+forget_token(Poll *p)
+{
+  g_clear_pointer(&p->auth->token, g_free);
+  g_clear_pointer(&p->header, g_free);
+  p->token_from_cache = FALSE;
+}
+
+/* The answers that mean "no REST API on this port": the caller falls back
+ * to the cgminer API. */
+static gboolean
+means_no_rest(const GError *error)
+{
+  return g_error_matches(error, AM_ERROR, AM_ERROR_UNSUPPORTED) ||
+         g_error_matches(error, AM_ERROR, AM_ERROR_REFUSED) ||
+         g_error_matches(error, AM_ERROR, AM_ERROR_RESET) ||
+         g_error_matches(error, AM_ERROR, AM_ERROR_PARSE);
+}
+
+static void
+on_login(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Poll *p = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = am_braiins_http_finish(result, NULL, &error);
+  if (body == NULL && g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
+    if (p->next_password < p->n_passwords) {
+      login(task);
+      return;
+    }
+    fail(task, g_error_new(AM_ERROR, AM_ERROR_AUTH,
+                           "%s: wrong user or password for the Braiins OS REST API (HTTP 401 "
+                           "from %s for user \"%s\"; tried %s)",
+                           p->address, AM_BRAIINS_REST_LOGIN, p->user,
+                           p->n_passwords > 1 ? "the configured password and the empty one"
+                                              : "the configured password"));
+    return;
+  }
+  if (body == NULL) {
+    if (means_no_rest(error))
+      fail(task, g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED, "%s: no Braiins OS REST API (%s)",
+                             p->address, error->message));
+    else
+      fail(task, g_steal_pointer(&error));
+    return;
+  }
+  gsize len = 0;
+  const char *data = g_bytes_get_data(body, &len);
+  char *token = NULL;
+  gint64 timeout_s = AM_UNKNOWN;
+  if (!am_braiins_rest_parse_login(data, len, &token, &timeout_s, &error)) {
+    /* A 2xx that is not the login answer: some other web server. */
+    fail(task, g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED, "%s: no Braiins OS REST API (%s)",
+                           p->address, error->message));
+    return;
+  }
+  g_free(p->auth->token);
+  p->auth->token = token;
+  p->auth->timeout_us = timeout_s > 0 ? timeout_s * G_USEC_PER_SEC : 0;
+  p->auth->last_use_us = g_get_monotonic_time();
+  p->auth->empty_pass = *p->passwords[p->next_password - 1] == '\0';
+  p->token_from_cache = FALSE;
+  p->flipped = FALSE;
+  use_token(p);
+  read_endpoint(task);
+}
+
+static void
+login(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  const char *password = p->passwords[p->next_password++];
+  g_autofree char *body = am_braiins_rest_login_body(p->user, password);
+  AmBraiinsHttpRequest r = request_for(p, "POST", AM_BRAIINS_REST_LOGIN);
+  r.authorization = NULL;
+  r.json_body = body;
+  am_braiins_http_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
+}
+
+/* The configured password first, then the empty one of BOS before 25.07;
+ * the other way round once the empty one is known to work here. */
+static void
+order_passwords(Poll *p)
+{
+  gboolean configured_empty = *p->password == '\0';
+  p->n_passwords = 0;
+  if (p->auth->empty_pass || configured_empty)
+    p->passwords[p->n_passwords++] = "";
+  if (!configured_empty)
+    p->passwords[p->n_passwords++] = p->password;
+  if (!p->auth->empty_pass && !configured_empty)
+    p->passwords[p->n_passwords++] = "";
+}
+
+void
+am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
+                           const AmBraiinsRestTarget *target, AmMiner *miner,
+                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_braiins_rest_poll_async);
+  Poll *p = g_new0(Poll, 1);
+  p->session = g_object_ref(session);
+  p->cache = g_hash_table_ref(cache);
+  p->miner = am_miner_ref(miner);
+  p->host = g_strdup(target->host);
+  p->port = target->port;
+  p->user = g_strdup(target->user != NULL ? target->user : "root");
+  p->password = g_strdup(target->password != NULL ? target->password : "");
+  p->timeout_ms = target->timeout_ms;
+  p->address = strchr(p->host, ':') != NULL ? g_strdup_printf("[%s]:%u", p->host, p->port)
+                                            : g_strdup_printf("%s:%u", p->host, p->port);
+  p->failures = g_string_new(NULL);
+  g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
+
+  p->auth = g_hash_table_lookup(cache, p->address);
+  if (p->auth == NULL) {
+    p->auth = g_new0(AuthEntry, 1);
+    g_hash_table_insert(cache, g_strdup(p->address), p->auth);
+  }
+  order_passwords(p);
+  if (token_valid(p->auth)) {
+    p->token_from_cache = TRUE;
+    use_token(p);
+    read_endpoint(task);
+  } else {
+    forget_token(p);
+    login(task);
+  }
+}
+
+AmSample *
+am_braiins_rest_poll_finish(GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
