@@ -421,10 +421,11 @@ version_done(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   id->version = version;
   id->rpc_error = error;
-  /* An API error to "version" (access denied) still says an API is there,
-   * and a cgminer that answered is all most miners need: rank now. */
+  /* An API error to "version" (access denied) still says an API is there.
+   * A reply some driver is sure of decides now; a plain cgminer reply
+   * (Goldshell's, say) waits for the web page, which names the family. */
   if (id->version != NULL || !is_transport_error(error)) {
-    rank(task);
+    consider(task);
     return;
   }
   /* Whatever answered there was no cgminer: ask it GET / now. */

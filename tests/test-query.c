@@ -21,10 +21,11 @@
 
 /* How `antmon query` is pointed at a profile's miner. */
 typedef enum {
-  REACH_RPC = 0, /* ADDRESS:PORT, the fleet's RPC port */
-  REACH_HOST,    /* ADDRESS alone: the selector finds the family at its own ports */
-  REACH_V3,      /* ADDRESS:4433, Whatsminer API v3 */
-  REACH_4028,    /* ADDRESS:4028, whatever speaks there (ePIC: HTTP) */
+  REACH_RPC = 0,  /* ADDRESS:PORT, the fleet's RPC port */
+  REACH_HOST,     /* ADDRESS alone: the selector finds the family at its own ports */
+  REACH_V3,       /* ADDRESS:4433, Whatsminer API v3 */
+  REACH_4028,     /* ADDRESS:4028, whatever speaks there (ePIC: HTTP) */
+  REACH_HOST_RPC, /* ADDRESS alone, its RPC on 4028 beside its web API, as on a real unit */
 } Reach;
 
 typedef struct {
@@ -70,6 +71,19 @@ static const Expect expected[] = {
      REACH_V3},
     /* ePIC UMC speaks HTTP on 4028, where the RPC was expected. */
     {"epic-umc", "epic", "Antminer S19 XP", "ePIC UMC OS", "sha256d", 99.365848, REACH_HOST},
+    /* RPC plus a web API with its login: token on 8080, JWT on 80, cookie. */
+    {"auradine-at1500", "auradine", "Auradine AT1500", "GCMiner", "sha256d", 20.3722559,
+     REACH_HOST_RPC},
+    {"goldshell-ari31", "goldshell", "Goldshell ARI31", "Goldshell", U, 15.3650843, REACH_HOST_RPC},
+    {"sealminer", "sealminer", "SealMiner A2", "BDMiner", "sha256d", 366.923275, REACH_HOST_RPC},
+    /* Only a web API, behind a cookie, digest auth or a bearer token. The
+     * Elphapex was recorded at boot: 0 MH/s is its real reading. */
+    {"iceriver-ks5l", "iceriver", "IceRiver KS5L", "IceRiver", "kheavyhash", 15.011, REACH_HOST},
+    {"elphapex-dg1", "elphapex", "Elphapex DG-Home1", "Elphapex", "scrypt", 0.0, REACH_HOST},
+    {"proto-rig", "proto", "Proto Rig", "ProtoOS", "sha256d", 135.475676, REACH_HOST},
+    /* BOS 26.04: its RPC names BOSer, its REST API has the numbers. */
+    {"braiins-rest-26", "braiins", "Antminer S21 Pro", "Braiins OS+", "sha256d", 248.186677,
+     REACH_HOST_RPC},
 };
 
 typedef struct {
@@ -126,7 +140,9 @@ write_fleet_file(const char *dir)
   g_autoptr(GString) text = g_string_new("# written by test-query\n");
   for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
     g_autofree char *address = profile_address(i);
-    g_string_append_printf(text, "%s %s/%s\n", address, profiles, expected[i].profile);
+    g_string_append_printf(text, "%s%s %s/%s\n", address,
+                           expected[i].reach == REACH_HOST_RPC ? ":4028" : "", profiles,
+                           expected[i].profile);
   }
   for (guint i = 0; i < G_N_ELEMENTS(faults); i++) {
     g_autofree char *address = fault_address(i);
@@ -284,8 +300,9 @@ test_profile(gconstpointer data)
   guint i = (guint)(e - expected);
   g_autofree char *host = profile_address(i);
   guint port = e->reach == REACH_V3 ? 4433 : e->reach == REACH_RPC ? fleet.port : 4028;
-  g_autofree char *address =
-      e->reach == REACH_HOST ? g_strdup(host) : g_strdup_printf("%s:%u", host, port);
+  g_autofree char *address = e->reach == REACH_HOST || e->reach == REACH_HOST_RPC
+                                 ? g_strdup(host)
+                                 : g_strdup_printf("%s:%u", host, port);
   Run r = run_query(address, "10", NULL);
   if (e->not_read != NULL) {
     g_assert_cmpint(r.status, ==, 1);
