@@ -7,11 +7,17 @@
 
 G_BEGIN_DECLS
 
-/* Turns the batch result (command -> AmRpcReply*, commands that got an API
- * error left out) into a sample, or NULL with @error. */
+/* Turns what the poll read (command -> AmRpcReply*; commands that got an
+ * API error, or failed, left out) into a sample, or NULL with @error. */
 typedef AmSample *(*AmDriverParseFunc)(GHashTable *replies, GError **error);
 
-/* Runs @commands (NULL-terminated, static) on @miner and then @parse. */
+/* Runs @commands (NULL-terminated, static) on @miner one after another and
+ * then @parse. Every raw reply is kept for the API's raw view. A command
+ * whose reply does not arrive or does not parse leaves the rest standing:
+ * the sample is marked partial (am_sample_mark_partial) with "<command>:
+ * <why>". The poll fails only when nothing was read (the first command's
+ * timeout, refusal or reset fails it at once), when it is cancelled, or
+ * when @parse fails (its error then also names the failed commands). */
 void am_driver_poll_async(AmMiner *miner, const char *const *commands, AmDriverParseFunc parse,
                           GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data);
