@@ -11,6 +11,7 @@
 #include <antmon/config.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #define PAGE_ROWS "5000"
 
@@ -34,9 +35,17 @@ static const GOptionEntry export_options[] = {
     {NULL},
 };
 
-/* The columns, in order: the series query's fields plus the miner. */
-static const char *const columns[] = {"hashrate_ths", "power_w",     "temp_max_c",
-                                      "avg_temp_c",   "avg_fan_rpm", "elapsed_s"};
+/* The columns after time, epoch and miner, in order: the series query's
+ * fields. Those of plugin ABI 1.2 follow the first six; the series ones
+ * (power_limit_w .. chain_frequency_mhz) are averaged with --step, the
+ * others are in raw rows only (empty or null in averaged ones). */
+static const char *const columns[] = {
+    "hashrate_ths",        "power_w",        "temp_max_c",      "avg_temp_c",    "avg_fan_rpm",
+    "elapsed_s",           "mining",         "work_mode",       "power_limit_w", "water_temp_in_c",
+    "water_temp_out_c",    "psu_power_in_w", "psu_power_out_w", "psu_fan_rpm",   "chain_voltage_v",
+    "chain_frequency_mhz", "best_share",     "found_blocks",    "partial",       "errors_error",
+    "errors_warning",      "errors_info",    "errors_unknown",
+};
 
 /* Epoch seconds, an ISO 8601 time (UTC unless it says otherwise), or a
  * duration before now. Returns the time as epoch seconds text. */
@@ -80,16 +89,39 @@ iso_time(double epoch)
   return g_strdup_printf("%s.%03dZ", base, (int)(ms % 1000));
 }
 
+/* A text field, quoted as RFC 4180 says when it needs to be (a work mode
+ * is the firmware's own words). */
 static void
-print_csv_number(JsonObject *row, const char *name)
+print_csv_text(const char *text)
+{
+  if (strpbrk(text, ",\"\r\n") == NULL) {
+    fputs(text, stdout);
+    return;
+  }
+  putchar('"');
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p == '"')
+      putchar('"');
+    putchar(*p);
+  }
+  putchar('"');
+}
+
+static void
+print_csv_value(JsonObject *row, const char *name)
 {
   JsonNode *node = json_object_get_member(row, name);
   putchar(',');
   if (node == NULL || JSON_NODE_HOLDS_NULL(node))
     return;
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  if (json_node_get_value_type(node) == G_TYPE_INT64)
+  GType type = json_node_get_value_type(node);
+  if (type == G_TYPE_INT64)
     printf("%" G_GINT64_FORMAT, json_node_get_int(node));
+  else if (type == G_TYPE_BOOLEAN)
+    fputs(json_node_get_boolean(node) ? "true" : "false", stdout);
+  else if (type == G_TYPE_STRING)
+    print_csv_text(json_node_get_string(node));
   else
     fputs(g_ascii_formatd(buf, sizeof buf, "%.10g", json_node_get_double(node)), stdout);
 }
@@ -101,7 +133,7 @@ write_csv_row(const char *miner, double epoch, JsonObject *row)
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   printf("%s,%s,%s", iso, g_ascii_formatd(buf, sizeof buf, "%.3f", epoch), miner);
   for (gsize i = 0; i < G_N_ELEMENTS(columns); i++)
-    print_csv_number(row, columns[i]);
+    print_csv_value(row, columns[i]);
   putchar('\n');
 }
 
@@ -244,6 +276,15 @@ export_miner_rows(Source *src, Writer *w, const char *miner, GError **error)
   return TRUE;
 }
 
+static void
+print_csv_header(void)
+{
+  fputs("time,epoch,miner", stdout);
+  for (gsize i = 0; i < G_N_ELEMENTS(columns); i++)
+    printf(",%s", columns[i]);
+  putchar('\n');
+}
+
 static gboolean
 export_all(Source *src, gboolean json, GError **error)
 {
@@ -255,8 +296,7 @@ export_all(Source *src, gboolean json, GError **error)
   if (json)
     fputs("[", stdout);
   else
-    printf("time,epoch,miner,%s,%s,%s,%s,%s,%s\n", columns[0], columns[1], columns[2], columns[3],
-           columns[4], columns[5]);
+    print_csv_header();
   for (guint i = 0; i < miners->len; i++)
     if (!export_miner_rows(src, &w, miners->pdata[i], error))
       return FALSE;
@@ -342,7 +382,12 @@ am_cli_export(int argc, char **argv)
   g_option_context_set_description(
       context, "Without --miner every miner is exported, one after another, oldest sample first.\n"
                "CSV columns: time,epoch,miner,hashrate_ths,power_w,temp_max_c,avg_temp_c,"
-               "avg_fan_rpm,elapsed_s\n");
+               "avg_fan_rpm,elapsed_s,mining,work_mode,power_limit_w,water_temp_in_c,"
+               "water_temp_out_c,psu_power_in_w,psu_power_out_w,psu_fan_rpm,chain_voltage_v,"
+               "chain_frequency_mhz,best_share,found_blocks,partial,errors_error,"
+               "errors_warning,errors_info,errors_unknown\n"
+               "Empty (CSV) or null (JSON): unknown. With --step only the numeric series\n"
+               "are averaged; mining .. errors_unknown are in per-sample rows only.\n");
   if (!am_cli_parse(context, &argc, &argv))
     return AM_EXIT_USAGE;
   Source src = {0};

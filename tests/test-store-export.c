@@ -33,8 +33,36 @@ make_sample(const char *host, gint64 when_s, double ths)
   return s;
 }
 
+/* A hydro miner that reports the fields of plugin ABI 1.2: asleep, a work
+ * mode that needs CSV quoting, one error and two notices; @partial for a
+ * poll that lost a reply. */
+static AmSample *
+make_hydro_sample(gint64 when_s, gboolean partial)
+{
+  AmSample *s = make_sample("10.0.0.3", when_s, 100);
+  s->mining = AM_MINING_SLEEPING;
+  am_sample_set(s, &s->work_mode, "eco, \"quiet\"");
+  s->power_limit_w = 5500;
+  s->water_temp_in_c = 38.5;
+  s->water_temp_out_c = 46;
+  s->psu_power_in_w = 5600;
+  s->psu_power_out_w = 5400;
+  s->psu_fan_rpm = 3000;
+  s->best_share = 123456789;
+  s->found_blocks = 2;
+  s->partial = partial;
+  am_sample_add_error(s, "110", "fan lost", "fan", AM_ERROR_SEVERITY_ERROR);
+  am_sample_add_error(s, "5", "tuning", NULL, AM_ERROR_SEVERITY_INFO);
+  am_sample_add_error(s, "6", "tuned", NULL, AM_ERROR_SEVERITY_INFO);
+  AmChain *c = &g_array_index(s->chains, AmChain, 0);
+  c->voltage_v = 13.2;
+  c->frequency_mhz = 610;
+  return s;
+}
+
 /* Writes 10.0.0.1 and 10.0.0.2, one sample each every 30 s for 10 minutes
- * (20 each), with the store plugin itself. */
+ * (20 each), and two samples of 10.0.0.3 (the second partial), with the
+ * store plugin itself. */
 static void
 write_history(const char *dir)
 {
@@ -52,6 +80,8 @@ write_history(const char *dir)
     g_ptr_array_add(batch, make_sample("10.0.0.1", T0 + 30 * i, 13.0 + i * 0.1));
     g_ptr_array_add(batch, make_sample("10.0.0.2", T0 + 30 * i + 1, 14.0));
   }
+  g_ptr_array_add(batch, make_hydro_sample(T0 + 5, FALSE));
+  g_ptr_array_add(batch, make_hydro_sample(T0 + 35, TRUE));
   g_assert_true(plugin->info->vtable.store->write_batch(self, (AmSample *const *)batch->pdata,
                                                         batch->len, NULL, 0, &error));
   g_assert_no_error(error);
@@ -142,14 +172,25 @@ test_csv(Fixture *f, gconstpointer data)
   Run r = run_export(f, NULL);
   g_assert_cmpint(r.status, ==, 0);
   g_auto(GStrv) lines = lines_of(r.out);
-  g_assert_cmpuint(g_strv_length(lines), ==, 41);
+  g_assert_cmpuint(g_strv_length(lines), ==, 43);
   g_assert_cmpstr(lines[0], ==,
                   "time,epoch,miner,hashrate_ths,power_w,temp_max_c,avg_temp_c,avg_fan_rpm,"
-                  "elapsed_s");
+                  "elapsed_s,mining,work_mode,power_limit_w,water_temp_in_c,water_temp_out_c,"
+                  "psu_power_in_w,psu_power_out_w,psu_fan_rpm,chain_voltage_v,chain_frequency_mhz,"
+                  "best_share,found_blocks,partial,errors_error,errors_warning,errors_info,"
+                  "errors_unknown");
+  /* A miner that reports none of the new fields: empty, and a whole poll. */
   g_assert_cmpstr(lines[1], ==,
-                  "2024-05-01T08:00:00.000Z,1714550400.000,10.0.0.1:4028,13,1350,61,61,4800,600");
+                  "2024-05-01T08:00:00.000Z,1714550400.000,10.0.0.1:4028,13,1350,61,61,4800,600,"
+                  ",,,,,,,,,,,,false,,,,");
   g_assert_cmpstr(lines[2], ==,
-                  "2024-05-01T08:00:30.000Z,1714550430.000,10.0.0.1:4028,13.1,1350,61,61,4800,630");
+                  "2024-05-01T08:00:30.000Z,1714550430.000,10.0.0.1:4028,13.1,1350,61,61,4800,630,"
+                  ",,,,,,,,,,,,false,,,,");
+  g_assert_cmpstr(lines[41], ==,
+                  "2024-05-01T08:00:05.000Z,1714550405.000,10.0.0.3:4028,100,1350,61,61,4800,605,"
+                  "sleeping,\"eco, \"\"quiet\"\"\",5500,38.5,46,5600,5400,3000,13.2,610,"
+                  "123456789,2,false,1,0,2,0");
+  g_assert_true(g_str_has_suffix(lines[42], ",123456789,2,true,1,0,2,0"));
   g_assert_true(
       g_str_has_prefix(lines[21], "2024-05-01T08:00:01.000Z,1714550401.000,10.0.0.2:4028,14,"));
   run_clear(&r);
@@ -172,6 +213,9 @@ test_json(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_object_get_string_member(first, "miner"), ==, "10.0.0.2:4028");
   g_assert_cmpfloat(json_object_get_double_member(first, "hashrate_ths"), ==, 14.0);
   g_assert_cmpint(json_object_get_int_member(first, "elapsed_s"), ==, 601);
+  g_assert_true(json_object_get_null_member(first, "power_limit_w"));
+  g_assert_true(json_object_get_null_member(first, "mining"));
+  g_assert_false(json_object_get_boolean_member(first, "partial"));
   run_clear(&r);
 }
 
@@ -200,6 +244,29 @@ test_range_and_step(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_object_get_string_member(second, "time"), ==, "2024-05-01T08:01:00.000Z");
   g_assert_cmpfloat_with_epsilon(json_object_get_double_member(second, "hashrate_ths"), 13.25,
                                  1e-9);
+  run_clear(&r);
+}
+
+/* The new series averaged per minute; the other new fields are not. */
+static void
+test_abi12_step(Fixture *f, gconstpointer data)
+{
+  (void)data;
+  Run r = run_export(f, "--miner", "10.0.0.3", "--step", "60", "--format", "json", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_assert_true(json_parser_load_from_data(parser, r.out, -1, NULL));
+  JsonArray *rows = json_node_get_array(json_parser_get_root(parser));
+  g_assert_cmpuint(json_array_get_length(rows), ==, 1);
+  JsonObject *row = json_array_get_object_element(rows, 0);
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(row, "power_limit_w"), 5500, 1e-9);
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(row, "water_temp_in_c"), 38.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(row, "psu_power_out_w"), 5400, 1e-9);
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(row, "chain_voltage_v"), 13.2, 1e-9);
+  g_assert_cmpfloat_with_epsilon(json_object_get_double_member(row, "chain_frequency_mhz"), 610,
+                                 1e-9);
+  g_assert_true(json_object_get_null_member(row, "mining"));
+  g_assert_true(json_object_get_null_member(row, "partial"));
   run_clear(&r);
 }
 
@@ -237,6 +304,7 @@ main(int argc, char **argv)
   ADD("/store-export/csv", test_csv);
   ADD("/store-export/json", test_json);
   ADD("/store-export/range-and-step", test_range_and_step);
+  ADD("/store-export/abi12-step", test_abi12_step);
   ADD("/store-export/errors", test_errors);
 #undef ADD
   return g_test_run();

@@ -3,7 +3,9 @@
 #include <math.h>
 #include <string.h>
 
-#define FORMAT_VERSION 1
+/* Version 1 frames have no ext groups; version 2 frames have an ext byte. */
+#define FORMAT_VERSION_1 1
+#define FORMAT_VERSION_2 2
 #define FRAME_KEY 0
 #define FRAME_DELTA 1
 /* Largest hashrate unit exponent (10^24 H/s): far beyond any miner. */
@@ -21,6 +23,16 @@ enum {
   C_POWER,
 };
 G_STATIC_ASSERT(C_POWER + 1 == AM_SQLITE_CHAIN_SLOTS);
+
+/* The version 2 slots of a chain. */
+enum {
+  CX_VOLTAGE,   /* mV */
+  CX_FREQUENCY, /* 0.01 MHz */
+  CX_TEMP_INLET,
+  CX_TEMP_OUTLET,
+};
+G_STATIC_ASSERT(CX_TEMP_OUTLET + 1 == AM_SQLITE_CHAIN_EXT_SLOTS);
+#define ALL_EXT (AM_SQLITE_EXT_SCALARS | AM_SQLITE_EXT_CHAINS | AM_SQLITE_EXT_WORK_MODE)
 
 /* ---- columns ------------------------------------------------------------ */
 
@@ -75,20 +87,26 @@ pow10i(int e)
 }
 
 static guint
-n_slots_for(guint nt, guint nc, guint nf, guint nch)
+n_slots_for(guint nt, guint nc, guint nf, guint nch, guint8 ext)
 {
-  return AM_SQLITE_N_SCALARS + nt + nc + nf + nch * AM_SQLITE_CHAIN_SLOTS;
+  guint n = AM_SQLITE_N_SCALARS + nt + nc + nf + nch * AM_SQLITE_CHAIN_SLOTS;
+  if (ext & AM_SQLITE_EXT_SCALARS)
+    n += AM_SQLITE_N_EXT_SCALARS;
+  if (ext & AM_SQLITE_EXT_CHAINS)
+    n += nch * AM_SQLITE_CHAIN_EXT_SLOTS;
+  return n;
 }
 
 static AmSqliteDetail *
-detail_new(guint nt, guint nc, guint nf, guint nch)
+detail_new(guint nt, guint nc, guint nf, guint nch, guint8 ext)
 {
   AmSqliteDetail *d = g_new0(AmSqliteDetail, 1);
   d->n_temps = (guint8)nt;
   d->n_chip_temps = (guint8)nc;
   d->n_fans = (guint8)nf;
   d->n_chains = (guint8)nch;
-  d->n_slots = n_slots_for(nt, nc, nf, nch);
+  d->ext = ext;
+  d->n_slots = n_slots_for(nt, nc, nf, nch, ext);
   d->value = g_new0(gint64, d->n_slots);
   d->known = g_new0(guint8, d->n_slots);
   return d;
@@ -101,6 +119,7 @@ am_sqlite_detail_free(AmSqliteDetail *d)
     return;
   g_free(d->value);
   g_free(d->known);
+  g_free(d->work_mode);
   g_free(d);
 }
 
@@ -110,14 +129,21 @@ am_sqlite_detail_copy(const AmSqliteDetail *d)
   AmSqliteDetail *c = g_memdup2(d, sizeof *d);
   c->value = g_memdup2(d->value, d->n_slots * sizeof(gint64));
   c->known = g_memdup2(d->known, d->n_slots);
+  c->work_mode = g_strdup(d->work_mode);
   return c;
+}
+
+/* The version 2 scalar @slot (AmSqliteExtSlot); the group must be there. */
+static guint
+ext_slot(guint slot)
+{
+  return AM_SQLITE_N_SCALARS + slot;
 }
 
 static guint
 first_temp(const AmSqliteDetail *d)
 {
-  (void)d;
-  return AM_SQLITE_N_SCALARS;
+  return AM_SQLITE_N_SCALARS + (d->ext & AM_SQLITE_EXT_SCALARS ? AM_SQLITE_N_EXT_SCALARS : 0);
 }
 
 static guint
@@ -136,6 +162,13 @@ static guint
 first_chain_slot(const AmSqliteDetail *d, guint chain)
 {
   return first_fan(d) + d->n_fans + chain * AM_SQLITE_CHAIN_SLOTS;
+}
+
+/* The version 2 slots of a chain follow every chain's version 1 slots. */
+static guint
+first_chain_ext_slot(const AmSqliteDetail *d, guint chain)
+{
+  return first_chain_slot(d, d->n_chains) + chain * AM_SQLITE_CHAIN_EXT_SLOTS;
 }
 
 static void
@@ -193,6 +226,123 @@ choose_exp(double max_hs, int prefer)
 }
 
 static void fill_chains(AmSqliteDetail *d, const AmSample *s, double hs);
+
+/* The version 2 scalars of @s, scaled as stored (see AmSqliteExtSlot):
+ * known ones are finite, or counts above AM_UNKNOWN. */
+static void
+ext_scalars_of(const AmSample *s, double out[AM_SQLITE_N_EXT_SCALARS])
+{
+  for (guint i = 0; i < AM_SQLITE_N_EXT_SCALARS; i++)
+    out[i] = NAN;
+  if (s->mining != AM_MINING_UNKNOWN)
+    out[AM_SQLITE_EXT_MINING] = s->mining;
+  out[AM_SQLITE_EXT_POWER_LIMIT] = s->power_limit_w * 10.0;
+  out[AM_SQLITE_EXT_WATER_IN] = s->water_temp_in_c * 10.0;
+  out[AM_SQLITE_EXT_WATER_OUT] = s->water_temp_out_c * 10.0;
+  out[AM_SQLITE_EXT_PSU_IN] = s->psu_power_in_w * 10.0;
+  out[AM_SQLITE_EXT_PSU_OUT] = s->psu_power_out_w * 10.0;
+  out[AM_SQLITE_EXT_PSU_FAN] = s->psu_fan_rpm;
+  out[AM_SQLITE_EXT_BEST_SHARE] = s->best_share;
+  if (s->found_blocks > AM_UNKNOWN)
+    out[AM_SQLITE_EXT_FOUND_BLOCKS] = (double)s->found_blocks;
+  /* A whole poll is the normal case: only "partial" is worth a slot. */
+  if (s->partial)
+    out[AM_SQLITE_EXT_PARTIAL] = 1;
+  /* No error at all may be "none" or "not reported": unknown either way. */
+  if (s->errors->len > 0) {
+    guint first = AM_SQLITE_EXT_ERRORS_UNKNOWN;
+    for (guint i = 0; i < 4; i++)
+      out[first + i] = 0;
+    for (guint i = 0; i < s->errors->len; i++) {
+      const AmMinerError *e = s->errors->pdata[i];
+      guint sev = e->severity <= AM_ERROR_SEVERITY_ERROR ? (guint)e->severity : 0;
+      out[first + sev]++;
+    }
+  }
+}
+
+static gboolean
+storable(double scaled)
+{
+  return isfinite(scaled) && fabs(scaled) < 4e18;
+}
+
+/* The chain's version 2 values, scaled as stored. */
+static void
+ext_chain_of(const AmChain *c, double out[AM_SQLITE_CHAIN_EXT_SLOTS])
+{
+  out[CX_VOLTAGE] = c->voltage_v * 1000.0;
+  out[CX_FREQUENCY] = c->frequency_mhz * 100.0;
+  out[CX_TEMP_INLET] = c->temp_inlet_c * 10.0;
+  out[CX_TEMP_OUTLET] = c->temp_outlet_c * 10.0;
+}
+
+/* Which version 2 groups @s needs: none when it has no new field. */
+static guint8
+ext_groups(const AmSample *s, guint n_chains)
+{
+  guint8 ext = 0;
+  double v[AM_SQLITE_N_EXT_SCALARS];
+  ext_scalars_of(s, v);
+  for (guint i = 0; i < AM_SQLITE_N_EXT_SCALARS; i++)
+    if (storable(v[i]))
+      ext |= AM_SQLITE_EXT_SCALARS;
+  for (guint i = 0; i < n_chains; i++) {
+    double c[AM_SQLITE_CHAIN_EXT_SLOTS];
+    ext_chain_of(&g_array_index(s->chains, AmChain, i), c);
+    for (guint j = 0; j < AM_SQLITE_CHAIN_EXT_SLOTS; j++)
+      if (storable(c[j]))
+        ext |= AM_SQLITE_EXT_CHAINS;
+  }
+  if (s->work_mode != NULL)
+    ext |= AM_SQLITE_EXT_WORK_MODE;
+  return ext;
+}
+
+static void
+fill_ext_scalars(AmSqliteDetail *d, const AmSample *s)
+{
+  double v[AM_SQLITE_N_EXT_SCALARS];
+  ext_scalars_of(s, v);
+  for (guint i = 0; i < AM_SQLITE_N_EXT_SCALARS; i++)
+    set_scaled(d, ext_slot(i), v[i], 1.0);
+}
+
+static void
+fill_ext_chains(AmSqliteDetail *d, const AmSample *s)
+{
+  for (guint i = 0; i < d->n_chains; i++) {
+    double c[AM_SQLITE_CHAIN_EXT_SLOTS];
+    ext_chain_of(&g_array_index(s->chains, AmChain, i), c);
+    for (guint j = 0; j < AM_SQLITE_CHAIN_EXT_SLOTS; j++)
+      set_scaled(d, first_chain_ext_slot(d, i) + j, c[j], 1.0);
+  }
+}
+
+static double
+chain_mean(const AmSample *s, gsize offset)
+{
+  double sum = 0;
+  guint n = 0;
+  for (guint i = 0; i < s->chains->len; i++) {
+    double v = G_STRUCT_MEMBER(double, &g_array_index(s->chains, AmChain, i), offset);
+    if (isfinite(v))
+      sum += v, n++;
+  }
+  return n > 0 ? sum / n : NAN;
+}
+
+double
+am_sqlite_chain_mean_voltage(const AmSample *s)
+{
+  return chain_mean(s, G_STRUCT_OFFSET(AmChain, voltage_v));
+}
+
+double
+am_sqlite_chain_mean_frequency(const AmSample *s)
+{
+  return chain_mean(s, G_STRUCT_OFFSET(AmChain, frequency_mhz));
+}
 static gboolean mirrors_chains(const AmSqliteDetail *d, GArray *values, guint which);
 
 static void
@@ -213,7 +363,7 @@ am_sqlite_detail_from_sample(const AmSample *s, int prefer_exp)
   double hs = 1e12 / pow10i(exp); /* TH/s -> the unit */
   /* The chains first, to see whether the lists repeat their temperatures
    * (most drivers report each board's reading in both). */
-  g_autoptr(AmSqliteDetail) chains = detail_new(0, 0, 0, nch);
+  g_autoptr(AmSqliteDetail) chains = detail_new(0, 0, 0, nch, 0);
   fill_chains(chains, s, hs);
   guint8 mirror = 0;
   if (mirrors_chains(chains, s->temps_c, C_TEMP_BOARD))
@@ -221,9 +371,12 @@ am_sqlite_detail_from_sample(const AmSample *s, int prefer_exp)
   if (mirrors_chains(chains, s->chip_temps_c, C_TEMP_CHIP))
     mirror |= AM_SQLITE_MIRROR_CHIP_TEMPS, nc = 0;
 
-  AmSqliteDetail *d = detail_new(nt, nc, nf, nch);
+  AmSqliteDetail *d = detail_new(nt, nc, nf, nch, ext_groups(s, nch));
   d->hashrate_exp = (gint8)exp;
   d->mirror = mirror;
+  if (d->ext & AM_SQLITE_EXT_WORK_MODE)
+    d->work_mode =
+        g_utf8_make_valid(s->work_mode, MIN(strlen(s->work_mode), AM_SQLITE_MAX_WORK_MODE));
   set_int(d, AM_SQLITE_SLOT_STATUS, s->status, TRUE);
   set_int(d, AM_SQLITE_SLOT_POWER_SOURCE, s->power_source, TRUE);
   set_scaled(d, AM_SQLITE_SLOT_HASHRATE_AVG, s->hashrate_avg_ths, hs);
@@ -236,6 +389,10 @@ am_sqlite_detail_from_sample(const AmSample *s, int prefer_exp)
   set_list(d, first_chip_temp(d), s->chip_temps_c, nc, 10.0);
   set_list(d, first_fan(d), s->fans_rpm, nf, 1.0);
   fill_chains(d, s, hs);
+  if (d->ext & AM_SQLITE_EXT_SCALARS)
+    fill_ext_scalars(d, s);
+  if (d->ext & AM_SQLITE_EXT_CHAINS)
+    fill_ext_chains(d, s);
   return d;
 }
 
@@ -278,7 +435,8 @@ am_sqlite_detail_delta_ok(const AmSqliteDetail *d, const AmSqliteDetail *base)
 {
   return base != NULL && d->n_temps == base->n_temps && d->n_chip_temps == base->n_chip_temps &&
          d->mirror == base->mirror && d->n_fans == base->n_fans && d->n_chains == base->n_chains &&
-         d->hashrate_exp == base->hashrate_exp &&
+         d->hashrate_exp == base->hashrate_exp && d->ext == base->ext &&
+         g_strcmp0(d->work_mode, base->work_mode) == 0 &&
          memcmp(d->chain_index, base->chain_index, d->n_chains * sizeof(gint32)) == 0 &&
          memcmp(d->known, base->known, d->n_slots) == 0;
 }
@@ -371,13 +529,50 @@ get_bitmap(Reader *r, guint8 *flags, guint n)
 
 /* ---- frames -------------------------------------------------------------- */
 
+/* A detail without version 2 groups is written exactly as version 1 was. */
+static guint
+version_of(const AmSqliteDetail *d)
+{
+  return d->ext != 0 ? FORMAT_VERSION_2 : FORMAT_VERSION_1;
+}
+
+static void
+pack_ext_header(const AmSqliteDetail *d, GByteArray *out)
+{
+  g_byte_array_append(out, &d->ext, 1);
+  if (d->ext & AM_SQLITE_EXT_WORK_MODE) {
+    gsize len = strlen(d->work_mode);
+    put_uvarint(out, len);
+    g_byte_array_append(out, (const guint8 *)d->work_mode, (guint)len);
+  }
+}
+
+/* Reads the ext byte and the work mode of a version 2 key frame. */
+static gboolean
+unpack_ext_header(Reader *r, guint8 *ext, char **work_mode)
+{
+  if (r->p >= r->end)
+    return FALSE;
+  *ext = *r->p++;
+  if (*ext == 0 || (*ext & ~ALL_EXT) != 0)
+    return FALSE;
+  if (!(*ext & AM_SQLITE_EXT_WORK_MODE))
+    return TRUE;
+  guint64 len = get_uvarint(r);
+  if (!r->ok || len > AM_SQLITE_MAX_WORK_MODE * 4 || len > (guint64)(r->end - r->p))
+    return FALSE;
+  *work_mode = g_strndup((const char *)r->p, len);
+  r->p += len;
+  return g_utf8_validate(*work_mode, -1, NULL) && strlen(*work_mode) == len;
+}
+
 void
 am_sqlite_detail_pack(const AmSqliteDetail *d, const AmSqliteDetail *base, gint64 dt_ms,
                       GByteArray *out)
 {
   if (base != NULL) {
     g_return_if_fail(am_sqlite_detail_delta_ok(d, base));
-    guint8 head = FORMAT_VERSION << 4 | FRAME_DELTA;
+    guint8 head = (guint8)(version_of(d) << 4 | FRAME_DELTA);
     g_byte_array_append(out, &head, 1);
     put_uvarint(out, (guint64)dt_ms);
     g_autofree guint8 *changed = g_new0(guint8, d->n_slots);
@@ -389,13 +584,15 @@ am_sqlite_detail_pack(const AmSqliteDetail *d, const AmSqliteDetail *base, gint6
         put_svarint(out, (gint64)((guint64)d->value[i] - (guint64)base->value[i]));
     return;
   }
-  guint8 head = FORMAT_VERSION << 4 | FRAME_KEY;
+  guint8 head = (guint8)(version_of(d) << 4 | FRAME_KEY);
   g_byte_array_append(out, &head, 1);
   guint8 counts[] = {
       (guint8)(d->n_temps | (d->mirror & AM_SQLITE_MIRROR_TEMPS ? 0x80 : 0)),
       (guint8)(d->n_chip_temps | (d->mirror & AM_SQLITE_MIRROR_CHIP_TEMPS ? 0x80 : 0)), d->n_fans,
       d->n_chains, (guint8)d->hashrate_exp};
   g_byte_array_append(out, counts, sizeof counts);
+  if (d->ext != 0)
+    pack_ext_header(d, out);
   for (guint i = 0; i < d->n_chains; i++)
     put_svarint(out, d->chain_index[i]);
   put_bitmap(out, d->known, d->n_slots);
@@ -418,7 +615,7 @@ am_sqlite_detail_is_delta(const guint8 *data, gsize len, gint64 *dt_ms)
 }
 
 static AmSqliteDetail *
-unpack_key(Reader *r)
+unpack_key(Reader *r, guint version)
 {
   if (r->end - r->p < 5)
     return NULL;
@@ -428,7 +625,12 @@ unpack_key(Reader *r)
   if (nt > AM_SQLITE_MAX_READINGS || nc > AM_SQLITE_MAX_READINGS || c[2] > AM_SQLITE_MAX_READINGS ||
       c[3] > AM_SQLITE_MAX_CHAINS || c[4] > MAX_EXP)
     return NULL;
-  g_autoptr(AmSqliteDetail) d = detail_new(nt, nc, c[2], c[3]);
+  guint8 ext = 0;
+  g_autofree char *work_mode = NULL;
+  if (version == FORMAT_VERSION_2 && !unpack_ext_header(r, &ext, &work_mode))
+    return NULL;
+  g_autoptr(AmSqliteDetail) d = detail_new(nt, nc, c[2], c[3], ext);
+  d->work_mode = g_steal_pointer(&work_mode);
   d->hashrate_exp = (gint8)c[4];
   d->mirror =
       (c[0] & 0x80 ? AM_SQLITE_MIRROR_TEMPS : 0) | (c[1] & 0x80 ? AM_SQLITE_MIRROR_CHIP_TEMPS : 0);
@@ -446,8 +648,11 @@ unpack_key(Reader *r)
 }
 
 static AmSqliteDetail *
-unpack_delta(Reader *r, const AmSqliteDetail *base)
+unpack_delta(Reader *r, const AmSqliteDetail *base, guint version)
 {
+  /* A delta has its base's layout, and says so with its version. */
+  if (version != version_of(base))
+    return NULL;
   get_uvarint(r); /* dt_ms: the caller found the base with it */
   g_autoptr(AmSqliteDetail) d = am_sqlite_detail_copy(base);
   g_autofree guint8 *changed = g_new0(guint8, d->n_slots);
@@ -463,17 +668,18 @@ am_sqlite_detail_unpack(const guint8 *data, gsize len, const AmSqliteDetail *bas
 {
   AmSqliteDetail *d = NULL;
   const char *why = "malformed";
-  if (len >= 1 && (data[0] >> 4) != FORMAT_VERSION) {
+  guint version = len >= 1 ? data[0] >> 4 : 0;
+  if (len >= 1 && version != FORMAT_VERSION_1 && version != FORMAT_VERSION_2) {
     why = "of an unknown format version";
   } else if (len >= 1) {
     Reader r = {data + 1, data + len, TRUE};
     int kind = data[0] & 0x0f;
     if (kind == FRAME_KEY)
-      d = unpack_key(&r);
+      d = unpack_key(&r, version);
     else if (kind == FRAME_DELTA && base == NULL)
       why = "a delta frame whose base sample is missing";
     else if (kind == FRAME_DELTA)
-      d = unpack_delta(&r, base);
+      d = unpack_delta(&r, base, version);
     if (d != NULL && r.p != r.end) {
       am_sqlite_detail_free(g_steal_pointer(&d));
       why = "longer than its content";
@@ -506,6 +712,49 @@ get_list(const AmSqliteDetail *d, guint first, guint n, double scale, GArray *ou
     double v = get_scaled(d, first + i, scale);
     g_array_append_val(out, v);
   }
+}
+
+static void
+ext_chains_to_sample(const AmSqliteDetail *d, AmSample *s)
+{
+  guint first = s->chains->len - d->n_chains;
+  for (guint i = 0; i < d->n_chains; i++) {
+    AmChain *c = &g_array_index(s->chains, AmChain, first + i);
+    guint f = first_chain_ext_slot(d, i);
+    c->voltage_v = get_scaled(d, f + CX_VOLTAGE, 1000.0);
+    c->frequency_mhz = get_scaled(d, f + CX_FREQUENCY, 100.0);
+    c->temp_inlet_c = get_scaled(d, f + CX_TEMP_INLET, 10.0);
+    c->temp_outlet_c = get_scaled(d, f + CX_TEMP_OUTLET, 10.0);
+  }
+}
+
+/* Counts only: an error per count, with its severity and nothing else. */
+static void
+errors_to_sample(const AmSqliteDetail *d, AmSample *s)
+{
+  for (guint sev = 0; sev < 4; sev++) {
+    gint64 n = get_count(d, ext_slot(AM_SQLITE_EXT_ERRORS_UNKNOWN + sev));
+    for (gint64 i = 0; i < MIN(n, 10000); i++)
+      am_sample_add_error(s, NULL, NULL, NULL, (AmErrorSeverity)sev);
+  }
+}
+
+static void
+ext_scalars_to_sample(const AmSqliteDetail *d, AmSample *s)
+{
+  gint64 mining = get_count(d, ext_slot(AM_SQLITE_EXT_MINING));
+  s->mining = mining >= AM_MINING_HASHING && mining <= AM_MINING_STARTING ? (AmMiningState)mining
+                                                                          : AM_MINING_UNKNOWN;
+  s->power_limit_w = get_scaled(d, ext_slot(AM_SQLITE_EXT_POWER_LIMIT), 10.0);
+  s->water_temp_in_c = get_scaled(d, ext_slot(AM_SQLITE_EXT_WATER_IN), 10.0);
+  s->water_temp_out_c = get_scaled(d, ext_slot(AM_SQLITE_EXT_WATER_OUT), 10.0);
+  s->psu_power_in_w = get_scaled(d, ext_slot(AM_SQLITE_EXT_PSU_IN), 10.0);
+  s->psu_power_out_w = get_scaled(d, ext_slot(AM_SQLITE_EXT_PSU_OUT), 10.0);
+  s->psu_fan_rpm = get_scaled(d, ext_slot(AM_SQLITE_EXT_PSU_FAN), 1.0);
+  s->best_share = get_scaled(d, ext_slot(AM_SQLITE_EXT_BEST_SHARE), 1.0);
+  s->found_blocks = get_count(d, ext_slot(AM_SQLITE_EXT_FOUND_BLOCKS));
+  s->partial = get_count(d, ext_slot(AM_SQLITE_EXT_PARTIAL)) > 0;
+  errors_to_sample(d, s);
 }
 
 void
@@ -543,4 +792,9 @@ am_sqlite_detail_to_sample(const AmSqliteDetail *d, AmSample *s)
     c->temp_chip_c = get_scaled(d, f + C_TEMP_CHIP, 10.0);
     c->power_w = get_scaled(d, f + C_POWER, 10.0);
   }
+  if (d->ext & AM_SQLITE_EXT_CHAINS)
+    ext_chains_to_sample(d, s);
+  if (d->ext & AM_SQLITE_EXT_SCALARS)
+    ext_scalars_to_sample(d, s);
+  am_sample_set(s, &s->work_mode, d->work_mode);
 }

@@ -18,12 +18,25 @@
  * of a 3-chain miner is 10 to 30 bytes where a key frame is ~70.
  *
  * Format (all integers are LEB128 varints, signed ones zigzag-coded):
- *   byte 0: bits 0-3 the frame kind (0 key, 1 delta), bits 4-7 version (1)
- *   key:    n_temps n_chip_temps n_fans n_chains e chain_index[n_chains]
+ *   byte 0: bits 0-3 the frame kind (0 key, 1 delta), bits 4-7 version
+ *   key:    n_temps n_chip_temps n_fans n_chains e [v2: ext]
+ *           [v2, ext & AM_SQLITE_EXT_WORK_MODE: length work_mode bytes]
+ *           chain_index[n_chains]
  *           (bit 7 of n_temps / n_chip_temps: the list mirrors the chains'
  *           board / chip temperatures and has no slots of its own)
  *           known bitmap (one bit per slot, LSB first) value[known slots]
- *   delta:  dt_ms changed bitmap diff[changed slots] */
+ *   delta:  dt_ms changed bitmap diff[changed slots] (the layout, the work
+ *           mode included, is its base's; the version is the base's too)
+ *
+ * Version 2 (plugin ABI 1.2) adds optional groups, named by the ext byte:
+ * the scalars of AmSqliteExtSlot after the version 1 scalars, four slots
+ * per chain (voltage 1 mV, frequency 0.01 MHz, inlet and outlet 0.1 degC)
+ * after all the chains' version 1 slots, and the work mode. A sample that
+ * has none of them is written as a version 1 frame, byte for byte as
+ * before, so a miner that reports none of the new fields costs nothing
+ * more; version 1 frames (and deltas of them) still decode. Slot order:
+ *   scalars [ext scalars] temps chip_temps fans chains[9 each] [chains' ext
+ *   slots, 4 each] */
 #pragma once
 
 #include <antmon/antmon.h>
@@ -46,8 +59,39 @@ typedef enum {
   AM_SQLITE_N_SCALARS
 } AmSqliteScalarSlot;
 
-/* Slots of one chain, in order. */
+/* Scalars of format version 2 (group AM_SQLITE_EXT_SCALARS), in order:
+ * mining state, power limit 0.1 W, coolant in and out 0.1 degC, PSU power
+ * in and out 0.1 W, PSU fan 1 RPM, best share (whole), found blocks,
+ * partial (1, or unknown for a whole poll), and the vendor errors counted
+ * by severity (known when the sample has any error). */
+typedef enum {
+  AM_SQLITE_EXT_MINING,
+  AM_SQLITE_EXT_POWER_LIMIT,
+  AM_SQLITE_EXT_WATER_IN,
+  AM_SQLITE_EXT_WATER_OUT,
+  AM_SQLITE_EXT_PSU_IN,
+  AM_SQLITE_EXT_PSU_OUT,
+  AM_SQLITE_EXT_PSU_FAN,
+  AM_SQLITE_EXT_BEST_SHARE,
+  AM_SQLITE_EXT_FOUND_BLOCKS,
+  AM_SQLITE_EXT_PARTIAL,
+  AM_SQLITE_EXT_ERRORS_UNKNOWN,
+  AM_SQLITE_EXT_ERRORS_INFO,
+  AM_SQLITE_EXT_ERRORS_WARNING,
+  AM_SQLITE_EXT_ERRORS_ERROR,
+  AM_SQLITE_N_EXT_SCALARS
+} AmSqliteExtSlot;
+
+/* Slots of one chain, in order; and the version 2 slots of one chain. */
 #define AM_SQLITE_CHAIN_SLOTS 9
+#define AM_SQLITE_CHAIN_EXT_SLOTS 4
+
+/* AmSqliteDetail.ext: the optional groups of format version 2. */
+#define AM_SQLITE_EXT_SCALARS 1
+#define AM_SQLITE_EXT_CHAINS 2
+#define AM_SQLITE_EXT_WORK_MODE 4
+/* Longest work mode kept, in bytes (a longer one is cut). */
+#define AM_SQLITE_MAX_WORK_MODE 64
 
 /* AmSqliteDetail.mirror: the list is the chains' board (chip) temperatures,
  * one per chain in order, and is not stored twice. */
@@ -57,6 +101,8 @@ typedef enum {
 typedef struct {
   guint8 n_temps, n_chip_temps, n_fans, n_chains; /* slots of each list */
   guint8 mirror;                                  /* AM_SQLITE_MIRROR_* */
+  guint8 ext;                                     /* AM_SQLITE_EXT_*: 0 is version 1 */
+  char *work_mode;                                /* with AM_SQLITE_EXT_WORK_MODE */
   gint8 hashrate_exp;                             /* hashrates in 10^hashrate_exp H/s */
   gint32 chain_index[AM_SQLITE_MAX_CHAINS];
   guint n_slots;
@@ -93,7 +139,9 @@ AmSqliteDetail *am_sqlite_detail_unpack(const guint8 *data, gsize len, const AmS
 
 /* Sets the detail fields of @s from @d: status, power source, hashrate
  * average and ideal, efficiency, counters, the lists and the chains (which
- * are appended: start from a sample without any). */
+ * are appended: start from a sample without any), and the version 2
+ * fields. Vendor errors are kept as counts only: each comes back as an
+ * error of its severity without code or message. */
 void am_sqlite_detail_to_sample(const AmSqliteDetail *d, AmSample *s);
 
 /* Scaled values of the SQL columns (raw samples, schema version 3): unknown
@@ -103,5 +151,10 @@ gboolean am_sqlite_column_hashrate_ghs(double ths, double *out);
 gboolean am_sqlite_column_power_w(double w, double *out);
 gboolean am_sqlite_column_deci(double value, gint64 *out);
 gboolean am_sqlite_column_whole(double value, gint64 *out);
+
+/* The mean of the chains' known voltages (frequencies): the miner-level
+ * value stored as a series. NAN when no chain tells. */
+double am_sqlite_chain_mean_voltage(const AmSample *s);
+double am_sqlite_chain_mean_frequency(const AmSample *s);
 
 G_END_DECLS

@@ -23,6 +23,8 @@ static const char *const read_sql[R_N_STATEMENTS] = {
                  "s.temp_max_dc / 10.0, s.temp_avg_dc / 10.0, s.fan_avg_rpm, s.elapsed_s, m.model "
                  "FROM miners m JOIN samples s ON s.miner_id = m.id AND s.t = m.last_seen "
                  "ORDER BY m.address",
+    /* A delta frame's base, when it is not the row read just before. */
+    [R_DETAIL] = "SELECT detail FROM samples WHERE miner_id = ?1 AND t = ?2",
     [R_EVENTS] = "SELECT id, t, miner, kind, name, detail FROM events "
                  "WHERE t >= ?1 AND t < ?2 AND NOT (t = ?1 AND id <= ?3) "
                  "AND (?4 IS NULL OR miner = ?4 OR substr(miner, 1, length(?5)) = ?5) "

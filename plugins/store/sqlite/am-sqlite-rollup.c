@@ -191,6 +191,7 @@ roll_minutes(AmSqliteStore *store, GError **error)
       return FALSE;
     p->done_1m = hi;
     gboolean ok = run_range(store, W_ROLLUP_1M, lo * 1000, hi * 1000, error) &&
+                  run_range(store, W_ROLLUP_X_1M, lo * 1000, hi * 1000, error) &&
                   run_range(store, W_FLEET_1M, lo * 1000, hi * 1000, error) &&
                   save_progress(store, error);
     if (!finish(store, ok, error))
@@ -205,12 +206,15 @@ static gboolean
 roll_hour_step(AmSqliteStore *store, gint64 max_miner, GError **error)
 {
   AmSqliteProgress *p = &store->progress;
-  sqlite3_stmt *st = store->w[W_ROLLUP_1H];
-  sqlite3_bind_int64(st, 1, p->done_1h);
-  sqlite3_bind_int64(st, 2, p->hour_miner);
-  sqlite3_bind_int64(st, 3, p->hour_miner + MINERS_PER_STEP);
-  if (!am_sqlite_step_done(store->wdb, st, error, "rolling up an hour"))
-    return FALSE;
+  AmSqliteWriteStmt which[] = {W_ROLLUP_1H, W_ROLLUP_X_1H};
+  for (gsize i = 0; i < G_N_ELEMENTS(which); i++) {
+    sqlite3_stmt *st = store->w[which[i]];
+    sqlite3_bind_int64(st, 1, p->done_1h);
+    sqlite3_bind_int64(st, 2, p->hour_miner);
+    sqlite3_bind_int64(st, 3, p->hour_miner + MINERS_PER_STEP);
+    if (!am_sqlite_step_done(store->wdb, st, error, "rolling up an hour"))
+      return FALSE;
+  }
   p->hour_miner += MINERS_PER_STEP;
   if (p->hour_miner <= max_miner)
     return TRUE;
@@ -307,7 +311,11 @@ prune_history(AmSqliteStore *store, guint budget, GError **error)
     more = FALSE;
     if (!begin(store, error))
       return FALSE;
-    gboolean ok = prune_chunk(store, W_PRUNE_ROLLUP_1M, keep_1m, &more, error) &&
+    /* samples_x goes with the raw samples already pruned. */
+    gboolean ok = prune_chunk(store, W_PRUNE_SAMPLES_X, p->pruned_raw, &more, error) &&
+                  prune_chunk(store, W_PRUNE_ROLLUP_X_1M, keep_1m, &more, error) &&
+                  prune_chunk(store, W_PRUNE_ROLLUP_X_1H, keep_1h, &more, error) &&
+                  prune_chunk(store, W_PRUNE_ROLLUP_1M, keep_1m, &more, error) &&
                   prune_chunk(store, W_PRUNE_ROLLUP_1H, keep_1h, &more, error) &&
                   prune_chunk(store, W_PRUNE_FLEET_1M, keep_1m, &more, error) &&
                   prune_chunk(store, W_PRUNE_FLEET_1H, keep_1h, &more, error) &&

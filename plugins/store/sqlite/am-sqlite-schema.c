@@ -139,6 +139,28 @@ static const char schema_v3_after[] =
     "INSERT OR REPLACE INTO meta (key, value)\n"
     "  SELECT 'clock_ms', coalesce(max(last_seen), 0) FROM miners;\n";
 
+/* Version 4: the plugin ABI 1.2 values worth a series (power limit,
+ * coolant in and out, PSU power in and out, the chains' mean voltage and
+ * frequency), in tables of their own with a row only where a miner reports
+ * one of them: other miners' samples and rollups do not grow by a byte.
+ * Raw values are scaled like the samples' columns (0.1 degC, mV, 0.1 MHz);
+ * rollups are in the API's units. The rest of the new fields is in the
+ * samples' packed detail (format version 2). */
+#define ROLLUP_X_COLUMNS                                                                           \
+  "  miner_id INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL,\n"                    \
+  "  power_limit_w REAL, water_in_c REAL, water_out_c REAL, psu_in_w REAL, psu_out_w REAL,\n"      \
+  "  voltage_v REAL, frequency_mhz REAL,\n"                                                        \
+  "  PRIMARY KEY (miner_id, bucket)) WITHOUT ROWID;\n"
+static const char schema_v4[] =
+    "CREATE TABLE samples_x (\n"
+    "  miner_id INTEGER NOT NULL,\n"
+    "  t INTEGER NOT NULL,\n"
+    "  power_limit_w REAL, water_in_dc INTEGER, water_out_dc INTEGER,\n"
+    "  psu_in_w REAL, psu_out_w REAL, voltage_mv INTEGER, frequency_dmhz INTEGER,\n"
+    "  PRIMARY KEY (miner_id, t)) WITHOUT ROWID;\n"
+    "CREATE TABLE rollup_x_1m (\n" ROLLUP_X_COLUMNS "CREATE TABLE rollup_x_1h (\n" ROLLUP_X_COLUMNS;
+#undef ROLLUP_X_COLUMNS
+
 typedef struct {
   const char *sql;
   /* Run after @sql in the same transaction, when not NULL. */
@@ -152,6 +174,7 @@ static const Migration migrations[AM_SQLITE_SCHEMA_VERSION] = {
     {schema_v1, NULL, NULL},
     {schema_v2, NULL, NULL},
     {schema_v3, convert_v3, schema_v3_after},
+    {schema_v4, NULL, NULL},
 };
 
 /* ---- version 3: converting raw samples ---------------------------------- */

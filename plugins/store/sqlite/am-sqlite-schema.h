@@ -8,7 +8,7 @@
 G_BEGIN_DECLS
 
 /* The schema version this antmon writes. */
-#define AM_SQLITE_SCHEMA_VERSION 3
+#define AM_SQLITE_SCHEMA_VERSION 4
 /* PRAGMA application_id of an antmon database: "antm". */
 #define AM_SQLITE_APPLICATION_ID 0x616e746d
 

@@ -12,34 +12,65 @@
  * reads the bands and averages them per step, weighting each row by the
  * samples (or minutes) behind it. */
 #include "am-sqlite-query.h"
+#include <math.h>
+
+/* The plugin ABI 1.2 series (samples_x and its rollups) have rows only for
+ * miners that report them, so they are LEFT JOINed and averaged with
+ * their own weight xn. */
+#define X_RAW_COLUMNS                                                                              \
+  "x.power_limit_w, x.water_in_dc / 10.0, x.water_out_dc / 10.0, x.psu_in_w, x.psu_out_w, "        \
+  "x.voltage_mv / 1000.0, x.frequency_dmhz / 10.0"
 
 /* ?1 miner, ?2 step, ?3..?4 hour band, ?5..?6 minute band (s),
  * ?7..?8 raw band (ms), ?9 rows, ?10 first bucket wanted. */
 #define WAVG(x) "sum(" x " * n) / sum(iif(" x " IS NULL, NULL, n))"
+#define XAVG(x) ", sum(" x " * xn) / sum(iif(" x " IS NULL, NULL, xn))"
+#define ROLLUP_BAND(r, x, lo, hi)                                                                  \
+  "  SELECT (r.bucket / ?2) * ?2 AS b, r.n AS n, r.hashrate_avg AS hr, r.power_avg AS pw, "        \
+  "r.elapsed_s AS el, r.tavg_avg AS ta, r.fan_avg AS fa, r.tmax_avg AS tm, x.n AS xn, "            \
+  "x.power_limit_w AS pl, x.water_in_c AS wi, x.water_out_c AS wo, x.psu_in_w AS pi, "             \
+  "x.psu_out_w AS po, x.voltage_v AS vo, x.frequency_mhz AS fq"                                    \
+  "    FROM " r " r LEFT JOIN " x " x ON x.miner_id = r.miner_id AND x.bucket = r.bucket"          \
+  "    WHERE r.miner_id = ?1 AND r.bucket >= " lo " AND r.bucket < " hi
+// clang-format off
 static const char series_sql[] =
-    "SELECT b, " WAVG("hr") ", " WAVG("pw") ", max(el), " WAVG("ta") ", " WAVG("fa") ", " WAVG(
-        "tm") " FROM ("
-              "  SELECT (bucket / ?2) * ?2 AS b, n, hashrate_avg AS hr, power_avg AS pw, elapsed_s "
-              "AS el,"
-              "    tavg_avg AS ta, fan_avg AS fa, tmax_avg AS tm"
-              "    FROM rollup_1h WHERE miner_id = ?1 AND bucket >= ?3 AND bucket < ?4"
-              "  UNION ALL"
-              "  SELECT (bucket / ?2) * ?2, n, hashrate_avg, power_avg, elapsed_s, tavg_avg, "
-              "fan_avg, tmax_avg"
-              "    FROM rollup_1m WHERE miner_id = ?1 AND bucket >= ?5 AND bucket < ?6"
-              "  UNION ALL"
-              "  SELECT (t / 1000 / ?2) * ?2, 1, hashrate_ghs / 1000.0, power_w, elapsed_s, "
-              "temp_avg_dc / 10.0, fan_avg_rpm,"
-              "    temp_max_dc / 10.0 FROM samples WHERE miner_id = ?1 AND t >= ?7 AND t < ?8"
-              ") GROUP BY b HAVING b >= ?10 ORDER BY b LIMIT ?9";
+    "SELECT b, " WAVG("hr") ", " WAVG("pw") ", max(el), " WAVG("ta") ", " WAVG("fa") ", "
+    WAVG("tm") XAVG("pl") XAVG("wi") XAVG("wo") XAVG("pi") XAVG("po") XAVG("vo") XAVG("fq")
+    " FROM ("
+    ROLLUP_BAND("rollup_1h", "rollup_x_1h", "?3", "?4")
+    "  UNION ALL"
+    ROLLUP_BAND("rollup_1m", "rollup_x_1m", "?5", "?6")
+    "  UNION ALL"
+    "  SELECT (s.t / 1000 / ?2) * ?2, 1, s.hashrate_ghs / 1000.0, s.power_w, s.elapsed_s, "
+    "s.temp_avg_dc / 10.0, s.fan_avg_rpm, s.temp_max_dc / 10.0, iif(x.t IS NULL, NULL, 1), "
+    X_RAW_COLUMNS
+    "    FROM samples s LEFT JOIN samples_x x ON x.miner_id = s.miner_id AND x.t = s.t"
+    "    WHERE s.miner_id = ?1 AND s.t >= ?7 AND s.t < ?8"
+    ") GROUP BY b HAVING b >= ?10 ORDER BY b LIMIT ?9";
+// clang-format on
+#undef ROLLUP_BAND
+#undef XAVG
 #undef WAVG
 
 /* ?1 miner, ?2 from (ms), ?3 until (ms), ?4 1 to skip the row at ?2 (the
  * last one of the page before), ?5 rows. A miner has one row per ms. */
 static const char series_raw_sql[] =
-    "SELECT 0, t, hashrate_ghs / 1000.0, power_w, elapsed_s, temp_avg_dc / 10.0, fan_avg_rpm, "
-    "temp_max_dc / 10.0 FROM samples WHERE miner_id = ?1 AND t >= ?2 AND t < ?3 "
-    "AND NOT (t = ?2 AND ?4) ORDER BY t LIMIT ?5";
+    "SELECT 0, s.t, s.hashrate_ghs / 1000.0, s.power_w, s.elapsed_s, s.temp_avg_dc / 10.0, "
+    "s.fan_avg_rpm, s.temp_max_dc / 10.0, " X_RAW_COLUMNS ", s.detail "
+    "FROM samples s LEFT JOIN samples_x x ON x.miner_id = s.miner_id AND x.t = s.t "
+    "WHERE s.miner_id = ?1 AND s.t >= ?2 AND s.t < ?3 "
+    "AND NOT (s.t = ?2 AND ?4) ORDER BY s.t LIMIT ?5";
+#undef X_RAW_COLUMNS
+
+/* Columns of both statements after the bucket or time: the six of every
+ * version, then the series of plugin ABI 1.2 in series_names order, then
+ * (raw rows only) the packed detail. */
+#define N_BASE_COLUMNS 6
+static const char *const series_names[] = {
+    "power_limit_w",   "water_temp_in_c", "water_temp_out_c",    "psu_power_in_w",
+    "psu_power_out_w", "chain_voltage_v", "chain_frequency_mhz",
+};
+#define N_SERIES_COLUMNS (N_BASE_COLUMNS + (int)G_N_ELEMENTS(series_names))
 
 /* The fleet: per minute the sum of each miner's average, per step the
  * average of those minute totals. ?1 step, ?2..?7 bands as above, ?8 rows,
@@ -171,6 +202,126 @@ add_sample_fields(JsonBuilder *b, sqlite3_stmt *st, int first, const char *host)
   am_sqlite_add_double(b, "avg_temp_c", st, first + 3);
   am_sqlite_add_double(b, "avg_fan_rpm", st, first + 4);
   am_sqlite_add_double(b, "temp_max_c", st, first + 5);
+  for (gsize i = 0; i < G_N_ELEMENTS(series_names); i++)
+    am_sqlite_add_double(b, series_names[i], st, first + N_BASE_COLUMNS + (int)i);
+}
+
+/* ---- the packed detail of raw rows -------------------------------------- */
+
+/* Decodes the details of one miner's rows read in time order: a delta
+ * frame's base is nearly always the row before, kept here; any other is
+ * read with R_DETAIL. */
+typedef struct {
+  AmSqliteStore *store;
+  gint64 miner;
+  AmSqliteDetail *last;
+  gint64 last_t;
+} DetailCursor;
+
+static AmSqliteDetail *
+cursor_decode(DetailCursor *c, gint64 t, const guint8 *blob, gsize len, GError **error)
+{
+  gint64 dt = 0;
+  g_autoptr(AmSqliteDetail) loaded = NULL;
+  const AmSqliteDetail *base = NULL;
+  if (am_sqlite_detail_is_delta(blob, len, &dt)) {
+    if (c->last != NULL && c->last_t == t - dt) {
+      base = c->last;
+    } else {
+      sqlite3_stmt *st = c->store->r[R_DETAIL];
+      loaded = am_sqlite_load_detail(c->store->rdb, st, c->miner, t - dt, error);
+      sqlite3_clear_bindings(st);
+      if (loaded == NULL)
+        return NULL;
+      base = loaded;
+    }
+  }
+  AmSqliteDetail *d = am_sqlite_detail_unpack(blob, len, base, error);
+  if (d != NULL) {
+    g_clear_pointer(&c->last, am_sqlite_detail_free);
+    c->last = am_sqlite_detail_copy(d);
+    c->last_t = t;
+  }
+  return d;
+}
+
+static void
+add_count(JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name(b, name);
+  if (value > AM_UNKNOWN)
+    json_builder_add_int_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+static void
+add_number(JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name(b, name);
+  if (isfinite(value))
+    json_builder_add_double_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+static void
+add_string(JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name(b, name);
+  if (value != NULL)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+/* The fields of plugin ABI 1.2 that are not series, from the sample's
+ * packed detail (null where unknown, or when it cannot be decoded). */
+static void
+add_detail_fields(JsonBuilder *b, const AmSqliteDetail *d)
+{
+  g_autoptr(AmSample) s = am_sample_new();
+  if (d != NULL)
+    am_sqlite_detail_to_sample(d, s);
+  gint64 errors[4] = {AM_UNKNOWN, AM_UNKNOWN, AM_UNKNOWN, AM_UNKNOWN};
+  for (guint i = 0; i < s->errors->len; i++) {
+    const AmMinerError *e = s->errors->pdata[i];
+    errors[e->severity] = MAX(errors[e->severity], 0) + 1;
+  }
+  for (guint i = 0; i < 4 && s->errors->len > 0; i++)
+    errors[i] = MAX(errors[i], 0);
+  add_string(b, "mining", am_mining_state_name(s->mining));
+  add_string(b, "work_mode", s->work_mode);
+  add_number(b, "psu_fan_rpm", s->psu_fan_rpm);
+  add_number(b, "best_share", s->best_share);
+  add_count(b, "found_blocks", s->found_blocks);
+  json_builder_set_member_name(b, "partial");
+  if (d != NULL)
+    json_builder_add_boolean_value(b, s->partial);
+  else
+    json_builder_add_null_value(b);
+  add_count(b, "errors_error", errors[AM_ERROR_SEVERITY_ERROR]);
+  add_count(b, "errors_warning", errors[AM_ERROR_SEVERITY_WARNING]);
+  add_count(b, "errors_info", errors[AM_ERROR_SEVERITY_INFO]);
+  add_count(b, "errors_unknown", errors[AM_ERROR_SEVERITY_UNKNOWN]);
+}
+
+/* Adds the detail fields of the raw row of @st at time @t. A detail that
+ * cannot be decoded leaves them null (the row's columns still stand). */
+static void
+add_raw_detail(JsonBuilder *b, DetailCursor *c, sqlite3_stmt *st, gint64 t)
+{
+  int col = 2 + N_SERIES_COLUMNS;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AmSqliteDetail) d = cursor_decode(c, t, sqlite3_column_blob(st, col),
+                                              (gsize)sqlite3_column_bytes(st, col), &error);
+  if (d == NULL) {
+    g_warning("[%s] series: the sample of miner %" G_GINT64_FORMAT " at %" G_GINT64_FORMAT
+              " ms: %s",
+              c->store->group, c->miner, t, error->message);
+    g_clear_pointer(&c->last, am_sqlite_detail_free);
+  }
+  add_detail_fields(b, d);
 }
 
 /* Raw rows, oldest first, paged by (time, id). */
@@ -191,6 +342,7 @@ series_raw_rows(AmSqliteStore *store, const AmSqliteArgs *args, gint64 miner, co
   sqlite3_bind_int64(st, 5, (gint64)args->limit + 1);
   guint n = 0;
   gint64 last_t = 0;
+  DetailCursor cursor = {store, miner, NULL, 0};
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (++n > args->limit) {
@@ -202,8 +354,10 @@ series_raw_rows(AmSqliteStore *store, const AmSqliteArgs *args, gint64 miner, co
     json_builder_set_member_name(b, "time");
     json_builder_add_double_value(b, last_t / 1000.0);
     add_sample_fields(b, st, 2, host);
+    add_raw_detail(b, &cursor, st, last_t);
     json_builder_end_object(b);
   }
+  am_sqlite_detail_free(cursor.last);
   sqlite3_reset(st);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     return am_sqlite_fail(store->rdb, error, "series");

@@ -30,6 +30,7 @@ typedef enum {
   W_MINER_IDENTITY,
   W_MINER_SEEN,
   W_SAMPLE_INSERT,
+  W_SAMPLE_X_INSERT,
   W_POOL_INSERT,
   W_EVENT_INSERT,
   W_ALERT_RAISE,
@@ -39,12 +40,17 @@ typedef enum {
   W_ROLLUP_1M,
   W_FLEET_1M,
   W_ROLLUP_1H,
+  W_ROLLUP_X_1M,
+  W_ROLLUP_X_1H,
   W_FLEET_1H,
   W_MAX_MINER_ID,
   W_MIN_SAMPLE_T,
   W_MAX_SAMPLE_T,
   W_NEXT_SAMPLE_T,
   W_PRUNE_SAMPLES,
+  W_PRUNE_SAMPLES_X,
+  W_PRUNE_ROLLUP_X_1M,
+  W_PRUNE_ROLLUP_X_1H,
   W_PRUNE_POOLS,
   W_PRUNE_EVENTS,
   W_PRUNE_ROLLUP_1M,
@@ -67,6 +73,7 @@ typedef enum {
   R_MINER_BY_HOST,
   R_LATEST,
   R_SERIES_RAW,
+  R_DETAIL,
   R_SERIES_STEP,
   R_FLEET,
   R_EVENTS,
@@ -196,6 +203,10 @@ void am_sqlite_pack_state_clear(AmSqlitePackState *state);
  * decoded. */
 gboolean am_sqlite_read_detail(sqlite3 *db, gint64 miner_id, gint64 t_ms, AmSample *s,
                                GError **error);
+/* The same with @st, "SELECT detail FROM samples WHERE miner_id = ?1 AND t
+ * = ?2" prepared by the caller: the decoded detail. (transfer full) */
+AmSqliteDetail *am_sqlite_load_detail(sqlite3 *db, sqlite3_stmt *st, gint64 miner_id, gint64 t_ms,
+                                      GError **error);
 
 /* The effective SQLite settings and memory (for the health API): safe to
  * call from any thread. (transfer full) */

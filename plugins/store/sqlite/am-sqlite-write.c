@@ -32,6 +32,9 @@ static const char *const write_sql[W_N_STATEMENTS] = {
     [W_SAMPLE_INSERT] =
         "INSERT INTO samples (miner_id, t, hashrate_ghs, power_w, temp_max_dc, temp_avg_dc, "
         "fan_avg_rpm, elapsed_s, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [W_SAMPLE_X_INSERT] =
+        "INSERT OR REPLACE INTO samples_x (miner_id, t, power_limit_w, water_in_dc, water_out_dc, "
+        "psu_in_w, psu_out_w, voltage_mv, frequency_dmhz) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [W_POOL_INSERT] = "INSERT INTO pools (miner_id, t, position, url, user, status, priority, "
                       "active, accepted, rejected, stale) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -70,6 +73,20 @@ static const char *const write_sql[W_N_STATEMENTS] = {
         "min(r.fan_min), " WAVG("fan_avg") ", max(r.fan_max), max(r.elapsed_s) "
         "FROM miners m CROSS JOIN rollup_1m r ON r.miner_id = m.id AND r.bucket >= ?1 "
         "AND r.bucket < ?1 + 3600 WHERE m.id >= ?2 AND m.id < ?3 GROUP BY r.miner_id",
+    /* The series of plugin ABI 1.2 (samples_x): rows only where known. */
+    [W_ROLLUP_X_1M] =
+        "INSERT OR REPLACE INTO rollup_x_1m SELECT x.miner_id, (x.t / 60000) * 60 AS b, count(*), "
+        "avg(x.power_limit_w), avg(x.water_in_dc / 10.0), avg(x.water_out_dc / 10.0), "
+        "avg(x.psu_in_w), avg(x.psu_out_w), avg(x.voltage_mv / 1000.0), "
+        "avg(x.frequency_dmhz / 10.0) "
+        "FROM miners m CROSS JOIN samples_x x ON x.miner_id = m.id AND x.t >= ?1 AND x.t < ?2 "
+        "GROUP BY x.miner_id, b",
+    [W_ROLLUP_X_1H] =
+        "INSERT OR REPLACE INTO rollup_x_1h SELECT r.miner_id, ?1, sum(r.n), "
+        WAVG("power_limit_w") ", " WAVG("water_in_c") ", " WAVG("water_out_c") ", "
+        WAVG("psu_in_w") ", " WAVG("psu_out_w") ", " WAVG("voltage_v") ", " WAVG("frequency_mhz") " "
+        "FROM miners m CROSS JOIN rollup_x_1m r ON r.miner_id = m.id AND r.bucket >= ?1 "
+        "AND r.bucket < ?1 + 3600 WHERE m.id >= ?2 AND m.id < ?3 GROUP BY r.miner_id",
     [W_FLEET_1H] =
         "INSERT OR REPLACE INTO fleet_1h (bucket, minutes, hashrate_ths, power_w, miners) "
         "SELECT ?1, count(*), avg(hashrate_ths), avg(power_w), max(miners) "
@@ -83,6 +100,15 @@ static const char *const write_sql[W_N_STATEMENTS] = {
     [W_PRUNE_SAMPLES] = "DELETE FROM samples WHERE (miner_id, t) IN (SELECT s.miner_id, s.t "
                         "FROM miners m CROSS JOIN samples s ON s.miner_id = m.id AND s.t < ?1 "
                         "LIMIT ?2)",
+    [W_PRUNE_SAMPLES_X] = "DELETE FROM samples_x WHERE (miner_id, t) IN (SELECT x.miner_id, x.t "
+                          "FROM miners m CROSS JOIN samples_x x ON x.miner_id = m.id AND x.t < ?1 "
+                          "LIMIT ?2)",
+    [W_PRUNE_ROLLUP_X_1M] = "DELETE FROM rollup_x_1m WHERE (miner_id, bucket) IN "
+                            "(SELECT r.miner_id, r.bucket FROM miners m CROSS JOIN rollup_x_1m r "
+                            "ON r.miner_id = m.id AND r.bucket < ?1 LIMIT ?2)",
+    [W_PRUNE_ROLLUP_X_1H] = "DELETE FROM rollup_x_1h WHERE (miner_id, bucket) IN "
+                            "(SELECT r.miner_id, r.bucket FROM miners m CROSS JOIN rollup_x_1h r "
+                            "ON r.miner_id = m.id AND r.bucket < ?1 LIMIT ?2)",
     [W_PRUNE_POOLS] = "DELETE FROM pools WHERE id IN (SELECT id FROM "
                       "(SELECT id, t FROM pools ORDER BY id LIMIT ?2) WHERE t < ?1)",
     [W_PRUNE_EVENTS] = "DELETE FROM events WHERE id IN "
@@ -305,6 +331,40 @@ am_sqlite_insert_sample(sqlite3 *db, sqlite3_stmt *st, const AmSample *s, gint64
   return TRUE;
 }
 
+/* The series of plugin ABI 1.2: a samples_x row when @s has any of them. */
+static gboolean
+insert_series_x(AmSqliteStore *store, gint64 miner_id, gint64 t_ms, const AmSample *s,
+                GError **error)
+{
+  double limit = 0, psu_in = 0, psu_out = 0;
+  gint64 water_in = 0, water_out = 0, mv = 0, dmhz = 0;
+  gboolean known[] = {
+      am_sqlite_column_power_w(s->power_limit_w, &limit),
+      am_sqlite_column_deci(s->water_temp_in_c, &water_in),
+      am_sqlite_column_deci(s->water_temp_out_c, &water_out),
+      am_sqlite_column_power_w(s->psu_power_in_w, &psu_in),
+      am_sqlite_column_power_w(s->psu_power_out_w, &psu_out),
+      am_sqlite_column_whole(am_sqlite_chain_mean_voltage(s) * 1000.0, &mv),
+      am_sqlite_column_deci(am_sqlite_chain_mean_frequency(s), &dmhz),
+  };
+  gboolean any = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
+    any = any || known[i];
+  if (!any)
+    return TRUE;
+  sqlite3_stmt *st = store->w[W_SAMPLE_X_INSERT];
+  sqlite3_bind_int64(st, 1, miner_id);
+  sqlite3_bind_int64(st, 2, t_ms);
+  bind_real(st, 3, known[0], limit);
+  bind_int(st, 4, known[1], water_in);
+  bind_int(st, 5, known[2], water_out);
+  bind_real(st, 6, known[3], psu_in);
+  bind_real(st, 7, known[4], psu_out);
+  bind_int(st, 8, known[5], mv);
+  bind_int(st, 9, known[6], dmhz);
+  return am_sqlite_step_done(store->wdb, st, error, "adding a sample's series");
+}
+
 /* Reads the row's time back to its key frame. */
 static AmSqliteDetail *
 read_detail(sqlite3 *db, sqlite3_stmt *st, gint64 miner_id, gint64 t_ms, guint depth,
@@ -339,6 +399,12 @@ read_detail(sqlite3 *db, sqlite3_stmt *st, gint64 miner_id, gint64 t_ms, guint d
       return NULL;
   }
   return am_sqlite_detail_unpack(blob, len, base, error);
+}
+
+AmSqliteDetail *
+am_sqlite_load_detail(sqlite3 *db, sqlite3_stmt *st, gint64 miner_id, gint64 t_ms, GError **error)
+{
+  return read_detail(db, st, miner_id, t_ms, 0, error);
 }
 
 gboolean
@@ -424,7 +490,8 @@ write_sample(AmSqliteStore *store, const AmSample *s, GError **error)
                                             &m->pack, store->scratch, error))
     return FALSE;
   m->used_ms = MAX(m->used_ms, t_ms);
-  return insert_pools(store, m, s, t_ms, error) && mark_seen(store, m->id, t_ms, error);
+  return insert_series_x(store, m->id, t_ms, s, error) && insert_pools(store, m, s, t_ms, error) &&
+         mark_seen(store, m->id, t_ms, error);
 }
 
 /* An alert event carries {"state": "raised"|"resolved", ...} as its detail;

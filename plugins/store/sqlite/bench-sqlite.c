@@ -16,6 +16,10 @@
  *  3. Size: the file, and per table (dbstat), per miner-day, and the
  *     steady-state total per miner with the shipped retentions.
  *
+ * BENCH_ABI12=1 makes every miner report the fields of plugin ABI 1.2 as
+ * a hydro Whatsminer does (set_abi12): their cost is the difference with a
+ * run without it, where no miner reports them.
+ *
  * Writes its database under BENCH_DIR (default ./bench-store-tmp) and
  * removes it unless BENCH_KEEP=1. */
 #include "am-sqlite-store.h"
@@ -62,6 +66,32 @@ make_fleet(guint n, guint subnet)
   return fleet;
 }
 
+/* The plugin ABI 1.2 fields of a hydro miner with a PSU that reports
+ * itself: the power limit, work mode and chain settings stay, the coolant
+ * and PSU readings move a little, the best share rises now and then. */
+static void
+set_abi12(AmSample *s, guint64 seed, guint p)
+{
+  s->mining = AM_MINING_HASHING;
+  if (s->work_mode == NULL)
+    am_sample_set(s, &s->work_mode, "normal");
+  s->power_limit_w = 3300;
+  s->water_temp_in_c = 38.0 + round(10 * wobble(seed + 13)) / 10;
+  s->water_temp_out_c = 46.0 + round(10 * wobble(seed + 17)) / 10;
+  s->psu_power_in_w = 3300 + round(40 * wobble(seed + 19));
+  s->psu_power_out_w = 3150 + round(40 * wobble(seed + 23));
+  s->psu_fan_rpm = 7200 + round(100 * wobble(seed + 29));
+  s->best_share = 1e9 * (1 + p / 100);
+  s->found_blocks = 0;
+  for (guint c = 0; c < s->chains->len; c++) {
+    AmChain *ch = &g_array_index(s->chains, AmChain, c);
+    ch->voltage_v = 13.2 + 0.1 * c;
+    ch->frequency_mhz = 600;
+    ch->temp_inlet_c = 40.0 + c + round(wobble(seed * 13 + c));
+    ch->temp_outlet_c = 50.0 + c + round(wobble(seed * 17 + c));
+  }
+}
+
 /* Sets the time and readings of pass @p (the bench owns these samples).
  * What a running miner changes from poll to poll changes: each chain's
  * hashrate (+-3 %), board and chip temperatures (whole degrees, as the
@@ -95,6 +125,8 @@ set_pass(GPtrArray *fleet, gint64 start_s, guint p)
     for (guint f = 0; f < s->fans_rpm->len; f++)
       g_array_index(s->fans_rpm, double, f) = 5400 + 120 * f + round(60 * wobble(seed * 11 + f));
     s->power_w = 3250 + 50 * wobble((guint64)p * 7919 + i);
+    if (g_getenv("BENCH_ABI12") != NULL)
+      set_abi12(s, seed, p);
     am_sample_finish(s); /* temperatures, fans and efficiency follow */
     s->hashrate_ths = total;
   }
@@ -455,8 +487,15 @@ report_size(const char *dir, const History *h)
   g_autofree char *path = g_build_filename(dir, "antmon.db", NULL);
   sqlite3 *db = NULL;
   sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-  double raw = btree_bytes(db, "'samples', 'pools', 'pools_miner_t'");
+  /* samples_x and rollup_x_*: the plugin ABI 1.2 series (BENCH_ABI12). The
+   * rollups generated with SQL have none, so theirs are reported apart,
+   * per row of the days written through write_batch. */
+  double raw = btree_bytes(db, "'samples', 'samples_x', 'pools', 'pools_miner_t'");
   double samples = btree_bytes(db, "'samples'");
+  double x_raw = btree_bytes(db, "'samples_x'");
+  double x_minute = btree_bytes(db, "'rollup_x_1m'"), x_hour = btree_bytes(db, "'rollup_x_1h'");
+  double x_minute_rows = query_double(db, "SELECT count(*) FROM rollup_x_1m");
+  double x_hour_rows = query_double(db, "SELECT count(*) FROM rollup_x_1h");
   double minute = btree_bytes(db, "'rollup_1m'"), hour = btree_bytes(db, "'rollup_1h'");
   double minute_rows = query_double(db, "SELECT count(*) FROM rollup_1m");
   double hour_rows = query_double(db, "SELECT count(*) FROM rollup_1h");
@@ -471,11 +510,20 @@ report_size(const char *dir, const History *h)
   double raw_kb = raw / ((double)h->miners * h->raw_days) / 1024;
   double min_kb = minute / (minute_rows / 1440.0) / 1024;
   double hour_kb = hour / (hour_rows / 24.0) / 1024;
+  double x_min_kb = x_minute_rows > 0 ? x_minute / x_minute_rows * 1440 / 1024 : 0;
+  double x_hour_kb = x_hour_rows > 0 ? x_hour / x_hour_rows * 24 / 1024 : 0;
   printf("\n| database | size |\n|---|---|\n");
   printf("| file (%u miners, %u days) | %.2f GB |\n", h->miners, h->days, sb.st_size / 1e9);
   printf("| raw samples (3 chains) + pools, per miner-day | **%.0f KB** (%.1f bytes per sample, "
          "detail blob %.1f bytes) |\n",
          raw_kb, samples / raw_rows, detail);
+  printf("| of which ABI 1.2 series (samples_x), per miner-day | %.1f KB |\n",
+         x_raw / ((double)h->miners * h->raw_days) / 1024);
+  if (x_minute_rows > 0)
+    printf("| ABI 1.2 rollups (rollup_x_1m, rollup_x_1h), per miner-day | %.1f KB, %.2f KB "
+           "(%.1f, %.1f bytes per row) |\n",
+           x_min_kb, x_hour_kb, x_minute / x_minute_rows,
+           x_hour_rows > 0 ? x_hour / x_hour_rows : 0.0);
   printf("| per-minute rollups, per miner-day | %.1f KB (%.1f bytes per row) |\n", min_kb,
          minute / minute_rows);
   printf("| per-hour rollups, per miner-day | %.2f KB (%.1f bytes per row) |\n", hour_kb,
@@ -483,7 +531,9 @@ report_size(const char *dir, const History *h)
   printf("| steady state with the shipped retentions (%d d raw, %d d 1m, %d d 1h), per miner | "
          "**%.1f MB** |\n",
          DEFAULT_RAW_DAYS, DEFAULT_1M_DAYS, DEFAULT_1H_DAYS,
-         (DEFAULT_RAW_DAYS * raw_kb + DEFAULT_1M_DAYS * min_kb + DEFAULT_1H_DAYS * hour_kb) / 1024);
+         (DEFAULT_RAW_DAYS * raw_kb + DEFAULT_1M_DAYS * (min_kb + x_min_kb) +
+          DEFAULT_1H_DAYS * (hour_kb + x_hour_kb)) /
+             1024);
 }
 
 int

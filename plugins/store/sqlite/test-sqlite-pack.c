@@ -1,6 +1,7 @@
 /* The packed detail of raw samples (am-sqlite-pack.c), table-driven: round
  * trips of key and delta frames for miners of several sizes and
- * algorithms, unknown values staying unknown, and malformed blobs. */
+ * algorithms, unknown values staying unknown, and malformed blobs. The
+ * version 2 fields (plugin ABI 1.2) are in test-sqlite-pack-v2.c. */
 #include "am-sqlite-pack.h"
 #include <math.h>
 #include <string.h>
@@ -256,7 +257,7 @@ test_malformed(void)
   g_byte_array_append(key, (const guint8 *)"\0", 1);
   expect_unpack_error(key->data, key->len, NULL, "longer than its content");
   expect_unpack_error(delta->data, delta->len, NULL, "base sample is missing");
-  guint8 future[] = {0x20, 0, 0, 0, 0, 0};
+  guint8 future[] = {0x30, 0, 0, 0, 0, 0};
   expect_unpack_error(future, sizeof future, NULL, "unknown format version");
   guint8 too_many[] = {0x10, 200, 0, 0, 0, 9};
   expect_unpack_error(too_many, sizeof too_many, NULL, "malformed");

@@ -94,7 +94,7 @@ test_create(void)
   am_store_fixture_close(&fx);
 
   sqlite3 *db = open_raw(fx.path);
-  g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==, 4);
   g_assert_cmpint(query_int(db, "PRAGMA application_id"), ==, 0x616e746d);
   g_autofree char *mode = query_text(db, "PRAGMA journal_mode");
   g_assert_cmpstr(mode, ==, "wal");
@@ -198,7 +198,7 @@ test_memory_settings(void)
     g_assert_cmpint(json_object_get_int_member(stats, "reader_cache_size_bytes"), ==,
                     cases[i].reader);
     g_assert_cmpint(json_object_get_int_member(stats, "mmap_size_bytes"), ==, cases[i].mmap);
-    g_assert_cmpint(json_object_get_int_member(stats, "schema_version"), ==, 3);
+    g_assert_cmpint(json_object_get_int_member(stats, "schema_version"), ==, 4);
     g_assert_cmpint(json_object_get_int_member(stats, "sqlite_memory_bytes"), >, 0);
     am_store_fixture_clear(&fx);
   }
@@ -270,7 +270,7 @@ test_migrate_from_v1(void)
   am_store_fixture_close(&fx);
 
   sqlite3 *db = open_raw(fx.path);
-  g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==, 4);
   g_assert_cmpint(query_int(db, "SELECT count(*) FROM miners"), ==, 1);
   g_assert_cmpint(query_int(db, "SELECT count(*) FROM samples WHERE miner_id = 1"), ==, 4);
   g_autofree char *check = query_text(db, "PRAGMA integrity_check");
@@ -618,7 +618,7 @@ test_migrate_from_v2(void)
   sqlite3 *db = open_raw(fx.path);
   for (guint i = 0; i < V2_SAMPLES; i++)
     assert_v2_detail(db, i);
-  g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==, 4);
   g_assert_cmpint(query_int(db, "SELECT count(*) FROM pools"), ==, 2);
   g_assert_cmpint(query_int(db, "SELECT count(*) FROM samples"), ==, V2_SAMPLES + 3);
   g_assert_cmpint(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
