@@ -81,7 +81,42 @@ print_chain(const AmChain *c)
     g_string_append_printf(line, ", board %.0f degC", c->temp_board_c);
   if (isfinite(c->temp_chip_c))
     g_string_append_printf(line, ", chips %.0f degC", c->temp_chip_c);
+  if (isfinite(c->temp_inlet_c) && isfinite(c->temp_outlet_c))
+    g_string_append_printf(line, ", in/out %.0f/%.0f degC", c->temp_inlet_c, c->temp_outlet_c);
+  if (isfinite(c->frequency_mhz))
+    g_string_append_printf(line, ", %.0f MHz", c->frequency_mhz);
+  if (isfinite(c->voltage_v))
+    g_string_append_printf(line, ", %.2f V", c->voltage_v);
   printf("%s\n", line->str);
+}
+
+/* What newer firmware tells besides: what the miner is doing, its power
+ * target, coolant, PSU and its own errors. */
+static void
+print_extended(const AmSample *s)
+{
+  const char *mining = am_mining_state_name(s->mining);
+  if (mining != NULL)
+    printf("  %-10s %s%s\n", "mining", mining, s->partial ? " (some replies unread)" : "");
+  if (s->work_mode != NULL || isfinite(s->power_limit_w)) {
+    printf("  %-10s", "target");
+    if (s->work_mode != NULL)
+      printf(" %s", s->work_mode);
+    if (isfinite(s->power_limit_w))
+      printf(" %.0f W", s->power_limit_w);
+    printf("\n");
+  }
+  if (isfinite(s->water_temp_in_c) || isfinite(s->water_temp_out_c))
+    printf("  %-10s in %.1f, out %.1f degC\n", "water", s->water_temp_in_c, s->water_temp_out_c);
+  if (isfinite(s->psu_power_in_w))
+    printf("  %-10s %.0f W in\n", "psu", s->psu_power_in_w);
+  for (guint i = 0; i < s->errors->len; i++) {
+    const AmMinerError *e = s->errors->pdata[i];
+    const char *severity = am_error_severity_name(e->severity);
+    printf("  %-10s %s%s%s%s%s\n", "error", severity != NULL ? severity : "",
+           e->code != NULL ? " " : "", e->code != NULL ? e->code : "",
+           e->message != NULL ? ": " : "", e->message != NULL ? e->message : "");
+  }
 }
 
 static void
@@ -101,6 +136,7 @@ print_text(const AmSample *s)
     printf("  %-10s %.0f W (%s)\n", "power", s->power_w,
            s->power_source == AM_POWER_SOURCE_REPORTED ? "reported" : "estimated");
   print_value("efficiency", s->efficiency_jth, "J/TH");
+  print_extended(s);
   print_list("boards", s->temps_c, "degC");
   print_list("chips", s->chip_temps_c, "degC");
   print_list("fans", s->fans_rpm, "RPM");

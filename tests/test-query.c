@@ -226,12 +226,16 @@ on_communicated(GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Runs `antmon query ADDRESS --json --timeout T [-c INI]` once. The main
  * loop keeps running meanwhile, so an in-process server can answer it. */
+/* "--json" for every test but the one reading what a person sees. */
+static const char *query_format = "--json";
+
 static Run
 run_query_once(const char *address, const char *timeout, const char *ini)
 {
   g_autoptr(GError) error = NULL;
-  const char *argv[] = {g_getenv("ANTMON_BIN"),    "query", address, "--json", "--timeout", timeout,
-                        ini != NULL ? "-c" : NULL, ini,     NULL};
+  const char *argv[] = {
+      g_getenv("ANTMON_BIN"),    "query", address, query_format, "--timeout", timeout,
+      ini != NULL ? "-c" : NULL, ini,     NULL};
   g_autoptr(GSubprocess) proc = g_subprocess_newv(
       argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
   g_assert_no_error(error);
@@ -322,6 +326,33 @@ test_profile(gconstpointer data)
   if (!(fabs(hashrate - e->hashrate_ths) <= 0.05 * e->hashrate_ths))
     g_error("%s: hashrate %.9g TH/s, expected about %.9g", e->profile, hashrate, e->hashrate_ths);
   g_assert_cmpstr(r.err, ==, "");
+  run_clear(&r);
+}
+
+/* What a person sees of a newer firmware's extra readings: the ePIC says
+ * it is hashing, names its tuner and a disabled board, and gives each
+ * board's clock and voltage. */
+static void
+test_text_extended(void)
+{
+  guint i = 0;
+  while (!g_str_equal(expected[i].profile, "epic-umc"))
+    i++;
+  g_autofree char *host = profile_address(i);
+  query_format = "--timeout=10"; /* in --json's place: text output */
+  Run r = run_query(host, "10", NULL);
+  query_format = "--json";
+  g_assert_cmpint(r.status, ==, 0);
+  static const char *const lines[] = {
+      "  mining     hashing\n",
+      "  target     VoltageOptimizer\n",
+      "  psu        2167 W in\n",
+      "  error      warning: hashboard 0 is detected but disabled\n",
+  };
+  for (guint k = 0; k < G_N_ELEMENTS(lines); k++)
+    if (strstr(r.out, lines[k]) == NULL)
+      g_error("expected '%s' in:\n%s", lines[k], r.out);
+  g_assert_true(g_regex_match_simple("chain 1 .* MHz, [0-9.]+ V\n", r.out, 0, 0));
   run_clear(&r);
 }
 
@@ -551,6 +582,7 @@ main(int argc, char **argv)
     g_test_add_data_func(path, &faults[i], test_fault);
   }
   g_test_add_func("/query/fault/garbage-quotes", test_fault_garbage_quotes);
+  g_test_add_func("/query/text/extended", test_text_extended);
   g_test_add_func("/query/web/antminer-web", test_web_antminer);
   g_test_add_func("/query/web/wrong-password", test_web_wrong_password);
   g_test_add_func("/query/web/configured-password", test_web_configured_password);
