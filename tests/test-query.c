@@ -229,13 +229,12 @@ on_communicated(GObject *source, GAsyncResult *result, gpointer user_data)
 /* "--json" for every test but the one reading what a person sees. */
 static const char *query_format = "--json";
 
+/* Runs antmon with @argv (argv[0] is set here) and collects what it said. */
 static Run
-run_query_once(const char *address, const char *timeout, const char *ini)
+run_antmon(const char **argv)
 {
   g_autoptr(GError) error = NULL;
-  const char *argv[] = {
-      g_getenv("ANTMON_BIN"),    "query", address, query_format, "--timeout", timeout,
-      ini != NULL ? "-c" : NULL, ini,     NULL};
+  argv[0] = g_getenv("ANTMON_BIN");
   g_autoptr(GSubprocess) proc = g_subprocess_newv(
       argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
   g_assert_no_error(error);
@@ -249,6 +248,15 @@ run_query_once(const char *address, const char *timeout, const char *ini)
   g_assert_no_error(error);
   r.status = g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
   return r;
+}
+
+static Run
+run_query_once(const char *address, const char *timeout, const char *ini)
+{
+  const char *argv[] = {
+      NULL, "query", address, query_format, "--timeout", timeout, ini != NULL ? "-c" : NULL,
+      ini,  NULL};
+  return run_antmon(argv);
 }
 
 /* As run_query_once(). Under ASan, LeakSanitizer's own tracer now and then
@@ -353,6 +361,50 @@ test_text_extended(void)
     if (strstr(r.out, lines[k]) == NULL)
       g_error("expected '%s' in:\n%s", lines[k], r.out);
   g_assert_true(g_regex_match_simple("chain 1 .* MHz, [0-9.]+ V\n", r.out, 0, 0));
+  run_clear(&r);
+}
+
+/* `antmon scan` over the fleet's block, with the default ports and the
+ * fleet's RPC port: every family is found at its first open port and
+ * identified by the same driver as `antmon query`. */
+static void
+test_scan_every_family(void)
+{
+  g_autofree char *first = profile_address(0);
+  g_autofree char *last = profile_address(G_N_ELEMENTS(expected) - 1);
+  g_autofree char *range = g_strdup_printf("%s-%s", first, last);
+  g_autofree char *rpc_port = g_strdup_printf("%u", fleet.port);
+  const char *argv[] = {NULL, "scan", range, "--json", "--timeout", "10",   "-p", rpc_port,
+                        "-p", "4028", "-p",  "80",     "-p",        "4433", NULL};
+  Run r = run_antmon(argv);
+  if (r.status != 0)
+    g_error("antmon scan %s: exit %d: %s", range, r.status, r.err);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_assert_true(json_parser_load_from_data(parser, r.out, -1, NULL));
+  JsonArray *found = json_node_get_array(json_parser_get_root(parser));
+  g_autoptr(GHashTable) drivers = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < json_array_get_length(found); i++) {
+    JsonObject *s = json_array_get_object_element(found, i);
+    g_hash_table_insert(drivers, (gpointer)json_object_get_string_member(s, "host"),
+                        (gpointer)json_object_get_string_member(s, "driver"));
+  }
+  /* A second profile of one recorded unit has its MAC: the scan reports
+   * one miner per MAC, as it should for a unit reached two ways. */
+  static const char *const same_unit[] = {"whatsminer-m60s-v3-errors", NULL};
+  guint merged = 0;
+  for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+    g_autofree char *host = profile_address(i);
+    const char *driver = g_hash_table_lookup(drivers, host);
+    if (driver == NULL && g_strv_contains(same_unit, expected[i].profile)) {
+      merged++;
+      continue;
+    }
+    if (g_strcmp0(driver, expected[i].driver) != 0)
+      g_error("%s (%s): scan identified %s, expected %s; antmon said:\n%s", host,
+              expected[i].profile, driver, expected[i].driver, r.err);
+  }
+  g_assert_cmpuint(merged, ==, G_N_ELEMENTS(same_unit) - 1);
+  g_assert_cmpuint(g_hash_table_size(drivers), ==, G_N_ELEMENTS(expected) - merged);
   run_clear(&r);
 }
 
@@ -583,6 +635,7 @@ main(int argc, char **argv)
   }
   g_test_add_func("/query/fault/garbage-quotes", test_fault_garbage_quotes);
   g_test_add_func("/query/text/extended", test_text_extended);
+  g_test_add_func("/query/scan/every-family", test_scan_every_family);
   g_test_add_func("/query/web/antminer-web", test_web_antminer);
   g_test_add_func("/query/web/wrong-password", test_web_wrong_password);
   g_test_add_func("/query/web/configured-password", test_web_configured_password);
