@@ -50,6 +50,13 @@ typedef struct {
   GError *error;    /* why not */
 } Found;
 
+/* A web page no driver knows (a printer, a switch): counted, not listed. */
+static gboolean
+is_not_miner(const Found *f)
+{
+  return f->sample == NULL && g_error_matches(f->error, AM_ERROR, AM_ERROR_NOT_MINER);
+}
+
 typedef struct {
   GMainLoop *loop;
   GPtrArray *drivers;
@@ -336,7 +343,8 @@ print_table(GPtrArray *found)
     Found *f = found->pdata[i];
     const AmSample *s = f->sample;
     if (s == NULL) {
-      printf("%-39s %5u  %-10s not identified: %s\n", f->host, f->port, "-", f->error->message);
+      if (!is_not_miner(f))
+        printf("%-39s %5u  %-10s not identified: %s\n", f->host, f->port, "-", f->error->message);
       continue;
     }
     g_autofree char *firmware = g_strdup_printf(
@@ -356,7 +364,7 @@ print_json(GPtrArray *found)
     Found *f = found->pdata[i];
     if (f->sample != NULL)
       json_array_add_element(array, am_sample_to_json(f->sample));
-    else
+    else if (!is_not_miner(f))
       fprintf(stderr, "antmon scan: %s:%u accepts connections but was not identified: %s\n",
               f->host, f->port, f->error->message);
   }
@@ -370,12 +378,18 @@ static void
 print_summary(GPtrArray *found, AmInstance *cidr, gint64 started_us)
 {
   guint identified = 0;
-  for (guint i = 0; i < found->len; i++)
+  guint not_miners = 0;
+  for (guint i = 0; i < found->len; i++) {
     identified += ((Found *)found->pdata[i])->sample != NULL;
+    not_miners += is_not_miner(found->pdata[i]);
+  }
   g_autoptr(GString) line = g_string_new(NULL);
   g_string_append_printf(line, "antmon scan: %u miners identified", identified);
-  if (found->len > identified)
-    g_string_append_printf(line, ", %u found but not identified", found->len - identified);
+  if (found->len > identified + not_miners)
+    g_string_append_printf(line, ", %u found but not identified",
+                           found->len - identified - not_miners);
+  if (not_miners > 0)
+    g_string_append_printf(line, ", %u web pages of no miner left out", not_miners);
   if (cidr != NULL) {
     g_autoptr(JsonNode) stats = cidr->info->vtable.discovery->stats_json(cidr->self);
     JsonObject *o = json_node_get_object(stats);

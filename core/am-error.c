@@ -32,6 +32,8 @@ am_error_code_to_string(int code)
     return "config";
   case AM_ERROR_PROTOCOL:
     return "protocol";
+  case AM_ERROR_NOT_MINER:
+    return "not-a-miner";
   }
   return "failed";
 }

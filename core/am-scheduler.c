@@ -29,7 +29,10 @@ struct _AmScheduler {
   GHashTable *entries;    /* address -> AmMinerEntry* */
   GHashTable *identities; /* AmMinerEntry.identity -> AmMinerEntry* */
   GHashTable *aliases;    /* address folded into another entry -> kept address */
-  GSequence *due;         /* AmMinerEntry*, by due_us */
+  /* Discovered addresses that proved to be no miner (a printer's web page):
+   * address -> monotonic time until which discovery may not add them back. */
+  GHashTable *not_miners;
+  GSequence *due; /* AmMinerEntry*, by due_us */
   guint in_flight;
   guint tick_id;
   GCancellable *cancellable;
@@ -97,6 +100,7 @@ am_scheduler_new(const AmSchedulerConfig *config, GPtrArray *drivers)
   s->due = g_sequence_new(NULL);
   s->identities = g_hash_table_new(g_str_hash, g_str_equal);
   s->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  s->not_miners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   s->cancellable = g_cancellable_new();
   s->rand = g_rand_new();
   s->sample_hooks = g_array_new(FALSE, FALSE, sizeof(SampleHook));
@@ -114,6 +118,7 @@ am_scheduler_free(AmScheduler *s)
   g_hash_table_unref(s->identities);
   g_hash_table_unref(s->entries);
   g_hash_table_unref(s->aliases);
+  g_hash_table_unref(s->not_miners);
   g_ptr_array_unref(s->drivers);
   g_object_unref(s->cancellable);
   g_rand_free(s->rand);
@@ -139,6 +144,39 @@ jittered_interval_us(AmScheduler *s, guint multiplier)
   return (gint64)(interval + g_rand_double_range(s->rand, -jitter, jitter));
 }
 
+/* Discovery keeps finding the same printer on every sweep; once it proved
+ * to be no miner, it is left alone for NOT_MINER_HOLD_US. A miner named in
+ * the configuration is always polled. */
+#define NOT_MINER_HOLD_US (6 * G_TIME_SPAN_HOUR)
+
+static gboolean
+is_known_not_miner(AmScheduler *s, const char *address, const char *source)
+{
+  gint64 *until = g_hash_table_lookup(s->not_miners, address);
+  if (until == NULL || g_strcmp0(source, "static") == 0)
+    return FALSE;
+  if (g_get_monotonic_time() < *until)
+    return TRUE;
+  g_hash_table_remove(s->not_miners, address);
+  return FALSE;
+}
+
+/* Drops a discovered address that answered as no miner, quietly: it is not
+ * a failing miner, and nobody asked for it. Returns TRUE when dropped. */
+static gboolean
+drop_not_miner(AmScheduler *s, AmMinerEntry *e, const GError *error)
+{
+  if (!g_error_matches(error, AM_ERROR, AM_ERROR_NOT_MINER) || g_strcmp0(e->source, "static") == 0)
+    return FALSE;
+  const char *address = am_miner_get_address(e->miner);
+  g_debug("%s: %s; found by %s, not polled again", address, error->message, e->source);
+  gint64 *until = g_new(gint64, 1);
+  *until = g_get_monotonic_time() + NOT_MINER_HOLD_US;
+  g_hash_table_replace(s->not_miners, g_strdup(address), until);
+  am_scheduler_remove(s, address);
+  return TRUE;
+}
+
 AmMinerEntry *
 am_scheduler_add(AmScheduler *s, AmMiner *miner, const char *source)
 {
@@ -146,6 +184,8 @@ am_scheduler_add(AmScheduler *s, AmMiner *miner, const char *source)
   AmMinerEntry *e = g_hash_table_lookup(s->entries, address);
   if (e != NULL)
     return e;
+  if (is_known_not_miner(s, address, source))
+    return NULL;
   /* An address already known to be another entry's miner. */
   const char *kept = g_hash_table_lookup(s->aliases, address);
   if (kept != NULL && (e = g_hash_table_lookup(s->entries, kept)) != NULL)
@@ -497,10 +537,12 @@ finish_poll(Poll *p, AmInstance *driver, AmSample *sample, GError *error)
       guint code = error->domain == AM_ERROR ? (guint)error->code : AM_ERROR_FAILED;
       if (p->timed_out)
         code = AM_ERROR_TIMEOUT;
-      s->pass.failed_by_code[MIN(code, (guint)AM_ERROR_CONFIG)]++;
-      on_failure(s, e, error);
-      guint backoff = 1u << MIN(e->failures - 1, 3u);
-      schedule(s, e, now + jittered_interval_us(s, MIN(backoff, MAX_BACKOFF_INTERVALS)));
+      s->pass.failed_by_code[MIN(code, (guint)AM_ERROR_NOT_MINER)]++;
+      if (!drop_not_miner(s, e, error)) {
+        on_failure(s, e, error);
+        guint backoff = 1u << MIN(e->failures - 1, 3u);
+        schedule(s, e, now + jittered_interval_us(s, MIN(backoff, MAX_BACKOFF_INTERVALS)));
+      }
     }
   }
   poll_free(p);

@@ -50,7 +50,7 @@ typedef struct {
   guint polled;
   guint succeeded;
   guint failed;
-  guint failed_by_code[AM_ERROR_CONFIG + 1];
+  guint failed_by_code[AM_ERROR_NOT_MINER + 1];
   gint64 first_start_us;
   gint64 last_done_us;
 } AmPassStats;
@@ -68,7 +68,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmScheduler, am_scheduler_free)
 /* Adds @miner (deduplicated by address; the existing entry is returned).
  * Once a sample names a miner's MAC or serial, a second address of the same
  * miner is folded into the first entry (see dedupe() in the .c): adding that
- * address again returns the entry kept. */
+ * address again returns the entry kept. A discovered address that proved
+ * to be no miner (AM_ERROR_NOT_MINER: a printer's web page) is dropped
+ * quietly and not added back by discovery for six hours: NULL then. Miners
+ * from the configuration ("static") are always added. */
 AmMinerEntry *am_scheduler_add(AmScheduler *scheduler, AmMiner *miner, const char *source);
 void am_scheduler_remove(AmScheduler *scheduler, const char *address);
 AmMinerEntry *am_scheduler_lookup(AmScheduler *scheduler, const char *address);

@@ -139,8 +139,10 @@ typedef struct {
   gulong probes_handler;
   guint pending; /* fingerprint probes still out */
   guint head_start_id;
-  AmRpcReply *version; /* keeps the fingerprint's JSON alive */
-  GError *rpc_error;   /* why "version" gave nothing usable */
+  GCancellable *rpc_cancel; /* the "version" call alone, once GET / answered there */
+  gboolean rpc_is_http;     /* ... because GET / on the RPC port got an HTTP reply */
+  AmRpcReply *version;      /* keeps the fingerprint's JSON alive */
+  GError *rpc_error;        /* why "version" gave nothing usable */
   gboolean rpc_done;
   gboolean http_rpc_asked; /* GET / on the RPC port */
   AmHttpPrint http_rpc;
@@ -166,6 +168,7 @@ identify_free(Identify *id)
   am_http_print_clear(&id->http_rpc);
   am_http_print_clear(&id->http_web);
   g_clear_object(&id->probes);
+  g_clear_object(&id->rpc_cancel);
   g_free(id);
 }
 
@@ -190,6 +193,8 @@ stop_probes(GTask *task)
   id->probes_handler = 0;
   if (id->probes != NULL)
     g_cancellable_cancel(id->probes);
+  if (id->rpc_cancel != NULL)
+    g_cancellable_cancel(id->rpc_cancel);
 }
 
 /* Completes the task once. */
@@ -324,12 +329,21 @@ rank(GTask *task)
   fill_fingerprint(&id->fp, id);
   id->http_only = !id->fp.rpc_open && (id->fp.http_open || id->fp.v3_open);
   id->candidates = am_selector_rank(id->drivers, &id->fp);
+  /* A web page that no driver is at least LIKELY about is no miner's: it
+   * gets no second request (a printer, a switch, a camera). */
+  if (id->http_only && best_match(id->drivers, &id->fp) < AM_MATCH_LIKELY)
+    g_ptr_array_set_size(id->candidates, 0);
   if (id->candidates->len == 0) {
     GError *error = g_steal_pointer(&id->rpc_error);
-    if (error == NULL || id->fp.http_open)
-      error = g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED, "%s: no installed driver recognises it%s",
-                          am_miner_get_address(id->miner),
-                          id->fp.http_open ? " (a web server that is not a known miner)" : "");
+    if (id->fp.http_open && !id->fp.rpc_open) {
+      g_clear_error(&error);
+      error =
+          g_error_new(AM_ERROR, AM_ERROR_NOT_MINER, "%s: a web server that is not a known miner",
+                      am_miner_get_address(id->miner));
+    } else if (error == NULL) {
+      error = g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED, "%s: no installed driver recognises it",
+                          am_miner_get_address(id->miner));
+    }
     identify_return(task, NULL, error);
     return;
   }
@@ -365,6 +379,12 @@ http_rpc_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (id->ranked || id->returned)
     return;
   am_http_print_copy(&id->http_rpc, am_http_probe_finish(result));
+  /* The RPC port speaks HTTP: a web server that waits for a line end would
+   * hold "version" until the deadline. Stop it; version_done() says why. */
+  if (id->http_rpc.open && !id->rpc_done) {
+    id->rpc_is_http = TRUE;
+    g_cancellable_cancel(id->rpc_cancel);
+  }
   consider(task);
 }
 
@@ -414,6 +434,13 @@ version_done(GObject *source, GAsyncResult *result, gpointer user_data)
     if (version != NULL)
       am_rpc_reply_unref(version);
     return;
+  }
+  if (id->rpc_is_http && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !g_cancellable_is_cancelled(id->probes)) {
+    g_clear_error(&error);
+    error =
+        g_error_new(AM_ERROR, AM_ERROR_PROTOCOL, "%s: the port speaks HTTP, not the cgminer API",
+                    am_miner_get_address(id->miner));
   }
   if (error != NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     identify_return(task, NULL, error);
@@ -474,7 +501,10 @@ identify_start(GTask *task)
                                                g_object_ref(id->probes), g_object_unref);
 
   id->pending = 1;
-  am_miner_rpc_async(id->miner, "version", NULL, id->probes, version_done, g_object_ref(task));
+  id->rpc_cancel = g_cancellable_new();
+  g_cancellable_connect(id->probes, G_CALLBACK(am_cancel_other), g_object_ref(id->rpc_cancel),
+                        g_object_unref);
+  am_miner_rpc_async(id->miner, "version", NULL, id->rpc_cancel, version_done, g_object_ref(task));
   id->web_port = am_selector_http_port(port);
   /* The web server on its own port is asked at once. A miner named on
    * another port has one way in: its RPC is given a head start there, since

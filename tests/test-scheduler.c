@@ -8,6 +8,7 @@
 #include "am-test-util.h"
 
 #include <arpa/inet.h>
+#include <libsoup/soup.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -148,6 +149,73 @@ config_for(guint interval_ms, guint timeout_ms, guint inflight, guint offline_af
                              .max_inflight = inflight,
                              .offline_after = offline_after,
                              .jitter = 0.1};
+}
+
+/* ---- a web page that is no miner --------------------------------------- */
+
+static void
+serve_printer(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+              gpointer user_data)
+{
+  guint *requests = user_data;
+  (*requests)++;
+  static const char page[] = "<html><head><title>LaserJet 4250</title></head></html>";
+  soup_server_message_set_status(msg, 200, NULL);
+  soup_server_message_set_response(msg, "text/html", SOUP_MEMORY_STATIC, page, sizeof page - 1);
+}
+
+typedef struct {
+  AmScheduler *scheduler;
+  const char *address;
+} Lookup;
+
+static gboolean
+is_gone(gpointer data)
+{
+  const Lookup *l = data;
+  return am_scheduler_lookup(l->scheduler, l->address) == NULL;
+}
+
+/* A sweep finds a printer's web server (ports=80): one look says it is no
+ * miner, and it is dropped without a state change or an alert, and not
+ * added back by the next sweep; named in the configuration, it is polled. */
+static void
+test_web_page_not_a_miner(void)
+{
+  Fixture f = {0};
+  AmSchedulerConfig config = config_for(150, 2000, 16, 3);
+  fixture_start(&f, "127.50.5.1 antminer-s9\n", &config);
+  guint requests = 0;
+  g_autoptr(SoupServer) web = soup_server_new(NULL, NULL);
+  soup_server_add_handler(web, NULL, serve_printer, &requests, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) lo = g_inet_address_new_from_string("127.50.5.2");
+  g_autoptr(GSocketAddress) where = g_inet_socket_address_new(lo, 0);
+  g_assert_true(soup_server_listen(web, where, 0, &error));
+  g_assert_no_error(error);
+  GSList *uris = soup_server_get_uris(web);
+  guint16 port = (guint16)g_uri_get_port(uris->data);
+  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+
+  g_autoptr(AmMiner) printer = am_miner_new("127.50.5.2", port);
+  AmMinerEntry *e = am_scheduler_add(f.scheduler, printer, "cidr");
+  g_assert_nonnull(e);
+  am_scheduler_start(f.scheduler);
+  Lookup gone = {f.scheduler, am_miner_get_address(printer)};
+  wait_for(is_gone, &gone, "the printer dropped");
+  g_assert_cmpuint(requests, ==, 1); /* GET /, and nothing after it */
+  for (guint i = 0; i < f.states->len; i++)
+    g_assert_false(g_str_has_prefix(f.states->pdata[i], gone.address));
+  g_assert_null(am_scheduler_add(f.scheduler, printer, "cidr"));
+  g_assert_null(am_scheduler_lookup(f.scheduler, gone.address));
+  /* Named by hand it is polled, and says why it cannot be read. */
+  AmMinerEntry *named = am_scheduler_add(f.scheduler, printer, "static");
+  g_assert_nonnull(named);
+  wait_for(has_failed, named, "the named printer polled");
+  g_assert_cmpint(named->last_error, ==, AM_ERROR_NOT_MINER);
+  g_assert_nonnull(strstr(named->reason, "a web server that is not a known miner"));
+  soup_server_disconnect(web);
+  fixture_stop(&f);
 }
 
 /* ---- states ------------------------------------------------------------ */
@@ -569,6 +637,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   fleet_port = am_test_fleet_port(private_netns);
   g_test_add_func("/scheduler/offline-after-n", test_offline_after_n);
+  g_test_add_func("/scheduler/web-page-not-a-miner", test_web_page_not_a_miner);
   g_test_add_func("/scheduler/never-reached-is-unreachable", test_never_reached_is_unreachable);
   g_test_add_func("/scheduler/backoff-and-recovery", test_backoff_and_recovery);
   g_test_add_func("/scheduler/hung-never-delays-others", test_hung_never_delays_others);

@@ -21,6 +21,8 @@ typedef enum {
   AM_ERROR_CONFIG,      /* a bad value in the configuration */
   AM_ERROR_PROTOCOL,    /* the port speaks another protocol (HTTP where the RPC
                          * was expected); since ABI 1.2 */
+  AM_ERROR_NOT_MINER,   /* it answers, but as no miner any driver knows (a
+                         * printer's web page); since ABI 1.2 */
 } AmError;
 
 GQuark am_error_quark(void);
