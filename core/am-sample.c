@@ -451,8 +451,7 @@ add_chains(JsonBuilder *b, GArray *chains, GPtrArray *serials)
     const AmChain *c = &g_array_index(chains, AmChain, i);
     const char *serial = i < serials->len ? serials->pdata[i] : NULL;
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "index");
-    json_builder_add_int_value(b, c->index);
+    add_int(b, "index", c->index); /* AM_UNKNOWN when the firmware does not number it */
     add_double(b, "hashrate_ths", c->hashrate_ths);
     add_int(b, "chips", c->chips);
     add_int(b, "chips_expected", c->chips_expected);

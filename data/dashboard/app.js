@@ -540,7 +540,7 @@
     tbody.replaceChildren();
     for (const c of m.chains || []) {
       const tr = el('tr');
-      tr.appendChild(el('td', null, String(c.index)));
+      tr.appendChild(el('td', null, c.index === null ? '–' : String(c.index)));
       tr.appendChild(el('td', 'num', fmtHash(c.hashrate_ths)));
       const chips = c.chips === null ? '–' : c.chips + (c.chips_expected !== null
         ? ' / ' + c.chips_expected : '');
