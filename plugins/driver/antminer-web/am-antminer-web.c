@@ -6,7 +6,7 @@
  * The module only does I/O: one GET per endpoint, one after another (the
  * miner's web server is small), each under the miner's timeout, then the
  * pure normalizer in am-antminer-web-parse.c. */
-#include "am-antminer-web-http.h"
+#include "../common/am-web-call.h"
 #include "am-antminer-web-parse.h"
 #include "sample-ini.h"
 
@@ -97,7 +97,7 @@ web_match(gpointer self, const AmFingerprint *fp)
 typedef struct {
   AmMiner *miner;
   SoupSession *session;
-  AmWebRequest request; /* host, port, credentials, timeout; path per step */
+  AmWebCall request; /* host, port, credentials, timeout; path per step */
   char *username, *password;
   Endpoint next;
   JsonNode *replies[N_ENDPOINTS];
@@ -201,7 +201,7 @@ on_fetched(GObject *source, GAsyncResult *result, gpointer user_data)
   Poll *p = g_task_get_task_data(task);
   Endpoint e = p->next++;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = am_web_get_finish(result, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body != NULL ? !keep_reply(p, e, body, &error) : !is_skippable(e, error)) {
     g_task_return_error(task, g_steal_pointer(&error));
     return;
@@ -224,7 +224,7 @@ fetch_next(GTask *task)
     return;
   }
   p->request.path = endpoints[p->next].path;
-  am_web_get_async(p->session, &p->request, g_task_get_cancellable(task), on_fetched, task);
+  am_web_call_async(p->session, &p->request, g_task_get_cancellable(task), on_fetched, task);
 }
 
 static void
@@ -242,7 +242,8 @@ web_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable,
   const char *password = am_miner_get_password(miner);
   p->username = g_strdup(username != NULL ? username : self->username);
   p->password = g_strdup(password != NULL ? password : self->password);
-  p->request = (AmWebRequest){
+  p->request = (AmWebCall){
+      .method = "GET",
       .host = am_miner_get_host(miner),
       .port = web_port(self, miner),
       .username = p->username,

@@ -285,6 +285,11 @@ guess_free_algorithm(const char *name, const char *program)
   return NULL;
 }
 
+/* The custom firmwares tag Type; the stock ones are named by their miner
+ * program, which says nothing about a custom firmware built on it, so it
+ * is believed only when Type was read and carries no tag (else a lost Type
+ * would turn "Blissz" into its "cgminer"). STATUS's "cgminer 1.0.0" is no
+ * evidence: S17 and S19 bmminer say it too. */
 static const char *
 firmware_name(const TypeParts *parts, const char *program, const char *program_version,
               const char *description)
@@ -296,12 +301,12 @@ firmware_name(const TypeParts *parts, const char *program, const char *program_v
     return "Hiveon";
   if (parts->blissz)
     return "Blissz";
+  if (parts->name == NULL)
+    return NULL;
   if (program != NULL)
     return program;
   if (description != NULL && g_ascii_strncasecmp(description, "bmminer", 7) == 0)
     return "bmminer";
-  if (description != NULL && g_ascii_strncasecmp(description, "cgminer", 7) == 0)
-    return "cgminer";
   return NULL;
 }
 
@@ -309,11 +314,11 @@ firmware_name(const TypeParts *parts, const char *program, const char *program_v
  * puts in Type (VNish, Blissz), VNish's build_version, a version after a
  * newline in Type (S9 "\nV1.3.58"), then CompileTime, which is what Bitmain's
  * web page shows as the firmware version of stock images (it changes with
- * every image, unlike "Miner" or the bmminer version), then "Miner", then
- * the miner program's own version. */
+ * every image). Nothing else stands in for CompileTime: every recorded
+ * image has it, and "Miner" ("49.0.1.3") or the program's version ("4.9.0")
+ * are other numbers. */
 static const char *
-firmware_version(const TypeParts *parts, JsonObject *version_block, JsonObject *stats_data,
-                 const char *program_version)
+firmware_version(const TypeParts *parts, JsonObject *version_block, JsonObject *stats_data)
 {
   if (parts->vnish_version != NULL)
     return parts->vnish_version;
@@ -323,11 +328,7 @@ firmware_version(const TypeParts *parts, JsonObject *version_block, JsonObject *
     return parts->blissz_version;
   if (parts->tail_version != NULL)
     return parts->tail_version;
-  if (nonblank_string(version_block, "CompileTime") != NULL)
-    return nonblank_string(version_block, "CompileTime");
-  if (nonblank_string(version_block, "Miner") != NULL)
-    return nonblank_string(version_block, "Miner");
-  return program_version;
+  return nonblank_string(version_block, "CompileTime");
 }
 
 void
@@ -344,8 +345,7 @@ am_antminer_identify(JsonObject *version_block, JsonObject *stats_data, const ch
   out->entry = am_antminer_model_lookup(parts.name);
   out->model = g_strdup(out->entry != NULL ? out->entry->name : parts.name);
   out->firmware = g_strdup(firmware_name(&parts, program, program_version, description));
-  out->firmware_version =
-      g_strdup(firmware_version(&parts, version_block, stats_data, program_version));
+  out->firmware_version = g_strdup(firmware_version(&parts, version_block, stats_data));
   if (program == NULL && description != NULL && g_ascii_strncasecmp(description, "bmminer", 7) == 0)
     program = "bmminer";
   out->algorithm =
@@ -430,12 +430,30 @@ typedef struct {
   const char *rate_unit; /* the reply's rate_unit, else "GH" (what the keys say) */
   double total_scale;    /* NAN when the algorithm, hence the unit, is unknown */
   double chain_scale;
+  gboolean reports_ideal; /* a bmminer-style firmware: it has an ideal rate */
+  gboolean type_named;    /* the model's name was read */
 } Units;
+
+/* bmminer (stock, Hiveon, VNish) reports total_rateideal; the S9's
+ * chain_rateidealN say so too when the BMMiner key is gone. */
+static gboolean
+firmware_reports_ideal(const AmAntminerIdentity *id, JsonObject *data)
+{
+  if (g_strcmp0(id->firmware, "bmminer") == 0 || g_strcmp0(id->firmware, "Hiveon") == 0 ||
+      g_strcmp0(id->firmware, "VNish") == 0)
+    return TRUE;
+  for (guint slot = 0; slot <= 16; slot++)
+    if (slot_has(data, "chain_rateideal", slot))
+      return TRUE;
+  return FALSE;
+}
 
 static void
 units_init(Units *units, const AmAntminerIdentity *id, JsonObject *data)
 {
   units->model = id->entry;
+  units->reports_ideal = firmware_reports_ideal(id, data);
+  units->type_named = id->model != NULL;
   units->rate_unit = nonblank_string(data, "rate_unit");
   if (units->rate_unit == NULL)
     units->rate_unit = "GH";
@@ -473,11 +491,15 @@ read_rate(JsonObject *obj, const RateKey *keys, gsize n_keys, const Units *units
 }
 
 /* "GHS 5s" first (string or number). "MHS 5s" only when GHS is missing,
- * never alone as the original app did; then the rate_unit keys. The S19
- * Pro's "total rate" equals its "GHS av", so it is only a last resort. */
+ * never alone as the original app did; then the rate_unit keys. The S17's
+ * "total_rate" is the sum of its chains' current rates; the S19's "total
+ * rate" (with a blank) equals its "GHS av", an average since start, so it
+ * never stands for the current rate. */
 static const RateKey current_keys[] = {
-    {"GHS 5s", "GH"},     {"MHS 5s", "MH"},     {"rate_5s", NULL},
-    {"total_rate", NULL}, {"total rate", NULL},
+    {"GHS 5s", "GH"},
+    {"MHS 5s", "MH"},
+    {"rate_5s", NULL},
+    {"total_rate", NULL},
 };
 static const RateKey average_keys[] = {{"GHS av", "GH"}, {"MHS av", "MH"}, {"rate_avg", NULL}};
 static const RateKey ideal_keys[] = {{"total_rateideal", NULL}, {"rate_ideal", NULL}};
@@ -499,15 +521,19 @@ read_hashrates(AmSample *sample, JsonObject *data, JsonObject *summary, const Un
         read_rate(summary, average_keys, G_N_ELEMENTS(average_keys), units, NULL, NULL);
 
   /* The firmware's own ideal (S9, S17, S19 report total_rateideal); 0.00
-   * means "not computed". Otherwise the model's spec-sheet nominal. */
+   * means "not computed". The model's spec-sheet nominal only for a
+   * firmware that never reports one (the cgminer builds of the L3+, D3, E3,
+   * Z11): on bmminer the nominal is another number than the one lost. */
   double ideal = read_rate(data, ideal_keys, G_N_ELEMENTS(ideal_keys), units, NULL, NULL);
   if (ideal > 0)
     sample->hashrate_ideal_ths = ideal;
-  else if (units->model != NULL)
+  else if (units->model != NULL && !units->reports_ideal)
     sample->hashrate_ideal_ths = units->model->nominal_ths;
 
-  /* Unknown algorithm: keep what was read so a user can still see it. */
-  if (isnan(units->total_scale) && key != NULL) {
+  /* A model Type names but the table lacks: keep what was read so a user
+   * can still see it. (No Type at all: the model, hence what the number
+   * means, is unknown, and so is the number.) */
+  if (isnan(units->total_scale) && units->type_named && key != NULL) {
     g_autofree char *text = g_strdup_printf("%s=%g", key, raw);
     set_extra_string(sample, "raw_hashrate", text);
   }
@@ -562,26 +588,85 @@ typedef struct {
   gboolean reported; /* some temperature key exists for the slot */
 } SlotTemps;
 
-/* Board: tempN and the temp_pcbN list. Chip: temp2_N, temp3_N, the
- * temp_chipN list, and on the L3+ temp3N. The hottest valid value of each,
- * so a 0 or -83 from a dead sensor never stands for the board. */
-static SlotTemps
-read_slot_temps(JsonObject *data, guint slot, const AmAntminerModel *model)
-{
-  static const char *const chip_keys[] = {"temp2_", "temp3_"};
-  SlotTemps t = {NAN, NAN, FALSE};
+/* The per-slot temperature keys: board sensors (tempN, the temp_pcbN
+ * list) and chip sensors (temp2_N, temp3_N, the temp_chipN list, and on
+ * the L3+ temp3N). */
+typedef enum {
+  SENSOR_TEMP,
+  SENSOR_PCB,
+  SENSOR_TEMP2,
+  SENSOR_TEMP3,
+  SENSOR_CHIP_LIST,
+  SENSOR_L3_TEMP3N,
+  N_SENSORS
+} Sensor;
 
-  t.board = hottest(t.board, slot_double(data, "temp", slot));
-  t.reported |= slot_has(data, "temp", slot);
-  t.board = hottest_in_list(t.board, slot_string(data, "temp_pcb", slot));
-  for (gsize i = 0; i < G_N_ELEMENTS(chip_keys); i++) {
-    t.chip = hottest(t.chip, slot_double(data, chip_keys[i], slot));
-    t.reported |= slot_has(data, chip_keys[i], slot);
+static const struct {
+  const char *prefix;
+  gboolean chip;
+  gboolean list; /* "48-80-49-70": one reading per sensor of the board */
+} sensors[N_SENSORS] = {
+    [SENSOR_TEMP] = {"temp", FALSE, FALSE},         [SENSOR_PCB] = {"temp_pcb", FALSE, TRUE},
+    [SENSOR_TEMP2] = {"temp2_", TRUE, FALSE},       [SENSOR_TEMP3] = {"temp3_", TRUE, FALSE},
+    [SENSOR_CHIP_LIST] = {"temp_chip", TRUE, TRUE}, [SENSOR_L3_TEMP3N] = {"temp3", TRUE, FALSE},
+};
+
+/* Which sensor keys the firmware reports for some chain slot: a slot that
+ * lacks one the others have lost it (a renamed key), and the hottest of
+ * what is left would be another number. */
+typedef struct {
+  gboolean present[N_SENSORS];
+} SensorSet;
+
+static gboolean
+sensor_applies(Sensor sensor, const AmAntminerModel *model)
+{
+  return sensor != SENSOR_L3_TEMP3N || (model != NULL && model->temp3n_keys);
+}
+
+static SensorSet
+reported_sensors(JsonObject *data, const gboolean slots[MAX_SLOT + 1], const AmAntminerModel *model)
+{
+  SensorSet set = {{FALSE}};
+  for (guint slot = 0; slot <= MAX_SLOT; slot++)
+    for (guint k = 0; slots[slot] && k < N_SENSORS; k++)
+      set.present[k] |= sensor_applies(k, model) && slot_has(data, sensors[k].prefix, slot);
+  return set;
+}
+
+static double
+read_sensor(JsonObject *data, Sensor sensor, guint slot, double current)
+{
+  if (sensors[sensor].list)
+    return hottest_in_list(current, slot_string(data, sensors[sensor].prefix, slot));
+  return hottest(current, slot_double(data, sensors[sensor].prefix, slot));
+}
+
+/* The hottest valid value of each kind, so a 0 or -83 from a dead sensor
+ * never stands for the board; unknown when one of the kind's sensors the
+ * other chains report is missing on this one. */
+static SlotTemps
+read_slot_temps(JsonObject *data, guint slot, const SensorSet *set)
+{
+  SlotTemps t = {NAN, NAN, FALSE};
+  gboolean board_lost = FALSE, chip_lost = FALSE;
+  for (guint k = 0; k < N_SENSORS; k++) {
+    if (!set->present[k])
+      continue;
+    gboolean has = slot_has(data, sensors[k].prefix, slot);
+    gboolean chip = sensors[k].chip;
+    t.reported |= has;
+    if (!has)
+      *(chip ? &chip_lost : &board_lost) = TRUE;
+    else if (chip)
+      t.chip = read_sensor(data, k, slot, t.chip);
+    else
+      t.board = read_sensor(data, k, slot, t.board);
   }
-  if (model != NULL && model->temp3n_keys)
-    t.chip = hottest(t.chip, slot_double(data, "temp3", slot));
-  t.chip = hottest_in_list(t.chip, slot_string(data, "temp_chip", slot));
-  t.reported |= slot_has(data, "temp_pcb", slot) || slot_has(data, "temp_chip", slot);
+  if (board_lost)
+    t.board = NAN;
+  if (chip_lost)
+    t.chip = NAN;
   return t;
 }
 
@@ -664,10 +749,11 @@ read_chains(AmSample *sample, JsonObject *data, const Units *units)
 {
   gboolean slots[MAX_SLOT + 1] = {FALSE};
   collect_chain_slots(data, slots);
+  SensorSet set = reported_sensors(data, slots, units->model);
   for (guint slot = 0; slot <= MAX_SLOT; slot++) {
     if (!slots[slot])
       continue;
-    SlotTemps temps = read_slot_temps(data, slot, units->model);
+    SlotTemps temps = read_slot_temps(data, slot, &set);
     if (slot_in_use(data, slot, &temps))
       read_chain(sample, data, slot, &temps, units);
   }
@@ -710,19 +796,22 @@ read_fans(AmSample *sample, JsonObject *data, const AmAntminerModel *model)
 
 /* ---- power -------------------------------------------------------------- */
 
+/* The sum of the chains' power, NAN when none reports one; *@partial set
+ * when some do and some do not (a lost key: the sum would be too low). */
 static double
-sum_chain_power(AmSample *sample)
+sum_chain_power(AmSample *sample, gboolean *partial)
 {
   double sum = 0;
-  gboolean any = FALSE;
+  guint known = 0;
   for (guint i = 0; i < sample->chains->len; i++) {
     const AmChain *c = &g_array_index(sample->chains, AmChain, i);
     if (!isnan(c->power_w)) {
       sum += c->power_w;
-      any = TRUE;
+      known++;
     }
   }
-  return any ? sum : NAN;
+  *partial = known > 0 && known < sample->chains->len;
+  return known > 0 && !*partial ? sum : NAN;
 }
 
 static gboolean
@@ -753,12 +842,17 @@ static void
 read_power(AmSample *sample, JsonObject *data, const AmAntminerModel *model,
            const AmAntminerOptions *options)
 {
+  gboolean partial = FALSE;
   double reported = am_json_double(data, "total_power");
   if (!(reported > 0))
     reported = leading_number(data, "chain_power");
   if (!(reported > 0))
-    reported = sum_chain_power(sample);
+    reported = sum_chain_power(sample, &partial);
   set_extra_string(sample, "chain_power", am_json_string(data, "chain_power"));
+  /* The firmware reports power but one chain's reading is gone: unknown,
+   * not the spec-sheet estimate of a firmware that reports none. */
+  if (partial)
+    return;
 
   if (power_is_plausible(reported, sample->hashrate_ths, model)) {
     sample->power_w = reported;
@@ -843,20 +937,24 @@ sum_pool_counter(AmSample *sample, gsize offset)
   gint64 sum = AM_UNKNOWN;
   for (guint i = 0; i < sample->pools->len; i++) {
     gint64 value = G_STRUCT_MEMBER(gint64, sample->pools->pdata[i], offset);
-    if (value >= 0)
-      sum = (sum < 0 ? 0 : sum) + value;
+    if (value < 0)
+      return AM_UNKNOWN; /* a partial sum would be too low */
+    sum = (sum < 0 ? 0 : sum) + value;
   }
   return sum;
 }
 
+/* Unknown unless every chain has its count: one chain_hwN lost would make
+ * the sum too low, not unknown. */
 static gint64
 sum_chain_hw(AmSample *sample)
 {
   gint64 sum = AM_UNKNOWN;
   for (guint i = 0; i < sample->chains->len; i++) {
     gint64 value = g_array_index(sample->chains, AmChain, i).hw_errors;
-    if (value >= 0)
-      sum = (sum < 0 ? 0 : sum) + value;
+    if (value < 0)
+      return AM_UNKNOWN;
+    sum = (sum < 0 ? 0 : sum) + value;
   }
   return sum;
 }
@@ -947,8 +1045,11 @@ read_chain_voltages(AmSample *sample, JsonObject *data)
 static void
 read_extras(AmSample *sample, JsonObject *data, JsonObject *version_block)
 {
+  /* "frequency" is the setting: it stands in only on firmware that reports
+   * no measured average (L3+, E3), never where freq_avgN say it does (the
+   * S9's 645.90 average against its 645 setting). */
   double mhz = read_mhz(data, "total_freqavg");
-  if (isnan(mhz))
+  if (isnan(mhz) && !slot_has(data, "freq_avg", 1))
     mhz = read_mhz(data, "frequency");
   set_extra_double(sample, "frequency_mhz", mhz);
   read_chain_frequencies(sample, data);

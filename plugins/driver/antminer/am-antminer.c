@@ -1,20 +1,23 @@
 /* The antminer driver plugin: Bitmain stock firmware (bmminer and cgminer
  * based) and its Hiveon and VNish variants, read over the cgminer RPC API.
  *
- * The module only does I/O: one batch of "version", "stats", "pools" and
- * "summary" (one connection each, as cgminer wants), then the pure
- * normalizer in am-antminer-parse.c. */
+ * The module only does I/O: "version", "stats", "pools" and "summary" one
+ * after another (one connection each, as cgminer wants) through the shared
+ * poll glue, then the pure normalizer in am-antminer-parse.c. */
+#include "../common/am-driver-poll.h"
 #include "am-antminer-parse.h"
 #include "sample-ini.h"
 
 #include <antmon/antmon.h>
+
+#include <math.h>
 
 typedef struct {
   AmAntminerOptions options;
 } AmAntminer;
 
 /* Only "stats" is required; the others fill identity, pools and counters
- * and may be refused (the batch leaves API errors out). */
+ * and may be refused (the glue leaves API errors out). */
 static const char *const poll_commands[] = {"version", "stats", "pools", "summary", NULL};
 
 static gpointer
@@ -40,81 +43,39 @@ antminer_match(gpointer self, const AmFingerprint *fp)
   return am_antminer_match(fp);
 }
 
-/* What a poll needs after the batch: the miner, and the options as they were
- * when it started. */
-typedef struct {
-  AmMiner *miner;
-  AmAntminerOptions options;
-} PollData;
-
-static void
-poll_data_free(PollData *data)
+/* The glue's parser takes no instance: it parses with the defaults
+ * (estimate_power on), and the finish below drops an estimate the options
+ * refuse. */
+static AmSample *
+parse_replies(GHashTable *replies, GError **error)
 {
-  am_miner_unref(data->miner);
-  g_free(data);
+  return am_antminer_parse(am_driver_reply(replies, "version"), am_driver_reply(replies, "stats"),
+                           am_driver_reply(replies, "pools"), am_driver_reply(replies, "summary"),
+                           NULL, error);
 }
 
-/* The reply object for @command, or NULL when the miner did not answer it
- * usefully (the batch already dropped API errors; a multi-command wrapper
- * is unwrapped by the transport). */
-static JsonObject *
-reply_for(GHashTable *replies, AmMiner *miner, const char *command)
-{
-  AmRpcReply *reply = g_hash_table_lookup(replies, command);
-  if (reply == NULL) {
-    g_debug("%s: no usable \"%s\" reply", am_miner_get_address(miner), command);
-    return NULL;
-  }
-  g_autoptr(GError) error = NULL;
-  JsonObject *section = am_rpc_reply_get_section(reply, command, &error);
-  if (section == NULL)
-    g_debug("%s: \"%s\" reply ignored: %s", am_miner_get_address(miner), command, error->message);
-  return section;
-}
-
-static void
-on_batch_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  PollData *data = g_task_get_task_data(task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) replies = am_miner_rpc_batch_finish(data->miner, result, &error);
-  if (replies == NULL) {
-    g_task_return_error(task, g_steal_pointer(&error));
-    return;
-  }
-
-  AmSample *sample = am_antminer_parse(
-      reply_for(replies, data->miner, "version"), reply_for(replies, data->miner, "stats"),
-      reply_for(replies, data->miner, "pools"), reply_for(replies, data->miner, "summary"),
-      &data->options, &error);
-  if (sample == NULL) {
-    g_prefix_error(&error, "%s: ", am_miner_get_address(data->miner));
-    g_task_return_error(task, g_steal_pointer(&error));
-    return;
-  }
-  g_task_return_pointer(task, sample, (GDestroyNotify)am_sample_unref);
-}
-
+/* One command at a time through the shared glue: a reply that fails to
+ * arrive or parse leaves the others standing, and the sample says which
+ * was lost (am_sample_mark_partial); only "stats" is required. */
 static void
 antminer_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable,
                     GAsyncReadyCallback callback, gpointer user_data)
 {
-  AmAntminer *self = instance;
-  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-  g_task_set_source_tag(task, antminer_poll_async);
-  PollData *data = g_new0(PollData, 1);
-  data->miner = am_miner_ref(miner);
-  data->options = self->options;
-  g_task_set_task_data(task, data, (GDestroyNotify)poll_data_free);
-  am_miner_rpc_batch_async(miner, poll_commands, cancellable, on_batch_done, task);
+  (void)instance;
+  am_driver_poll_async(miner, poll_commands, parse_replies, cancellable, callback, user_data);
 }
 
 static AmSample *
-antminer_poll_finish(gpointer self, GAsyncResult *result, GError **error)
+antminer_poll_finish(gpointer instance, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
-  return g_task_propagate_pointer(G_TASK(result), error);
+  const AmAntminer *self = instance;
+  AmSample *sample = am_driver_poll_finish(result, error);
+  if (sample != NULL && !self->options.estimate_power &&
+      sample->power_source == AM_POWER_SOURCE_ESTIMATED) {
+    sample->power_w = NAN;
+    sample->power_source = AM_POWER_SOURCE_UNKNOWN;
+  }
+  return sample;
 }
 
 static const AmDriverVTable antminer_vtable = {

@@ -920,7 +920,7 @@ test_stopped_fan(void)
 }
 
 /* "GHS 5s" wins over "MHS 5s"; "MHS 5s" serves when it is all there is;
- * then "total rate" in rate_unit. */
+ * then "total_rate" in rate_unit, but never the S19's "total rate". */
 static void
 test_hashrate_fallbacks(void)
 {
@@ -938,11 +938,75 @@ test_hashrate_fallbacks(void)
   g_assert_no_error(error);
   assert_close(b->hashrate_ths, 13.88381, "MHS fallback");
 
+  /* The S17's "total_rate" (54997.0) is its chains' current rates summed. */
+  g_autoptr(JsonObject) s17 = am_test_fixture_object("bmminer/s17pro_stats.json");
+  json_object_remove_member(data_block(s17), "GHS 5s");
+  g_autoptr(AmSample) c = am_antminer_parse(NULL, s17, NULL, NULL, NULL, &error);
+  g_assert_no_error(error);
+  assert_close(c->hashrate_ths, 54.997, "total_rate");
+
+  /* The S19's "total rate" (111730.11) is its "GHS av", not a current rate:
+   * with "GHS 5s" gone the current rate is unknown, and so is the power
+   * estimated from it. */
   g_autoptr(JsonObject) s19 = am_test_fixture_object("bmminer/s19pro_stats.json");
   json_object_remove_member(data_block(s19), "GHS 5s");
-  g_autoptr(AmSample) c = am_antminer_parse(NULL, s19, NULL, NULL, NULL, &error);
+  g_autoptr(AmSample) d = am_antminer_parse(NULL, s19, NULL, NULL, NULL, &error);
   g_assert_no_error(error);
-  assert_close(c->hashrate_ths, 111.73011, "total rate");
+  g_assert_true(isnan(d->hashrate_ths));
+  g_assert_true(isnan(d->power_w));
+  assert_close(d->hashrate_avg_ths, 111.73011, "GHS av");
+}
+
+/* A key a firmware update renamed makes a reading unknown, never another
+ * number (tests/drift): values read by hand from the fixtures. */
+static void
+test_lost_keys(void)
+{
+  g_autoptr(GError) error = NULL;
+  /* S9: chain_hw6..8 are 3085+289+175165 = 178539 in all; one lost leaves
+   * the total unknown, not 178250. total_rateideal lost: not the table's
+   * 13.5. total_freqavg lost: not the 645 setting. */
+  g_autoptr(JsonObject) s9 = am_test_fixture_object("bmminer/s9_stats.json");
+  json_object_remove_member(data_block(s9), "chain_hw7");
+  json_object_remove_member(data_block(s9), "total_rateideal");
+  json_object_remove_member(data_block(s9), "total_freqavg");
+  g_autoptr(AmSample) a = am_antminer_parse(NULL, s9, NULL, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(a->hw_errors, ==, AM_UNKNOWN);
+  g_assert_true(isnan(a->hashrate_ideal_ths));
+  g_assert_false(json_object_has_member(a->extras, "x_antminer_frequency_mhz"));
+
+  /* VNish S9: chain_consumption6..8 are 495 W each; one lost leaves the
+   * power unknown (not 990 W, nor an estimate). */
+  g_autoptr(JsonObject) vnish = am_test_fixture_object("vnish/s9-3.8.6_stats.json");
+  json_object_remove_member(data_block(vnish), "chain_consumption7");
+  g_autoptr(AmSample) b = am_antminer_parse(NULL, vnish, NULL, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_true(isnan(b->power_w));
+  g_assert_cmpint(b->power_source, ==, AM_POWER_SOURCE_UNKNOWN);
+
+  /* E3: temp2_10 (59) lost: chain 10's chip temperature is unknown, not
+   * its temp3_10 (44). Type lost: the firmware is unknown, not "cgminer";
+   * CompileTime lost: not the CGMiner version "4.9.0". */
+  g_autoptr(JsonObject) e3 = am_test_fixture_object("cgminer/e3_stats.json");
+  json_object_remove_member(data_block(e3), "temp2_10");
+  g_autoptr(AmSample) c = am_antminer_parse(NULL, e3, NULL, NULL, NULL, &error);
+  g_assert_no_error(error);
+  for (guint i = 0; i < c->chains->len; i++) {
+    const AmChain *chain = &g_array_index(c->chains, AmChain, i);
+    if (chain->index == 10)
+      g_assert_true(isnan(chain->temp_chip_c));
+    else if (chain->index == 1)
+      g_assert_cmpfloat(chain->temp_chip_c, ==, 63); /* temp2_1 63, temp3_1 48 */
+  }
+  JsonObject *version_block = am_json_array_find_with_key(am_json_array(e3, "STATS"), "Type");
+  json_object_remove_member(version_block, "Type");
+  json_object_remove_member(version_block, "CompileTime");
+  g_autoptr(AmSample) d = am_antminer_parse(NULL, e3, NULL, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_null(d->firmware);
+  g_assert_null(d->firmware_version);
+  g_assert_false(json_object_has_member(d->extras, "x_antminer_raw_hashrate"));
 }
 
 /* No Antminer SUMMARY was recorded; this one is made by hand in the cgminer
@@ -1178,8 +1242,8 @@ test_module(void)
   am_loaded_plugin_free(plugin);
 }
 
-/* The whole path: batch of four commands to a fake S9 that lacks "summary"
- * (cgminer's "Invalid command" is an API error the batch leaves out). */
+/* The whole path: four commands to a fake S9 that lacks "summary"
+ * (cgminer's "Invalid command" is an API error the glue leaves out). */
 static void
 test_module_poll(void)
 {
@@ -1205,6 +1269,20 @@ test_module_poll(void)
   g_assert_cmpuint(s->chains->len, ==, 3);
   g_assert_cmpuint(s->pools->len, ==, 2);
   g_assert_cmpint(s->accepted, ==, 22673);
+  g_assert_false(s->partial);
+
+  /* A "pools" reply that does not parse leaves the rest standing: the
+   * sample is partial, names the command, and has no pools. */
+  static const char garbage[] = "{\"STATUS\":[{\"STATUS\":\"S\"}],\"POOLS\":[{\x01\x02 <html>";
+  g_hash_table_insert(fake.replies, "pools", g_bytes_new_static(garbage, sizeof(garbage) - 1));
+  g_autoptr(AmSample) part = poll_once(info, instance, port, &error);
+  g_assert_no_error(error);
+  g_assert_true(part->partial);
+  g_assert_cmpuint(part->problems->len, >, 0);
+  g_assert_nonnull(strstr(g_ptr_array_index(part->problems, part->problems->len - 1), "pools"));
+  g_assert_cmpuint(part->pools->len, ==, 0);
+  assert_close(part->hashrate_ths, 13.88381, "hashrate beside a lost pools reply");
+  g_hash_table_insert(fake.replies, "pools", am_test_fixture_bytes("bmminer/s9_pools.json"));
 
   /* Without "stats" there is nothing to report: a clear error naming the
    * miner. */
@@ -1277,6 +1355,7 @@ main(int argc, char **argv)
   g_test_add_func("/antminer/variations/failed-chips", test_failed_chips);
   g_test_add_func("/antminer/variations/stopped-fan", test_stopped_fan);
   g_test_add_func("/antminer/variations/hashrate-fallbacks", test_hashrate_fallbacks);
+  g_test_add_func("/antminer/lost-keys", test_lost_keys);
   g_test_add_func("/antminer/variations/summary-counters", test_summary_counters);
   g_test_add_func("/antminer/variations/unknown-models", test_unknown_models);
   g_test_add_func("/antminer/variations/hydro-model", test_hydro_model);

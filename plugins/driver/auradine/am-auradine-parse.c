@@ -220,6 +220,34 @@ read_temperature(AmSample *s, JsonObject *reply)
   }
 }
 
+/* DEVS[]: one hashboard each, ID 1.. as in Temperature[]. A board's
+ * temperature is Temperature[]'s hottest sensor; DEVS's single
+ * "Temperature" is another reading, read only when the temperature command
+ * was not answered at all (the poll is then partial), never in place of a
+ * key that reply lost. A board whose ID is gone is left out: its place in
+ * the list is no board number. */
+static void
+read_devs(AmSample *s, JsonObject *reply, gboolean with_temperature)
+{
+  static const char *const windows[] = {"5s", "30s", "1m", NULL};
+  JsonArray *devs = section_array(s, reply, "DEVS");
+  guint n = devs != NULL ? MIN(json_array_get_length(devs), AM_CGMINER_MAX_CHAINS) : 0;
+  for (guint i = 0; i < n; i++) {
+    JsonObject *dev = am_json_array_object(devs, i);
+    gint64 id = am_json_int(dev, "ID", -1);
+    if (id < 1 || id > G_MAXINT)
+      continue;
+    AmChain *chain = am_cgminer_chain(s, (gint)id);
+    chain->hashrate_ths = am_cgminer_hashrate(dev, windows);
+    chain->hw_errors = am_json_int(dev, "Hardware Errors", chain->hw_errors);
+    double temp = am_json_double(dev, "Temperature");
+    if (with_temperature && am_temp_is_valid(temp)) {
+      chain->temp_board_c = temp;
+      am_sample_add_temp(s, temp);
+    }
+  }
+}
+
 /* The mean of the positive @key values of @array's objects, else NAN. */
 static double
 positive_mean(JsonArray *array, const char *key)
@@ -281,13 +309,14 @@ read_psu(AmSample *s, JsonObject *reply)
     s->psu_power_in_w = v;
   if (am_auradine_read_unit(psu, "PowerOut", "W", &v))
     s->psu_power_out_w = v;
-  /* Two PSU fans; the sample has one field: the first, both in extras. */
+  /* Two PSU fans; the sample has one field: the first (never the second
+   * standing in for it), both in extras. */
   JsonArray *fans = json_array_new();
   static const char *const fan_keys[] = {"FanSpeed1", "FanSpeed2"};
   for (gsize i = 0; i < G_N_ELEMENTS(fan_keys); i++)
     if (am_auradine_read_unit(psu, fan_keys[i], "RPM", &v)) {
       json_array_add_double_element(fans, v);
-      if (isnan(s->psu_fan_rpm))
+      if (i == 0)
         s->psu_fan_rpm = v;
     }
   if (json_array_get_length(fans) > 0)
@@ -416,8 +445,7 @@ am_auradine_parse(const AmAuradineReplies *r, GError **error)
   read_temperature(s, r->temperature);
   if (r->summary != NULL && !am_cgminer_read_summary(s, r->summary))
     am_sample_add_problem(s, "the summary reply has no SUMMARY");
-  if (section_array(s, r->devs, "DEVS") != NULL)
-    am_cgminer_read_devs(s, r->devs);
+  read_devs(s, r->devs, r->temperature == NULL);
   if (section_array(s, r->pools, "POOLS") != NULL)
     am_cgminer_read_pools(s, r->pools);
   read_asccount(s, r->asccount);

@@ -1,7 +1,8 @@
 /* The auradine driver plugin: Auradine Teraflux miners (GCMiner on FluxOS).
  *
  * A poll asks the cgminer RPC on the miner's port (4028) for version,
- * summary, devs, pools and asccount in one batch, then the web API on
+ * summary, devs, pools and asccount one after another (the shared glue: a
+ * reply that fails leaves the others standing), then the web API on
  * web_port= (8080): POST /token {"command":"token","user","password"}
  * gives Token[0].Token, sent as the header "Token:" on a GET of each read
  * command (/ipreport, /temperature, ...). The token is kept per miner
@@ -9,11 +10,10 @@
  * naming the token). When one API fails the sample carries what the other
  * read and is marked partial; only when nothing was read does the poll
  * fail. The pure normalizer is am-auradine-parse.c, the HTTP exchange
- * am-auradine-web.c. */
-#include "../antminer-web/am-antminer-web-http.h"
+ * the web drivers' shared common/am-web-call.c. */
 #include "../common/am-driver-poll.h"
+#include "../common/am-web-call.h"
 #include "am-auradine-parse.h"
-#include "am-auradine-web.h"
 #include "sample-ini.h"
 
 #include <string.h>
@@ -116,14 +116,14 @@ typedef struct {
   GHashTable *tokens; /* the instance's, referenced */
   char *user;
   char *password;
-  AmAuradineRequest web; /* host, port, timeout; path and token per step */
-  char *web_address;     /* "host:port" of the web API */
-  char *path;            /* owned storage for web.path */
-  guint step;            /* index into web_commands */
-  gboolean relogged;     /* a refused token was replaced once this poll */
+  AmWebCall web;     /* host, port, timeout; the path per step */
+  char *web_address; /* "host:port" of the web API */
+  char *path;        /* owned storage for web.path */
+  guint step;        /* index into web_commands */
+  gboolean relogged; /* a refused token was replaced once this poll */
 
   GHashTable *rpc;     /* command -> AmRpcReply*, or NULL */
-  GError *rpc_error;   /* the batch failed as a whole */
+  GError *rpc_error;   /* nothing of the RPC was read */
   GError *web_error;   /* the web API could not be used at all */
   GPtrArray *failures; /* char*: single replies that did not come */
   JsonObject *web_replies[G_N_ELEMENTS(web_commands)];
@@ -262,7 +262,7 @@ on_web_reply(GObject *source, GAsyncResult *result, gpointer user_data)
   Poll *p = g_task_get_task_data(task);
   const char *command = web_commands[p->step];
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = am_auradine_http_finish(result, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   JsonObject *reply = NULL;
   if (body != NULL) {
     g_autofree char *raw_name = g_strconcat("web/", command, NULL);
@@ -303,9 +303,11 @@ web_next(GTask *task)
   g_free(p->path);
   p->path = g_strconcat("/", web_commands[p->step], NULL);
   p->web.path = p->path;
-  p->web.token = g_hash_table_lookup(p->tokens, p->web_address);
-  p->web.json_body = NULL;
-  am_auradine_http_async(p->session, &p->web, g_task_get_cancellable(task), on_web_reply, task);
+  /* The firmware reads its token from a header of its own. */
+  const char *const token[] = {"Token", g_hash_table_lookup(p->tokens, p->web_address), NULL};
+  AmWebCall read = p->web;
+  read.headers = token;
+  am_web_call_async(p->session, &read, g_task_get_cancellable(task), on_web_reply, task);
 }
 
 static void
@@ -315,7 +317,7 @@ on_token(GObject *source, GAsyncResult *result, gpointer user_data)
   Poll *p = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
   /* The body holds the token, a secret: it is not kept for the raw view. */
-  g_autoptr(GBytes) body = am_auradine_http_finish(result, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   g_autoptr(JsonObject) reply = NULL;
   if (body != NULL) {
     gsize len = 0;
@@ -361,11 +363,12 @@ web_login(GTask *task)
 {
   Poll *p = g_task_get_task_data(task);
   g_autofree char *body = login_body(p);
-  AmAuradineRequest login = p->web;
+  AmWebCall login = p->web;
+  login.method = "POST";
   login.path = "/token";
-  login.token = NULL;
-  login.json_body = body;
-  am_auradine_http_async(p->session, &login, g_task_get_cancellable(task), on_token, task);
+  login.body = body;
+  login.content_type = "application/json";
+  am_web_call_async(p->session, &login, g_task_get_cancellable(task), on_token, task);
   /* The request copied the body; wipe ours, it holds the password. */
   memset(body, 0, strlen(body));
 }
@@ -382,13 +385,30 @@ web_start(GTask *task)
 
 /* ---- rpc ---------------------------------------------------------------- */
 
+/* TRUE when one of @failed ("<command>: <why>") is about @command. */
+static gboolean
+named_in(GPtrArray *failed, const char *command)
+{
+  gsize n = strlen(command);
+  for (guint i = 0; i < failed->len; i++) {
+    const char *f = failed->pdata[i];
+    if (strncmp(f, command, n) == 0 && f[n] == ':')
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static void
 on_rpc(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   Poll *p = g_task_get_task_data(task);
   GError *error = NULL;
-  p->rpc = am_miner_rpc_batch_finish(p->miner, result, &error);
+  g_autoptr(GPtrArray) failed = NULL;
+  p->rpc = am_driver_rpc_each_finish(result, &failed, &error);
+  /* A reply that did not arrive or parse leaves the others standing. */
+  for (guint i = 0; i < failed->len; i++)
+    g_ptr_array_add(p->failures, g_strdup_printf("RPC %s", (const char *)failed->pdata[i]));
   if (p->rpc == NULL) {
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_task_return_error(task, error);
@@ -397,9 +417,10 @@ on_rpc(GObject *source, GAsyncResult *result, gpointer user_data)
     }
     p->rpc_error = error;
   } else {
+    /* Refused (an API error) rather than lost: said once, here. */
     static const char *const needed[] = RPC_NEEDED;
     for (guint i = 0; needed[i] != NULL; i++)
-      if (am_driver_reply(p->rpc, needed[i]) == NULL)
+      if (am_driver_reply(p->rpc, needed[i]) == NULL && !named_in(failed, needed[i]))
         g_ptr_array_add(p->failures, g_strdup_printf("RPC %s: not answered", needed[i]));
   }
   web_start(task);
@@ -421,19 +442,18 @@ auradine_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable
   const char *password = am_miner_get_password(miner);
   p->user = g_strdup(user != NULL ? user : self->user);
   p->password = g_strdup(password != NULL ? password : self->password);
-  p->web = (AmAuradineRequest){
+  p->web = (AmWebCall){
+      .method = "GET",
       .host = am_miner_get_host(miner),
       .port = self->web_port,
       .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
   };
-  p->web_address = strchr(p->web.host, ':') != NULL
-                       ? g_strdup_printf("[%s]:%u", p->web.host, p->web.port)
-                       : g_strdup_printf("%s:%u", p->web.host, p->web.port);
+  p->web_address = am_web_format_address(p->web.host, p->web.port);
   p->failures = g_ptr_array_new_with_free_func(g_free);
   g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
 
   static const char *const commands[] = RPC_COMMANDS;
-  am_miner_rpc_batch_async(miner, commands, cancellable, on_rpc, task);
+  am_driver_rpc_each_async(miner, commands, cancellable, on_rpc, task);
 }
 
 static AmSample *

@@ -1118,6 +1118,32 @@ test_module_drift(void)
   fake_stop(&fake);
 }
 
+/* The RPC "pools" reply does not parse (a firmware update broke it): the
+ * other RPC replies and the web API still make the sample, partial,
+ * naming the command; with one batch the whole RPC half was lost. */
+static void
+test_module_rpc_garbage(void)
+{
+  Fake fake;
+  fake_start(&fake);
+  static const char garbage[] = "{\"STATUS\":[{\"STATUS\":\"S\"}],\"POOLS\":[{\x01\x02 <html>";
+  g_hash_table_replace(fake.rpc_replies, "pools", g_bytes_new_static(garbage, sizeof garbage));
+  Driver d;
+  driver_open_for(&d, &fake, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AmSample) s = driver_poll(&d, fake.rpc_port, &error);
+  g_assert_no_error(error);
+  g_assert_true(s->partial);
+  assert_problem(s, "RPC pools: ");
+  g_assert_cmpuint(s->problems->len, ==, 1);
+  g_assert_cmpuint(s->pools->len, ==, 0);
+  /* SUMMARY "MHS 5s" 20599767.1774699 and DEVS ID 1 "MHS 5s" 6800000.0. */
+  assert_close(s->hashrate_ths, 20.5997671774699, "hashrate");
+  assert_close(chain_at(s, 0)->hashrate_ths, 6.8, "board 1");
+  driver_close(&d);
+  fake_stop(&fake);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1141,5 +1167,6 @@ main(int argc, char **argv)
   g_test_add_func("/auradine/module/web-closed", test_module_web_closed);
   g_test_add_func("/auradine/module/rpc-closed", test_module_rpc_closed);
   g_test_add_func("/auradine/module/drift", test_module_drift);
+  g_test_add_func("/auradine/module/rpc-garbage", test_module_rpc_garbage);
   return g_test_run();
 }

@@ -188,6 +188,7 @@ typedef struct {
   double power_w;
   const char *power_field;
   double cur_ghs, avg_ghs, ideal_ghs, limit_w;
+  double mm_elapsed; /* the first module's Elapsed[]: its uptime */
   gint fans_fitted;
   gint chains;
   AmMiningState mining;
@@ -416,9 +417,8 @@ read_module(AmSample *s, const char *text, GHashTable *hb, gint module, Totals *
   if (t->mining == AM_MINING_UNKNOWN)
     t->mining = module_state(mm);
   read_work_mode(s, mm);
-  double elapsed = mm_double(mm, "Elapsed");
-  if (s->elapsed_s < 0 && isfinite(elapsed) && elapsed >= 0)
-    s->elapsed_s = (gint64)elapsed;
+  if (isnan(t->mm_elapsed))
+    t->mm_elapsed = mm_double(mm, "Elapsed");
   read_module_extras(s, mm);
 }
 
@@ -434,6 +434,7 @@ read_stats(AmSample *s, JsonObject *reply, Totals *t)
     JsonObject *block = am_json_array_object(stats, i);
     if (block == NULL)
       continue;
+    guint before = modules;
     const char *hbinfo = am_json_string(block, "HBinfo");
     g_autoptr(GHashTable) hb = hbinfo != NULL ? am_avalon_mm_parse(hbinfo) : NULL;
     g_autoptr(GList) members = json_object_get_members(block);
@@ -445,8 +446,12 @@ read_stats(AmSample *s, JsonObject *reply, Totals *t)
       read_module(s, text, hb, (gint)strtol(name + strlen("MM ID"), NULL, 10), t);
       modules++;
     }
-    if (s->elapsed_s < 0 && modules > 0)
+    /* cgminer's own uptime, the counter SUMMARY's Elapsed is, before the
+     * module's (a module outlives a restart of cgminer). */
+    if (s->elapsed_s < 0 && modules > before)
       s->elapsed_s = am_json_int(block, "Elapsed", AM_UNKNOWN);
+    if (s->elapsed_s < 0 && isfinite(t->mm_elapsed) && t->mm_elapsed >= 0)
+      s->elapsed_s = (gint64)t->mm_elapsed;
   }
   return modules;
 }
@@ -470,11 +475,11 @@ read_identity(AmSample *s, const AmAvalonReplies *r)
   }
   am_sample_set(s, &s->firmware_version, cgminer);
 
+  /* MODEL is the short code beside PROD ("Q" for "Avalon Q", "15-194"
+   * for "AvalonMiner 15-194"): another name, so it never stands in. */
   const char *model = am_json_string(version, "PROD");
   if (model == NULL)
     model = am_json_string(version, "Type");
-  if (model == NULL)
-    model = am_json_string(version, "MODEL");
   g_autofree char *clean = am_cgminer_clean_model(model);
   am_sample_set(s, &s->model, clean);
 
@@ -507,7 +512,12 @@ am_avalon_parse(const AmAvalonReplies *replies, GError **error)
 
   gboolean have_summary = am_cgminer_read_summary(s, replies->summary);
   read_identity(s, replies);
-  Totals t = {.power_w = NAN, .cur_ghs = NAN, .avg_ghs = NAN, .ideal_ghs = NAN, .limit_w = NAN};
+  Totals t = {.power_w = NAN,
+              .cur_ghs = NAN,
+              .avg_ghs = NAN,
+              .ideal_ghs = NAN,
+              .limit_w = NAN,
+              .mm_elapsed = NAN};
   guint modules = read_stats(s, replies->stats, &t);
   if (!have_summary && modules == 0) {
     g_set_error_literal(error, AM_ERROR, AM_ERROR_UNSUPPORTED,

@@ -185,7 +185,9 @@ test_stats_1047_style(void)
   g_assert_true(isnan(s->hashrate_ths));
   g_assert_cmpfloat_with_epsilon(s->hashrate_avg_ths, 37.23534, 1e-12);
   g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 38.12342, 1e-12);
-  g_assert_cmpint(s->elapsed_s, ==, 103840); /* the module's Elapsed[] */
+  /* The block's Elapsed (cgminer's uptime, as SUMMARY's) before the
+   * module's Elapsed[103840]: a module outlives a restart of cgminer. */
+  g_assert_cmpint(s->elapsed_s, ==, 103841);
   AM_TEST_ASSERT_DOUBLES(s->temps_c, 28);
   AM_TEST_ASSERT_DOUBLES(s->chip_temps_c, 75);
   AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 2984, 3018);
@@ -237,6 +239,23 @@ static const char version_15_194[] =
     "\"Description\":\"cgminer 4.11.1\"}],\"VERSION\":[{\"CGMiner\":\"4.11.1\",\"API\":\"3.7\","
     "\"PROD\":\"AvalonMiner 15-194\",\"MODEL\":\"15-194\",\"HWTYPE\":\"MM4v2_X3\","
     "\"VERSION\":\"24102401_25462b2_9ddf522\",\"MAC\":\"A1B2C3D4E5F6\"}],\"id\":1}";
+
+/* A VERSION whose PROD is gone: MODEL ("15-194", the short code) is
+ * another name, so the model is unknown rather than that. */
+static void
+test_model_not_from_model_code(void)
+{
+  g_autofree char *text = g_strdup(version_15_194);
+  char *prod = strstr(text, "\"PROD\"");
+  g_assert_nonnull(prod);
+  prod[1] = 'X'; /* "XROD": a firmware that renamed the key */
+  g_autoptr(JsonObject) version = am_test_object_from_string(text);
+  g_autoptr(JsonObject) stats = stats_reply(mm_per_board);
+  AmAvalonReplies r = {.version = version, .stats = stats};
+  g_autoptr(AmSample) s = parse_ok(&r);
+  g_assert_null(s->model);
+  g_assert_cmpstr(s->mac, ==, "a1:b2:c3:d4:e5:f6");
+}
 
 static void
 test_stats_per_board(void)
@@ -579,6 +598,7 @@ main(int argc, char **argv)
   g_test_add_func("/avalon/avalon7xx-summary", test_avalon7xx_summary);
   g_test_add_func("/avalon/hand-made-stats-1047-style", test_stats_1047_style);
   g_test_add_func("/avalon/hand-made-stats-per-board", test_stats_per_board);
+  g_test_add_func("/avalon/model-not-from-model-code", test_model_not_from_model_code);
   g_test_add_func("/avalon/hand-made-stats-ps6", test_stats_ps6_without_wallpower);
   g_test_add_func("/avalon/hand-made-stats-inf-nan", test_stats_inf_nan);
   g_test_add_func("/avalon/nothing-to-read", test_nothing_to_read);

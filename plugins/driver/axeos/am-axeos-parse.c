@@ -292,7 +292,9 @@ has_port(const char *url)
 
 /* AxeOS keeps the pool as a host name and a port; other drivers show the
  * stratum URL cgminer uses, so the two are joined that way. A URL that
- * already has a scheme or a port keeps them. (transfer full) */
+ * already has a scheme or a port keeps them. A bare host whose port is
+ * missing or junk gives NULL: the pool is there, its URL unknown (the host
+ * alone would name another address, port 80 or none). (transfer full) */
 static char *
 pool_url(JsonObject *info, const char *url_key, const char *port_key)
 {
@@ -300,33 +302,38 @@ pool_url(JsonObject *info, const char *url_key, const char *port_key)
   if (host == NULL)
     return NULL;
   g_strstrip(host);
-  GString *url = g_string_new(NULL);
+  g_autoptr(GString) url = g_string_new(NULL);
   if (strstr(host, "://") == NULL)
     g_string_append(url, "stratum+tcp://");
   g_string_append(url, host);
+  if (has_port(url->str))
+    return g_string_free(g_steal_pointer(&url), FALSE);
   gint64 port = count(info, port_key);
-  if (port > 0 && port <= 65535 && !has_port(url->str))
-    g_string_append_printf(url, ":%" G_GINT64_FORMAT, port);
-  return g_string_free(url, FALSE);
+  if (port <= 0 || port > 65535)
+    return NULL;
+  g_string_append_printf(url, ":%" G_GINT64_FORMAT, port);
+  return g_string_free(g_steal_pointer(&url), FALSE);
 }
 
-/* The primary pool and the fallback one. isUsingFallbackStratum says which
+/* The primary pool and the fallback one, each there when its host is set
+ * (an empty fallback is no pool). isUsingFallbackStratum says which
  * receives work. sharesAccepted/Rejected count the session, whichever pool
  * took the shares, so they are the sample's totals and no pool's own. */
 static void
 read_pools(AmSample *sample, JsonObject *info)
 {
-  g_autofree char *primary_url = pool_url(info, "stratumURL", "stratumPort");
-  g_autofree char *fallback_url = pool_url(info, "fallbackStratumURL", "fallbackStratumPort");
+  gboolean has_primary = nonblank_string(info, "stratumURL") != NULL;
+  gboolean has_fallback = nonblank_string(info, "fallbackStratumURL") != NULL;
   gint using_fallback = flag(info, "isUsingFallbackStratum");
-  if (primary_url != NULL) {
-    AmPool *pool = am_sample_add_pool(sample, primary_url, nonblank_string(info, "stratumUser"));
+  if (has_primary) {
+    g_autofree char *url = pool_url(info, "stratumURL", "stratumPort");
+    AmPool *pool = am_sample_add_pool(sample, url, nonblank_string(info, "stratumUser"));
     pool->priority = 0;
-    pool->active = using_fallback == 0 || (using_fallback == AM_UNKNOWN && fallback_url == NULL);
+    pool->active = using_fallback == 0 || (using_fallback == AM_UNKNOWN && !has_fallback);
   }
-  if (fallback_url != NULL) {
-    AmPool *pool =
-        am_sample_add_pool(sample, fallback_url, nonblank_string(info, "fallbackStratumUser"));
+  if (has_fallback) {
+    g_autofree char *url = pool_url(info, "fallbackStratumURL", "fallbackStratumPort");
+    AmPool *pool = am_sample_add_pool(sample, url, nonblank_string(info, "fallbackStratumUser"));
     pool->priority = 1;
     pool->active = using_fallback == 1;
   }

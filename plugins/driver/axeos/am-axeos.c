@@ -5,11 +5,11 @@
  * board's name or ASIC count, GET /api/system/asic (ESP-Miner 2.9 and
  * later; older firmware answers 404, which is remembered per miner and
  * firmware version so it is not asked every poll). Each request has a
- * deadline and honours the poll's cancellable. The HTTP exchange is
- * antminer-web's (am-antminer-web-http.c, compiled in, not copied): the
- * same session settings, size cap and AM_ERROR codes. The pure normalizer
- * is am-axeos-parse.c. */
-#include "../antminer-web/am-antminer-web-http.h"
+ * deadline and honours the poll's cancellable. The HTTP exchange is the
+ * web drivers' shared one (common/am-web-call.c, compiled in): the same
+ * session settings, size cap and AM_ERROR codes. The pure normalizer is
+ * am-axeos-parse.c. */
+#include "../common/am-web-call.h"
 #include "am-axeos-parse.h"
 #include "sample-ini.h"
 
@@ -66,9 +66,9 @@ axeos_match(gpointer self, const AmFingerprint *fp)
 typedef struct {
   AmMiner *miner;
   SoupSession *session;
-  GHashTable *no_asic;  /* the instance's, referenced */
-  AmWebRequest request; /* host, port, timeout; path per step */
-  char *address;        /* "host:port" of the web server, for messages */
+  GHashTable *no_asic; /* the instance's, referenced */
+  AmWebCall request;   /* host, port, timeout; path per step */
+  char *address;       /* "host:port" of the web server, for messages */
   JsonObject *info;
   JsonObject *asic;
 } Poll;
@@ -139,7 +139,7 @@ on_asic(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   Poll *p = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = am_web_get_finish(result, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body != NULL) {
     p->asic = keep_reply(p, "system/asic", AM_AXEOS_ASIC_PATH, body, &error);
     if (p->asic != NULL)
@@ -178,7 +178,7 @@ on_info(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   Poll *p = g_task_get_task_data(task);
   GError *error = NULL;
-  g_autoptr(GBytes) body = am_web_get_finish(result, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body == NULL) {
     g_task_return_error(task, explain_401(p, error));
     return;
@@ -195,14 +195,7 @@ on_info(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   p->request.path = AM_AXEOS_ASIC_PATH;
   GTask *next = g_steal_pointer(&task);
-  am_web_get_async(p->session, &p->request, g_task_get_cancellable(next), on_asic, next);
-}
-
-static char *
-format_address(const char *host, guint16 port)
-{
-  return strchr(host, ':') != NULL ? g_strdup_printf("[%s]:%u", host, port)
-                                   : g_strdup_printf("%s:%u", host, port);
+  am_web_call_async(p->session, &p->request, g_task_get_cancellable(next), on_asic, next);
 }
 
 static void
@@ -217,15 +210,16 @@ axeos_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable,
   p->session = g_object_ref(self->session);
   p->no_asic = g_hash_table_ref(self->no_asic);
   /* AxeOS has no authentication: no credentials are offered. */
-  p->request = (AmWebRequest){
+  p->request = (AmWebCall){
+      .method = "GET",
       .host = am_miner_get_host(miner),
       .port = web_port(self, miner),
       .path = AM_AXEOS_INFO_PATH,
       .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
   };
-  p->address = format_address(p->request.host, p->request.port);
+  p->address = am_web_format_address(p->request.host, p->request.port);
   g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
-  am_web_get_async(p->session, &p->request, cancellable, on_info, task);
+  am_web_call_async(p->session, &p->request, cancellable, on_info, task);
 }
 
 static AmSample *

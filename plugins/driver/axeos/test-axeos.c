@@ -353,6 +353,33 @@ static const Case cases[] = {
         .status = "ok",
     },
     {
+        /* HAND-MADE: a firmware that lost the ports: the bare hosts are
+         * no URL (the pools stand, their URLs unknown), never the host
+         * without its port. */
+        .name = "pool ports lost",
+        .overlay = "{\"stratumPort\":null,\"fallbackStratumPort\":\"x\"}",
+        .model = "Bitaxe Supra",
+        .firmware_version = VERSION,
+        .mac = MAC,
+        .hostname = "bitaxe",
+        .hashrate_ths = 1.0,
+        .hashrate_ideal_ths = IDEAL,
+        .power_w = POWER,
+        .power_source = AM_POWER_SOURCE_REPORTED,
+        .elapsed_s = 4,
+        .accepted = 0,
+        .rejected = 0,
+        .chip_temps = {59.875},
+        .n_chip_temps = 1,
+        .fans = {3517},
+        .n_fans = 1,
+        .fans_expected = 1,
+        .chips = 1,
+        .pools = {{NULL, "asic-rs.test", TRUE}, {NULL, "asic-rs.test", FALSE}},
+        .n_pools = 2,
+        .status = "ok",
+    },
+    {
         /* HAND-MADE: sensor faults and junk are dropped, never averaged;
          * a stopped fan and a missing hashrate are told. */
         .name = "bad readings",

@@ -4,8 +4,8 @@
  * the raw view (the login exchange is not stored). */
 #include "am-braiins-graphql.h"
 
+#include "../common/am-web-call.h"
 #include "am-braiins-graphql-parse.h"
-#include "am-braiins-http.h"
 
 #include <string.h>
 
@@ -98,16 +98,16 @@ finish(GTask *task)
 
 /* ---- the queries --------------------------------------------------------- */
 
-static AmBraiinsHttpRequest
+static AmWebCall
 request_for(Poll *p, const char *body, const char *cookie)
 {
-  return (AmBraiinsHttpRequest){.host = p->host,
-                                .port = p->port,
-                                .method = "POST",
-                                .path = AM_BRAIINS_GQL_PATH,
-                                .json_body = body,
-                                .cookie = cookie,
-                                .timeout_ms = p->timeout_ms};
+  return (AmWebCall){.host = p->host,
+                     .port = p->port,
+                     .method = "POST",
+                     .path = AM_BRAIINS_GQL_PATH,
+                     .body = body,
+                     .cookie = cookie,
+                     .timeout_ms = p->timeout_ms};
 }
 
 static void
@@ -152,7 +152,7 @@ on_query(GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   Poll *p = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = am_braiins_http_finish(result, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     fail(task, g_steal_pointer(&error));
     return;
@@ -192,8 +192,8 @@ send_query(GTask *task)
   gboolean serials = am_braiins_gql_knows_board_serials(p->replies.replies[AM_BRAIINS_GQL_SYSTEM]);
   g_autofree char *body = am_braiins_gql_request_body(p->query, serials);
   g_autofree char *cookie = g_strconcat(AM_BRAIINS_GQL_COOKIE "=", p->auth->session, NULL);
-  AmBraiinsHttpRequest r = request_for(p, body, cookie);
-  am_braiins_http_async(p->session, &r, g_task_get_cancellable(task), on_query, task);
+  AmWebCall r = request_for(p, body, cookie);
+  am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_query, task);
 }
 
 /* ---- logging in --------------------------------------------------------- */
@@ -231,7 +231,7 @@ on_login(GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   Poll *p = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = am_braiins_http_finish(result, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body == NULL && g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
     refused(task);
     return;
@@ -257,7 +257,7 @@ on_login(GObject *source, GAsyncResult *result, gpointer user_data)
     refused(task);
     return;
   }
-  char *cookie = am_braiins_http_cookie(result, AM_BRAIINS_GQL_COOKIE);
+  char *cookie = am_web_call_cookie(result, AM_BRAIINS_GQL_COOKIE);
   if (cookie == NULL) {
     fail(task, g_error_new(AM_ERROR, AM_ERROR_API,
                            "%s: the GraphQL login was accepted but set no %s cookie", p->address,
@@ -277,8 +277,8 @@ login(GTask *task)
   Poll *p = g_task_get_task_data(task);
   const char *password = p->passwords[p->next_password++];
   g_autofree char *body = am_braiins_gql_login_body(p->user, password);
-  AmBraiinsHttpRequest r = request_for(p, body, NULL);
-  am_braiins_http_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
+  AmWebCall r = request_for(p, body, NULL);
+  am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
 }
 
 /* The configured password first, then the empty factory one of these

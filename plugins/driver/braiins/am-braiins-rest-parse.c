@@ -164,6 +164,22 @@ read_status(AmSample *s, JsonObject *details)
     s->mining = AM_MINING_PAUSED;
 }
 
+/* "Braiins OS+" or "Braiins OS" from bos_plus; without it, from the build
+ * string, which ends in "-plus" on Braiins OS+ (as GraphQL reads it).
+ * NULL when neither is there: the plain name would claim the edition. */
+static const char *
+firmware_name(JsonObject *version)
+{
+  JsonNode *plus = version != NULL ? json_object_get_member(version, "bos_plus") : NULL;
+  if (plus != NULL && JSON_NODE_HOLDS_VALUE(plus) &&
+      json_node_get_value_type(plus) == G_TYPE_BOOLEAN)
+    return json_node_get_boolean(plus) ? "Braiins OS+" : "Braiins OS";
+  const char *current = am_json_string(version, "current");
+  if (current != NULL && g_str_has_suffix(current, "-plus"))
+    return "Braiins OS+";
+  return NULL;
+}
+
 static void
 read_details(AmSample *s, JsonObject *d)
 {
@@ -178,10 +194,7 @@ read_details(AmSample *s, JsonObject *d)
   am_sample_set(s, &s->hostname, am_json_string(d, "hostname"));
 
   JsonObject *version = am_json_object(d, "bos_version");
-  gboolean plus = FALSE;
-  if (version != NULL && json_object_has_member(version, "bos_plus"))
-    plus = json_object_get_boolean_member_with_default(version, "bos_plus", FALSE);
-  am_sample_set(s, &s->firmware, plus ? "Braiins OS+" : "Braiins OS");
+  am_sample_set(s, &s->firmware, firmware_name(version));
   am_sample_set(s, &s->firmware_version, am_json_string(version, "current"));
 
   /* The mining program's uptime, like cgminer's Elapsed; 0 means it is not
@@ -232,18 +245,24 @@ valid_temp(double celsius)
   return am_temp_is_valid(celsius) ? celsius : NAN;
 }
 
-static void
-read_board(AmSample *s, JsonObject *b, guint position)
+/* The board's slot from its "id" ("1".."3" on the recorded units), else
+ * AM_UNKNOWN: the ids start at 1, so the list position would name the
+ * neighbouring slot. */
+static gint
+board_index(JsonObject *b)
 {
   const char *id = am_json_string(b, "id");
-  gint64 index = position;
-  if (id != NULL) {
-    char *end = NULL;
-    gint64 parsed = g_ascii_strtoll(id, &end, 10);
-    if (end != id && *end == '\0' && parsed >= 0 && parsed <= G_MAXINT)
-      index = parsed;
-  }
-  AmChain *c = am_sample_add_chain(s, (gint)index);
+  if (id == NULL)
+    return AM_UNKNOWN;
+  char *end = NULL;
+  gint64 parsed = g_ascii_strtoll(id, &end, 10);
+  return end != id && *end == '\0' && parsed >= 0 && parsed <= G_MAXINT ? (gint)parsed : AM_UNKNOWN;
+}
+
+static void
+read_board(AmSample *s, JsonObject *b)
+{
+  AmChain *c = am_sample_add_chain(s, board_index(b));
   guint pos = s->chains->len - 1;
   c->hashrate_ths =
       ghs_to_ths(am_json_object(am_json_object(b, "stats"), "real_hashrate"), "last_5s");
@@ -270,7 +289,7 @@ read_hashboards(AmSample *s, JsonObject *reply)
   for (guint i = 0; i < n; i++) {
     JsonObject *b = am_json_array_object(boards, i);
     if (b != NULL)
-      read_board(s, b, i);
+      read_board(s, b);
   }
 }
 
@@ -291,14 +310,39 @@ read_cooling(AmSample *s, JsonObject *reply)
 
 /* ---- pools ----------------------------------------------------------------------- */
 
+/* A JSON boolean member: 1, 0, or AM_UNKNOWN when absent or not a boolean. */
+static gint
+boolean_member(JsonObject *o, const char *key)
+{
+  JsonNode *n = o != NULL ? json_object_get_member(o, key) : NULL;
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+    return AM_UNKNOWN;
+  return json_node_get_boolean(n) ? 1 : 0;
+}
+
+/* "Disabled", "Alive", "Dead", or NULL: a pool whose alive flag is missing
+ * is of unknown state, not dead; one not alive is dead only when it is
+ * known to be enabled (a disabled pool is not alive either). */
+static const char *
+pool_status(JsonObject *p)
+{
+  gint enabled = boolean_member(p, "enabled");
+  gint alive = boolean_member(p, "alive");
+  if (enabled == 0)
+    return "Disabled";
+  if (alive == 1)
+    return "Alive";
+  if (alive == 0 && enabled == 1)
+    return "Dead";
+  return NULL;
+}
+
 static void
 read_pool(AmSample *s, JsonObject *p, gint priority)
 {
   AmPool *pool = am_sample_add_pool(s, am_json_string(p, "url"), am_json_string(p, "user"));
-  gboolean enabled = json_object_get_boolean_member_with_default(p, "enabled", TRUE);
-  gboolean alive = json_object_get_boolean_member_with_default(p, "alive", FALSE);
   g_free(pool->status);
-  pool->status = g_strdup(!enabled ? "Disabled" : alive ? "Alive" : "Dead");
+  pool->status = g_strdup(pool_status(p));
   pool->priority = priority;
   pool->active = json_object_get_boolean_member_with_default(p, "active", FALSE);
   JsonObject *stats = am_json_object(p, "stats");
@@ -355,15 +399,17 @@ parse_timestamp_us(const char *text)
   return g_date_time_to_unix(t) * G_USEC_PER_SEC + g_date_time_get_microsecond(t);
 }
 
-/* "Hashboard 1" from components[0] {"name": "Hashboard", "index": 1}. */
+/* "Hashboard 1" from components[0] {"name": "Hashboard", "index": 1}; the
+ * name alone when index is null. A component whose index member is missing
+ * is unknown (NULL): "Hashboard" alone would stand for every board. */
 static char *
 error_component(JsonObject *entry)
 {
   JsonObject *c = am_json_array_object(am_json_array(entry, "components"), 0);
   const char *name = am_json_string(c, "name");
-  gint64 index = am_json_int(c, "index", AM_UNKNOWN);
-  if (name == NULL)
+  if (name == NULL || !json_object_has_member(c, "index"))
     return NULL;
+  gint64 index = am_json_int(c, "index", AM_UNKNOWN);
   return index >= 0 ? g_strdup_printf("%s %" G_GINT64_FORMAT, name, index) : g_strdup(name);
 }
 

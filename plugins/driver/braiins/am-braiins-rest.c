@@ -3,7 +3,7 @@
  * token) never reach a message, a log line or the raw view. */
 #include "am-braiins-rest.h"
 
-#include "am-braiins-http.h"
+#include "../common/am-web-call.h"
 #include "am-braiins-rest-parse.h"
 
 #include <string.h>
@@ -72,15 +72,15 @@ poll_free(Poll *p)
   g_free(p);
 }
 
-static AmBraiinsHttpRequest
+static AmWebCall
 request_for(Poll *p, const char *method, const char *path)
 {
-  return (AmBraiinsHttpRequest){.host = p->host,
-                                .port = p->port,
-                                .method = method,
-                                .path = path,
-                                .authorization = p->header,
-                                .timeout_ms = p->timeout_ms};
+  return (AmWebCall){.host = p->host,
+                     .port = p->port,
+                     .method = method,
+                     .path = path,
+                     .authorization = p->header,
+                     .timeout_ms = p->timeout_ms};
 }
 
 static void
@@ -188,7 +188,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
   Poll *p = g_task_get_task_data(task);
   const char *name = am_braiins_rest_name(p->endpoint);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = am_braiins_http_finish(result, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body == NULL && g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
     on_refused(task);
     return;
@@ -226,8 +226,8 @@ read_endpoint(GTask *task)
     finish(task);
     return;
   }
-  AmBraiinsHttpRequest r = request_for(p, "GET", am_braiins_rest_path(p->endpoint));
-  am_braiins_http_async(p->session, &r, g_task_get_cancellable(task), on_read, task);
+  AmWebCall r = request_for(p, "GET", am_braiins_rest_path(p->endpoint));
+  am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_read, task);
 }
 
 /* ---- logging in --------------------------------------------------------- */
@@ -257,7 +257,7 @@ on_login(GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   Poll *p = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = am_braiins_http_finish(result, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body == NULL && g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
     if (p->next_password < p->n_passwords) {
       login(task);
@@ -306,10 +306,10 @@ login(GTask *task)
   Poll *p = g_task_get_task_data(task);
   const char *password = p->passwords[p->next_password++];
   g_autofree char *body = am_braiins_rest_login_body(p->user, password);
-  AmBraiinsHttpRequest r = request_for(p, "POST", AM_BRAIINS_REST_LOGIN);
+  AmWebCall r = request_for(p, "POST", AM_BRAIINS_REST_LOGIN);
   r.authorization = NULL;
-  r.json_body = body;
-  am_braiins_http_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
+  r.body = body;
+  am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
 }
 
 /* The configured password first, then the empty one of BOS before 25.07;

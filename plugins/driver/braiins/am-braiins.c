@@ -6,8 +6,8 @@
  * plugin ABI; am-braiins-rest.c and am-braiins-graphql.c do the web
  * exchanges and the normalizers are am-braiins-parse.c,
  * am-braiins-rest-parse.c and am-braiins-graphql-parse.c. */
-#include "../antminer-web/am-antminer-web-http.h"
 #include "../common/am-driver-poll.h"
+#include "../common/am-web-call.h"
 #include "am-braiins-graphql.h"
 #include "am-braiins-parse.h"
 #include "am-braiins-rest.h"

@@ -306,8 +306,8 @@ test_graphql_partial(void)
   g_assert_cmpfloat_with_epsilon(s->power_limit_w, 3878, 1e-9); /* the system answer's */
   g_assert_cmpuint(s->chains->len, ==, 3);
   g_assert_cmpuint(s->problems->len, ==, 1);
-  g_autofree char *problem =
-      g_strdup_printf("GraphQL tuning: 127.0.0.1:%u: HTTP 500 from /graphql", gql.port);
+  g_autofree char *problem = g_strdup_printf(
+      "GraphQL tuning: 127.0.0.1:%u: HTTP 500 Internal Server Error from POST /graphql", gql.port);
   g_assert_cmpstr(s->problems->pdata[0], ==, problem);
   g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_DEGRADED);
   am_braiins_test_driver_close(&d);
@@ -354,7 +354,7 @@ test_graphql_hang(void)
   g_assert_null(s);
   g_assert_error(error, AM_ERROR, AM_ERROR_TIMEOUT);
   g_autofree char *expected =
-      g_strdup_printf("127.0.0.1:%u: no answer within 0.3 s to /graphql", gql.port);
+      g_strdup_printf("127.0.0.1:%u: timed out after 0.3 s (POST /graphql)", gql.port);
   g_assert_cmpstr(error->message, ==, expected);
   am_braiins_test_driver_close(&d);
   fake_gql_stop(&gql);

@@ -458,8 +458,9 @@ test_rest_partial(void)
   g_assert_true(s->partial);
   g_assert_cmpuint(s->errors->len, ==, 0);
   g_assert_cmpuint(s->problems->len, ==, 1);
-  g_autofree char *problem = g_strdup_printf(
-      "REST miner/errors: 127.0.0.1:%u: HTTP 500 from /api/v1/miner/errors", bos.port);
+  g_autofree char *problem = g_strdup_printf("REST miner/errors: 127.0.0.1:%u: HTTP 500 Internal "
+                                             "Server Error from GET /api/v1/miner/errors",
+                                             bos.port);
   g_assert_cmpstr(s->problems->pdata[0], ==, problem);
   g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_DEGRADED);
   am_braiins_test_driver_close(&d);
@@ -526,7 +527,7 @@ test_rest_hang(void)
   g_assert_null(s);
   g_assert_error(error, AM_ERROR, AM_ERROR_TIMEOUT);
   g_autofree char *expected =
-      g_strdup_printf("127.0.0.1:%u: no answer within 0.3 s to /api/v1/auth/login", bos.port);
+      g_strdup_printf("127.0.0.1:%u: timed out after 0.3 s (POST /api/v1/auth/login)", bos.port);
   g_assert_cmpstr(error->message, ==, expected);
   g_assert_cmpint(g_get_monotonic_time() - start, <, 3 * G_USEC_PER_SEC);
   am_braiins_test_driver_close(&d);

@@ -364,13 +364,59 @@ test_states_hand_made(void)
   g_assert_true(isnan(tuning->power_limit_w));
   assert_close(json_node_get_double(am_test_extra(tuning, "x_braiins_hashrate_target_ths")), 100.5);
   const AmChain *c = &g_array_index(tuning->chains, AmChain, 0);
-  g_assert_cmpint(c->index, ==, 0); /* its position */
-  g_assert_cmpint(c->chips, ==, 0); /* a reported 0 chips is a real 0 */
+  g_assert_cmpint(c->index, ==, AM_UNKNOWN); /* not its position: ids count from 1 */
+  g_assert_cmpint(c->chips, ==, 0);          /* a reported 0 chips is a real 0 */
   g_assert_true(isnan(c->temp_board_c));
   g_assert_true(isnan(c->temp_chip_c));
   g_assert_true(isnan(c->voltage_v));
   g_assert_cmpuint(tuning->temps_c->len, ==, 0);
   g_assert_null(tuning->chain_serials->pdata[0]);
+  replies_clear(&r);
+}
+
+/* HAND-MADE: keys a firmware update could lose make their readings
+ * unknown, never another value (the drift test's rule, tests/drift/). */
+static void
+test_lost_keys(void)
+{
+  AmBraiinsRestReplies r = {0};
+  /* bos_plus lost: the build string's "-plus" still names BOS+; neither
+   * there: the edition is unknown, not plain Braiins OS. */
+  r.replies[AM_BRAIINS_REST_DETAILS] = json_from_string(
+      "{\"bos_version\": {\"current\": \"2026-04-14-0-912d084c-26.04-plus\"}}", NULL);
+  r.replies[AM_BRAIINS_REST_HASHBOARDS] =
+      json_from_string("{\"hashboards\": [{\"chips_count\": 65}, {\"id\": \"2\"}]}", NULL);
+  r.replies[AM_BRAIINS_REST_POOLS] =
+      json_from_string("[{\"pools\": [{\"url\": \"stratum+tcp://a:3333\", \"enabled\": true},"
+                       " {\"url\": \"stratum+tcp://b:3333\", \"alive\": false},"
+                       " {\"url\": \"stratum+tcp://c:3333\", \"enabled\": true, \"alive\": false},"
+                       " {\"url\": \"stratum+tcp://d:3333\", \"enabled\": false}]}]",
+                       NULL);
+  r.replies[AM_BRAIINS_REST_ERRORS] = json_from_string(
+      "{\"errors\": [{\"message\": \"m1\", \"timestamp\": \"2026-03-22T15:45:15Z\","
+      " \"components\": [{\"name\": \"Hashboard\"}]},"
+      " {\"message\": \"m2\", \"timestamp\": \"2026-03-22T15:45:14Z\","
+      " \"components\": [{\"name\": \"Hashboard\", \"index\": null}]}]}",
+      NULL);
+  g_autoptr(AmSample) s = am_braiins_rest_parse(&r, NULL);
+  g_assert_cmpstr(s->firmware, ==, "Braiins OS+");
+  g_assert_cmpuint(s->chains->len, ==, 2);
+  g_assert_cmpint(g_array_index(s->chains, AmChain, 0).index, ==, AM_UNKNOWN);
+  g_assert_cmpint(g_array_index(s->chains, AmChain, 0).chips, ==, 65);
+  g_assert_cmpint(g_array_index(s->chains, AmChain, 1).index, ==, 2);
+  g_assert_cmpuint(s->pools->len, ==, 4);
+  const char *statuses[] = {NULL, NULL, "Dead", "Disabled"};
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpstr(((AmPool *)s->pools->pdata[i])->status, ==, statuses[i]);
+  g_assert_cmpuint(s->errors->len, ==, 2);
+  g_assert_null(((AmMinerError *)s->errors->pdata[0])->component);
+  g_assert_cmpstr(((AmMinerError *)s->errors->pdata[1])->component, ==, "Hashboard");
+  replies_clear(&r);
+
+  r.replies[AM_BRAIINS_REST_DETAILS] = json_from_string("{\"bos_version\": {}}", NULL);
+  g_autoptr(AmSample) bare = am_braiins_rest_parse(&r, NULL);
+  g_assert_null(bare->firmware);
+  g_assert_null(bare->firmware_version);
   replies_clear(&r);
 }
 
@@ -439,6 +485,7 @@ am_braiins_rest_tests_add(void)
   g_test_add_func("/braiins/rest/nothing", test_nothing);
   g_test_add_func("/braiins/rest/wrong-shapes", test_wrong_shapes);
   g_test_add_func("/braiins/rest/states-hand-made", test_states_hand_made);
+  g_test_add_func("/braiins/rest/lost-keys", test_lost_keys);
   g_test_add_func("/braiins/rest/bodies", test_bodies);
   g_test_add_func("/braiins/rest/login", test_login);
 }

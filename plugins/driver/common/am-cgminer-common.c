@@ -120,11 +120,13 @@ am_cgminer_read_pools(AmSample *sample, JsonObject *reply)
 
   for (guint i = 0; i < n; i++) {
     JsonObject *p = am_json_array_object(pools, i);
+    /* No URL: an unused slot of the firmware's fixed pool table, or a
+     * firmware that renamed the key. "Stratum URL" does not stand in: it
+     * is the host of the current connection (no scheme, no port, another
+     * host after a redirect), not the pool's URL. */
     const char *url = non_empty(am_json_string(p, "URL"));
     if (url == NULL)
-      url = non_empty(am_json_string(p, "Stratum URL"));
-    if (url == NULL)
-      continue; /* an unused slot of the firmware's fixed pool table */
+      continue;
 
     AmPool *pool = am_sample_add_pool(sample, url, am_json_string(p, "User"));
     pool->status = g_strdup(am_json_string(p, "Status"));

@@ -48,7 +48,8 @@ gboolean am_cgminer_require_summary(AmSample *sample, JsonObject *reply, GError 
 
 /* Adds one AmPool per configured entry of a POOLS reply. Entries with no
  * URL at all are empty slots of the firmware's fixed pool table, not pools,
- * and are skipped. "Stratum Active" marks the active pool. Returns how many
+ * and are skipped ("Stratum URL", the connected host, never stands in for
+ * it). "Stratum Active" marks the active pool. Returns how many
  * pools were added. */
 guint am_cgminer_read_pools(AmSample *sample, JsonObject *reply);
 

@@ -58,6 +58,12 @@ poll_done(GTask *task)
     g_task_return_error(task, g_steal_pointer(&data->first_error));
     return;
   }
+  /* am_driver_rpc_each_async(): the caller parses, with its other API. */
+  if (data->parse == NULL) {
+    g_task_return_pointer(task, g_hash_table_ref(data->replies),
+                          (GDestroyNotify)g_hash_table_unref);
+    return;
+  }
   g_autoptr(GError) error = NULL;
   AmSample *sample = data->parse(data->replies, &error);
   if (sample == NULL) {
@@ -138,6 +144,26 @@ am_driver_poll_async(AmMiner *miner, const char *const *commands, AmDriverParseF
   data->failed = g_ptr_array_new_null_terminated(0, g_free, TRUE);
   g_task_set_task_data(task, data, (GDestroyNotify)poll_data_free);
   poll_step(task);
+}
+
+void
+am_driver_rpc_each_async(AmMiner *miner, const char *const *commands, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  am_driver_poll_async(miner, commands, NULL, cancellable, callback, user_data);
+}
+
+GHashTable *
+am_driver_rpc_each_finish(GAsyncResult *result, GPtrArray **failed, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  PollData *data = g_task_get_task_data(G_TASK(result));
+  if (failed != NULL) {
+    *failed = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; data != NULL && i < data->failed->len; i++)
+      g_ptr_array_add(*failed, g_strdup(data->failed->pdata[i]));
+  }
+  return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 AmSample *

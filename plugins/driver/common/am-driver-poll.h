@@ -26,6 +26,20 @@ void am_driver_poll_async(AmMiner *miner, const char *const *commands, AmDriverP
  * error, or the parser's prefixed with the miner's address). */
 AmSample *am_driver_poll_finish(GAsyncResult *result, GError **error);
 
+/* As am_driver_poll_async() without a parser, for a driver that reads
+ * another API after the RPC (Auradine, Goldshell): the same commands, one
+ * after another, with the same rules for a command that fails. */
+void am_driver_rpc_each_async(AmMiner *miner, const char *const *commands,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data);
+
+/* Returns: (transfer full) command -> AmRpcReply* of what was read (API
+ * errors left out), or NULL with @error when nothing was read, the poll
+ * was cancelled, or the miner did not answer at all. @failed (optional)
+ * gets (transfer full) the "<command>: <why>" of each reply that did not
+ * arrive or parse; the caller marks its sample partial with them. */
+GHashTable *am_driver_rpc_each_finish(GAsyncResult *result, GPtrArray **failed, GError **error);
+
 /* The root object of the reply to @command in a batch result, or NULL when
  * that command was not answered. (transfer none) */
 JsonObject *am_driver_reply(GHashTable *replies, const char *command);

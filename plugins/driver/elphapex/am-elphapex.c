@@ -4,14 +4,14 @@
  *
  * The module only does I/O: one GET per endpoint, one after another (the
  * miner's web server is small), each under the miner's timeout, then the
- * pure normalizer in am-elphapex-parse.c. The HTTP exchange is
- * antminer-web's (am-antminer-web-http.c, compiled in, not copied): the
- * same digest handling, size cap and AM_ERROR codes.
+ * pure normalizer in am-elphapex-parse.c. The HTTP exchange is the web
+ * drivers' shared one (common/am-web-call.c, compiled in): digest auth,
+ * size cap and AM_ERROR codes.
  *
  * Firmware drift: a reply that fails while others arrive leaves the sample
  * partial, naming what failed; the poll fails only when nothing usable
  * came back. */
-#include "../antminer-web/am-antminer-web-http.h"
+#include "../common/am-web-call.h"
 #include "am-elphapex-parse.h"
 #include "sample-ini.h"
 
@@ -95,7 +95,7 @@ elphapex_match(gpointer self, const AmFingerprint *fp)
 typedef struct {
   AmMiner *miner;
   SoupSession *session;
-  AmWebRequest request; /* host, port, credentials, timeout; path per step */
+  AmWebCall request; /* host, port, credentials, timeout; path per step */
   char *user, *password;
   char *address; /* "host:port" as the HTTP helper writes it */
   AmElphapexEndpoint next;
@@ -224,7 +224,7 @@ on_fetched(GObject *source, GAsyncResult *result, gpointer user_data)
   Poll *p = g_task_get_task_data(task);
   AmElphapexEndpoint e = p->next++;
   GError *error = NULL;
-  g_autoptr(GBytes) body = am_web_get_finish(result, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body != NULL) {
     keep_reply(p, e, body);
   } else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
@@ -253,14 +253,7 @@ fetch_next(GTask *task)
     return;
   }
   p->request.path = am_elphapex_path(p->next);
-  am_web_get_async(p->session, &p->request, g_task_get_cancellable(task), on_fetched, task);
-}
-
-static char *
-format_address(const char *host, guint16 port)
-{
-  return strchr(host, ':') != NULL ? g_strdup_printf("[%s]:%u", host, port)
-                                   : g_strdup_printf("%s:%u", host, port);
+  am_web_call_async(p->session, &p->request, g_task_get_cancellable(task), on_fetched, task);
 }
 
 static void
@@ -279,14 +272,15 @@ elphapex_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable
   const char *password = am_miner_get_password(miner);
   p->user = g_strdup(user != NULL ? user : self->user);
   p->password = g_strdup(password != NULL ? password : self->password);
-  p->request = (AmWebRequest){
+  p->request = (AmWebCall){
+      .method = "GET",
       .host = am_miner_get_host(miner),
       .port = web_port(self, miner),
       .username = p->user,
       .password = p->password,
       .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
   };
-  p->address = format_address(p->request.host, p->request.port);
+  p->address = am_web_format_address(p->request.host, p->request.port);
   g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
   fetch_next(task);
 }

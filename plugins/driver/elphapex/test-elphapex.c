@@ -859,10 +859,11 @@ test_module_wrong_password(void)
   g_autoptr(AmSample) s = poll_once("[driver:elphapex]\npassword=hunter2\n", miner, &error);
   g_assert_null(s);
   g_assert_error(error, AM_ERROR, AM_ERROR_AUTH);
-  g_autofree char *expected = g_strdup_printf(
-      "127.0.0.1:%u: wrong username or password (HTTP 401 from /cgi-bin/stats.cgi) (user "
-      "\"root\"; set user=/password= in [miner:NAME] or [driver:elphapex])",
-      web.port);
+  g_autofree char *expected =
+      g_strdup_printf("127.0.0.1:%u: wrong username or password (HTTP 401 Unauthorized from GET "
+                      "/cgi-bin/stats.cgi) (user \"root\"; set user=/password= in [miner:NAME] or "
+                      "[driver:elphapex])",
+                      web.port);
   g_assert_cmpstr(error->message, ==, expected);
   g_assert_null(strstr(error->message, "hunter2"));
   g_assert_null(strstr(error->message, "s3cret"));
@@ -890,7 +891,7 @@ test_module_partial(void)
   g_assert_cmpuint(s->problems->len, ==, 2);
   g_assert_true(g_str_has_prefix(s->problems->pdata[0], "pools.cgi: not JSON: "));
   g_assert_cmpstr(s->problems->pdata[1], ==,
-                  "get_power.cgi: HTTP 500 Internal Server Error from /cgi-bin/get_power.cgi");
+                  "get_power.cgi: HTTP 500 Internal Server Error from GET /cgi-bin/get_power.cgi");
   g_assert_cmpuint(s->pools->len, ==, 0);
   assert_close(s->power_w, NAN, "no power");
   g_assert_null(s->work_mode);
@@ -912,7 +913,7 @@ test_module_timeout_midway(void)
   g_autoptr(AmSample) s = poll_once(NULL, miner, &error);
   g_assert_no_error(error);
   g_assert_true(s->partial);
-  g_assert_true(has_problem(s, "pools.cgi: timed out after 0.3 s (/cgi-bin/pools.cgi)"));
+  g_assert_true(has_problem(s, "pools.cgi: timed out after 0.3 s (GET /cgi-bin/pools.cgi)"));
   g_assert_null(s->mac); /* get_system_info was not asked */
   assert_close(s->hashrate_ideal_ths, 0.00300375, "ideal");
   fake_web_stop(&web);
@@ -933,7 +934,7 @@ test_module_nothing_usable(void)
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
   g_autofree char *start = g_strdup_printf(
       "127.0.0.1:%u: no stats.cgi or summary.cgi reply (stats.cgi: HTTP 500 Internal Server "
-      "Error from /cgi-bin/stats.cgi; summary.cgi: not JSON: ",
+      "Error from GET /cgi-bin/stats.cgi; summary.cgi: not JSON: ",
       web.port);
   if (!g_str_has_prefix(error->message, start))
     g_error("expected '%s...', got '%s'", start, error->message);

@@ -137,14 +137,52 @@ read_chips(AmChain *chain, JsonArray *hashrate)
   chain->chips_failed = failed;
 }
 
+/* TRUE when some object of @list has the member @key. */
+static gboolean
+any_has(JsonArray *list, const char *key)
+{
+  for (guint i = 0; list != NULL && i < json_array_get_length(list); i++) {
+    JsonObject *o = am_json_array_object(list, i);
+    if (o != NULL && json_object_has_member(o, key))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* The slot of HBStatus[@i]: its Index, or, when no entry has one, its
+ * position (HBStatus lists every slot, in order, from 0). */
+static gint64
+status_slot(JsonArray *status, guint i, gboolean indexed)
+{
+  return indexed ? am_epic_count(am_json_array_object(status, i), "Index") : (gint64)i;
+}
+
+/* The slots HBStatus marks Enabled, in order. (transfer full) */
+static GArray *
+enabled_slots(JsonObject *summary)
+{
+  GArray *slots = g_array_new(FALSE, FALSE, sizeof(gint64));
+  JsonArray *status = am_json_array(summary, "HBStatus");
+  gboolean indexed = any_has(status, "Index");
+  for (guint i = 0; status != NULL && i < json_array_get_length(status); i++) {
+    gboolean enabled = FALSE;
+    gint64 slot = status_slot(status, i, indexed);
+    if (am_epic_bool(am_json_array_object(status, i), "Enabled", &enabled) && enabled)
+      g_array_append_val(slots, slot);
+  }
+  return slots;
+}
+
 /* One hashing board: HBs[] has only the boards that run. Its temperature
  * is the hottest board sensor (HBs[].Temperature, which /temps repeats;
- * /temps stands in when the summary gives null). */
+ * /temps stands in when the summary gives null). @index is its slot, or
+ * negative when unknown. */
 static gboolean
-read_board(AmSample *sample, JsonObject *board, const AmEpicReplies *r, double *total_mhs)
+read_board(AmSample *sample, JsonObject *board, gint64 index, const AmEpicReplies *r,
+           double *total_mhs)
 {
-  gint64 index = am_epic_count(board, "Index");
-  AmChain *chain = am_sample_add_chain(sample, index >= 0 && index <= G_MAXINT ? (gint)index : -1);
+  AmChain *chain =
+      am_sample_add_chain(sample, index >= 0 && index <= G_MAXINT ? (gint)index : AM_UNKNOWN);
   double mhs = board_mhs(board);
   if (isnan(mhs)) {
     am_sample_add_problem(sample, "%s: board %d: no usable Hashrate", AM_EPIC_SUMMARY_PATH,
@@ -200,6 +238,7 @@ read_board_status(AmSample *sample, JsonObject *summary)
   if (status == NULL)
     return;
   gint enabled_count = 0;
+  gboolean indexed = any_has(status, "Index");
   for (guint i = 0; i < json_array_get_length(status); i++) {
     JsonObject *slot = am_json_array_object(status, i);
     gboolean detected = FALSE, enabled = FALSE;
@@ -210,10 +249,13 @@ read_board_status(AmSample *sample, JsonObject *summary)
       continue;
     }
     if (am_epic_bool(slot, "Detected", &detected) && detected) {
-      gint64 index = am_epic_count(slot, "Index");
-      g_autofree char *component = g_strdup_printf("hashboard %" G_GINT64_FORMAT, index);
+      gint64 index = status_slot(status, i, indexed);
+      g_autofree char *component =
+          index >= 0 ? g_strdup_printf("hashboard %" G_GINT64_FORMAT, index) : NULL;
       g_autofree char *message =
-          g_strdup_printf("hashboard %" G_GINT64_FORMAT " is detected but disabled", index);
+          index >= 0
+              ? g_strdup_printf("hashboard %" G_GINT64_FORMAT " is detected but disabled", index)
+              : g_strdup("a hashboard is detected but disabled");
       am_sample_add_error(sample, NULL, message, component, AM_ERROR_SEVERITY_WARNING);
     }
   }
@@ -229,11 +271,20 @@ am_epic_read_boards(AmSample *sample, const AmEpicReplies *r)
     am_sample_add_problem(sample, "%s: no HBs", AM_EPIC_SUMMARY_PATH);
     return;
   }
+  /* Each board's slot is its Index. When no board has one, the boards
+   * that run are the enabled slots, in order, if HBStatus counts as many
+   * (the same pairing "Board Serial Numbers" gets); otherwise unknown. */
+  gboolean indexed = any_has(boards, "Index");
+  g_autoptr(GArray) enabled = enabled_slots(r->summary);
+  gboolean paired = !indexed && enabled->len == json_array_get_length(boards);
   double total_mhs = 0;
   gboolean all_read = TRUE;
   for (guint i = 0; i < json_array_get_length(boards); i++) {
     JsonObject *board = am_json_array_object(boards, i);
-    if (board == NULL || !read_board(sample, board, r, &total_mhs))
+    gint64 index = indexed  ? am_epic_count(board, "Index")
+                   : paired ? g_array_index(enabled, gint64, i)
+                            : AM_UNKNOWN;
+    if (board == NULL || !read_board(sample, board, index, r, &total_mhs))
       all_read = FALSE;
   }
   /* No board hashing is a real 0; one unreadable board makes the sum a

@@ -195,11 +195,13 @@ read_tuning(AmSample *sample, const AmEpicReplies *r)
 
 /* ---- pools -------------------------------------------------------------- */
 
-/* StratumConfigs[] are the configured pools in order; Stratum."Config Id"
- * is the one in use, IsPoolConnected its state, "Current User" the worker
- * name as sent (PowerPlay may append a unique id to the login). The
- * session's share counters belong to whichever pool took the shares, so
- * they are the sample's totals and no pool's own. */
+/* StratumConfigs[] are the configured pools in order, each with the login
+ * its owner set; Stratum."Config Id" is the one in use, IsPoolConnected
+ * its state. "Current User" is the worker name as sent (PowerPlay may
+ * append a unique id to the login): an extra, so that a pool's user does
+ * not change with whether the pool in use is known. The session's share
+ * counters belong to whichever pool took the shares, so they are the
+ * sample's totals and no pool's own. */
 static void
 read_pools(AmSample *sample, JsonObject *summary)
 {
@@ -215,14 +217,15 @@ read_pools(AmSample *sample, JsonObject *summary)
     if (url == NULL)
       continue;
     gboolean active = (gint64)i == active_id;
-    const char *user = am_epic_nonblank(config, "login");
-    const char *current = am_epic_nonblank(stratum, "Current User");
-    AmPool *pool = am_sample_add_pool(sample, url, active && current != NULL ? current : user);
+    AmPool *pool = am_sample_add_pool(sample, url, am_epic_nonblank(config, "login"));
     pool->priority = (gint)i;
     pool->active = active;
     if (active && known)
       pool->status = g_strdup(connected ? "Alive" : "Dead");
   }
+  const char *current = am_epic_nonblank(stratum, "Current User");
+  if (current != NULL)
+    am_sample_set_extra(sample, "current_user", json_node_init_string(json_node_alloc(), current));
   JsonObject *session = am_json_object(summary, "Session");
   sample->accepted = am_epic_count(session, "Accepted");
   sample->rejected = am_epic_count(session, "Rejected");

@@ -6,10 +6,10 @@
  * cancellable. Reads need no login (only PowerPlay's POSTs carry a
  * password), so no credentials are ever sent. /summary is required; when
  * another reply fails, the sample is returned partial naming it. The HTTP
- * exchange is antminer-web's (am-antminer-web-http.c, compiled in, not
- * copied): the same session settings, size cap and AM_ERROR codes. The
- * pure normalizer is am-epic-parse.c. */
-#include "../antminer-web/am-antminer-web-http.h"
+ * exchange is the web drivers' shared one (common/am-web-call.c, compiled
+ * in): the same session settings, size cap and AM_ERROR codes. The pure
+ * normalizer is am-epic-parse.c. */
+#include "../common/am-web-call.h"
 #include "am-epic-parse.h"
 #include "sample-ini.h"
 
@@ -83,8 +83,8 @@ static const struct {
 
 typedef struct {
   AmMiner *miner;
-  AmWebRequest request; /* host, port, timeout; the path per request */
-  char *address;        /* "host:port" of PowerPlay, for messages */
+  AmWebCall request; /* host, port, timeout; the path per request */
+  char *address;     /* "host:port" of PowerPlay, for messages */
   guint pending;
   JsonNode *nodes[N_REPLIES];
   GError *errors[N_REPLIES];
@@ -116,13 +116,6 @@ epic_port(AmEpic *self, AmMiner *miner)
 {
   guint16 port = am_miner_get_port(miner);
   return port != AM_RPC_DEFAULT_PORT ? port : self->port;
-}
-
-static char *
-format_address(const char *host, guint16 port)
-{
-  return strchr(host, ':') != NULL ? g_strdup_printf("[%s]:%u", host, port)
-                                   : g_strdup_printf("%s:%u", host, port);
 }
 
 /* The root of an arrived reply in the shape its path has. */
@@ -237,7 +230,7 @@ on_reply(GObject *source, GAsyncResult *result, gpointer user_data)
   Poll *p = g_task_get_task_data(task);
   ReplyId id = pending->id;
   g_free(pending);
-  g_autoptr(GBytes) body = am_web_get_finish(result, NULL, &p->errors[id]);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &p->errors[id]);
   if (body != NULL)
     keep_reply(p, id, body);
   if (--p->pending == 0)
@@ -255,12 +248,13 @@ epic_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable,
   Poll *p = g_new0(Poll, 1);
   p->miner = am_miner_ref(miner);
   /* Reads are open: no username or password is offered, ever. */
-  p->request = (AmWebRequest){
+  p->request = (AmWebCall){
+      .method = "GET",
       .host = am_miner_get_host(miner),
       .port = epic_port(self, miner),
       .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
   };
-  p->address = format_address(p->request.host, p->request.port);
+  p->address = am_web_format_address(p->request.host, p->request.port);
   p->pending = N_REPLIES;
   g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
   for (guint i = 0; i < N_REPLIES; i++) {
@@ -268,7 +262,7 @@ epic_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable,
     pending->task = g_object_ref(task);
     pending->id = (ReplyId)i;
     p->request.path = replies[i].path;
-    am_web_get_async(self->session, &p->request, cancellable, on_reply, pending);
+    am_web_call_async(self->session, &p->request, cancellable, on_reply, pending);
   }
   g_object_unref(task);
 }

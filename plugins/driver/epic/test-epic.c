@@ -183,6 +183,7 @@ assert_prefix(const char *message, const char *prefix)
 #define POWER 2166.6174         /* "Power Supply Stats"."Input Power" */
 #define POOL "stratum+tcp://mine.ocean.xyz:3334"
 #define WORKER "randomuser.randomworker-0x81x19" /* Stratum."Current User" */
+#define LOGIN "randomuser.randomworker"          /* StratumConfigs[0].login */
 #define SERIAL1 "YNAHYPDBCJEBC0D6S"
 #define SERIAL2 "YNAHYPDBCJEBC0C6R"
 
@@ -473,8 +474,9 @@ assert_case(AmSample *s, const Case *c)
   else
     g_assert_cmpuint(s->chains->len, ==, 0);
   g_assert_cmpuint(s->pools->len, ==, 1);
-  /* the session's shares are the sample's, not the pool's */
-  am_test_assert_pool(s->pools->pdata[0], POOL, WORKER, c->pool_status, 0, U, U, U, TRUE);
+  /* the session's shares are the sample's, not the pool's; the user is
+   * the configured login (Current User is an extra) */
+  am_test_assert_pool(s->pools->pdata[0], POOL, LOGIN, c->pool_status, 0, U, U, U, TRUE);
   assert_errors(s, c);
   g_assert_cmpint(s->partial, ==, c->partial);
   g_assert_cmpstr(s->status == AM_SAMPLE_STATUS_DEGRADED ? "degraded" : "ok", ==, c->status);
@@ -521,7 +523,8 @@ test_extras(void)
                "latency");
   assert_close(json_node_get_double(am_test_extra(s, "x_epic_psu_output_voltage_v")), 12.595,
                "psu volts");
-  g_assert_cmpuint(json_object_get_size(s->extras), ==, 11);
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_epic_current_user")), ==, WORKER);
+  g_assert_cmpuint(json_object_get_size(s->extras), ==, 12);
   /* what the API prints for the ABI 1.2 fields */
   g_autoptr(JsonNode) node = am_sample_to_json(s);
   JsonObject *json = json_node_get_object(node);
@@ -609,6 +612,56 @@ test_serial_mismatch(void)
   g_assert_no_error(error);
   for (guint i = 0; i < s->chain_serials->len; i++)
     g_assert_null(s->chain_serials->pdata[i]);
+  replies_clear(&x);
+}
+
+/* Removes @key from every object of the array @name of @summary. */
+static void
+drop_in_each(JsonObject *summary, const char *name, const char *key)
+{
+  JsonArray *list = json_object_get_array_member(summary, name);
+  for (guint i = 0; i < json_array_get_length(list); i++)
+    json_object_remove_member(json_array_get_object_element(list, i), key);
+}
+
+/* HAND-MADE: keys a firmware update could lose make readings unknown,
+ * never another value (tests/drift/). Without HBs[].Index the running
+ * boards are HBStatus's enabled slots 1 and 2 in order (as many as HBs);
+ * without HBStatus[].Index its entries are slots 0, 1, 2 in order; with
+ * neither count agreeing, the slots are unknown. Without Stratum the pool
+ * in use is unknown, its user still the login. */
+static void
+test_lost_keys(void)
+{
+  Replies x;
+  replies_load(&x, NULL, 0, NULL);
+  drop_in_each(x.r.summary, "HBs", "Index");
+  drop_in_each(x.r.summary, "HBStatus", "Index");
+  json_object_remove_member(x.r.summary, "Stratum");
+  g_autoptr(AmSample) s = am_epic_parse(&x.r, NULL);
+  g_assert_cmpuint(s->chains->len, ==, 2);
+  g_assert_cmpint(g_array_index(s->chains, AmChain, 0).index, ==, 1);
+  g_assert_cmpint(g_array_index(s->chains, AmChain, 1).index, ==, 2);
+  /* the slot found, /hashrate's rows are found too: 110 per board */
+  g_assert_cmpint(g_array_index(s->chains, AmChain, 1).chips, ==, 110);
+  const AmMinerError *board = s->errors->pdata[0];
+  g_assert_cmpstr(board->message, ==, "hashboard 0 is detected but disabled");
+  g_assert_cmpstr(board->component, ==, "hashboard 0");
+  am_test_assert_pool(s->pools->pdata[0], POOL, LOGIN, NULL, 0, U, U, U, FALSE);
+  g_assert_false(json_object_has_member(s->extras, "x_epic_current_user"));
+
+  /* A third slot enabled: three slots for two boards, which is which is
+   * unknown. */
+  JsonArray *status = json_object_get_array_member(x.r.summary, "HBStatus");
+  json_object_set_boolean_member(json_array_get_object_element(status, 0), "Enabled", TRUE);
+  g_autoptr(AmSample) t = am_epic_parse(&x.r, NULL);
+  g_assert_cmpuint(t->chains->len, ==, 2);
+  for (guint i = 0; i < 2; i++) {
+    const AmChain *c = &g_array_index(t->chains, AmChain, i);
+    g_assert_cmpint(c->index, ==, U);
+    g_assert_cmpint(c->chips, ==, U);
+    assert_close(c->temp_board_c, i == 0 ? 67.0 : 64.312, "HBs[].Temperature");
+  }
   replies_clear(&x);
 }
 
@@ -987,7 +1040,7 @@ test_module_partial(void)
   g_assert_cmpstr(s->model, ==, "Antminer S19 XP");
   assert_close(s->hashrate_ths, TOTAL_THS, "hashrate");
   g_autofree char *chip =
-      g_strdup_printf("127.0.0.1:%u: HTTP 404 Not Found from /temps/chip", fake.port);
+      g_strdup_printf("127.0.0.1:%u: HTTP 404 Not Found from GET /temps/chip", fake.port);
   g_autofree char *temps = g_strdup_printf("127.0.0.1:%u: /temps: not a JSON array", fake.port);
   g_autofree char *network = g_strdup_printf("127.0.0.1:%u: /network: not JSON: ", fake.port);
   gboolean seen_network = FALSE;
@@ -1020,7 +1073,7 @@ test_module_summary_errors(void)
   g_assert_null(s);
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
   g_autofree char *missing =
-      g_strdup_printf("127.0.0.1:%u: HTTP 404 Not Found from /summary", fake.port);
+      g_strdup_printf("127.0.0.1:%u: HTTP 404 Not Found from GET /summary", fake.port);
   g_assert_cmpstr(error->message, ==, missing);
   g_clear_error(&error);
 
@@ -1156,6 +1209,7 @@ main(int argc, char **argv)
   g_test_add_func("/epic/extras", test_extras);
   g_test_add_func("/epic/board-variations", test_board_variations);
   g_test_add_func("/epic/serial-mismatch", test_serial_mismatch);
+  g_test_add_func("/epic/lost-keys", test_lost_keys);
   g_test_add_func("/epic/bad-bodies", test_bad_bodies);
   g_test_add_func("/epic/errors", test_errors);
   g_test_add_func("/epic/match", test_match);

@@ -2,15 +2,17 @@
  * lines), read over their cgminer RPC and their web server.
  *
  * The module only does I/O: the RPC commands summary, devs, devdetails
- * and pools on the miner's port (one connection each, as cgminer wants),
+ * and pools on the miner's port (one connection each, as cgminer wants,
+ * through the shared glue: a reply that fails leaves the others standing),
  * then a web login, GET /user/login?username=...&password=...&cipher=false,
  * whose "JWT Token" is sent as a bearer token with GET /mcb/status (the
  * model and firmware version). It logs in every poll, as pyasic does: the
  * token's lifetime is not known. Either half may fail while the other
  * works: the sample then carries what was read and is marked partial.
- * The pure normalizer is am-goldshell-parse.c; the HTTP exchange is
- * iceriver's am-web-call.c. */
-#include "../iceriver/am-web-call.h"
+ * The pure normalizer is am-goldshell-parse.c; the HTTP exchange is the
+ * web drivers' shared common/am-web-call.c. */
+#include "../common/am-driver-poll.h"
+#include "../common/am-web-call.h"
 #include "am-goldshell-parse.h"
 #include "sample-ini.h"
 
@@ -94,10 +96,12 @@ typedef struct {
   SoupSession *session;
   AmWebCall call; /* host, port, timeout; the rest per step */
   char *web_address;
-  char *login_query; /* holds the password */
-  char *token;       /* the JWT, once logged in */
-  GHashTable *rpc;   /* command -> AmRpcReply*, or NULL */
-  GError *rpc_error;
+  char *login_query;     /* holds the password */
+  char *token;           /* the JWT, once logged in */
+  char *bearer;          /* "Bearer <token>", the Authorization sent with it */
+  GHashTable *rpc;       /* command -> AmRpcReply*, or NULL */
+  GPtrArray *rpc_failed; /* "<command>: <why>" of replies lost */
+  GError *rpc_error;     /* nothing of the RPC was read */
   GError *web_error;
   JsonObject *status;
 } Poll;
@@ -118,8 +122,11 @@ poll_free(Poll *p)
   g_free(p->web_address);
   wipe(p->login_query);
   wipe(p->token);
+  wipe(p->bearer);
   if (p->rpc != NULL)
     g_hash_table_unref(p->rpc);
+  if (p->rpc_failed != NULL)
+    g_ptr_array_unref(p->rpc_failed);
   g_clear_error(&p->rpc_error);
   g_clear_error(&p->web_error);
   if (p->status != NULL)
@@ -130,8 +137,7 @@ poll_free(Poll *p)
 static JsonObject *
 rpc_root(Poll *p, const char *command)
 {
-  AmRpcReply *reply = p->rpc != NULL ? g_hash_table_lookup(p->rpc, command) : NULL;
-  return reply != NULL ? am_rpc_reply_get_root(reply) : NULL;
+  return am_driver_reply(p->rpc, command);
 }
 
 /* Both halves failed: one error naming both, with the code of the one a
@@ -169,7 +175,10 @@ finish_poll(GTask *task)
   }
   if (p->rpc_error != NULL)
     am_sample_mark_partial(sample, "RPC: %s", p->rpc_error->message);
-  else if (replies.summary == NULL || replies.devs == NULL)
+  for (guint i = 0; p->rpc_failed != NULL && i < p->rpc_failed->len; i++)
+    am_sample_mark_partial(sample, "RPC %s", (const char *)p->rpc_failed->pdata[i]);
+  if (p->rpc_error == NULL && (p->rpc_failed == NULL || p->rpc_failed->len == 0) &&
+      (replies.summary == NULL || replies.devs == NULL))
     am_sample_mark_partial(sample, "RPC: %s not answered",
                            replies.summary == NULL ? "summary" : "devs");
   if (p->web_error != NULL)
@@ -231,7 +240,8 @@ on_login(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   p->call.path = AM_GOLDSHELL_STATUS_PATH;
   p->call.query = NULL;
-  p->call.bearer = p->token;
+  p->bearer = g_strconcat("Bearer ", p->token, NULL);
+  p->call.authorization = p->bearer;
   GTask *next = g_steal_pointer(&task);
   am_web_call_async(p->session, &p->call, g_task_get_cancellable(next), on_status, next);
 }
@@ -251,7 +261,8 @@ on_rpc(GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   Poll *p = g_task_get_task_data(task);
   GError *error = NULL;
-  p->rpc = am_miner_rpc_batch_finish(p->miner, result, &error);
+  /* One command at a time: a reply that fails leaves the others standing. */
+  p->rpc = am_driver_rpc_each_finish(result, &p->rpc_failed, &error);
   if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_task_return_error(task, error);
     g_object_unref(task);
@@ -286,14 +297,14 @@ goldshell_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellabl
       login_query(user != NULL ? user : self->user, password != NULL ? password : self->password);
   /* The RPC is on the miner's port; the web server on http_port=. */
   p->call = (AmWebCall){
-      .method = SOUP_METHOD_GET,
+      .method = "GET",
       .host = am_miner_get_host(miner),
       .port = self->http_port,
       .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
   };
   p->web_address = am_web_format_address(p->call.host, p->call.port);
   g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
-  am_miner_rpc_batch_async(miner, rpc_commands, cancellable, on_rpc, task);
+  am_driver_rpc_each_async(miner, rpc_commands, cancellable, on_rpc, task);
 }
 
 static AmSample *

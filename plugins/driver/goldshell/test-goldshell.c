@@ -717,6 +717,35 @@ test_module_devs_missing(void)
   fake_rpc_stop(&rpc);
 }
 
+/* "devs" answers garbage (a firmware update that broke it): the other
+ * replies still make a sample, partial, naming the command; before the
+ * per-command glue the whole RPC half was lost. */
+static void
+test_module_devs_garbage(void)
+{
+  FakeRpc rpc;
+  FakeWeb web;
+  fake_rpc_start(&rpc);
+  static const char garbage[] = "{\"STATUS\":[{\"STATUS\":\"S\"}],\"DEVS\":[{\x01\x02 <html>";
+  g_hash_table_replace(rpc.replies, "devs", g_bytes_new_static(garbage, sizeof garbage));
+  fake_web_start(&web);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AmSample) s = poll_once(rpc.port, web.port, NULL, &error);
+  g_assert_no_error(error);
+  am_sample_finish(s);
+  /* SUMMARY's "MHS 5s" of the composite fixture, read by hand. */
+  assert_close(s->hashrate_ths, 15.36508429, "hashrate");
+  g_assert_cmpstr(s->model, ==, "Goldshell ARI31");
+  /* The boards come from devdetails, their rates (devs) unknown. */
+  g_assert_cmpuint(s->chains->len, ==, 4);
+  for (guint i = 0; i < s->chains->len; i++)
+    assert_close(g_array_index(s->chains, AmChain, i).hashrate_ths, NAN, "board rate");
+  g_assert_true(s->partial);
+  g_assert_true(has_problem(s, "RPC devs: "));
+  fake_web_stop(&web);
+  fake_rpc_stop(&rpc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -734,5 +763,6 @@ main(int argc, char **argv)
   g_test_add_func("/goldshell/module/web-down", test_module_web_down);
   g_test_add_func("/goldshell/module/rpc-down", test_module_rpc_down);
   g_test_add_func("/goldshell/module/devs-missing", test_module_devs_missing);
+  g_test_add_func("/goldshell/module/devs-garbage", test_module_devs_garbage);
   return g_test_run();
 }

@@ -272,23 +272,28 @@ hottest_pcb(JsonObject *board)
   return hottest;
 }
 
+/* "no" is the board's slot, counted from 1: without it the slot is
+ * unknown (the list position would name the neighbouring one). */
 static void
-read_board(AmSample *sample, JsonObject *board, guint position)
+read_board(AmSample *sample, JsonObject *board)
 {
   gint64 no = count(board, "no");
-  AmChain *chain =
-      am_sample_add_chain(sample, no >= 0 && no < G_MAXINT ? (gint)no : (gint)position);
+  AmChain *chain = am_sample_add_chain(sample, no >= 0 && no < G_MAXINT ? (gint)no : AM_UNKNOWN);
   chain->hashrate_ths = am_iceriver_rate_ths(am_json_string(board, "rtpow"), NULL);
   gint64 chips = count(board, "chipnum");
   chain->chips = chips >= 0 && chips < G_MAXINT ? (gint)chips : AM_UNKNOWN;
   double freq = plain_number(board, "freq");
   chain->frequency_mhz = freq > 0 ? freq : NAN;
   /* intmp and outtmp are the chip temperatures at the air inlet and
-   * outlet sides; the hotter is the board's chip temperature. */
+   * outlet sides; the hotter is the board's chip temperature. With one
+   * side unread the hotter is unknown: the other side alone would read
+   * low. */
   double in = plain_number(board, "intmp"), out = plain_number(board, "outtmp");
   chain->temp_inlet_c = am_temp_is_valid(in) ? in : NAN;
   chain->temp_outlet_c = am_temp_is_valid(out) ? out : NAN;
   chain->temp_chip_c = fmax(chain->temp_inlet_c, chain->temp_outlet_c);
+  if (isnan(chain->temp_inlet_c) || isnan(chain->temp_outlet_c))
+    chain->temp_chip_c = NAN;
   if (!isnan(chain->temp_chip_c))
     am_sample_add_chip_temp(sample, chain->temp_chip_c);
   chain->temp_board_c = hottest_pcb(board);
@@ -304,7 +309,7 @@ read_boards(AmSample *sample, JsonObject *data)
   for (guint i = 0; i < n; i++) {
     JsonObject *board = am_json_array_object(boards, i);
     if (board != NULL)
-      read_board(sample, board, i);
+      read_board(sample, board);
   }
 }
 

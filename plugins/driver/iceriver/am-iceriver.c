@@ -7,9 +7,10 @@
  * JSON reply holds everything the unit reports. It logs in every poll: the
  * session's lifetime is not known, and a login is one small request. Each
  * request has a deadline and honours the poll's cancellable. The pure
- * normalizer is am-iceriver-parse.c; the HTTP exchange is am-web-call.c. */
+ * normalizer is am-iceriver-parse.c; the HTTP exchange is the web drivers'
+ * shared common/am-web-call.c. */
+#include "../common/am-web-call.h"
 #include "am-iceriver-parse.h"
-#include "am-web-call.h"
 #include "sample-ini.h"
 
 #include <string.h>
@@ -19,6 +20,7 @@
 /* The web interface sends the command as a form body, pyasic as a query
  * parameter; both are sent so either kind of server finds it. */
 #define PANEL_FORM "post=4"
+#define FORM_TYPE "application/x-www-form-urlencoded"
 
 typedef struct {
   guint16 http_port; /* the web port for miners configured on the RPC port */
@@ -157,7 +159,8 @@ on_login(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   Poll *p = g_task_get_task_data(task);
   GError *error = NULL;
-  g_autoptr(GBytes) body = am_web_call_finish(result, &p->cookies, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
+  p->cookies = am_web_call_cookies(result);
   gsize len = 0;
   const char *data = body != NULL ? g_bytes_get_data(body, &len) : NULL;
   if (body == NULL || !am_iceriver_check_login(data, len, &error)) {
@@ -166,7 +169,8 @@ on_login(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   p->call.path = AM_ICERIVER_PANEL_PATH;
   p->call.query = PANEL_FORM;
-  p->call.form = PANEL_FORM;
+  p->call.body = PANEL_FORM;
+  p->call.content_type = FORM_TYPE;
   p->call.cookie = p->cookies;
   GTask *next = g_steal_pointer(&task);
   am_web_call_async(p->session, &p->call, g_task_get_cancellable(next), on_panel, next);
@@ -196,7 +200,7 @@ iceriver_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable
   p->login_query =
       login_query(user != NULL ? user : self->user, password != NULL ? password : self->password);
   p->call = (AmWebCall){
-      .method = SOUP_METHOD_POST,
+      .method = "POST",
       .host = am_miner_get_host(miner),
       .port = web_port(self, miner),
       .path = AM_ICERIVER_LOGIN_PATH,

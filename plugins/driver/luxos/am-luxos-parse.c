@@ -281,8 +281,10 @@ read_events(AmSample *s, JsonObject *reply)
     const char *target = am_json_string(e, "Target");
     gint64 id = am_json_int(e, "ID", -1);
     g_autofree char *component = NULL;
-    if (target != NULL && g_ascii_strcasecmp(target, "BOARD") == 0 && id >= 0)
-      component = g_strdup_printf("hashboard %" G_GINT64_FORMAT, id);
+    /* A board event names its board; without its ID it names none ("board"
+     * alone would be another component than "hashboard 0"). */
+    if (target != NULL && g_ascii_strcasecmp(target, "BOARD") == 0)
+      component = id >= 0 ? g_strdup_printf("hashboard %" G_GINT64_FORMAT, id) : NULL;
     else if (target != NULL)
       component = g_ascii_strdown(target, -1);
     AmMinerError *err = am_sample_add_error(s, code, am_json_string(e, "Description"), component,

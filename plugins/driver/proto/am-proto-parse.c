@@ -10,6 +10,10 @@
 /* No rig has more hashboards, fans, PSUs, pools or errors than this; a
  * garbled reply with thousands of entries costs linear time. */
 #define MAX_ITEMS 64
+/* The firmware's own name for itself (system-info os.name), also when
+ * that reply is missing: the dashboard's "Proto OS" would make the name
+ * change with whether /api/v1/system came. */
+#define FIRMWARE_NAME "ProtoOS"
 
 static const struct {
   const char *path;
@@ -145,7 +149,7 @@ read_system(AmSample *s, JsonObject *sys)
 {
   JsonObject *os = am_json_object(sys, "os");
   const char *os_name = am_json_string(os, "name");
-  am_sample_set(s, &s->firmware, os_name != NULL ? os_name : "Proto OS");
+  am_sample_set(s, &s->firmware, os_name != NULL ? os_name : FIRMWARE_NAME);
   am_sample_set(s, &s->firmware_version, am_json_string(os, "version"));
   const char *product = am_json_string(sys, "product_name");
   const char *model = am_json_string(sys, "model");
@@ -507,7 +511,7 @@ am_proto_parse(const AmProtoReplies *r, GError **error)
   JsonObject *hardware = wrapped(r, AM_PROTO_HARDWARE, "hardware-info");
   g_autoptr(AmSample) s = am_sample_new();
   am_sample_set(s, &s->driver, "proto");
-  am_sample_set(s, &s->firmware, "Proto OS");
+  am_sample_set(s, &s->firmware, FIRMWARE_NAME);
   am_sample_set(s, &s->algorithm, "sha256d");
   if (mining != NULL)
     read_mining(s, mining);

@@ -9,10 +9,10 @@
  * more and asks again. A reply that does not come or does not parse is
  * left out and the sample marked partial, naming it; the poll fails only
  * when the login fails or nothing usable came. The pure normalizer is
- * am-proto-parse.c; the HTTP exchange is am-rest-call.c. */
-#include "../antminer-web/am-antminer-web-http.h"
+ * am-proto-parse.c; the HTTP exchange is the web drivers' shared
+ * common/am-web-call.c. */
+#include "../common/am-web-call.h"
 #include "am-proto-parse.h"
-#include "am-rest-call.h"
 #include "sample-ini.h"
 
 #include <string.h>
@@ -182,7 +182,7 @@ on_fetched(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   Poll *p = g_task_get_task_data(task);
   GError *error = NULL;
-  g_autoptr(GBytes) body = am_rest_call_finish(result, NULL, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body == NULL) {
     if (g_error_matches(error, AM_ERROR, AM_ERROR_AUTH) && !p->relogged) {
       /* The token expired or the rig restarted: log in once more. */
@@ -219,13 +219,14 @@ static void
 fetch_step(GTask *task)
 {
   Poll *p = g_task_get_task_data(task);
-  AmRestCall call = {.host = p->host,
-                     .port = p->port,
-                     .method = "GET",
-                     .path = am_proto_endpoint_path(p->step),
-                     .authorization = p->bearer,
-                     .timeout_ms = p->timeout_ms};
-  am_rest_call_async(p->session, &call, g_task_get_cancellable(task), on_fetched, task);
+  AmWebCall call = {.host = p->host,
+                    .port = p->port,
+                    .method = "GET",
+                    .path = am_proto_endpoint_path(p->step),
+                    .authorization = p->bearer,
+                    .no_redirect = TRUE,
+                    .timeout_ms = p->timeout_ms};
+  am_web_call_async(p->session, &call, g_task_get_cancellable(task), on_fetched, task);
 }
 
 static void
@@ -234,7 +235,7 @@ on_login(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   Poll *p = g_task_get_task_data(task);
   GError *error = NULL;
-  g_autoptr(GBytes) body = am_rest_call_finish(result, NULL, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
   if (body == NULL) {
     if (g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
       GError *better = g_error_new(AM_ERROR, AM_ERROR_AUTH,
@@ -271,16 +272,18 @@ login(GTask *task)
   json_builder_add_string_value(builder, p->password);
   json_builder_end_object(builder);
   g_autoptr(JsonNode) root = json_builder_get_root(builder);
-  char *text = json_to_string(root, FALSE);
-  g_autoptr(GBytes) body = g_bytes_new_take(text, strlen(text));
-  AmRestCall call = {.host = p->host,
-                     .port = p->port,
-                     .method = "POST",
-                     .path = AM_PROTO_LOGIN_PATH,
-                     .content_type = "application/json",
-                     .body = body,
-                     .timeout_ms = p->timeout_ms};
-  am_rest_call_async(p->session, &call, g_task_get_cancellable(task), on_login, task);
+  g_autofree char *body = json_to_string(root, FALSE);
+  AmWebCall call = {.host = p->host,
+                    .port = p->port,
+                    .method = "POST",
+                    .path = AM_PROTO_LOGIN_PATH,
+                    .body = body,
+                    .content_type = "application/json",
+                    .no_redirect = TRUE,
+                    .timeout_ms = p->timeout_ms};
+  am_web_call_async(p->session, &call, g_task_get_cancellable(task), on_login, task);
+  /* The request copied the body; wipe ours, it holds the password. */
+  memset(body, 0, strlen(body));
 }
 
 /* The web server's port: the miner's own when it is not the RPC default

@@ -298,7 +298,8 @@ test_each_missing(void)
       g_assert_cmpuint(s->errors->len, ==, 0);
       break;
     case AM_PROTO_SYSTEM:
-      g_assert_cmpstr(s->firmware, ==, "Proto OS");
+      /* os.name's spelling, not the dashboard's "Proto OS" */
+      g_assert_cmpstr(s->firmware, ==, "ProtoOS");
       g_assert_null(s->firmware_version);
       g_assert_null(s->model);
       /* the control board's serial from the hardware reply */

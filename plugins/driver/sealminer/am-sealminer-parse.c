@@ -155,8 +155,33 @@ read_psu_stats(AmSample *s, JsonObject *stats)
 
 /* ---- stats: boards and fans --------------------------------------------- */
 
+/* Four sensors per board whose places the firmware does not name: the
+ * hottest valid one is the board's reading. Unknown when the board lacks a
+ * sensor key another board has: the hottest of the rest is another number. */
+static double
+board_temp(JsonObject *stats, guint b, guint boards)
+{
+  double hottest = NAN;
+  for (guint t = 0; t < 4; t++) {
+    g_autofree char *name = g_strdup_printf("Temp %u", t);
+    g_autofree char *key = g_strdup_printf("%u %s", b, name);
+    if (!json_object_has_member(stats, key)) {
+      for (guint other = 0; other < boards; other++) {
+        g_autofree char *theirs = g_strdup_printf("%u %s", other, name);
+        if (json_object_has_member(stats, theirs))
+          return NAN;
+      }
+      continue;
+    }
+    double c = board_double(stats, b, name);
+    if (am_temp_is_valid(c) && (isnan(hottest) || c > hottest))
+      hottest = c;
+  }
+  return hottest;
+}
+
 static void
-read_board(AmSample *s, JsonObject *stats, guint b)
+read_board(AmSample *s, JsonObject *stats, guint b, guint boards)
 {
   AmChain *chain = am_sample_add_chain(s, (gint)b);
   chain->hashrate_ths = mhs_to_ths(board_double(stats, b, "MHS(Sample)"));
@@ -167,14 +192,7 @@ read_board(AmSample *s, JsonObject *stats, guint b)
   chain->chips_failed = bad >= 0 && bad <= G_MAXINT ? (gint)bad : AM_UNKNOWN;
   if (chain->chips >= 0 && chain->chips_failed >= 0 && chain->chips_failed <= chain->chips)
     chain->chips_ok = chain->chips - chain->chips_failed;
-  /* Four sensors per board whose places the firmware does not name: the
-   * hottest valid one is the board's reading. */
-  for (guint t = 0; t < 4; t++) {
-    g_autofree char *name = g_strdup_printf("Temp %u", t);
-    double c = board_double(stats, b, name);
-    if (am_temp_is_valid(c) && (isnan(chain->temp_board_c) || c > chain->temp_board_c))
-      chain->temp_board_c = c;
-  }
+  chain->temp_board_c = board_temp(stats, b, boards);
   double board_temp = chain->temp_board_c;
   const char *serial = board_string(stats, b, "SN");
   if (serial != NULL)
@@ -188,7 +206,7 @@ read_boards(AmSample *s, JsonObject *stats)
 {
   gint64 boards = am_json_int(stats, "Board Count", AM_UNKNOWN);
   for (gint64 b = 0; b < MIN(boards, MAX_BOARDS); b++)
-    read_board(s, stats, (guint)b);
+    read_board(s, stats, (guint)b, (guint)MIN(boards, MAX_BOARDS));
 }
 
 static void
@@ -289,11 +307,14 @@ am_sealminer_parse(const AmSealminerReplies *r, GError **error)
     read_summary_extras(s, r->summary);
   }
   if (stats != NULL) {
-    /* Without "summary", the stats block's own windows. */
-    if (isnan(s->hashrate_ths))
+    /* The stats block's own windows only when "summary" was not answered
+     * at all (the poll is then marked partial): they are other counters
+     * (MHS(Avg) 218.7 TH/s beside the summary's "MHS av" 206.9 at the same
+     * Elapsed), so they never fill a key a summary reply lost. */
+    if (r->summary == NULL) {
       s->hashrate_ths = mhs_to_ths(am_json_double(stats, "MHS(30s)"));
-    if (isnan(s->hashrate_avg_ths))
       s->hashrate_avg_ths = mhs_to_ths(am_json_double(stats, "MHS(Avg)"));
+    }
     read_identity(s, stats);
     read_totals(s, stats);
     read_psu_stats(s, stats);

@@ -11,10 +11,9 @@
  * A reply that does not come is left out and the sample marked partial,
  * naming it (a refused web login included); the poll fails only when the
  * miner does not answer at all or neither "stats" nor "summary" came. The
- * pure normalizer is am-sealminer-parse.c; the HTTP exchange is the proto
- * driver's am-rest-call.c, compiled in. */
-#include "../antminer-web/am-antminer-web-http.h"
-#include "../proto/am-rest-call.h"
+ * pure normalizer is am-sealminer-parse.c; the HTTP exchange is the web
+ * drivers' shared common/am-web-call.c, compiled in. */
+#include "../common/am-web-call.h"
 #include "am-sealminer-parse.h"
 #include "sample-ini.h"
 
@@ -26,7 +25,7 @@ typedef struct {
   char *user;       /* web login, for miners whose [miner:NAME] gives none */
   char *password;
   SoupSession *session;
-  GHashTable *cookies; /* "host:port" of the web server -> "name=value" */
+  GHashTable *cookies; /* "host:port" of the web server -> the Cookie header */
 } AmSealminer;
 
 /* The RPC commands of one poll, in order. */
@@ -204,7 +203,7 @@ on_web(GObject *source, GAsyncResult *result, gpointer user_data)
   Poll *p = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
   guint status = 0;
-  g_autoptr(GBytes) body = am_rest_call_finish(result, &status, NULL, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, &status, &error);
   if (body == NULL) {
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_task_return_error(task, g_steal_pointer(&error));
@@ -235,13 +234,14 @@ static void
 web_step(GTask *task)
 {
   Poll *p = g_task_get_task_data(task);
-  AmRestCall call = {.host = p->host,
-                     .port = p->http_port,
-                     .method = "GET",
-                     .path = web_paths[p->step],
-                     .cookie = p->cookie,
-                     .timeout_ms = p->timeout_ms};
-  am_rest_call_async(p->session, &call, g_task_get_cancellable(task), on_web, task);
+  AmWebCall call = {.host = p->host,
+                    .port = p->http_port,
+                    .method = "GET",
+                    .path = web_paths[p->step],
+                    .cookie = p->cookie,
+                    .no_redirect = TRUE, /* a redirect to the login page: logged out */
+                    .timeout_ms = p->timeout_ms};
+  am_web_call_async(p->session, &call, g_task_get_cancellable(task), on_web, task);
 }
 
 /* Without a session nothing of the web part comes: both replies are
@@ -264,7 +264,9 @@ on_login(GObject *source, GAsyncResult *result, gpointer user_data)
   Poll *p = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
   g_autofree char *cookie = NULL;
-  g_autoptr(GBytes) body = am_rest_call_finish(result, NULL, &cookie, &error);
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
+  if (body != NULL)
+    cookie = am_web_call_cookies(result);
   if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_task_return_error(task, g_steal_pointer(&error));
     return;
@@ -294,16 +296,19 @@ web_login(GTask *task)
   Poll *p = g_task_get_task_data(task);
   g_autofree char *user = g_uri_escape_string(p->user, NULL, FALSE);
   g_autofree char *password = g_uri_escape_string(p->password, NULL, FALSE);
-  char *form = g_strdup_printf("username=%s&origin_pwd=%s", user, password);
-  g_autoptr(GBytes) body = g_bytes_new_take(form, strlen(form));
-  AmRestCall call = {.host = p->host,
-                     .port = p->http_port,
-                     .method = "POST",
-                     .path = AM_SEALMINER_LOGIN_PATH,
-                     .content_type = "application/x-www-form-urlencoded; charset=UTF-8",
-                     .body = body,
-                     .timeout_ms = p->timeout_ms};
-  am_rest_call_async(p->session, &call, g_task_get_cancellable(task), on_login, task);
+  g_autofree char *form = g_strdup_printf("username=%s&origin_pwd=%s", user, password);
+  AmWebCall call = {.host = p->host,
+                    .port = p->http_port,
+                    .method = "POST",
+                    .path = AM_SEALMINER_LOGIN_PATH,
+                    .body = form,
+                    .content_type = "application/x-www-form-urlencoded; charset=UTF-8",
+                    .no_redirect = TRUE,
+                    .timeout_ms = p->timeout_ms};
+  am_web_call_async(p->session, &call, g_task_get_cancellable(task), on_login, task);
+  /* The request copied the form; wipe ours and the escaped password. */
+  memset(form, 0, strlen(form));
+  memset(password, 0, strlen(password));
 }
 
 static void

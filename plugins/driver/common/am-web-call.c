@@ -1,0 +1,343 @@
+/* One HTTP request with a deadline and a size cap; see am-web-call.h. */
+#include "am-web-call.h"
+
+#include <string.h>
+
+typedef struct {
+  char *address; /* "host:port" or "[v6]:port", for messages */
+  char *what;    /* "GET /api/v1/mining", for messages: never the query */
+  char *username;
+  char *password;
+  gsize max_body;
+  guint auth_offers;
+
+  SoupMessage *message;
+  AmDeadline *deadline;      /* over connect, request and body */
+  GCancellable *cancellable; /* the deadline's (transfer none) */
+  GInputStream *stream;
+  GByteArray *body;
+  guint status;
+} Call;
+
+/* Frees a copy that may hold a password (a login body or user name). */
+static void
+wipe_free(char *secret)
+{
+  if (secret != NULL)
+    memset(secret, 0, strlen(secret));
+  g_free(secret);
+}
+
+static void
+call_free(Call *c)
+{
+  g_clear_pointer(&c->deadline, am_deadline_free);
+  if (c->message != NULL) {
+    /* The session may hold the message a little longer than we do. */
+    g_signal_handlers_disconnect_by_data(c->message, c);
+    g_object_unref(c->message);
+  }
+  g_clear_object(&c->stream);
+  if (c->body != NULL)
+    g_byte_array_unref(c->body);
+  g_free(c->address);
+  g_free(c->what);
+  wipe_free(c->username);
+  wipe_free(c->password);
+  g_free(c);
+}
+
+SoupSession *
+am_web_session_new(void)
+{
+  /* One session serves every miner of a driver instance: the default cap
+   * of 10 connections would serialise a fleet. Keep-alive is short, so a
+   * large fleet does not hold thousands of idle sockets between polls. */
+  SoupSession *session =
+      soup_session_new_with_options("max-conns", 4096, "max-conns-per-host", 2, "idle-timeout", 10,
+                                    "timeout", 0, "user-agent", "antmon/" AM_VERSION_STRING, NULL);
+  /* Miners sit on the local network: a desktop proxy must not carry this. */
+  soup_session_set_proxy_resolver(session, NULL);
+  return session;
+}
+
+char *
+am_web_format_address(const char *host, guint16 port)
+{
+  return strchr(host, ':') != NULL ? g_strdup_printf("[%s]:%u", host, port)
+                                   : g_strdup_printf("%s:%u", host, port);
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+/* A transport error as the AM_ERROR the caller acts on, naming the request.
+ * Whatever error follows our deadline is a timeout. */
+static GError *
+transport_error(Call *c, const GError *error)
+{
+  if (am_deadline_timed_out(c->deadline))
+    return g_error_new(AM_ERROR, AM_ERROR_TIMEOUT, "%s: timed out after %.1f s (%s)", c->address,
+                       am_deadline_get_timeout_ms(c->deadline) / 1000.0, c->what);
+  if (error->domain == SOUP_SESSION_ERROR)
+    return g_error_new(AM_ERROR, AM_ERROR_PARSE, "%s: not an HTTP reply (%s): %s", c->address,
+                       c->what, error->message);
+  /* A body cut short is the peer closing on us, like a reset. */
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
+    return g_error_new(AM_ERROR, AM_ERROR_RESET, "%s: closed the connection (%s): %s", c->address,
+                       c->what, error->message);
+  g_autoptr(GError) mapped = am_deadline_error(c->deadline, c->address, error);
+  return g_error_new(mapped->domain, mapped->code, "%s (%s)", mapped->message, c->what);
+}
+
+static GError *
+status_error(Call *c)
+{
+  const char *phrase = soup_status_get_phrase(c->status);
+  g_autofree char *status =
+      g_strdup_printf("HTTP %u%s%s from %s", c->status, phrase != NULL ? " " : "",
+                      phrase != NULL ? phrase : "", c->what);
+  switch (c->status) {
+  case SOUP_STATUS_UNAUTHORIZED:
+  case SOUP_STATUS_FORBIDDEN:
+    /* The diagnosis first, for one-line messages. Credentials offered and
+     * refused are wrong; a token or cookie may just have expired. */
+    if (c->auth_offers > 0)
+      return g_error_new(AM_ERROR, AM_ERROR_AUTH, "%s: wrong username or password (%s)", c->address,
+                         status);
+    return g_error_new(AM_ERROR, AM_ERROR_AUTH,
+                       "%s: wrong user or password, or an expired session (%s)", c->address,
+                       status);
+  case SOUP_STATUS_NOT_FOUND:
+  case SOUP_STATUS_METHOD_NOT_ALLOWED:
+    return g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED, "%s: %s", c->address, status);
+  default:
+    return g_error_new(AM_ERROR, AM_ERROR_API, "%s: %s", c->address, status);
+  }
+}
+
+/* Takes @task and @error. */
+static void
+call_fail(GTask *task, GError *error)
+{
+  Call *c = g_task_get_task_data(task);
+  am_deadline_stop(c->deadline);
+  g_debug("%s", error->message);
+  g_task_return_error(task, error);
+  g_object_unref(task);
+}
+
+/* ---- the exchange ------------------------------------------------------- */
+
+/* Offers the credentials once per request: a second challenge means the
+ * miner refused them, and its 401 then reaches us as AM_ERROR_AUTH. */
+static gboolean
+on_authenticate(SoupMessage *message, SoupAuth *auth, gboolean retrying, gpointer user_data)
+{
+  Call *c = user_data;
+  if (c->auth_offers++ > 0 || c->username == NULL)
+    return FALSE;
+  soup_auth_authenticate(auth, c->username, c->password != NULL ? c->password : "");
+  return TRUE;
+}
+
+static void read_next(GTask *task);
+
+static void
+on_read(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Call *c = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) chunk =
+      g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, &error);
+  if (chunk == NULL) {
+    call_fail(task, transport_error(c, error));
+    return;
+  }
+  gsize n = g_bytes_get_size(chunk);
+  if (n == 0) {
+    am_deadline_stop(c->deadline);
+    g_task_return_pointer(task, g_byte_array_free_to_bytes(g_steal_pointer(&c->body)),
+                          (GDestroyNotify)g_bytes_unref);
+    g_object_unref(task);
+    return;
+  }
+  if (n > c->max_body - c->body->len) {
+    call_fail(task, g_error_new(AM_ERROR, AM_ERROR_TOO_LARGE,
+                                "%s: reply is over the %" G_GSIZE_FORMAT "-byte cap (%s)",
+                                c->address, c->max_body, c->what));
+    return;
+  }
+  g_byte_array_append(c->body, g_bytes_get_data(chunk, NULL), (guint)n);
+  read_next(task);
+}
+
+static void
+read_next(GTask *task)
+{
+  Call *c = g_task_get_task_data(task);
+  g_input_stream_read_bytes_async(c->stream, 16384, G_PRIORITY_DEFAULT, c->cancellable, on_read,
+                                  task);
+}
+
+static void
+on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Call *c = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  c->stream = soup_session_send_finish(SOUP_SESSION(source), result, &error);
+  if (c->stream == NULL) {
+    call_fail(task, transport_error(c, error));
+    return;
+  }
+  c->status = soup_message_get_status(c->message);
+  if (!SOUP_STATUS_IS_SUCCESSFUL(c->status)) {
+    call_fail(task, status_error(c));
+    return;
+  }
+  c->body = g_byte_array_new();
+  read_next(task);
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+typedef struct {
+  gsize len;
+  guint8 data[];
+} BodyCopy;
+
+static void
+body_copy_free(gpointer data)
+{
+  BodyCopy *copy = data;
+  /* A login body holds the password. */
+  memset(copy->data, 0, copy->len);
+  g_free(copy);
+}
+
+/* The request body as bytes that are wiped when libsoup lets go of them. */
+static GBytes *
+body_bytes(const char *body, gsize len)
+{
+  BodyCopy *copy = g_malloc(sizeof(BodyCopy) + len + 1);
+  copy->len = len;
+  memcpy(copy->data, body, len);
+  copy->data[len] = '\0';
+  return g_bytes_new_with_free_func(copy->data, len, body_copy_free, copy);
+}
+
+static void
+set_headers(SoupMessage *message, const AmWebCall *call)
+{
+  SoupMessageHeaders *headers = soup_message_get_request_headers(message);
+  soup_message_headers_replace(headers, "Accept", "application/json, text/javascript, */*");
+  if (call->authorization != NULL)
+    soup_message_headers_replace(headers, "Authorization", call->authorization);
+  if (call->cookie != NULL)
+    soup_message_headers_replace(headers, "Cookie", call->cookie);
+  for (const char *const *h = call->headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
+    soup_message_headers_replace(headers, h[0], h[1]);
+}
+
+/* Returns: (transfer full) the message, or NULL when the parts make no URL. */
+static SoupMessage *
+build_message(const AmWebCall *call)
+{
+  /* A path may carry a query of its own ("/api/v1/telemetry?level=miner"). */
+  const char *mark = strchr(call->path, '?');
+  g_autofree char *path = mark != NULL ? g_strndup(call->path, mark - call->path) : NULL;
+  g_autofree char *query = mark != NULL && call->query != NULL
+                               ? g_strconcat(mark + 1, "&", call->query, NULL)
+                               : g_strdup(mark != NULL ? mark + 1 : call->query);
+  g_autoptr(GUri) uri = g_uri_build(G_URI_FLAGS_ENCODED, "http", NULL, call->host, call->port,
+                                    path != NULL ? path : call->path, query, NULL);
+  SoupMessage *message = soup_message_new_from_uri(call->method, uri);
+  if (message == NULL)
+    return NULL;
+  set_headers(message, call);
+  if (call->body != NULL) {
+    gsize len = call->body_len > 0 ? call->body_len : strlen(call->body);
+    g_autoptr(GBytes) body = body_bytes(call->body, len);
+    soup_message_set_request_body_from_bytes(
+        message, call->content_type != NULL ? call->content_type : "application/json", body);
+  }
+  if (call->no_redirect)
+    soup_message_add_flags(message, SOUP_MESSAGE_NO_REDIRECT);
+  return message;
+}
+
+void
+am_web_call_async(SoupSession *session, const AmWebCall *call, GCancellable *cancellable,
+                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail(SOUP_IS_SESSION(session) && call != NULL && call->host != NULL &&
+                   call->path != NULL && call->method != NULL);
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_web_call_async);
+  /* We report cancellation ourselves, with the address in the message. */
+  g_task_set_check_cancellable(task, FALSE);
+
+  Call *c = g_new0(Call, 1);
+  c->address = am_web_format_address(call->host, call->port);
+  c->what = g_strdup_printf("%s %s", call->method, call->path);
+  c->username = g_strdup(call->username);
+  c->password = g_strdup(call->password);
+  c->max_body = call->max_body > 0 ? call->max_body : AM_RPC_DEFAULT_MAX_REPLY;
+  guint timeout_ms = call->timeout_ms > 0 ? call->timeout_ms : AM_RPC_DEFAULT_TIMEOUT_MS;
+  c->deadline = am_deadline_new(cancellable, timeout_ms, g_task_get_context(task));
+  c->cancellable = am_deadline_get_cancellable(c->deadline);
+  g_task_set_task_data(task, c, (GDestroyNotify)call_free);
+
+  c->message = build_message(call);
+  if (c->message == NULL) {
+    call_fail(task, g_error_new(AM_ERROR, AM_ERROR_CONFIG, "%s: not a valid URL (%s)", c->address,
+                                c->what));
+    return;
+  }
+  g_signal_connect(c->message, "authenticate", G_CALLBACK(on_authenticate), c);
+  soup_session_send_async(session, c->message, G_PRIORITY_DEFAULT, c->cancellable, on_sent, task);
+}
+
+GBytes *
+am_web_call_finish(GAsyncResult *result, guint *status_out, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  Call *c = g_task_get_task_data(G_TASK(result));
+  if (status_out != NULL)
+    *status_out = c->status;
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/* Returns: (transfer full) the SoupCookie list the reply set. */
+static GSList *
+reply_cookies(GAsyncResult *result)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  Call *c = g_task_get_task_data(G_TASK(result));
+  return c->status != 0 && c->message != NULL ? soup_cookies_from_response(c->message) : NULL;
+}
+
+char *
+am_web_call_cookies(GAsyncResult *result)
+{
+  GSList *cookies = reply_cookies(result);
+  char *header = cookies != NULL ? soup_cookies_to_cookie_header(cookies) : NULL;
+  soup_cookies_free(cookies);
+  return header;
+}
+
+char *
+am_web_call_cookie(GAsyncResult *result, const char *name)
+{
+  g_return_val_if_fail(name != NULL, NULL);
+  GSList *cookies = reply_cookies(result);
+  char *value = NULL;
+  for (GSList *l = cookies; l != NULL && value == NULL; l = l->next) {
+    const char *v = soup_cookie_get_value(l->data);
+    if (g_str_equal(soup_cookie_get_name(l->data), name) && v != NULL && *v != '\0')
+      value = g_strdup(v);
+  }
+  soup_cookies_free(cookies);
+  return value;
+}
