@@ -27,12 +27,12 @@ run_antmon(const char *const *args, const char *plugin_dir)
     g_ptr_array_add(argv, (gpointer)args[i]);
   g_ptr_array_add(argv, NULL);
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   if (plugin_dir != NULL)
     g_subprocess_launcher_setenv(launcher, "ANTMON_PLUGIN_DIR", plugin_dir, TRUE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) proc =
-    g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
+      g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
   g_assert_no_error(error);
   Run r = {0};
   g_subprocess_communicate_utf8(proc, NULL, NULL, &r.out, &r.err, &error);
@@ -161,8 +161,8 @@ static void
 on_line(GObject *stream, GAsyncResult *result, gpointer user_data)
 {
   char **line = user_data;
-  *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(stream), result, NULL,
-                                                    NULL);
+  *line =
+      g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(stream), result, NULL, NULL);
   if (*line == NULL)
     *line = g_strdup("<eof>");
 }
@@ -196,12 +196,13 @@ test_run_and_sigterm(void)
                                           "[sink:failcreate]\n",
                                           state);
   g_autofree char *ini = write_ini(dir, "run.ini", text);
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv(launcher, "ANTMON_PLUGIN_DIR", g_getenv("ANTMON_TEST_PLUGIN_DIR"),
                                TRUE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) proc =
-    g_subprocess_launcher_spawn(launcher, &error, g_getenv("ANTMON_BIN"), "run", "-c", ini, NULL);
+      g_subprocess_launcher_spawn(launcher, &error, g_getenv("ANTMON_BIN"), "run", "-c", ini, NULL);
   g_assert_no_error(error);
   g_autoptr(GDataInputStream) in = g_data_input_stream_new(g_subprocess_get_stderr_pipe(proc));
   g_autoptr(GString) seen = g_string_new(NULL);
