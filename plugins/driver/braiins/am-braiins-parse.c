@@ -99,13 +99,19 @@ read_temps(AmSample *s, JsonObject *reply)
     JsonObject *t = am_json_array_object(temps, i);
     if (t == NULL)
       continue;
-    gint64 id = am_json_int(t, "ID", am_json_int(t, "TEMP", i));
-    AmChain *chain = am_cgminer_chain(s, (gint)CLAMP(id, G_MININT, G_MAXINT));
     double board = am_json_double(t, "Board");
     double chip = am_json_double(t, "Chip");
-    if (am_sample_add_temp(s, board))
+    gboolean board_ok = am_sample_add_temp(s, board);
+    gboolean chip_ok = am_sample_add_chip_temp(s, chip);
+    /* Without its slot the reading belongs to the unit, not to a board:
+     * its position would name the wrong one (an S9's slots are 6 to 8). */
+    gint64 id = am_json_int(t, "ID", -1); /* "TEMP" counts entries: no slot */
+    if (id < 0 || id > G_MAXINT)
+      continue;
+    AmChain *chain = am_cgminer_chain(s, (gint)id);
+    if (board_ok)
       chain->temp_board_c = board;
-    if (am_sample_add_chip_temp(s, chip))
+    if (chip_ok)
       chain->temp_chip_c = chip;
   }
 }
