@@ -330,8 +330,10 @@ route(const char *path)
 static gboolean
 method_is_read(SoupServerMessage *msg)
 {
+  /* Compared as text: SOUP_METHOD_* would intern a string of this plugin
+   * inside libsoup, left dangling should the plugin be unloaded. */
   const char *method = soup_server_message_get_method(msg);
-  return method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD;
+  return g_strcmp0(method, "GET") == 0 || g_strcmp0(method, "HEAD") == 0;
 }
 
 static void
