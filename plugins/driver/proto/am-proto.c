@@ -132,9 +132,11 @@ missing_text(Poll *p)
   return text->len > 0 ? g_string_free(g_steal_pointer(&text), FALSE) : NULL;
 }
 
+/* Takes the caller's reference to @task. */
 static void
-finish_poll(GTask *task)
+finish_poll(GTask *task_ref)
 {
+  g_autoptr(GTask) task = task_ref;
   Poll *p = g_task_get_task_data(task);
   AmProtoReplies replies;
   memcpy(replies.replies, p->replies, sizeof replies.replies);

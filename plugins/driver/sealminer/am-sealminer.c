@@ -144,9 +144,11 @@ missing_text(Poll *p)
   return text;
 }
 
+/* Takes the caller's reference to @task. */
 static void
-finish_poll(GTask *task)
+finish_poll(GTask *task_ref)
 {
+  g_autoptr(GTask) task = task_ref;
   Poll *p = g_task_get_task_data(task);
   AmSealminerReplies replies = {.stats = p->rpc[0],
                                 .summary = p->rpc[1],
