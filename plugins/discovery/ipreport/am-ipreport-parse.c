@@ -101,7 +101,10 @@ invalid(GError **error, const char *format, ...)
   va_start(args, format);
   g_autofree char *message = g_strdup_vprintf(format, args);
   va_end(args);
-  g_set_error_literal(error, AM_ERROR, AM_ERROR_PARSE, message);
+  /* The datagram's own bytes (and json-glib's quotes of them) end up here:
+   * a log line and the API must get valid UTF-8. */
+  g_autofree char *valid = g_utf8_make_valid(message, -1);
+  g_set_error_literal(error, AM_ERROR, AM_ERROR_PARSE, valid);
   return AM_IPREPORT_INVALID;
 }
 

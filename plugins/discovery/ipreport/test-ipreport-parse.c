@@ -112,6 +112,10 @@ static const Case cases[] = {
     /* json-glib stops after the first value: what follows is not looked at. */
     BAD("empty JSON object, then more", "{}[]", "JSON, but not a known IP report"),
     BAD("a JSON string", "{\"command\"", "JSON report does not parse"),
+    /* Found by the fuzzer: json-glib quotes the bad bytes of a broken \u
+     * escape in its message; ours stays valid UTF-8. */
+    BAD("a broken escape", "{\"STS^T4\\uhuU\\.\\7777777777777777777777,)d\"\",:1",
+        "JSON report does not parse"),
     BAD("deep JSON", "{\"a\":[[[[[[[[[[1]]]]]]]]]]}", "nested deeper than 8 levels"),
     BAD("auradine without ip", "{\"command\":\"ipreport\",\"mac\":\"02:00:00:00:00:01\"}",
         "auradine report: no \"ip\""),
@@ -139,6 +143,7 @@ check_case(gconstpointer data)
             error != NULL ? error->message : "no error");
   if (c->result == AM_IPREPORT_INVALID) {
     g_assert_error(error, AM_ERROR, AM_ERROR_PARSE);
+    g_assert_true(g_utf8_validate(error->message, -1, NULL));
     if (strstr(error->message, c->error) == NULL)
       g_error("%s: message '%s' lacks '%s'", c->name, error->message, c->error);
     return;
