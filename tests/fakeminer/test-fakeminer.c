@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #define SHORT_WAIT_MS 300  /* "nothing happens" for hang and silent */
 #define LONG_WAIT_MS 30000 /* a generous bound for replies that do come */
@@ -1845,6 +1846,33 @@ test_demo_fleet(void)
   g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
 }
 
+/* The demo's 2024-2026 fleet: every unit binds its real ports (80, 4028,
+ * 4433, 8080) on 127.0.21.x, which only root may do (CI runs as root). */
+static void
+test_demo_fleet_2026(void)
+{
+  if (geteuid() != 0) {
+    g_test_skip("binding port 80 needs root");
+    return;
+  }
+  g_autofree char *path = g_test_build_filename(G_TEST_DIST, "fakeminer", "demo-2026.fleet", NULL);
+  const char *argv[] = {fakeminer_path(), "--fleet", path, NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = spawn(argv, &error);
+  g_assert_no_error(error);
+  int listeners = wait_ready(process, NULL);
+  if (listeners < 0) {
+    g_autofree char *err = NULL;
+    g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, NULL);
+    g_error("demo 2026 fleet: %s", err);
+  }
+  g_assert_cmpint(listeners, ==, 10);
+  g_subprocess_send_signal(process, SIGTERM);
+  g_subprocess_wait(process, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
+}
+
 /* ---- the fleet under test ---- */
 
 static char *
@@ -1993,6 +2021,7 @@ main(int argc, char **argv)
   g_test_add_func("/fakeminer/startup/bind-conflict", test_bind_conflict);
   g_test_add_func("/fakeminer/startup/range-wraps", test_range_wraps);
   g_test_add_func("/fakeminer/startup/demo-fleet", test_demo_fleet);
+  g_test_add_func("/fakeminer/startup/demo-fleet-2026", test_demo_fleet_2026);
   g_test_add_func("/fakeminer/shutdown/clean-exit", test_clean_exit);
   int status = g_test_run();
 
