@@ -161,6 +161,13 @@ is_known_not_miner(AmScheduler *s, const char *address, const char *source)
   return FALSE;
 }
 
+static gboolean
+hold_is_over(gpointer key, gpointer value, gpointer now)
+{
+  (void)key;
+  return *(gint64 *)value <= *(gint64 *)now;
+}
+
 /* Drops a discovered address that answered as no miner, quietly: it is not
  * a failing miner, and nobody asked for it. Returns TRUE when dropped. */
 static gboolean
@@ -170,8 +177,11 @@ drop_not_miner(AmScheduler *s, AmMinerEntry *e, const GError *error)
     return FALSE;
   const char *address = am_miner_get_address(e->miner);
   g_debug("%s: %s; found by %s, not polled again", address, error->message, e->source);
+  /* Forget the ones whose hold ran out, so a device long gone costs nothing. */
+  gint64 now = g_get_monotonic_time();
+  g_hash_table_foreach_remove(s->not_miners, hold_is_over, &now);
   gint64 *until = g_new(gint64, 1);
-  *until = g_get_monotonic_time() + NOT_MINER_HOLD_US;
+  *until = now + NOT_MINER_HOLD_US;
   g_hash_table_replace(s->not_miners, g_strdup(address), until);
   am_scheduler_remove(s, address);
   return TRUE;

@@ -40,52 +40,21 @@ typedef struct {
 
 /* ---- instance ----------------------------------------------------------- */
 
-static gboolean
-read_config(AmAuradine *self, GKeyFile *kf, const char *group, GError **error)
-{
-  guint port = AM_AURADINE_WEB_PORT;
-  guint64 timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
-  if (!am_config_get_uint(kf, group, "web_port", AM_AURADINE_WEB_PORT, 1, 65535, &port, error) ||
-      !am_config_get_duration_ms(kf, group, "timeout", AM_RPC_DEFAULT_TIMEOUT_MS, 100, 3600 * 1000,
-                                 &timeout_ms, error))
-    return FALSE;
-  g_autofree char *user = am_config_get_string(kf, group, "user", "admin", error);
-  if (user == NULL)
-    return FALSE;
-  GError *local = NULL;
-  g_autofree char *password = am_config_get_secret(kf, group, "password", &local);
-  if (local != NULL) {
-    g_propagate_error(error, local);
-    return FALSE;
-  }
-  self->web_port = (guint16)port;
-  self->timeout_ms = (guint)timeout_ms;
-  g_free(self->user);
-  self->user = g_steal_pointer(&user);
-  if (password != NULL) {
-    g_free(self->password);
-    self->password = g_steal_pointer(&password);
-  }
-  return TRUE;
-}
-
-static void auradine_destroy(gpointer instance);
-
 static gpointer
 auradine_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
 {
+  /* The factory login of every Teraflux is admin/admin. */
+  AmWebSettings web;
+  if (!am_web_settings_read(kf, group, "web_port", AM_AURADINE_WEB_PORT, "admin", "admin", &web,
+                            error))
+    return NULL;
   AmAuradine *self = g_new0(AmAuradine, 1);
-  self->web_port = AM_AURADINE_WEB_PORT;
-  self->timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
-  /* The factory login of every Teraflux. */
-  self->user = g_strdup("admin");
-  self->password = g_strdup("admin");
+  self->web_port = web.port;
+  self->timeout_ms = web.timeout_ms;
+  self->user = g_steal_pointer(&web.user);
+  self->password = g_steal_pointer(&web.password);
   self->session = am_web_session_new();
   self->tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  if (kf != NULL && !read_config(self, kf, group, error)) {
-    auradine_destroy(self);
-    return NULL;
-  }
   return self;
 }
 

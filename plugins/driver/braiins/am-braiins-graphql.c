@@ -281,21 +281,6 @@ login(GTask *task)
   am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
 }
 
-/* The configured password first, then the empty factory one of these
- * versions; the other way round once the empty one is known to work. */
-static void
-order_passwords(Poll *p)
-{
-  gboolean configured_empty = *p->password == '\0';
-  p->n_passwords = 0;
-  if (p->auth->empty_pass || configured_empty)
-    p->passwords[p->n_passwords++] = "";
-  if (!configured_empty)
-    p->passwords[p->n_passwords++] = p->password;
-  if (!p->auth->empty_pass && !configured_empty)
-    p->passwords[p->n_passwords++] = "";
-}
-
 void
 am_braiins_gql_poll_async(SoupSession *session, AmBraiinsGqlAuthCache *cache,
                           const AmBraiinsRestTarget *target, AmMiner *miner,
@@ -313,8 +298,7 @@ am_braiins_gql_poll_async(SoupSession *session, AmBraiinsGqlAuthCache *cache,
   p->user = g_strdup(target->user != NULL ? target->user : "root");
   p->password = g_strdup(target->password != NULL ? target->password : "");
   p->timeout_ms = target->timeout_ms;
-  p->address = strchr(p->host, ':') != NULL ? g_strdup_printf("[%s]:%u", p->host, p->port)
-                                            : g_strdup_printf("%s:%u", p->host, p->port);
+  p->address = am_web_format_address(p->host, p->port);
   p->failures = g_string_new(NULL);
   g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
 
@@ -323,7 +307,7 @@ am_braiins_gql_poll_async(SoupSession *session, AmBraiinsGqlAuthCache *cache,
     p->auth = g_new0(AuthEntry, 1);
     g_hash_table_insert(cache, g_strdup(p->address), p->auth);
   }
-  order_passwords(p);
+  p->n_passwords = am_braiins_login_passwords(p->password, p->auth->empty_pass, p->passwords);
   if (p->auth->session != NULL) {
     p->session_from_cache = TRUE;
     send_query(task);

@@ -312,21 +312,6 @@ login(GTask *task)
   am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
 }
 
-/* The configured password first, then the empty one of BOS before 25.07;
- * the other way round once the empty one is known to work here. */
-static void
-order_passwords(Poll *p)
-{
-  gboolean configured_empty = *p->password == '\0';
-  p->n_passwords = 0;
-  if (p->auth->empty_pass || configured_empty)
-    p->passwords[p->n_passwords++] = "";
-  if (!configured_empty)
-    p->passwords[p->n_passwords++] = p->password;
-  if (!p->auth->empty_pass && !configured_empty)
-    p->passwords[p->n_passwords++] = "";
-}
-
 void
 am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
                            const AmBraiinsRestTarget *target, AmMiner *miner,
@@ -344,8 +329,7 @@ am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
   p->user = g_strdup(target->user != NULL ? target->user : "root");
   p->password = g_strdup(target->password != NULL ? target->password : "");
   p->timeout_ms = target->timeout_ms;
-  p->address = strchr(p->host, ':') != NULL ? g_strdup_printf("[%s]:%u", p->host, p->port)
-                                            : g_strdup_printf("%s:%u", p->host, p->port);
+  p->address = am_web_format_address(p->host, p->port);
   p->failures = g_string_new(NULL);
   g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
 
@@ -354,7 +338,7 @@ am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
     p->auth = g_new0(AuthEntry, 1);
     g_hash_table_insert(cache, g_strdup(p->address), p->auth);
   }
-  order_passwords(p);
+  p->n_passwords = am_braiins_login_passwords(p->password, p->auth->empty_pass, p->passwords);
   if (token_valid(p->auth)) {
     p->token_from_cache = TRUE;
     use_token(p);
@@ -370,4 +354,18 @@ am_braiins_rest_poll_finish(GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
   return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+guint
+am_braiins_login_passwords(const char *configured, gboolean empty_works, const char *out[2])
+{
+  guint n = 0;
+  gboolean configured_empty = *configured == '\0';
+  if (empty_works || configured_empty)
+    out[n++] = "";
+  if (!configured_empty)
+    out[n++] = configured;
+  if (!empty_works && !configured_empty)
+    out[n++] = "";
+  return n;
 }

@@ -45,4 +45,9 @@ void am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
  * were refused, or the transport's error when nothing could be read. */
 AmSample *am_braiins_rest_poll_finish(GAsyncResult *result, GError **error);
 
+/* The passwords a login tries, in order: the configured one, then the
+ * empty one BOS shipped with before 25.07; the empty one first once it is
+ * known to work on this miner. Returns how many (1 or 2) went into @out. */
+guint am_braiins_login_passwords(const char *configured, gboolean empty_works, const char *out[2]);
+
 G_END_DECLS

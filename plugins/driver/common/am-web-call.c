@@ -341,3 +341,46 @@ am_web_call_cookie(GAsyncResult *result, const char *name)
   soup_cookies_free(cookies);
   return value;
 }
+
+/* ---- the settings of a web driver ---------------------------------------- */
+
+gboolean
+am_web_settings_read(GKeyFile *kf, const char *group, const char *port_key, guint16 default_port,
+                     const char *default_user, const char *default_password, AmWebSettings *out,
+                     GError **error)
+{
+  *out = (AmWebSettings){.port = default_port, .timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS};
+  guint port = default_port;
+  guint64 timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  if (kf != NULL) {
+    if (!am_config_get_uint(kf, group, port_key, default_port, 1, 65535, &port, error) ||
+        !am_config_get_duration_ms(kf, group, "timeout", AM_RPC_DEFAULT_TIMEOUT_MS, 100,
+                                   3600 * 1000, &timeout_ms, error))
+      return FALSE;
+    if (default_user != NULL &&
+        (user = am_config_get_string(kf, group, "user", default_user, error)) == NULL)
+      return FALSE;
+    GError *local = NULL;
+    password = am_config_get_secret(kf, group, "password", &local);
+    if (local != NULL) {
+      g_propagate_error(error, local);
+      return FALSE;
+    }
+  }
+  out->port = (guint16)port;
+  out->timeout_ms = (guint)timeout_ms;
+  out->user = user != NULL ? g_steal_pointer(&user) : g_strdup(default_user);
+  out->password = password != NULL ? g_steal_pointer(&password) : g_strdup(default_password);
+  return TRUE;
+}
+
+void
+am_web_settings_clear(AmWebSettings *settings)
+{
+  g_clear_pointer(&settings->user, g_free);
+  if (settings->password != NULL)
+    memset(settings->password, 0, strlen(settings->password)); /* a secret */
+  g_clear_pointer(&settings->password, g_free);
+}

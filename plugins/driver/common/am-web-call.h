@@ -56,6 +56,23 @@ char *am_web_format_address(const char *host, guint16 port);
 void am_web_call_async(SoupSession *session, const AmWebCall *call, GCancellable *cancellable,
                        GAsyncReadyCallback callback, gpointer user_data);
 
+/* What every web driver reads from its [driver:NAME] group: the web port
+ * (@port_key, e.g. "http_port"), "timeout" (100ms..1h, default the RPC's
+ * 10 s), "user" and "password" (or "password_file"), defaulting to the
+ * firmware's factory credentials. @default_user NULL: the family logs in
+ * with a password only, and "user" is not read. @kf NULL: all defaults. */
+typedef struct {
+  guint16 port;
+  guint timeout_ms;
+  char *user; /* NULL when @default_user was */
+  char *password;
+} AmWebSettings;
+
+gboolean am_web_settings_read(GKeyFile *kf, const char *group, const char *port_key,
+                              guint16 default_port, const char *default_user,
+                              const char *default_password, AmWebSettings *out, GError **error);
+void am_web_settings_clear(AmWebSettings *settings);
+
 /* Returns: (transfer full) the body of a 2xx reply, or NULL with @error:
  * AM_ERROR_AUTH (401 or 403), AM_ERROR_UNSUPPORTED (404 or 405: no such
  * path or method here), AM_ERROR_API (any other status), AM_ERROR_TIMEOUT,

@@ -7,6 +7,7 @@
 #include "am-test-util.h"
 #include "am-web-call.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define DIGEST_REALM "antMiner Configuration"
@@ -557,6 +558,75 @@ test_format_address(void)
   g_assert_cmpstr(v6, ==, "[fe80::1]:8080");
 }
 
+/* ---- the settings of a web driver ---------------------------------------- */
+
+static GKeyFile *
+keyfile(const char *text)
+{
+  GKeyFile *kf = g_key_file_new();
+  g_assert_true(g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, NULL));
+  return kf;
+}
+
+static void
+test_settings(void)
+{
+  /* No group at all: the factory defaults. */
+  AmWebSettings web;
+  g_assert_true(
+      am_web_settings_read(NULL, "driver:x", "http_port", 80, "root", "root", &web, NULL));
+  g_assert_cmpuint(web.port, ==, 80);
+  g_assert_cmpuint(web.timeout_ms, ==, 10000);
+  g_assert_cmpstr(web.user, ==, "root");
+  g_assert_cmpstr(web.password, ==, "root");
+  am_web_settings_clear(&web);
+  g_assert_null(web.user);
+  g_assert_null(web.password);
+
+  /* Everything set, the password from a file. */
+  g_autofree char *dir = g_dir_make_tmp("web-settings-XXXXXX", NULL);
+  g_autofree char *secret = g_build_filename(dir, "pw", NULL);
+  g_assert_true(g_file_set_contents(secret, "s3cret\n", -1, NULL));
+  g_autofree char *text = g_strdup_printf(
+      "[driver:x]\nweb_port=8081\ntimeout=2s\nuser=ops\npassword_file=%s\n", secret);
+  g_autoptr(GKeyFile) kf = keyfile(text);
+  g_assert_true(
+      am_web_settings_read(kf, "driver:x", "web_port", 8080, "admin", "admin", &web, NULL));
+  g_assert_cmpuint(web.port, ==, 8081);
+  g_assert_cmpuint(web.timeout_ms, ==, 2000);
+  g_assert_cmpstr(web.user, ==, "ops");
+  g_assert_cmpstr(web.password, ==, "s3cret");
+  am_web_settings_clear(&web);
+  g_unlink(secret);
+  g_rmdir(dir);
+
+  /* A family that logs in with a password only has no user. */
+  g_autoptr(GKeyFile) proto = keyfile("[driver:p]\nuser=ignored\n");
+  g_assert_true(am_web_settings_read(proto, "driver:p", "http_port", 80, NULL, "", &web, NULL));
+  g_assert_null(web.user);
+  g_assert_cmpstr(web.password, ==, "");
+  am_web_settings_clear(&web);
+
+  /* Bad values say which key and what is expected. */
+  static const struct {
+    const char *text, *says;
+  } bad[] = {
+      {"[driver:x]\nhttp_port=0\n", "http_port"},
+      {"[driver:x]\nhttp_port=http\n", "http_port"},
+      {"[driver:x]\ntimeout=5ms\n", "timeout"},
+      {"[driver:x]\npassword_file=/nonexistent/antmon-pw\n", "password_file"},
+  };
+  for (guint k = 0; k < G_N_ELEMENTS(bad); k++) {
+    g_autoptr(GKeyFile) b = keyfile(bad[k].text);
+    g_autoptr(GError) error = NULL;
+    g_assert_false(
+        am_web_settings_read(b, "driver:x", "http_port", 80, "root", "root", &web, &error));
+    g_assert_error(error, AM_ERROR, AM_ERROR_CONFIG);
+    if (strstr(error->message, bad[k].says) == NULL)
+      g_error("%s: '%s' does not name %s", bad[k].text, error->message, bad[k].says);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -572,5 +642,6 @@ main(int argc, char **argv)
   g_test_add_func("/web-call/refused", test_refused);
   g_test_add_func("/web-call/not-http", test_not_http);
   g_test_add_func("/web-call/format-address", test_format_address);
+  g_test_add_func("/web-call/settings", test_settings);
   return g_test_run();
 }

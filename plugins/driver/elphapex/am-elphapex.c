@@ -45,31 +45,15 @@ keeps_raw(AmElphapexEndpoint e)
 static gpointer
 elphapex_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
 {
-  guint port = 80;
-  guint64 timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
-  g_autofree char *user = NULL;
-  g_autofree char *password = NULL;
-  if (kf != NULL) {
-    if (!am_config_get_uint(kf, group, "http_port", 80, 1, 65535, &port, error))
-      return NULL;
-    if (!am_config_get_duration_ms(kf, group, "timeout", AM_RPC_DEFAULT_TIMEOUT_MS, 100,
-                                   3600 * 1000, &timeout_ms, error))
-      return NULL;
-    if ((user = am_config_get_string(kf, group, "user", "root", error)) == NULL)
-      return NULL;
-    g_autoptr(GError) local = NULL;
-    password = am_config_get_secret(kf, group, "password", &local);
-    if (local != NULL) {
-      g_propagate_error(error, g_steal_pointer(&local));
-      return NULL;
-    }
-  }
-  AmElphapex *self = g_new0(AmElphapex, 1);
-  self->http_port = (guint16)port;
-  self->timeout_ms = (guint)timeout_ms;
   /* Elphapex ships its units as root/root. */
-  self->user = user != NULL ? g_steal_pointer(&user) : g_strdup("root");
-  self->password = password != NULL ? g_steal_pointer(&password) : g_strdup("root");
+  AmWebSettings web;
+  if (!am_web_settings_read(kf, group, "http_port", 80, "root", "root", &web, error))
+    return NULL;
+  AmElphapex *self = g_new0(AmElphapex, 1);
+  self->http_port = web.port;
+  self->timeout_ms = web.timeout_ms;
+  self->user = g_steal_pointer(&web.user);
+  self->password = g_steal_pointer(&web.password);
   self->session = am_web_session_new();
   return self;
 }

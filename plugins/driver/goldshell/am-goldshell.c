@@ -36,28 +36,14 @@ typedef struct {
 static gboolean
 read_config(AmGoldshell *self, GKeyFile *kf, const char *group, GError **error)
 {
-  guint port = 80;
-  guint64 timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
-  if (kf != NULL) {
-    if (!am_config_get_uint(kf, group, "http_port", 80, 1, 65535, &port, error) ||
-        !am_config_get_duration_ms(kf, group, "timeout", AM_RPC_DEFAULT_TIMEOUT_MS, 100,
-                                   3600 * 1000, &timeout_ms, error))
-      return FALSE;
-    if ((self->user = am_config_get_string(kf, group, "user", DEFAULT_USER, error)) == NULL)
-      return FALSE;
-    GError *local = NULL;
-    self->password = am_config_get_secret(kf, group, "password", &local);
-    if (local != NULL) {
-      g_propagate_error(error, local);
-      return FALSE;
-    }
-  }
-  self->http_port = (guint16)port;
-  self->timeout_ms = (guint)timeout_ms;
-  if (self->user == NULL)
-    self->user = g_strdup(DEFAULT_USER);
-  if (self->password == NULL)
-    self->password = g_strdup(DEFAULT_PASSWORD);
+  AmWebSettings web;
+  if (!am_web_settings_read(kf, group, "http_port", 80, DEFAULT_USER, DEFAULT_PASSWORD, &web,
+                            error))
+    return FALSE;
+  self->http_port = web.port;
+  self->timeout_ms = web.timeout_ms;
+  self->user = g_steal_pointer(&web.user);
+  self->password = g_steal_pointer(&web.password);
   return TRUE;
 }
 

@@ -377,8 +377,7 @@ read_psus(AmSample *s, JsonObject *telemetry, JsonObject *hardware)
   if (n == 1 && json_array_get_length(serials) == 1)
     am_sample_set(s, &s->psu_serial, json_array_get_string_element(serials, 0));
   if (json_array_get_length(serials) > 0)
-    am_sample_set_extra(s, "psu_serials",
-                        json_node_init_array(json_node_alloc(), serials));
+    am_sample_set_extra(s, "psu_serials", json_node_init_array(json_node_alloc(), serials));
 }
 
 /* ---- /api/v1/cooling ---------------------------------------------------- */

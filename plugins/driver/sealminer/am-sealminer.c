@@ -42,31 +42,15 @@ static const char *const web_names[N_WEB] = {"get_system_info", "miner-psu-statu
 static gpointer
 sealminer_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
 {
-  guint port = 80;
-  guint64 timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
-  g_autofree char *user = NULL;
-  g_autofree char *password = NULL;
-  if (kf != NULL) {
-    if (!am_config_get_uint(kf, group, "http_port", 80, 1, 65535, &port, error))
-      return NULL;
-    if (!am_config_get_duration_ms(kf, group, "timeout", AM_RPC_DEFAULT_TIMEOUT_MS, 100,
-                                   3600 * 1000, &timeout_ms, error))
-      return NULL;
-    if ((user = am_config_get_string(kf, group, "user", "seal", error)) == NULL)
-      return NULL;
-    g_autoptr(GError) local = NULL;
-    password = am_config_get_secret(kf, group, "password", &local);
-    if (local != NULL) {
-      g_propagate_error(error, g_steal_pointer(&local));
-      return NULL;
-    }
-  }
-  AmSealminer *self = g_new0(AmSealminer, 1);
-  self->http_port = (guint16)port;
-  self->timeout_ms = (guint)timeout_ms;
   /* SealMiners ship with the web login seal/seal. */
-  self->user = user != NULL ? g_steal_pointer(&user) : g_strdup("seal");
-  self->password = password != NULL ? g_steal_pointer(&password) : g_strdup("seal");
+  AmWebSettings web;
+  if (!am_web_settings_read(kf, group, "http_port", 80, "seal", "seal", &web, error))
+    return NULL;
+  AmSealminer *self = g_new0(AmSealminer, 1);
+  self->http_port = web.port;
+  self->timeout_ms = web.timeout_ms;
+  self->user = g_steal_pointer(&web.user);
+  self->password = g_steal_pointer(&web.password);
   self->session = am_web_session_new();
   self->cookies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   return self;
