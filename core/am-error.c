@@ -34,6 +34,10 @@ am_error_code_to_string(int code)
     return "protocol";
   case AM_ERROR_NOT_MINER:
     return "not-a-miner";
+  case AM_ERROR_NOT_FOUND:
+    return "not-found";
+  case AM_ERROR_BUSY:
+    return "busy";
   }
   return "failed";
 }

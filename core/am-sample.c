@@ -49,6 +49,7 @@ am_sample_new(void)
   s->psu_power_in_w = s->psu_power_out_w = s->psu_fan_rpm = NAN;
   s->best_share = NAN;
   s->found_blocks = AM_UNKNOWN;
+  s->locate = AM_UNKNOWN;
   s->errors = g_ptr_array_new_with_free_func((GDestroyNotify)miner_error_free);
   s->chain_serials = g_ptr_array_new_with_free_func(g_free);
   return s;
@@ -591,6 +592,11 @@ am_sample_to_json(const AmSample *s)
   add_errors(b, s->errors);
   json_builder_set_member_name(b, "partial");
   json_builder_add_boolean_value(b, s->partial);
+  json_builder_set_member_name(b, "locate");
+  if (s->locate == AM_UNKNOWN)
+    json_builder_add_null_value(b);
+  else
+    json_builder_add_boolean_value(b, s->locate != 0);
   add_string(b, "status", s->status == AM_SAMPLE_STATUS_DEGRADED ? "degraded" : "ok");
   json_builder_set_member_name(b, "problems");
   json_builder_begin_array(b);

@@ -50,7 +50,7 @@ typedef struct {
   guint polled;
   guint succeeded;
   guint failed;
-  guint failed_by_code[AM_ERROR_NOT_MINER + 1];
+  guint failed_by_code[AM_ERROR_BUSY + 1];
   gint64 first_start_us;
   gint64 last_done_us;
 } AmPassStats;

@@ -1,6 +1,7 @@
 /* Everything a plugin needs: include this one header. */
 #pragma once
 
+#include <antmon/action.h>
 #include <antmon/alert.h>
 #include <antmon/config.h>
 #include <antmon/context.h>

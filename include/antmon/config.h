@@ -28,16 +28,14 @@ gint64 am_config_get_memory_budget(GKeyFile *kf);
 gboolean am_config_get_store_queue_size(GKeyFile *kf, const char *group, guint *out,
                                         GError **error);
 
-gboolean am_config_get_bool(GKeyFile *kf, const char *group, const char *key,
-                            gboolean fallback, gboolean *out, GError **error);
+gboolean am_config_get_bool(GKeyFile *kf, const char *group, const char *key, gboolean fallback,
+                            gboolean *out, GError **error);
 
-gboolean am_config_get_uint(GKeyFile *kf, const char *group, const char *key,
-                            guint fallback, guint min, guint max, guint *out,
-                            GError **error);
+gboolean am_config_get_uint(GKeyFile *kf, const char *group, const char *key, guint fallback,
+                            guint min, guint max, guint *out, GError **error);
 
-gboolean am_config_get_double(GKeyFile *kf, const char *group, const char *key,
-                              double fallback, double min, double max, double *out,
-                              GError **error);
+gboolean am_config_get_double(GKeyFile *kf, const char *group, const char *key, double fallback,
+                              double min, double max, double *out, GError **error);
 
 /* Durations: "250ms", "30", "30s", "5m", "2h", "7d" (a bare number is seconds). */
 gboolean am_config_get_duration_ms(GKeyFile *kf, const char *group, const char *key,
@@ -46,8 +44,8 @@ gboolean am_config_get_duration_ms(GKeyFile *kf, const char *group, const char *
 
 /* Returns: (transfer full) the expanded string, a copy of @fallback when the
  * key is absent, or NULL with @error (an unset ${VAR}). */
-char *am_config_get_string(GKeyFile *kf, const char *group, const char *key,
-                           const char *fallback, GError **error);
+char *am_config_get_string(GKeyFile *kf, const char *group, const char *key, const char *fallback,
+                           GError **error);
 
 /* A ';'-separated list, items trimmed, empty items dropped.
  * Returns: (transfer full) (may be empty, never NULL on success). */

@@ -2,6 +2,7 @@
  * passed to every plugin's create() and valid until its destroy(). */
 #pragma once
 
+#include <antmon/action.h>
 #include <antmon/sample.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -38,7 +39,11 @@ typedef struct {
   const char *driver;       /* or NULL while not identified */
   const char *source;       /* "static", "cidr", "mdns" */
   AmSample *sample;         /* the latest good sample, or NULL (transfer none) */
-  gpointer reserved[8];
+  /* ABI 1.3: what its driver can do to it now (0 while not identified or
+   * when the driver only reads). state is "paused" when the miner says it
+   * is paused or asleep, or antmon paused it and has not resumed it. */
+  AmActionSet actions;
+  gpointer reserved[7];
 } AmMinerView;
 
 typedef void (*AmMinerViewFunc)(const AmMinerView *view, gpointer user_data);
@@ -69,5 +74,51 @@ void am_context_store_query_async(AmContext *ctx, const char *query, GHashTable 
                                   gpointer user_data);
 /* Returns: (transfer full) the JSON result, or NULL with @error. */
 JsonNode *am_context_store_query_finish(AmContext *ctx, GAsyncResult *result, GError **error);
+
+/* ---- the control plane (ABI 1.3) -------------------------------------- */
+
+/* An action, as JSON (the API, the CLI and the store's event all use it):
+ *   {"id":"a-12","action":"power_target","miner":"127.0.0.1:4028",
+ *    "params":{"watts":3000},"who":"ops","state":"confirming",
+ *    "message":"...","created":ISO,"sent":ISO|null,"finished":ISO|null,
+ *    "duration_s":N|null,"fleet":"f-3"|null}
+ * state: "queued" (waiting for its batch), "sending", "confirming" (the
+ * firmware accepted it; waiting for the polls to show it), then one of
+ * "confirmed", "not_confirmed" (message: what the polls showed instead) or
+ * "failed" (message: the firmware's or the network's error). Pool
+ * passwords never appear. */
+
+/* Starts @request on the miner whose address or host is @key, on behalf of
+ * @who (the token's name, "cli", ...). Returns: (transfer full) the action
+ * as above, or NULL with @error: AM_ERROR_NOT_FOUND (no such miner),
+ * AM_ERROR_UNSUPPORTED (its driver cannot do that here; the message says
+ * why), AM_ERROR_CONFIG (a bad parameter: watts out of range, unknown
+ * mode, no pools), AM_ERROR_BUSY (the per-miner rate limit, or an action
+ * on it still sending). */
+JsonNode *am_context_action_submit(AmContext *ctx, const char *key, const AmActionRequest *request,
+                                   const char *who, GError **error);
+
+/* Applies @request to the miners @keys (addresses) @batch at a time, a
+ * batch starting @interval_ms after the previous one started (0: all at
+ * once). @dry_run: only says what would be done, per miner ("would_do" or
+ * the reason it would be skipped). Returns: (transfer full)
+ *   {"id":"f-3","action":..,"params":..,"who":..,"batch":N,"interval_s":N,
+ *    "dry_run":bool,"state":"running"|"done","created":ISO,
+ *    "counts":{"confirmed":N,...},"miners":[{"miner":..,"id":"a-12"|null,
+ *    "state":..,"message":..}]}
+ * or NULL with AM_ERROR_CONFIG for a bad parameter or no miners. */
+JsonNode *am_context_action_submit_fleet(AmContext *ctx, const char *const *keys, guint n_keys,
+                                         const AmActionRequest *request, guint batch,
+                                         guint interval_ms, gboolean dry_run, const char *who,
+                                         GError **error);
+
+/* Returns: (transfer full) the action ("a-...") or fleet job ("f-...")
+ * @id as above, or NULL when there is none (the core keeps the last 1,000). */
+JsonNode *am_context_action_get(AmContext *ctx, const char *id);
+
+/* Returns: (transfer full) what can be done to the miner @key:
+ *   {"supported":["reboot",...],"unsupported":{"pause":"why",...}}
+ * or NULL when there is no such miner. */
+JsonNode *am_context_miner_actions_json(AmContext *ctx, const char *key);
 
 G_END_DECLS

@@ -23,6 +23,9 @@ typedef enum {
                          * was expected); since ABI 1.2 */
   AM_ERROR_NOT_MINER,   /* it answers, but as no miner any driver knows (a
                          * printer's web page); since ABI 1.2 */
+  AM_ERROR_NOT_FOUND,   /* no such miner or action; since ABI 1.3 */
+  AM_ERROR_BUSY,        /* refused for now: a rate limit, or an action on this
+                         * miner still running; since ABI 1.3 */
 } AmError;
 
 GQuark am_error_quark(void);

@@ -24,6 +24,7 @@
  * Use AM_PLUGIN_DEFINE() below to fill the ABI fields. */
 #pragma once
 
+#include <antmon/action.h>
 #include <antmon/alert.h>
 #include <antmon/context.h>
 #include <antmon/miner.h>
@@ -91,7 +92,25 @@ typedef struct {
   void (*poll_async)(gpointer self, AmMiner *miner, GCancellable *cancellable,
                      GAsyncReadyCallback callback, gpointer user_data);
   AmSample *(*poll_finish)(gpointer self, GAsyncResult *result, GError **error);
-  gpointer reserved[8];
+  /* ABI 1.3, may be NULL (a driver that only reads). Pure, no I/O: the
+   * actions this driver can carry out on @miner as its last good sample
+   * shows it (@sample NULL before the first poll: say what the family
+   * supports). A kind left out is refused by the core with the reason. */
+  AmActionSet (*actions)(gpointer self, AmMiner *miner, const AmSample *sample);
+  /* ABI 1.3, may be NULL when actions is. Sends @request to @miner with the
+   * miner's credentials (am_miner_get_username/password, already resolved
+   * by the core from [miner:], [credentials:] and [driver:] groups), under
+   * the miner's timeout. Completes when the firmware accepted the command;
+   * the core confirms the effect from later polls. @request stays valid
+   * until act_finish() returns. Errors: AM_ERROR_AUTH (credentials refused,
+   * say which user), AM_ERROR_UNSUPPORTED (the firmware lacks it, or writes
+   * are disabled on it: say how to enable them), AM_ERROR_API (the
+   * firmware's own error message), and the transport errors of a poll.
+   * Never put a password or token in a message. */
+  void (*act_async)(gpointer self, AmMiner *miner, const AmActionRequest *request,
+                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*act_finish)(gpointer self, GAsyncResult *result, GError **error);
+  gpointer reserved[5];
 } AmDriverVTable;
 
 /* ---- discovery --------------------------------------------------------- */

@@ -23,9 +23,8 @@ typedef struct _AmRpcReply AmRpcReply;
  * read; 0 means AM_RPC_DEFAULT_TIMEOUT_MS. Errors (AM_ERROR): TIMEOUT,
  * REFUSED, RESET, TOO_LARGE, PARSE (message quotes the first bytes), API
  * (message carries the STATUS Code and Msg). */
-void am_rpc_call_async(const char *host, guint16 port, const char *command,
-                       const char *parameter, guint timeout_ms,
-                       GCancellable *cancellable, GAsyncReadyCallback callback,
+void am_rpc_call_async(const char *host, guint16 port, const char *command, const char *parameter,
+                       guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
                        gpointer user_data);
 /* Returns: (transfer full) the reply, or NULL with @error set. When the
  * reply arrived but did not parse, @raw_out (optional) still receives the

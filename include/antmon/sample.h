@@ -173,6 +173,10 @@ struct _AmSample {
    * real, the problems name what is missing, the raw replies are kept. */
   gboolean partial;
 
+  /* ABI 1.3: the locate (fault) light as the firmware reports it: TRUE on,
+   * FALSE off, AM_UNKNOWN when it does not say. */
+  gint locate;
+
   gpointer reserved[16];
 };
 

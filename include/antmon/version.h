@@ -8,11 +8,14 @@
  * 1.1: AmStoreVTable.stats_json; antmon/deadline.h.
  * 1.2: the sample grows (mining state, power limit and work mode, vendor
  *      errors, PSU, hydro, best share and blocks, per chain voltage,
- *      frequency, inlet/outlet and serial, partial polls). */
+ *      frequency, inlet/outlet and serial, partial polls).
+ * 1.3: actions (antmon/action.h): AmDriverVTable.actions, act_async and
+ *      act_finish in what were reserved slots; AmSample.locate; the
+ *      context's control plane (am_context_action_*). */
 #pragma once
 
 #define AM_ABI_MAJOR 1
-#define AM_ABI_MINOR 2
+#define AM_ABI_MINOR 3
 
 /* The antmon release these headers belong to. */
 #define AM_VERSION_STRING "0.1.0"
