@@ -8,7 +8,7 @@ CONFIG ?= antmon.ini
 # Build and runtime libraries.
 DEPS_BUILD := meson ninja-build pkg-config gcc libglib2.0-dev libsoup-3.0-dev libjson-glib-dev \
   libsqlite3-dev sqlite3 libavahi-client-dev libavahi-glib-dev libcurl4-openssl-dev \
-  libjs-chart.js glib-networking
+  libjs-chart.js glib-networking nettle-dev libcrypt-dev
 # What the test suite drives: a real avahi-daemon in a namespace, a real SMTP
 # server, nftables for silent hosts, clang for the fuzzers.
 DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd curl jq \
