@@ -63,7 +63,7 @@ count(const char *haystack, const char *needle)
   return n;
 }
 
-/* The daemon started itself again with g_slice as malloc (core/am-allocator.c)
+/* The daemon started itself again with g_slice as malloc (core/base/am-allocator.c)
  * and is still called antmon in ps, pidof and the journal. */
 static void
 assert_runs_on_malloc(const char *pid)
