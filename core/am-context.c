@@ -161,13 +161,13 @@ add_poll(JsonBuilder *b, AmScheduler *scheduler)
   json_builder_set_member_name(b, "poll");
   json_builder_begin_object(b);
   if (scheduler != NULL) {
-    guint by_state[AM_MINER_OFFLINE + 1] = {0};
+    guint by_state[AM_MINER_N_STATES] = {0};
     g_autoptr(GPtrArray) entries = am_scheduler_entries(scheduler);
     for (guint i = 0; i < entries->len; i++)
       by_state[((AmMinerEntry *)entries->pdata[i])->state]++;
     json_builder_set_member_name(b, "miners");
     json_builder_add_int_value(b, entries->len);
-    for (guint s = 0; s <= AM_MINER_OFFLINE; s++) {
+    for (guint s = 0; s < AM_MINER_N_STATES; s++) {
       json_builder_set_member_name(b, am_miner_state_to_string(s));
       json_builder_add_int_value(b, by_state[s]);
     }

@@ -909,10 +909,17 @@ check_pool(const AmAlertRule *rule, const AmAlertSubject *s, Check *c)
 /* A miner paused or asleep on purpose (it says so) hashes nothing and may
  * have its boards, fans and pool connections off: that is what was asked
  * of it, so the rules about those stand down and clear. Temperature still
- * counts; a miner that stops answering is still offline. */
+ * counts; a miner that stops answering is still offline, unless antmon
+ * paused or is rebooting it. */
 static gboolean
 stands_down(const AmAlertRule *rule, const AmAlertSubject *s, Check *c)
 {
+  /* What antmon itself asked for (a pause, a reboot) is no outage either,
+   * even while the miner does not answer. */
+  if (s->on_purpose && rule->type != AM_RULE_TEMPERATURE) {
+    check_set(c, CHECK_CLEAR, NAN, NAN, "", "paused or rebooting by an antmon action");
+    return TRUE;
+  }
   const AmSample *x = s->sample;
   if (x == NULL || (x->mining != AM_MINING_PAUSED && x->mining != AM_MINING_SLEEPING))
     return FALSE;

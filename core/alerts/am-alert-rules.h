@@ -32,6 +32,7 @@ typedef struct {
   gint64 last_ok_us;      /* the last good poll, or when antmon first heard of the miner */
   const char *reason;     /* why the last poll failed, or NULL */
   const char *error_kind; /* "refused", "timeout", ... or NULL */
+  gboolean on_purpose;    /* antmon paused it or is rebooting it (an action) */
 } AmAlertSubject;
 
 typedef struct _AmAlertRule AmAlertRule;

@@ -36,7 +36,8 @@ typedef struct {
   gint64 last_ok_us;
   char *reason;
   char *error_kind;
-  GHashTable *tracks; /* rule name -> AmAlertTrack* */
+  gboolean on_purpose; /* antmon paused it, or is rebooting it */
+  GHashTable *tracks;  /* rule name -> AmAlertTrack* */
 } MinerRecord;
 
 /* A sample (or a failure, sample NULL) that came while restoring. */
@@ -278,7 +279,15 @@ subject_of(MinerRecord *r, AmSample *sample, AmAlertSubject *s)
       .last_ok_us = r->last_ok_us,
       .reason = r->reason,
       .error_kind = r->error_kind,
+      .on_purpose = r->on_purpose,
   };
+}
+
+/* What the action manager told the scheduler about this miner. */
+static gboolean
+held_on_purpose(const AmMinerEntry *entry)
+{
+  return entry->held || g_get_real_time() < entry->expect_down_until_us;
 }
 
 /* Runs every rule over @r: all of them for a sample, only the offline
@@ -331,6 +340,7 @@ am_alerts_on_sample(AmAlerts *a, AmMinerEntry *entry, AmSample *sample)
   if (sample->model != NULL)
     set_text(&r->model, sample->model);
   r->failing = FALSE;
+  r->on_purpose = held_on_purpose(entry);
   r->last_ok_us = entry->last_seen_us > 0 ? entry->last_seen_us : now_us(a);
   set_text(&r->reason, NULL);
   set_text(&r->error_kind, NULL);
@@ -348,6 +358,7 @@ am_alerts_on_state(AmAlerts *a, AmMinerEntry *entry, AmMinerState old_state)
   if (entry->failures == 0)
     return;
   MinerRecord *r = record_from_entry(a, entry);
+  r->on_purpose = held_on_purpose(entry);
   if (!r->failing) {
     r->failing = TRUE;
     /* Never answered since antmon started: count from when it heard of it. */

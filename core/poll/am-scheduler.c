@@ -64,6 +64,8 @@ am_miner_state_to_string(AmMinerState state)
     return "degraded";
   case AM_MINER_OFFLINE:
     return "offline";
+  case AM_MINER_PAUSED:
+    return "paused";
   }
   return "unreachable";
 }
@@ -331,7 +333,12 @@ on_success(AmScheduler *s, AmMinerEntry *e, AmSample *sample)
   e->last_error = -1;
   e->last_seen_us = g_get_real_time();
   g_autofree char *problems = problems_text(sample);
-  set_state(s, e, problems != NULL ? AM_MINER_DEGRADED : AM_MINER_ONLINE, problems);
+  if (sample->mining == AM_MINING_PAUSED || sample->mining == AM_MINING_SLEEPING)
+    set_state(s, e, AM_MINER_PAUSED, am_mining_state_name(sample->mining));
+  else if (e->held)
+    set_state(s, e, AM_MINER_PAUSED, "paused by antmon");
+  else
+    set_state(s, e, problems != NULL ? AM_MINER_DEGRADED : AM_MINER_ONLINE, problems);
   for (guint i = 0; i < s->sample_hooks->len; i++) {
     SampleHook *h = &g_array_index(s->sample_hooks, SampleHook, i);
     h->func(e, sample, h->data);
@@ -352,7 +359,10 @@ on_failure(AmScheduler *s, AmMinerEntry *e, const GError *error)
   g_debug("%s: poll failed (%u in a row): %s", am_miner_get_address(e->miner), e->failures,
           error->message);
   AmMinerState state = e->state;
-  if (e->state != AM_MINER_UNREACHABLE && e->failures >= s->config.offline_after)
+  /* A miner antmon paused, or is rebooting, may stop answering: that is
+   * what was asked for, not an outage. */
+  gboolean expected = e->held || g_get_real_time() < e->expect_down_until_us;
+  if (e->state != AM_MINER_UNREACHABLE && e->failures >= s->config.offline_after && !expected)
     state = AM_MINER_OFFLINE;
   /* Until then the miner keeps its state; the reason says what went wrong. */
   set_state(s, e, state, error->message);
@@ -475,7 +485,7 @@ close_pass_if_due(AmScheduler *s, gint64 now)
   if (now - s->pass.started_us < (gint64)s->config.interval_ms * 1000)
     return;
   s->last_pass = s->pass;
-  guint counts[AM_MINER_OFFLINE + 1] = {0};
+  guint counts[AM_MINER_N_STATES] = {0};
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init(&it, s->entries);

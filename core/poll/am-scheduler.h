@@ -13,7 +13,9 @@ typedef enum {
   AM_MINER_ONLINE,
   AM_MINER_DEGRADED, /* answers, but its sample lists problems */
   AM_MINER_OFFLINE,  /* offline_after consecutive failures */
+  AM_MINER_PAUSED,   /* says it is paused or asleep, or antmon paused it */
 } AmMinerState;
+#define AM_MINER_N_STATES (AM_MINER_PAUSED + 1)
 
 const char *am_miner_state_to_string(AmMinerState state);
 
@@ -27,6 +29,12 @@ typedef struct {
   gint64 last_seen_us; /* last successful poll, 0 if never */
   guint failures;      /* consecutive */
   AmSample *latest;    /* last good sample, or NULL */
+  /* Set by the action manager: antmon paused this miner and has not resumed
+   * it (it stays "paused" even if it stops answering), and until when a
+   * reboot or restart it asked for may keep it from answering (failures
+   * then do not make it offline). */
+  gboolean held;
+  gint64 expect_down_until_us;
   /*< private >*/
   gint64 due_us;
   gboolean in_flight;
