@@ -50,6 +50,11 @@ static const Expect expected[] = {
     /* equihash: Sol/s in "GHS 5s"; "TH/s" means 1e12 Sol/s */
     {"antminer-z11", "antminer", "Antminer Z11", "cgminer", "equihash", 145474.39e-12},
     {"avalon-7xx", "avalon", "AV7", "cgminer", "sha256d", 52.12628215},
+    /* An Avalon Q recorded idle (asic-rs): "MHS 5s" 0.0 is its reading. */
+    {"avalon-a", "avalon", "Avalon Q", "cgminer", "sha256d", 0.0},
+    /* The S19 Pro's RPC replies, with the stock web CGI beside them for
+     * actions: the RPC driver reads it. */
+    {"antminer-s19pro-web", "antminer", "Antminer S19 Pro", "bmminer", "sha256d", 110.78679},
     /* BOSminer's version reply names no model (FIRMWARE-NOTES) */
     {"braiins-plus-s9", "braiins", U, "BOSminer+", "sha256d", 15.740915842676325},
     {"braiins-s9", "braiins", U, "BOSminer", "sha256d", 14.274425317759488},
@@ -57,6 +62,7 @@ static const Expect expected[] = {
     {"generic-cgminer", "generic", U, "cgminer", U, 0.41023517},
     {"hiveon-s9", "antminer", "Antminer S9", "Hiveon", "sha256d", 11.78140},
     {"luxos", "luxos", "A model", "LUXminer", "sha256d", 110.61827},
+    {"luxos-actions", "luxos", "A model", "LUXminer", "sha256d", 110.61827},
     {"vnish-s9", "antminer", "Antminer S9", "VNish", "sha256d", 12.79548},
     /* btminer names its model only in "devdetails", which no recorded
      * Whatsminer reply holds and so neither profile serves. */

@@ -168,6 +168,7 @@ miner_new(GInetAddress *address, guint16 port)
   miner->hashrate_scale = 1.0;
   miner->temp_offset = 0.0;
   miner->drip_ms = 50;
+  am_fm_state_init(&miner->state);
   miner_set_label(miner);
   return miner;
 }
@@ -177,6 +178,7 @@ am_fm_miner_free(AmFmMiner *miner)
 {
   if (miner == NULL)
     return;
+  am_fm_state_clear(&miner->state);
   g_clear_object(&miner->address);
   g_free(miner->host);
   g_free(miner->label);
@@ -194,6 +196,15 @@ am_fm_miner_vary(AmFmMiner *miner, AmFmVary *vary)
   vary->phase = (am_fm_rng_signed(&s) + 1.0) * G_PI;
   vary->now = (double)g_get_monotonic_time() / G_USEC_PER_SEC;
   vary->rng = &miner->rng;
+  vary->state = miner->state.touched ? &miner->state : NULL;
+  vary->nominal_w = miner->state.nominal_w;
+  if (vary->nominal_w <= 0 && miner->profile != NULL)
+    vary->nominal_w = am_fm_state_rules_nominal_w(am_fm_profile_get_state_rules(miner->profile));
+  if (vary->state != NULL) {
+    double power = 1, hashrate = 1;
+    am_fm_state_factors(vary->state, vary->nominal_w, vary->now, &power, &hashrate);
+    vary->hashrate_scale *= hashrate;
+  }
 }
 
 /* The settings keys of the per-protocol ports. */
@@ -214,6 +225,7 @@ am_fm_miner_describe(AmFmMiner *miner)
                   am_fm_fault_name(miner->fault),
                   g_ascii_dtostr(scale, sizeof scale, miner->hashrate_scale),
                   g_ascii_dtostr(offset, sizeof offset, miner->temp_offset), miner->drip_ms);
+  am_fm_state_describe(&miner->state, out);
   /* Only what differs from a cgminer miner, so those lines read as before. */
   for (int p = AM_FM_PROTOCOL_HTTP; p < AM_FM_PROTOCOL_COUNT; p++)
     if (miner->port_override[p] != 0)
@@ -301,9 +313,16 @@ am_fm_miner_apply(AmFmMiner *miner, const char *key, const char *value,
       return TRUE;
     }
   }
+  gboolean known = FALSE;
+  if (!am_fm_state_apply(&miner->state, key, value, &known, error))
+    return FALSE;
+  if (known)
+    return TRUE;
   g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE,
               "unknown setting '%s' (fault, profile, hashrate_scale, temp_offset, drip_ms, "
-              "http_port, v3_port, web_port)",
+              "http_port, v3_port, web_port, paused, locate, rebooting, uptime, reboot_s, "
+              "power_limit_w, power_delay_s, nominal_w, work_mode, pools, ignore_actions, "
+              "write_access)",
               key);
   return FALSE;
 }

@@ -35,6 +35,7 @@ typedef struct {
 
 typedef struct {
   GBytes *raw;
+  char *name;               /* the reply file, for the [state] rules */
   GArray *slots;            /* Slot, in order of start */
   const char *content_type; /* from the file name's extension */
 } Template;
@@ -48,6 +49,9 @@ struct _AmFmProfile {
   /* HTTP sections: which route key answers a request, and the login. */
   AmFmRoutes *http_routes[AM_FM_PROTOCOL_COUNT];
   AmFmAuth *auth[AM_FM_PROTOCOL_COUNT];
+  AmFmStateRules *state_rules; /* [state], or NULL */
+  char *write_family;          /* [write] family=, or NULL */
+  GHashTable *write_actions;   /* [write] route key -> action */
 };
 
 struct _AmFmProfileCache {
@@ -278,6 +282,7 @@ template_free(gpointer data)
 {
   Template *t = data;
   g_bytes_unref(t->raw);
+  g_free(t->name);
   g_array_unref(t->slots);
   g_free(t);
 }
@@ -297,6 +302,7 @@ template_new(GBytes *raw, const char *name)
 {
   Template *t = g_new0(Template, 1);
   t->raw = g_bytes_ref(raw);
+  t->name = g_strdup(name);
   t->content_type = content_type_of(name);
   t->slots = g_array_new(FALSE, FALSE, sizeof(Slot));
   scan_template(t);
@@ -345,6 +351,7 @@ am_fm_profile_render_route(AmFmProfile *profile, AmFmProtocol protocol, const ch
   gsize n = 0;
   const guint8 *raw = g_bytes_get_data(t->raw, &n);
   gsize pos = 0;
+  gsize start = out->len;
   for (guint i = 0; i < t->slots->len; i++) {
     const Slot *slot = &g_array_index(t->slots, Slot, i);
     char text[64];
@@ -356,6 +363,8 @@ am_fm_profile_render_route(AmFmProfile *profile, AmFmProtocol protocol, const ch
     pos = slot->start + slot->len;
   }
   g_byte_array_append(out, raw + pos, (guint)(n - pos));
+  if (vary->state != NULL)
+    am_fm_state_rewrite(profile->state_rules, t->name, vary, out, start);
   return TRUE;
 }
 
@@ -389,6 +398,10 @@ profile_free(gpointer data)
     am_fm_routes_free(profile->http_routes[p]);
     am_fm_auth_free(profile->auth[p]);
   }
+  am_fm_state_rules_free(profile->state_rules);
+  g_free(profile->write_family);
+  if (profile->write_actions != NULL)
+    g_hash_table_unref(profile->write_actions);
   g_free(profile);
 }
 
@@ -475,6 +488,55 @@ am_fm_profile_get_auth(AmFmProfile *profile, AmFmProtocol protocol)
   return protocol < AM_FM_PROTOCOL_COUNT ? profile->auth[protocol] : NULL;
 }
 
+AmFmStateRules *
+am_fm_profile_get_state_rules(AmFmProfile *profile)
+{
+  return profile->state_rules;
+}
+
+const char *
+am_fm_profile_get_write_family(AmFmProfile *profile)
+{
+  return profile->write_family;
+}
+
+const char *
+am_fm_profile_get_write_action(AmFmProfile *profile, const char *route_key)
+{
+  return profile->write_actions != NULL && route_key != NULL
+             ? g_hash_table_lookup(profile->write_actions, route_key)
+             : NULL;
+}
+
+/* [state] and [write]: not protocols, but how the control state shows in
+ * the replies and which requests are writes. */
+static gboolean
+load_control_entry(AmFmProfile *profile, const AmFmIniEntry *e, GError **error)
+{
+  if (g_str_equal(e->section, "state")) {
+    if (profile->state_rules == NULL)
+      profile->state_rules = am_fm_state_rules_new();
+    return e->key == NULL || am_fm_state_rules_add(profile->state_rules, e->key, e->value, error);
+  }
+  if (e->key == NULL)
+    return TRUE;
+  if (g_str_equal(e->key, "family")) {
+    static const char *const families[] = {"antminer", "luxos", "avalon", NULL};
+    if (!g_strv_contains(families, e->value)) {
+      g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
+                  "[write] family=%s: expected antminer, luxos or avalon", e->value);
+      return FALSE;
+    }
+    g_free(profile->write_family);
+    profile->write_family = g_strdup(e->value);
+    return TRUE;
+  }
+  if (profile->write_actions == NULL)
+    profile->write_actions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace(profile->write_actions, g_strdup(e->key), g_strdup(e->value));
+  return TRUE;
+}
+
 static gboolean
 protocol_from_name(const char *name, AmFmProtocol *out)
 {
@@ -524,7 +586,7 @@ open_section(AmFmProfile *profile, const char *name, AmFmProtocol *protocol, GEr
 {
   if (!protocol_from_name(name, protocol)) {
     g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
-                "unknown section [%s] (rpc, http, http:web, whatsminer-v3)", name);
+                "unknown section [%s] (rpc, http, http:web, whatsminer-v3, state, write)", name);
     return FALSE;
   }
   if (am_fm_protocol_is_http(*protocol) && profile->http_routes[*protocol] == NULL) {
@@ -565,17 +627,26 @@ load_ini(AmFmProfile *profile, const char *path, GError **error)
     return FALSE;
   }
   gboolean seen[AM_FM_PROTOCOL_COUNT] = {FALSE};
+  gboolean any_protocol = FALSE;
   AmFmProtocol protocol = AM_FM_PROTOCOL_RPC;
   for (guint i = 0; i < entries->len; i++) {
     const AmFmIniEntry *e = entries->pdata[i];
-    gboolean ok = e->key == NULL ? open_section(profile, e->section, &protocol, error)
-                                 : load_entry(profile, protocol, e, error);
+    gboolean control = g_str_equal(e->section, "state") || g_str_equal(e->section, "write");
+    gboolean ok = control          ? load_control_entry(profile, e, error)
+                  : e->key == NULL ? open_section(profile, e->section, &protocol, error)
+                                   : load_entry(profile, protocol, e, error);
     if (!ok) {
       g_prefix_error(error, "profile.ini:%u: ", e->line);
       return FALSE;
     }
-    seen[protocol] = TRUE;
+    if (!control) {
+      seen[protocol] = TRUE;
+      any_protocol = TRUE;
+    }
   }
+  /* Only [state] and [write]: the replies are the <command>.json files. */
+  if (!any_protocol)
+    return load_json_files(profile, error);
   for (int p = 0; p < AM_FM_PROTOCOL_COUNT; p++) {
     if (seen[p] && !check_section(profile, (AmFmProtocol)p, error)) {
       g_prefix_error(error, "profile.ini: ");

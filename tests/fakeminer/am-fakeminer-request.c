@@ -110,6 +110,52 @@ am_fm_request_command(const char *buf, gsize len)
   return g_steal_pointer(&command);
 }
 
+static char *
+json_request_parameter(const char *buf, gsize len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (!json_parser_load_from_data(parser, buf, (gssize)len, NULL))
+    return NULL;
+  JsonNode *root = json_parser_get_root(parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+    return NULL;
+  JsonNode *member = json_object_get_member(json_node_get_object(root), "parameter");
+  if (member == NULL || JSON_NODE_HOLDS_NULL(member))
+    return NULL;
+  if (JSON_NODE_HOLDS_ARRAY(member)) { /* ["0","softoff,1:TS"] -> "0,softoff,1:TS" */
+    GString *joined = g_string_new(NULL);
+    JsonArray *array = json_node_get_array(member);
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+      JsonNode *item = json_array_get_element(array, i);
+      if (!JSON_NODE_HOLDS_VALUE(item))
+        continue;
+      if (joined->len > 0)
+        g_string_append_c(joined, ',');
+      if (json_node_get_value_type(item) == G_TYPE_STRING)
+        g_string_append(joined, json_node_get_string(item));
+      else
+        g_string_append_printf(joined, "%" G_GINT64_FORMAT, json_node_get_int(item));
+    }
+    return g_string_free(joined, FALSE);
+  }
+  if (!JSON_NODE_HOLDS_VALUE(member))
+    return NULL;
+  if (json_node_get_value_type(member) == G_TYPE_STRING)
+    return g_strdup(json_node_get_string(member));
+  return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(member));
+}
+
+char *
+am_fm_request_parameter(const char *buf, gsize len)
+{
+  gsize start = skip_leading_blanks(buf, len);
+  if (start < len && buf[start] == '{')
+    return json_request_parameter(buf + start, len - start);
+  g_autofree char *text = g_strndup(buf + start, len - start);
+  char *bar = strchr(text, '|');
+  return bar != NULL ? g_strdup(g_strstrip(bar + 1)) : NULL;
+}
+
 static void
 append_text(GByteArray *out, const char *text)
 {

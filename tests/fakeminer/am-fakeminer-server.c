@@ -316,6 +316,15 @@ rpc_answer(Conn *c)
   count_request(c->server, command);
   if (c->fault == AM_FM_FAULT_HUGE)
     return g_byte_array_new();
+  if (c->fault == AM_FM_FAULT_NONE && strchr(command, '+') == NULL) {
+    g_autofree char *parameter = am_fm_request_parameter(c->in, c->in_len);
+    GByteArray *out = g_byte_array_sized_new(512);
+    if (am_fm_actions_rpc(c->miner, command, parameter, g_get_real_time() / G_USEC_PER_SEC, out)) {
+      g_byte_array_append(out, (const guint8 *)"", 1);
+      return out;
+    }
+    g_byte_array_unref(out);
+  }
   return rpc_reply(c, command);
 }
 
@@ -329,6 +338,8 @@ http_route_reply(Conn *c, const AmFmHttpRequest *request, const char *method, Am
     return;
   const char *key =
       am_fm_profile_match_http(profile, c->protocol, method, request->path, request->params);
+  if (key != NULL && am_fm_actions_http(c->miner, key, request, reply) && reply->body->len > 0)
+    return; /* the write's own answer (an error) */
   AmFmVary vary;
   am_fm_miner_vary(c->miner, &vary);
   if (key == NULL || !am_fm_profile_render_route(profile, c->protocol, key, &vary, reply->body,
@@ -424,6 +435,8 @@ v3_answer(Conn *c)
   return out;
 }
 
+static void reboot_schedule(AmFmServer *server, AmFmMiner *miner);
+
 static gboolean
 conn_answer(Conn *c, AmFmRequestState state, gsize consumed)
 {
@@ -435,6 +448,12 @@ conn_answer(Conn *c, AmFmRequestState state, gsize consumed)
     c->out = v3_answer(c);
   else
     c->out = rpc_answer(c);
+  if (c->miner->state.reboot_requested) {
+    /* The reply still goes out on this connection; the listeners go from
+     * the main loop (we may be inside their accept loop here). */
+    c->keep_open = FALSE;
+    reboot_schedule(c->server, c->miner);
+  }
   if (c->out == NULL)
     return conn_close(c);
   if (state == AM_FM_REQUEST_BAD)
@@ -676,11 +695,76 @@ endpoint_setup(AmFmServer *s, AmFmMiner *miner, AmFmEndpoint *e, ListenKind kind
 }
 
 static ListenKind
-kind_wanted(AmFmFault fault)
+kind_wanted(AmFmMiner *miner)
 {
-  if (fault == AM_FM_FAULT_REFUSE)
-    return LISTEN_NONE;
-  return fault == AM_FM_FAULT_SILENT ? LISTEN_SILENT : LISTEN_NORMAL;
+  if (miner->fault == AM_FM_FAULT_REFUSE || miner->state.rebooting)
+    return LISTEN_NONE; /* a rebooting unit refuses connections */
+  return miner->fault == AM_FM_FAULT_SILENT ? LISTEN_SILENT : LISTEN_NORMAL;
+}
+
+typedef struct {
+  AmFmServer *server;
+  AmFmMiner *miner;
+} RebootCtx;
+
+/* The reboot is over: uptime starts again from 0, the listeners return. */
+static gboolean
+reboot_done(gpointer data)
+{
+  RebootCtx *ctx = data;
+  AmFmState *st = &ctx->miner->state;
+  st->reboot_timer = 0;
+  st->rebooting = FALSE;
+  st->booted = TRUE;
+  st->boot_time = am_fm_now();
+  g_autoptr(GError) error = NULL;
+  if (!am_fm_server_refresh(ctx->server, ctx->miner, &error))
+    g_warning("%s", error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+reboot_begin(gpointer data)
+{
+  RebootCtx *ctx = data;
+  ctx->miner->state.reboot_timer = 0;
+  g_autoptr(GError) error = NULL;
+  if (!am_fm_server_refresh(ctx->server, ctx->miner, &error))
+    g_warning("%s", error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+reboot_schedule(AmFmServer *server, AmFmMiner *miner)
+{
+  if (miner->state.rebooting) { /* already away: nothing more to do */
+    miner->state.reboot_requested = FALSE;
+    return;
+  }
+  if (miner->state.reboot_timer != 0)
+    return;
+  RebootCtx *ctx = g_new0(RebootCtx, 1);
+  ctx->server = server;
+  ctx->miner = miner;
+  miner->state.reboot_timer = g_idle_add_full(G_PRIORITY_DEFAULT, reboot_begin, ctx, g_free);
+}
+
+static void
+reboot_start(AmFmServer *server, AmFmMiner *miner)
+{
+  AmFmState *st = &miner->state;
+  st->reboot_requested = FALSE;
+  if (st->rebooting)
+    return;
+  if (st->reboot_timer != 0) /* a scheduled start: this is it */
+    g_source_remove(st->reboot_timer);
+  st->rebooting = TRUE;
+  st->touched = TRUE;
+  RebootCtx *ctx = g_new0(RebootCtx, 1);
+  ctx->server = server;
+  ctx->miner = miner;
+  st->reboot_timer = g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)(st->reboot_s * 1000),
+                                        reboot_done, ctx, g_free);
 }
 
 /* The protocols and ports @miner's profile and settings ask for. */
@@ -721,9 +805,11 @@ endpoint_label(AmFmMiner *miner, const AmFmEndpoint *e)
 gboolean
 am_fm_server_refresh(AmFmServer *server, AmFmMiner *miner, GError **error)
 {
+  if (miner->state.reboot_requested)
+    reboot_start(server, miner);
   AmFmEndpoint wanted[AM_FM_PROTOCOL_COUNT];
   guint n = endpoints_wanted(miner, wanted);
-  ListenKind kind = kind_wanted(miner->fault);
+  ListenKind kind = kind_wanted(miner);
   if (endpoints_current(miner, wanted, n, kind))
     return TRUE;
   listener_teardown(server, miner);
@@ -783,8 +869,13 @@ am_fm_server_free(AmFmServer *s)
 {
   if (s == NULL)
     return;
-  for (guint i = 0; i < s->miners->len; i++)
-    listener_teardown(s, s->miners->pdata[i]);
+  for (guint i = 0; i < s->miners->len; i++) {
+    AmFmMiner *miner = s->miners->pdata[i];
+    listener_teardown(s, miner);
+    if (miner->state.reboot_timer != 0) /* its context names this server */
+      g_source_remove(miner->state.reboot_timer);
+    miner->state.reboot_timer = 0;
+  }
   GHashTableIter iter;
   gpointer key;
   g_hash_table_iter_init(&iter, s->conns);

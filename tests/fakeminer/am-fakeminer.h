@@ -14,6 +14,8 @@
  *   am-fakeminer-fleet.c    miners: addresses, fleet files, per-miner settings
  *   am-fakeminer-server.c   listeners, connections, faults, counters
  *   am-fakeminer-control.c  the line-based control port
+ *   am-fakeminer-state.c    per-miner control state and its effect on replies ([state])
+ *   am-fakeminer-actions.c  the firmware write calls ([write]): reboot, pause, pools, ...
  *   am-fakeminer-main.c     command line, main loop, signals
  */
 #pragma once
@@ -84,6 +86,8 @@ gboolean am_fm_profile_serves(AmFmProfile *profile, AmFmProtocol protocol, guint
 /* How one reply's varied numbers are drawn. The per-miner parts come from the
  * miner's seed so each miner looks a little different; the time part makes
  * charts move; the jitter differs per request. */
+typedef struct _AmFmState AmFmState;
+
 typedef struct {
   double hashrate_scale; /* multiplies every hashrate number (1 = as recorded) */
   double temp_offset;    /* degC added to every non-zero temperature */
@@ -92,6 +96,10 @@ typedef struct {
   double phase;          /* per miner, radians */
   double now;            /* seconds (monotonic) */
   guint64 *rng;          /* jitter state, advanced by each varied number */
+  /* The miner's control state once an action or a state setting touched
+   * it (the profile's [state] rules then rewrite the reply); else NULL. */
+  const AmFmState *state;
+  double nominal_w; /* the power model's nominal draw */
 } AmFmVary;
 
 /* Bounds of the variation, shared with the documentation and the tests. */
@@ -116,6 +124,89 @@ const char *am_fm_profile_match_http(AmFmProfile *profile, AmFmProtocol protocol
 /* The login of an HTTP section, or NULL when it has none. */
 AmFmAuth *am_fm_profile_get_auth(AmFmProfile *profile, AmFmProtocol protocol);
 
+/* ---- control state and writes (am-fakeminer-state.c, am-fakeminer-actions.c) ---- */
+
+typedef struct {
+  char *url;
+  char *user;
+  char *password;
+} AmFmPool;
+
+void am_fm_pool_free(gpointer pool);
+
+/* What the actions (and the control port) change on one miner. */
+struct _AmFmState {
+  gboolean touched; /* any action or state setting: the [state] rules apply */
+  gboolean paused;  /* sleep / curtail / power_off / softoff */
+  gboolean locate;  /* the locate (fault) light */
+  gboolean booted;  /* boot_time is set: uptimes count from it */
+  double boot_time; /* monotonic seconds */
+  gboolean rebooting;
+  gboolean reboot_requested; /* the server starts the reboot (am_fm_server_refresh) */
+  double reboot_s;           /* how long a reboot keeps the miner away (default 5) */
+  guint reboot_timer;
+  double power_limit_w;    /* 0: none set */
+  double power_set_at;     /* monotonic seconds */
+  double power_delay_s;    /* the power target takes effect this long after it is set */
+  double nominal_w;        /* 0: the profile's nominal_w= */
+  char *work_mode;         /* "low", "normal", "high" or NULL (as recorded) */
+  GPtrArray *pools;        /* AmFmPool; NULL: as recorded */
+  gboolean ignore_actions; /* writes are answered but change nothing */
+  gboolean write_access;   /* FALSE: the firmware refuses writes (default TRUE) */
+  char *session;           /* LuxOS: the open session id, or NULL */
+  guint writes;            /* accepted writes */
+};
+
+void am_fm_state_init(AmFmState *state);
+void am_fm_state_clear(AmFmState *state);
+/* One control-port setting (paused, locate, uptime, reboot_s, rebooting,
+ * power_limit_w, power_delay_s, nominal_w, work_mode, pools, ignore_actions,
+ * write_access). *known is FALSE for a key that is no state setting. */
+gboolean am_fm_state_apply(AmFmState *state, const char *key, const char *value, gboolean *known,
+                           GError **error);
+void am_fm_state_describe(const AmFmState *state, GString *out);
+/* The power model: the reported power and hashrate as fractions of the
+ * recorded ones (paused: 5 % and 0; a power target below the nominal draw:
+ * target / nominal for both, once power_delay_s has passed). */
+void am_fm_state_factors(const AmFmState *state, double nominal_w, double now, double *power,
+                         double *hashrate);
+double am_fm_now(void);
+
+/* The actions themselves: they change @state unless ignore_actions is set. */
+typedef enum {
+  AM_FM_ACT_REBOOT,
+  AM_FM_ACT_RESTART,
+  AM_FM_ACT_PAUSE,
+  AM_FM_ACT_RESUME,
+  AM_FM_ACT_LOCATE_ON,
+  AM_FM_ACT_LOCATE_OFF,
+} AmFmAct;
+void am_fm_state_act(AmFmState *state, AmFmAct act);
+void am_fm_state_set_power(AmFmState *state, double watts);
+void am_fm_state_set_work_mode(AmFmState *state, const char *mode);
+/* Takes @pools (AmFmPool). */
+void am_fm_state_set_pools(AmFmState *state, GPtrArray *pools);
+
+/* [state] rules of a profile: which reply keys show the state. */
+typedef struct _AmFmStateRules AmFmStateRules;
+AmFmStateRules *am_fm_state_rules_new(void);
+void am_fm_state_rules_free(AmFmStateRules *rules);
+/* "COND [FILE:]KEY" = "VALUE", or nominal_w=N. */
+gboolean am_fm_state_rules_add(AmFmStateRules *rules, const char *key, const char *value,
+                               GError **error);
+double am_fm_state_rules_nominal_w(AmFmStateRules *rules);
+/* Rewrites the bytes of @out from @start (the reply file @file just
+ * rendered) by the rules active in @vary->state. */
+void am_fm_state_rewrite(AmFmStateRules *rules, const char *file, const AmFmVary *vary,
+                         GByteArray *out, gsize start);
+
+/* The profile's [state] rules (NULL when none) and [write] settings. */
+AmFmStateRules *am_fm_profile_get_state_rules(AmFmProfile *profile);
+/* [write] family= (RPC writes: "antminer", "luxos", "avalon"), or NULL. */
+const char *am_fm_profile_get_write_family(AmFmProfile *profile);
+/* The action of an HTTP write route ([write] "METHOD /path=ACTION"), or NULL. */
+const char *am_fm_profile_get_write_action(AmFmProfile *profile, const char *route_key);
+
 guint64 am_fm_rng_next(guint64 *state);
 /* Uniform in [-1, 1]. */
 double am_fm_rng_signed(guint64 *state);
@@ -137,6 +228,10 @@ AmFmRequestState am_fm_request_state(const char *buf, gsize len, gboolean draine
 /* The command of a whole request ("summary+stats"); the parameter is ignored.
  * Returns: (transfer full) or NULL when the request is garbage. */
 char *am_fm_request_command(const char *buf, gsize len);
+
+/* The parameter of a whole request: a JSON string or number as it is, a
+ * JSON array joined with ','; the text after '|'. NULL when there is none. */
+char *am_fm_request_parameter(const char *buf, gsize len);
 
 /* Appends the reply to @command ("a" or "a+b") without the trailing NUL. */
 void am_fm_reply_build(AmFmProfile *profile, const char *command, const AmFmVary *vary, gint64 when,
@@ -318,8 +413,9 @@ typedef struct {
   double hashrate_scale;
   double temp_offset;
   guint drip_ms;
-  guint64 seed; /* from the label: per-miner variation */
-  guint64 rng;  /* per-request jitter */
+  AmFmState state; /* what actions changed: paused, uptime, power, pools, ... */
+  guint64 seed;    /* from the label: per-miner variation */
+  guint64 rng;     /* per-request jitter */
 
   /* Owned by the server while it runs. */
   AmFmEndpoint endpoints[AM_FM_PROTOCOL_COUNT];
@@ -392,6 +488,17 @@ guint am_fm_server_count_listeners(AmFmServer *server);
  * (refuse and silent need different listeners, or none; another profile may
  * serve other protocols). */
 gboolean am_fm_server_refresh(AmFmServer *server, AmFmMiner *miner, GError **error);
+/* Answers an RPC write of the profile's [write] family= ("restart",
+ * "logon", "curtail", "ascset", ...). Returns FALSE, appending nothing,
+ * when @command is no write of that family. */
+gboolean am_fm_actions_rpc(AmFmMiner *miner, const char *command, const char *parameter,
+                           gint64 when, GByteArray *out);
+/* Runs the write of an HTTP route that has one in [write] (after its login
+ * passed); the route's reply file answers, unless this sets @reply (an
+ * error). Returns FALSE when the route is no write. */
+gboolean am_fm_actions_http(AmFmMiner *miner, const char *route_key, const AmFmHttpRequest *request,
+                            AmFmHttpReply *reply);
+
 /* "key value" lines: connections, requests, per command and per fault. */
 void am_fm_server_write_stats(AmFmServer *server, GString *out);
 

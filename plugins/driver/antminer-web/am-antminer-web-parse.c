@@ -2,9 +2,11 @@
  * are assumptions is listed in README.md next to this file. */
 #include "am-antminer-web-parse.h"
 
+#include "am-antminer-web-action.h"
 #include "../common/am-cgminer-common.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DRIVER_NAME "antminer-web"
@@ -368,6 +370,63 @@ read_checks(AmSample *sample, JsonObject *summary_block)
   am_sample_set_extra(sample, "checks", node);
 }
 
+/* ---- mode and light (the confirmations of actions) ---------------------- */
+
+gboolean
+am_antminer_web_read_miner_conf(AmSample *sample, JsonObject *conf)
+{
+  gint mode = am_antminer_web_conf_mode(conf);
+  static const char *const names[] = {
+      [AM_ANTMINER_MODE_NORMAL] = AM_WORK_MODE_NORMAL,
+      [AM_ANTMINER_MODE_HIGH] = AM_WORK_MODE_HIGH,
+      [AM_ANTMINER_MODE_LOW] = AM_WORK_MODE_LOW,
+  };
+  if (mode < 0)
+    return FALSE;
+  if (mode == AM_ANTMINER_MODE_SLEEP) {
+    sample->mining = AM_MINING_SLEEPING;
+    return TRUE;
+  }
+  /* A mode the table does not know is still not sleep. */
+  sample->mining = AM_MINING_HASHING;
+  if (mode < (gint)G_N_ELEMENTS(names) && names[mode] != NULL)
+    am_sample_set(sample, &sample->work_mode, names[mode]);
+  return TRUE;
+}
+
+/* true/false, or the strings "true"/"false"/"1"/"0" some images write. */
+static gboolean
+read_flag(JsonObject *obj, const char *key, gboolean *out)
+{
+  JsonNode *node = obj != NULL ? json_object_get_member(obj, key) : NULL;
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE(node))
+    return FALSE;
+  if (json_node_get_value_type(node) == G_TYPE_BOOLEAN) {
+    *out = json_node_get_boolean(node);
+    return TRUE;
+  }
+  if (json_node_get_value_type(node) != G_TYPE_STRING)
+    return FALSE;
+  const char *s = json_node_get_string(node);
+  if (g_ascii_strcasecmp(s, "true") == 0 || g_str_equal(s, "1"))
+    *out = TRUE;
+  else if (g_ascii_strcasecmp(s, "false") == 0 || g_str_equal(s, "0"))
+    *out = FALSE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+am_antminer_web_read_blink(AmSample *sample, JsonObject *reply)
+{
+  gboolean on = FALSE;
+  if (!read_flag(reply, "blink", &on) && !read_flag(reply, "isBlinking", &on))
+    return FALSE;
+  sample->locate = on ? TRUE : FALSE;
+  return TRUE;
+}
+
 /* ---- the whole sample --------------------------------------------------- */
 
 static gboolean
@@ -446,5 +505,35 @@ am_antminer_web_parse(const AmAntminerWebReplies *r, GError **error)
   }
   read_pools(sample, usable(r->pools));
   read_checks(sample, summary_block);
+  am_antminer_web_read_miner_conf(sample, r->miner_conf);
+  am_antminer_web_read_blink(sample, r->blink);
   return g_steal_pointer(&sample);
+}
+
+/* A mode value: 1, or "1" as older images write it. -1 otherwise. */
+static gint
+mode_value(JsonNode *node)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE(node))
+    return -1;
+  GType type = json_node_get_value_type(node);
+  if (type == G_TYPE_INT64) {
+    gint64 v = json_node_get_int(node);
+    return v >= 0 && v <= 99 ? (gint)v : -1;
+  }
+  if (type != G_TYPE_STRING)
+    return -1;
+  const char *s = json_node_get_string(node);
+  char *end = NULL;
+  long v = strtol(s, &end, 10);
+  return end != s && *end == '\0' && v >= 0 && v <= 99 ? (gint)v : -1;
+}
+
+gint
+am_antminer_web_conf_mode(JsonObject *conf)
+{
+  if (conf == NULL)
+    return -1;
+  gint mode = mode_value(json_object_get_member(conf, "miner-mode"));
+  return mode >= 0 ? mode : mode_value(json_object_get_member(conf, "bitmain-work-mode"));
 }

@@ -25,6 +25,8 @@ typedef struct {
   JsonObject *stats;       /* /cgi-bin/stats.cgi */
   JsonObject *pools;       /* /cgi-bin/pools.cgi */
   JsonObject *system_info; /* /cgi-bin/get_system_info.cgi, or get_network_info.cgi */
+  JsonObject *miner_conf;  /* /cgi-bin/get_miner_conf.cgi: the mode (sleep, low, ...) */
+  JsonObject *blink;       /* /cgi-bin/get_blink_status.cgi: the locate light */
 } AmAntminerWebReplies;
 
 /* SUPPORTED for the stock realm on an HTTP 401, else UNSUPPORTED: without
@@ -38,6 +40,17 @@ AmMatch am_antminer_web_match(const AmFingerprint *fp);
  * object of that kind (no macaddr and no minertype). */
 gboolean am_antminer_web_read_system_info(AmSample *sample, JsonObject *reply);
 
+/* Fills mining (SLEEPING for mode 1, HASHING for 0, 2 and 3) and work_mode
+ * ("normal", "high", "low"; none while asleep) from a get_miner_conf.cgi
+ * reply. Returns FALSE, changing nothing, when @conf is NULL or has no
+ * numeric mode. */
+gboolean am_antminer_web_read_miner_conf(AmSample *sample, JsonObject *conf);
+
+/* Fills locate from a get_blink_status.cgi reply: {"blink": true} (a
+ * boolean, or "true"/"false") on newer images, {"isBlinking": ...} on older
+ * ones. Returns FALSE, changing nothing, when it says neither. */
+gboolean am_antminer_web_read_blink(AmSample *sample, JsonObject *reply);
+
 /* Normalizes one poll's replies into a new sample whose driver is
  * "antminer-web"; host, port and when are left for the core, and
  * am_sample_finish() is not called. A reply whose STATUS is an error counts
@@ -46,5 +59,10 @@ gboolean am_antminer_web_read_system_info(AmSample *sample, JsonObject *reply);
  * (both carry an error STATUS), AM_ERROR_PARSE (neither has its data block).
  * Returns: (transfer full) the sample, or NULL with @error. */
 AmSample *am_antminer_web_parse(const AmAntminerWebReplies *replies, GError **error);
+
+/* The mode get_miner_conf.cgi reports ("miner-mode", else
+ * "bitmain-work-mode"; a number or a numeric string), or -1 when it has
+ * neither or the value is not a number. */
+gint am_antminer_web_conf_mode(JsonObject *conf);
 
 G_END_DECLS

@@ -6,17 +6,9 @@
  * The module only does I/O: one GET per endpoint, one after another (the
  * miner's web server is small), each under the miner's timeout, then the
  * pure normalizer in am-antminer-web-parse.c. */
-#include "../common/am-web-call.h"
 #include "am-antminer-web-parse.h"
+#include "am-antminer-web-private.h"
 #include "sample-ini.h"
-
-typedef struct {
-  guint16 port;     /* the web port for miners configured on the RPC port */
-  guint timeout_ms; /* per request, at most; the miner's timeout may be shorter */
-  char *username;   /* defaults when the miner has none of its own */
-  char *password;
-  SoupSession *session; /* shared by every poll: keeps digest nonces and sockets */
-} AmAntminerWeb;
 
 typedef enum {
   EP_STATS,
@@ -24,12 +16,15 @@ typedef enum {
   EP_POOLS,
   EP_SYSTEM_INFO,
   EP_NETWORK_INFO,
+  EP_MINER_CONF,
+  EP_BLINK,
   N_ENDPOINTS,
 } Endpoint;
 
-/* stats and summary carry the data; the others add pools and identity and
- * may be missing. get_network_info is asked only when get_system_info is
- * not served (older images have only the former). */
+/* stats and summary carry the data; the others add pools, identity, the
+ * mode and the locate light (what confirms an action) and may be missing.
+ * get_network_info is asked only when get_system_info is not served (older
+ * images have only the former). */
 static const struct {
   const char *path;
   const char *raw_name; /* the name in the API's raw view */
@@ -40,9 +35,33 @@ static const struct {
     [EP_POOLS] = {"/cgi-bin/pools.cgi", "pools.cgi", FALSE},
     [EP_SYSTEM_INFO] = {"/cgi-bin/get_system_info.cgi", "get_system_info.cgi", FALSE},
     [EP_NETWORK_INFO] = {"/cgi-bin/get_network_info.cgi", "get_network_info.cgi", FALSE},
+    [EP_MINER_CONF] = {"/cgi-bin/get_miner_conf.cgi", "get_miner_conf.cgi", FALSE},
+    [EP_BLINK] = {"/cgi-bin/get_blink_status.cgi", "get_blink_status.cgi", FALSE},
 };
 
 /* ---- instance ----------------------------------------------------------- */
+
+/* [miner:NAME] username=/password= win over the driver's defaults. */
+void
+am_antminer_web_call_init(AmAntminerWeb *self, AmMiner *miner, AmWebCall *call, char **username,
+                          char **password)
+{
+  const char *user = am_miner_get_username(miner);
+  const char *pass = am_miner_get_password(miner);
+  *username = g_strdup(user != NULL ? user : self->username);
+  *password = g_strdup(pass != NULL ? pass : self->password);
+  /* The web server's port: the miner's own when it is not the RPC default
+   * (the user named the web port, host:80 or a NAT mapping), else the
+   * driver's port= (80). core/am-selector.c fingerprints with the same rule. */
+  guint16 port = am_miner_get_port(miner);
+  *call = (AmWebCall){
+      .host = am_miner_get_host(miner),
+      .port = port != AM_RPC_DEFAULT_PORT ? port : self->port,
+      .username = *username,
+      .password = *password,
+      .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
+  };
+}
 
 static gpointer
 web_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
@@ -116,16 +135,6 @@ poll_free(Poll *p)
   g_free(p);
 }
 
-/* The web server's port: the miner's own when it is not the RPC default
- * (the user named the web port, host:80 or a NAT mapping), else the
- * driver's port= (80). core/am-selector.c fingerprints with the same rule. */
-static guint16
-web_port(AmAntminerWeb *self, AmMiner *miner)
-{
-  guint16 port = am_miner_get_port(miner);
-  return port != AM_RPC_DEFAULT_PORT ? port : self->port;
-}
-
 static JsonObject *
 reply(Poll *p, Endpoint e)
 {
@@ -142,6 +151,8 @@ finish_poll(GTask *task)
       .pools = reply(p, EP_POOLS),
       .system_info =
           reply(p, EP_SYSTEM_INFO) != NULL ? reply(p, EP_SYSTEM_INFO) : reply(p, EP_NETWORK_INFO),
+      .miner_conf = reply(p, EP_MINER_CONF),
+      .blink = reply(p, EP_BLINK),
   };
   g_autoptr(GError) error = NULL;
   AmSample *sample = am_antminer_web_parse(&replies, &error);
@@ -237,19 +248,8 @@ web_poll_async(gpointer instance, AmMiner *miner, GCancellable *cancellable,
   Poll *p = g_new0(Poll, 1);
   p->miner = am_miner_ref(miner);
   p->session = g_object_ref(self->session);
-  /* [miner:NAME] username=/password= win over the driver's defaults. */
-  const char *username = am_miner_get_username(miner);
-  const char *password = am_miner_get_password(miner);
-  p->username = g_strdup(username != NULL ? username : self->username);
-  p->password = g_strdup(password != NULL ? password : self->password);
-  p->request = (AmWebCall){
-      .method = "GET",
-      .host = am_miner_get_host(miner),
-      .port = web_port(self, miner),
-      .username = p->username,
-      .password = p->password,
-      .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
-  };
+  am_antminer_web_call_init(self, miner, &p->request, &p->username, &p->password);
+  p->request.method = "GET";
   g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
   fetch_next(task);
 }
@@ -266,6 +266,9 @@ static const AmDriverVTable web_vtable = {
     .match = web_match,
     .poll_async = web_poll_async,
     .poll_finish = web_poll_finish,
+    .actions = am_antminer_web_vtable_actions,
+    .act_async = am_antminer_web_act_async,
+    .act_finish = am_antminer_web_act_finish,
 };
 
 AM_PLUGIN_DEFINE(.name = "antminer-web", .kind = AM_PLUGIN_KIND_DRIVER,

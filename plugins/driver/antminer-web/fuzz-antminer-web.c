@@ -1,8 +1,10 @@
 /* libFuzzer harness: any bytes through the repairs and JSON parser the
  * module applies to a CGI body, then through the antminer-web normalizer
  * (as stats alone, as summary alone, and as every reply at once), the
- * identity reader and the JSON form. Built by tests/fuzz/meson.build with
+ * identity reader, the mode and light readers, the JSON form, and the
+ * judge of the answers to the action writes. Built by tests/fuzz/meson.build with
  * -Dfuzzing=true. */
+#include "am-antminer-web-action.h"
 #include "am-antminer-web-parse.h"
 
 #include <stdint.h>
@@ -23,13 +25,16 @@ parse_and_finish(const AmAntminerWebReplies *replies)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+  am_antminer_web_check_reply(AM_ACTION_PAUSE, FALSE, (const char *)data, size, NULL);
+  am_antminer_web_check_reply(AM_ACTION_LOCATE, TRUE, (const char *)data, size, NULL);
   JsonNode *root = am_rpc_parse((const char *)data, size, NULL);
   if (root == NULL)
     return 0;
   if (JSON_NODE_HOLDS_OBJECT(root)) {
     JsonObject *o = json_node_get_object(root);
     AmAntminerWebReplies stats = {.stats = o}, summary = {.summary = o};
-    AmAntminerWebReplies all = {.summary = o, .stats = o, .pools = o, .system_info = o};
+    AmAntminerWebReplies all = {
+        .summary = o, .stats = o, .pools = o, .system_info = o, .miner_conf = o, .blink = o};
     parse_and_finish(&stats);
     parse_and_finish(&summary);
     parse_and_finish(&all);

@@ -6,6 +6,7 @@
  * poll glue, then the pure normalizer in am-antminer-parse.c. */
 #include "../common/am-driver-poll.h"
 #include "am-antminer-parse.h"
+#include "am-antminer-private.h"
 #include "sample-ini.h"
 
 #include <antmon/antmon.h>
@@ -83,6 +84,9 @@ static const AmDriverVTable antminer_vtable = {
     .match = antminer_match,
     .poll_async = antminer_poll_async,
     .poll_finish = antminer_poll_finish,
+    .actions = am_antminer_vtable_actions,
+    .act_async = am_antminer_act_async,
+    .act_finish = am_antminer_act_finish,
 };
 
 AM_PLUGIN_DEFINE(.name = "antminer", .kind = AM_PLUGIN_KIND_DRIVER,

@@ -370,7 +370,14 @@ read_mode(AmSample *s, JsonObject *reply)
   if (section_array(s, reply, "Mode") == NULL)
     return;
   JsonObject *mode = am_cgminer_section(reply, "Mode");
-  am_sample_set(s, &s->work_mode, am_json_string(mode, "Mode"));
+  /* eco and turbo are what antmon calls low and high (POST /mode sets
+   * them so); normal and custom keep their names. */
+  const char *name = am_json_string(mode, "Mode");
+  if (g_strcmp0(name, "eco") == 0)
+    name = AM_WORK_MODE_LOW;
+  else if (g_strcmp0(name, "turbo") == 0)
+    name = AM_WORK_MODE_HIGH;
+  am_sample_set(s, &s->work_mode, name);
   double power = am_json_double(mode, "Power");
   if (power > 0)
     s->power_limit_w = power;
@@ -395,6 +402,8 @@ read_led(AmSample *s, JsonObject *reply)
   am_sample_set_extra(s, "led_code", json_node_init_int(json_node_alloc(), code));
   set_extra_string(s, "led_message", message);
   am_sample_set_extra(s, "locate", json_node_init_boolean(json_node_alloc(), code == 3));
+  /* 3 is the blink POST /led {"code":3} starts; a fault code is not it. */
+  s->locate = code == 3;
   if (code != 2 && code != 3) {
     g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, code);
     am_sample_add_error(s, text, message, "led", AM_ERROR_SEVERITY_WARNING);

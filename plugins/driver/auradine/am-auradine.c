@@ -13,6 +13,7 @@
  * the web drivers' shared common/am-web-call.c. */
 #include "../common/am-driver-poll.h"
 #include "../common/am-web-call.h"
+#include "am-auradine-action.h"
 #include "am-auradine-parse.h"
 #include "sample-ini.h"
 
@@ -432,11 +433,197 @@ auradine_poll_finish(gpointer self, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+/* ---- actions ------------------------------------------------------------ */
+
+static AmActionSet
+auradine_actions(gpointer self, AmMiner *miner, const AmSample *sample)
+{
+  return am_auradine_actions(sample);
+}
+
+typedef struct {
+  AmMiner *miner; /* holds the host the requests point into */
+  SoupSession *session;
+  GHashTable *tokens; /* the instance's, shared with the polls */
+  char *user;
+  char *password;
+  AmWebCall web; /* host, port, timeout */
+  char *web_address;
+  AmAuradineActionCall call;
+  char *path;
+  gboolean relogged;
+} Act;
+
+static void
+act_free(Act *a)
+{
+  am_miner_unref(a->miner);
+  g_object_unref(a->session);
+  g_hash_table_unref(a->tokens);
+  g_free(a->user);
+  if (a->password != NULL)
+    memset(a->password, 0, strlen(a->password));
+  g_free(a->password);
+  g_free(a->web_address);
+  am_auradine_action_call_clear(&a->call);
+  g_free(a->path);
+  g_free(a);
+}
+
+static void act_login(GTask *task);
+
+static void
+on_act_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Act *a = g_task_get_task_data(task);
+  GError *error = NULL;
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
+  g_autoptr(JsonObject) reply = NULL;
+  if (body != NULL) {
+    gsize len = 0;
+    const char *data = g_bytes_get_data(body, &len);
+    reply = am_auradine_parse_body(a->call.command, data, len, &error);
+  }
+  if (reply != NULL) {
+    g_task_return_boolean(task, TRUE);
+    return;
+  }
+  /* A kept token the firmware no longer takes: log in once more. */
+  g_hash_table_remove(a->tokens, a->web_address);
+  if (g_error_matches(error, AM_ERROR, AM_ERROR_AUTH) && !a->relogged) {
+    a->relogged = TRUE;
+    g_error_free(error);
+    act_login(g_steal_pointer(&task));
+    return;
+  }
+  if (!g_str_has_prefix(error->message, a->web_address))
+    g_prefix_error(&error, "%s: ", a->web_address);
+  g_task_return_error(task, error);
+}
+
+/* Takes @task. */
+static void
+act_send(GTask *task)
+{
+  Act *a = g_task_get_task_data(task);
+  const char *const token[] = {"Token", g_hash_table_lookup(a->tokens, a->web_address), NULL};
+  AmWebCall call = a->web;
+  call.method = "POST";
+  call.path = a->path;
+  call.body = a->call.body;
+  call.headers = token;
+  am_web_call_async(a->session, &call, g_task_get_cancellable(task), on_act_reply, task);
+}
+
+static void
+on_act_token(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Act *a = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
+  g_autoptr(JsonObject) reply = NULL;
+  if (body != NULL) {
+    gsize len = 0;
+    const char *data = g_bytes_get_data(body, &len);
+    reply = am_auradine_parse_body("token", data, len, &error);
+  }
+  const char *token = reply != NULL ? am_auradine_token(reply, &error) : NULL;
+  if (token != NULL) {
+    g_hash_table_replace(a->tokens, g_strdup(a->web_address), g_strdup(token));
+    act_send(g_steal_pointer(&task));
+    return;
+  }
+  if (g_error_matches(error, AM_ERROR, AM_ERROR_AUTH))
+    g_task_return_new_error(task, AM_ERROR, AM_ERROR_AUTH,
+                            "%s: %s was refused by the miner's web login: %s", a->web_address,
+                            a->user, error->message);
+  else
+    g_task_return_error(task, g_steal_pointer(&error));
+}
+
+/* Takes @task. The body holds the password: wiped once copied. */
+static void
+act_login(GTask *task)
+{
+  Act *a = g_task_get_task_data(task);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "command");
+  json_builder_add_string_value(b, "token");
+  json_builder_set_member_name(b, "user");
+  json_builder_add_string_value(b, a->user);
+  json_builder_set_member_name(b, "password");
+  json_builder_add_string_value(b, a->password);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *body = json_to_string(root, FALSE);
+  AmWebCall login = a->web;
+  login.method = "POST";
+  login.path = "/token";
+  login.body = body;
+  am_web_call_async(a->session, &login, g_task_get_cancellable(task), on_act_token, task);
+  memset(body, 0, strlen(body));
+}
+
+/* The miner's own credentials, else [driver:auradine] user=/password=
+ * (admin/admin by default). */
+static const char *
+either(const char *mine, const char *fallback)
+{
+  return mine != NULL && *mine != '\0' ? mine : fallback;
+}
+
+static void
+auradine_act_async(gpointer instance, AmMiner *miner, const AmActionRequest *request,
+                   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  AmAuradine *self = instance;
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, auradine_act_async);
+  Act *a = g_new0(Act, 1);
+  a->miner = am_miner_ref(miner);
+  a->session = g_object_ref(self->session);
+  a->tokens = g_hash_table_ref(self->tokens);
+  a->user = g_strdup(either(am_miner_get_username(miner), self->user));
+  a->password = g_strdup(either(am_miner_get_password(miner), self->password));
+  a->web = (AmWebCall){
+      .host = am_miner_get_host(miner),
+      .port = self->web_port,
+      .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
+  };
+  a->web_address = am_web_format_address(a->web.host, a->web.port);
+  g_task_set_task_data(task, a, (GDestroyNotify)act_free);
+  GError *error = NULL;
+  if (!am_auradine_action_build(request, &a->call, &error)) {
+    g_prefix_error(&error, "%s: ", a->web_address);
+    g_task_return_error(task, error);
+    g_object_unref(task);
+    return;
+  }
+  a->path = g_strconcat("/", a->call.command, NULL);
+  if (g_hash_table_contains(a->tokens, a->web_address))
+    act_send(task);
+  else
+    act_login(task);
+}
+
+static gboolean
+auradine_act_finish(gpointer self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  return g_task_propagate_boolean(G_TASK(result), error);
+}
+
 static const AmDriverVTable auradine_vtable = {
     .struct_size = sizeof(AmDriverVTable),
     .match = auradine_match,
     .poll_async = auradine_poll_async,
     .poll_finish = auradine_poll_finish,
+    .actions = auradine_actions,
+    .act_async = auradine_act_async,
+    .act_finish = auradine_act_finish,
 };
 
 AM_PLUGIN_DEFINE(.name = "auradine", .kind = AM_PLUGIN_KIND_DRIVER,

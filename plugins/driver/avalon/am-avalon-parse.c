@@ -355,21 +355,35 @@ module_state(GHashTable *mm)
   return AM_MINING_UNKNOWN;
 }
 
-/* WORKMODE[n] (and on the Avalon Q WORKLEVEL[n], set by `ascset 0,
- * worklevel,set,N`): no document names the numbers, so they are kept as
- * numbers, "mode 1" or "mode 0 level 0". */
+/* WORKMODE[n]: 0, 1 and 2 are the low, normal and high modes that
+ * `ascset 0,workmode,set,N` sets (Canaan's Nano 3 and Avalon Q: Eco,
+ * Standard, Super); another number is kept as "mode n". WORKLEVEL[n] (the
+ * Avalon Q's power level) goes to the extras only. */
 static void
 read_work_mode(AmSample *s, GHashTable *mm)
 {
+  static const char *const names[] = {AM_WORK_MODE_LOW, AM_WORK_MODE_NORMAL, AM_WORK_MODE_HIGH};
   double mode = mm_double(mm, "WORKMODE");
   double level = mm_double(mm, "WORKLEVEL");
   if (s->work_mode != NULL || !isfinite(mode))
     return;
-  g_autofree char *text = isfinite(level) ? g_strdup_printf("mode %.0f level %.0f", mode, level)
-                                          : g_strdup_printf("mode %.0f", mode);
+  g_autofree char *text = NULL;
+  if (mode == 0 || mode == 1 || mode == 2)
+    text = g_strdup(names[(int)mode]);
+  else
+    text = g_strdup_printf("mode %.0f", mode);
   am_sample_set(s, &s->work_mode, text);
   set_extra_number(s, "workmode", mode);
   set_extra_number(s, "worklevel", level);
+}
+
+/* Led[0|1]: the locate light (`ascset 0,led,1-1` turns it on). */
+static void
+read_locate(AmSample *s, GHashTable *mm)
+{
+  double led = mm_double(mm, "Led");
+  if (s->locate == AM_UNKNOWN && isfinite(led))
+    s->locate = led != 0;
 }
 
 static void
@@ -417,6 +431,7 @@ read_module(AmSample *s, const char *text, GHashTable *hb, gint module, Totals *
   if (t->mining == AM_MINING_UNKNOWN)
     t->mining = module_state(mm);
   read_work_mode(s, mm);
+  read_locate(s, mm);
   if (isnan(t->mm_elapsed))
     t->mm_elapsed = mm_double(mm, "Elapsed");
   read_module_extras(s, mm);

@@ -2,6 +2,7 @@
  * through the RPC repairs and parser and the avalon normalizer and match()
  * as every reply at once. */
 #include "../common/am-driver-fuzz.h"
+#include "am-avalon-action.h"
 #include "am-avalon-parse.h"
 
 static void
@@ -23,6 +24,13 @@ static void
 fuzz_avalon(JsonObject *o, const AmFingerprint *fp)
 {
   (void)am_avalon_match(fp);
+  /* The answer reader of the actions, as an ascset and a restart answer. */
+  AmAvalonActionCall ascset = {.command = "ascset", .parameter = (char *)"0,led,1-1"};
+  AmAvalonActionCall restart = {.command = "restart"};
+  GError *error = NULL;
+  if (!am_avalon_action_check(&ascset, o, &error))
+    g_clear_error(&error);
+  (void)am_avalon_action_check(&restart, o, NULL);
   AmAvalonReplies replies = {o, o, o, o};
   am_driver_fuzz_consume(am_avalon_parse(&replies, NULL));
 }

@@ -306,7 +306,7 @@ test_stats_per_board(void)
   g_assert_cmpstr(s->problems->pdata[0], ==, "1 of 2 fans spinning");
   g_assert_cmpstr(s->problems->pdata[1], ==, "hashrate 26% of ideal");
   g_assert_cmpfloat(s->power_limit_w, ==, 3515);
-  g_assert_cmpstr(s->work_mode, ==, "mode 1");
+  g_assert_cmpstr(s->work_mode, ==, "normal");
   g_assert_cmpint(s->mining, ==, AM_MINING_HASHING);
   g_assert_cmpfloat(s->psu_power_in_w, ==, 3731);
   g_assert_cmpfloat(s->psu_power_out_w, ==, 3526);
@@ -408,7 +408,8 @@ test_q_standby(void)
   /* SYSTEMSTATU[Work: In Idle, ...] SoftOFF[4]: standby, asked for. */
   g_assert_cmpint(s->mining, ==, AM_MINING_SLEEPING);
   g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_softoff")), ==, 4);
-  g_assert_cmpstr(s->work_mode, ==, "mode 0 level 0");
+  g_assert_cmpstr(s->work_mode, ==, "low");
+  g_assert_cmpint(s->locate, ==, AM_UNKNOWN); /* no Led[] */
   g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_workmode")), ==, 0);
   g_assert_cmpfloat(json_node_get_double(am_test_extra(s, "x_avalon_worklevel")), ==, 0);
   g_assert_cmpfloat(s->power_limit_w, ==, 800); /* MPO[800] */
@@ -499,7 +500,7 @@ test_a_series_stats(void)
   g_assert_cmpfloat_with_epsilon(s->hashrate_ideal_ths, 83.92304, 1e-9);
   g_assert_cmpint(s->elapsed_s, ==, 24684);
   g_assert_cmpint(s->mining, ==, AM_MINING_HASHING);
-  g_assert_cmpstr(s->work_mode, ==, "mode 1"); /* WORKMODE[1], no WORKLEVEL */
+  g_assert_cmpstr(s->work_mode, ==, "normal"); /* WORKMODE[1], no WORKLEVEL */
   g_assert_cmpfloat(s->power_limit_w, ==, 3200);
 
   /* PS[0 1214 1316 242 3189 1320 3504] */

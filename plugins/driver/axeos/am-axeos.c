@@ -10,6 +10,7 @@
  * session settings, size cap and AM_ERROR codes. The pure normalizer is
  * am-axeos-parse.c. */
 #include "../common/am-web-call.h"
+#include "am-axeos-action.h"
 #include "am-axeos-parse.h"
 #include "sample-ini.h"
 
@@ -229,11 +230,125 @@ axeos_poll_finish(gpointer self, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+/* ---- actions ------------------------------------------------------------ */
+
+static AmActionSet
+axeos_actions(gpointer self, AmMiner *miner, const AmSample *sample)
+{
+  return am_axeos_actions(sample);
+}
+
+typedef struct {
+  AmMiner *miner; /* holds the host the requests point into */
+  SoupSession *session;
+  GPtrArray *calls; /* AmAxeosActionCall*, sent in order */
+  guint next;
+  AmWebCall request; /* host, port, timeout; method, path, body per call */
+  char *address;
+} Act;
+
+static void
+act_free(Act *a)
+{
+  am_miner_unref(a->miner);
+  g_object_unref(a->session);
+  g_ptr_array_unref(a->calls);
+  g_free(a->address);
+  g_free(a);
+}
+
+static void act_send_next(GTask *task);
+
+static void
+on_act_call(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Act *a = g_task_get_task_data(task);
+  GError *error = NULL;
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
+  gboolean last = a->next == a->calls->len;
+  /* The restart is the last call: an ESP32 going down may close the
+   * connection before its answer, and that is the restart happening. */
+  if (body == NULL && last && g_error_matches(error, AM_ERROR, AM_ERROR_RESET))
+    g_clear_error(&error);
+  if (error != NULL) {
+    if (g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
+      GError *better = g_error_new(AM_ERROR, AM_ERROR_AUTH,
+                                   "%s: AxeOS refused %s %s (HTTP 401): it accepts writes only "
+                                   "from clients on its own private network",
+                                   a->address, a->request.method, a->request.path);
+      g_error_free(error);
+      error = better;
+    } else if (g_error_matches(error, AM_ERROR, AM_ERROR_UNSUPPORTED)) {
+      g_prefix_error(&error, "this AxeOS firmware has no %s %s: ", a->request.method,
+                     a->request.path);
+    }
+    g_task_return_error(task, error);
+    return;
+  }
+  if (last) {
+    g_task_return_boolean(task, TRUE);
+    return;
+  }
+  act_send_next(g_steal_pointer(&task));
+}
+
+/* Takes @task. */
+static void
+act_send_next(GTask *task)
+{
+  Act *a = g_task_get_task_data(task);
+  AmAxeosActionCall *call = a->calls->pdata[a->next++];
+  a->request.method = call->method;
+  a->request.path = call->path;
+  a->request.body = call->body;
+  am_web_call_async(a->session, &a->request, g_task_get_cancellable(task), on_act_call, task);
+}
+
+static void
+axeos_act_async(gpointer instance, AmMiner *miner, const AmActionRequest *request,
+                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  AmAxeos *self = instance;
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, axeos_act_async);
+  GError *error = NULL;
+  GPtrArray *calls = am_axeos_action_build(request, &error);
+  if (calls == NULL) {
+    g_task_return_error(task, error);
+    g_object_unref(task);
+    return;
+  }
+  Act *a = g_new0(Act, 1);
+  a->miner = am_miner_ref(miner);
+  a->session = g_object_ref(self->session);
+  a->calls = calls;
+  /* No login: ESP-Miner's API has none (the miner's credentials are unused). */
+  a->request = (AmWebCall){
+      .host = am_miner_get_host(miner),
+      .port = web_port(self, miner),
+      .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
+  };
+  a->address = am_web_format_address(a->request.host, a->request.port);
+  g_task_set_task_data(task, a, (GDestroyNotify)act_free);
+  act_send_next(task);
+}
+
+static gboolean
+axeos_act_finish(gpointer self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  return g_task_propagate_boolean(G_TASK(result), error);
+}
+
 static const AmDriverVTable axeos_vtable = {
     .struct_size = sizeof(AmDriverVTable),
     .match = axeos_match,
     .poll_async = axeos_poll_async,
     .poll_finish = axeos_poll_finish,
+    .actions = axeos_actions,
+    .act_async = axeos_act_async,
+    .act_finish = axeos_act_finish,
 };
 
 AM_PLUGIN_DEFINE(.name = "axeos", .kind = AM_PLUGIN_KIND_DRIVER,

@@ -262,9 +262,12 @@ read_bos(AmSample *s, JsonObject *bos, const char *full)
     am_sample_set_extra(s, "system_uptime_s", json_node_init_int(json_node_alloc(), uptime));
   JsonNode *light = json_object_get_member(bos, "faultLight");
   if (light != NULL && JSON_NODE_HOLDS_VALUE(light) &&
-      json_node_get_value_type(light) == G_TYPE_BOOLEAN)
+      json_node_get_value_type(light) == G_TYPE_BOOLEAN) {
     am_sample_set_extra(s, "fault_light",
                         json_node_init_boolean(json_node_alloc(), json_node_get_boolean(light)));
+    /* The fault light is what setFaultLight (locate) turns on. */
+    s->locate = json_node_get_boolean(light) ? TRUE : FALSE;
+  }
 }
 
 static void

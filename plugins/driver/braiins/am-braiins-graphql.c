@@ -5,6 +5,7 @@
 #include "am-braiins-graphql.h"
 
 #include "../common/am-web-call.h"
+#include "am-braiins-action.h"
 #include "am-braiins-graphql-parse.h"
 
 #include <string.h>
@@ -44,6 +45,8 @@ typedef struct {
   guint n_passwords, next_password;
   gboolean session_from_cache; /* a refusal then means "expired": log in again */
 
+  char *mutation; /* a write (act): its POST body, sent in place of the queries */
+
   guint query; /* the one being sent */
   AmBraiinsGqlReplies replies;
   GString *failures; /* "events: ...; ..." */
@@ -60,6 +63,7 @@ poll_free(Poll *p)
   g_free(p->user);
   g_free(p->password);
   g_free(p->address);
+  g_free(p->mutation);
   for (guint i = 0; i < AM_BRAIINS_GQL_N_QUERIES; i++)
     g_clear_pointer(&p->replies.replies[i], json_node_unref);
   g_string_free(p->failures, TRUE);
@@ -179,10 +183,16 @@ on_query(GObject *source, GAsyncResult *result, gpointer user_data)
   send_query(task);
 }
 
+static void send_mutation(GTask *task);
+
 static void
 send_query(GTask *task)
 {
   Poll *p = g_task_get_task_data(task);
+  if (p->mutation != NULL) {
+    send_mutation(task);
+    return;
+  }
   if (p->query >= AM_BRAIINS_GQL_N_QUERIES) {
     finish(task);
     return;
@@ -194,6 +204,47 @@ send_query(GTask *task)
   g_autofree char *cookie = g_strconcat(AM_BRAIINS_GQL_COOKIE "=", p->auth->session, NULL);
   AmWebCall r = request_for(p, body, cookie);
   am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_query, task);
+}
+
+/* ---- writing (actions) -------------------------------------------------- */
+
+static void
+on_mutation(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Poll *p = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
+  if (body != NULL) {
+    gsize len = 0;
+    const char *data = g_bytes_get_data(body, &len);
+    am_braiins_gql_parse_mutation(data, len, &error);
+  }
+  if (error == NULL) {
+    g_task_return_boolean(task, TRUE);
+    g_object_unref(task);
+    return;
+  }
+  if (relogin_if_expired(task, error))
+    return;
+  if (g_error_matches(error, AM_ERROR, AM_ERROR_API) && body != NULL)
+    fail(task, g_error_new(AM_ERROR, AM_ERROR_API, "%s: Braiins OS refused the write: %s",
+                           p->address, error->message));
+  else if (g_error_matches(error, AM_ERROR, AM_ERROR_UNSUPPORTED))
+    fail(task,
+         g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED,
+                     "%s: no Braiins OS GraphQL API to write to (%s)", p->address, error->message));
+  else
+    fail(task, g_steal_pointer(&error));
+}
+
+static void
+send_mutation(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  g_autofree char *cookie = g_strconcat(AM_BRAIINS_GQL_COOKIE "=", p->auth->session, NULL);
+  AmWebCall r = request_for(p, p->mutation, cookie);
+  am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_mutation, task);
 }
 
 /* ---- logging in --------------------------------------------------------- */
@@ -281,14 +332,10 @@ login(GTask *task)
   am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
 }
 
-void
-am_braiins_gql_poll_async(SoupSession *session, AmBraiinsGqlAuthCache *cache,
-                          const AmBraiinsRestTarget *target, AmMiner *miner,
-                          GCancellable *cancellable, GAsyncReadyCallback callback,
-                          gpointer user_data)
+static Poll *
+poll_new(SoupSession *session, AmBraiinsGqlAuthCache *cache, const AmBraiinsRestTarget *target,
+         AmMiner *miner)
 {
-  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-  g_task_set_source_tag(task, am_braiins_gql_poll_async);
   Poll *p = g_new0(Poll, 1);
   p->session = g_object_ref(session);
   p->cache = g_hash_table_ref(cache);
@@ -300,20 +347,59 @@ am_braiins_gql_poll_async(SoupSession *session, AmBraiinsGqlAuthCache *cache,
   p->timeout_ms = target->timeout_ms;
   p->address = am_web_format_address(p->host, p->port);
   p->failures = g_string_new(NULL);
-  g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
-
   p->auth = g_hash_table_lookup(cache, p->address);
   if (p->auth == NULL) {
     p->auth = g_new0(AuthEntry, 1);
     g_hash_table_insert(cache, g_strdup(p->address), p->auth);
   }
   p->n_passwords = am_braiins_login_passwords(p->password, p->auth->empty_pass, p->passwords);
+  return p;
+}
+
+/* With the kept session, else by logging in. */
+static void
+start(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
   if (p->auth->session != NULL) {
     p->session_from_cache = TRUE;
     send_query(task);
   } else {
     login(task);
   }
+}
+
+void
+am_braiins_gql_poll_async(SoupSession *session, AmBraiinsGqlAuthCache *cache,
+                          const AmBraiinsRestTarget *target, AmMiner *miner,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_braiins_gql_poll_async);
+  g_task_set_task_data(task, poll_new(session, cache, target, miner), (GDestroyNotify)poll_free);
+  start(task);
+}
+
+void
+am_braiins_gql_write_async(SoupSession *session, AmBraiinsGqlAuthCache *cache,
+                           const AmBraiinsRestTarget *target, AmMiner *miner, const char *mutation,
+                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_braiins_gql_write_async);
+  Poll *p = poll_new(session, cache, target, miner);
+  p->mutation = g_strdup(mutation);
+  g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
+  start(task);
+}
+
+gboolean
+am_braiins_gql_write_finish(GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 AmSample *

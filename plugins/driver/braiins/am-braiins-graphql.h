@@ -36,4 +36,15 @@ void am_braiins_gql_poll_async(SoupSession *session, AmBraiinsGqlAuthCache *cach
  * were refused, or the first failure when nothing could be read. */
 AmSample *am_braiins_gql_poll_finish(GAsyncResult *result, GError **error);
 
+/* Sends one mutation (@mutation: the whole POST body, from
+ * am_braiins_gql_action()) with the poll's login and session cache;
+ * completes when the answer has data and no errors. Errors: those of a
+ * poll's login, AM_ERROR_API with the firmware's GraphQL error message,
+ * and the transport's. */
+void am_braiins_gql_write_async(SoupSession *session, AmBraiinsGqlAuthCache *cache,
+                                const AmBraiinsRestTarget *target, AmMiner *miner,
+                                const char *mutation, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+gboolean am_braiins_gql_write_finish(GAsyncResult *result, GError **error);
+
 G_END_DECLS

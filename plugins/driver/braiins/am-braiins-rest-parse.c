@@ -31,6 +31,7 @@ static const struct {
     [AM_BRAIINS_REST_POOLS] = {"/api/v1/pools", "pools"},
     [AM_BRAIINS_REST_ERRORS] = {"/api/v1/miner/errors", "miner/errors"},
     [AM_BRAIINS_REST_TUNER] = {"/api/v1/performance/tuner-state", "performance/tuner-state"},
+    [AM_BRAIINS_REST_LOCATE] = {"/api/v1/actions/locate", "actions/locate"},
 };
 
 const char *
@@ -65,7 +66,11 @@ am_braiins_rest_parse_body(const char *path, const char *data, gsize len, GError
     return NULL;
   }
   JsonNode *root = json_parser_get_root(parser);
-  if (root == NULL || (!JSON_NODE_HOLDS_OBJECT(root) && !JSON_NODE_HOLDS_ARRAY(root))) {
+  /* actions/locate is the one endpoint that answers a bare boolean. */
+  gboolean bare_ok = root != NULL && JSON_NODE_HOLDS_VALUE(root) &&
+                     json_node_get_value_type(root) == G_TYPE_BOOLEAN &&
+                     g_strcmp0(path, am_braiins_rest_path(AM_BRAIINS_REST_LOCATE)) == 0;
+  if (root == NULL || (!JSON_NODE_HOLDS_OBJECT(root) && !JSON_NODE_HOLDS_ARRAY(root) && !bare_ok)) {
     g_set_error(error, AM_ERROR, AM_ERROR_PARSE, "%s: not a JSON object or array", path);
     return NULL;
   }
@@ -505,6 +510,20 @@ object_or_problem(AmSample *s, const AmBraiinsRestReplies *r, AmBraiinsRestEndpo
   return o;
 }
 
+/* actions/locate answers a bare true or false: the locate light that
+ * PUT actions/locate switches. */
+static void
+read_locate(AmSample *s, JsonNode *reply)
+{
+  if (reply == NULL)
+    return;
+  if (!JSON_NODE_HOLDS_VALUE(reply) || json_node_get_value_type(reply) != G_TYPE_BOOLEAN) {
+    am_sample_add_problem(s, "%s: not true or false", am_braiins_rest_name(AM_BRAIINS_REST_LOCATE));
+    return;
+  }
+  s->locate = json_node_get_boolean(reply) ? TRUE : FALSE;
+}
+
 AmSample *
 am_braiins_rest_parse(const AmBraiinsRestReplies *r, GError **error)
 {
@@ -536,5 +555,6 @@ am_braiins_rest_parse(const AmBraiinsRestReplies *r, GError **error)
   /* After details: the tuner refines the mining state. */
   if ((o = object_or_problem(s, r, AM_BRAIINS_REST_TUNER)) != NULL)
     read_tuner(s, o);
+  read_locate(s, r->replies[AM_BRAIINS_REST_LOCATE]);
   return g_steal_pointer(&s);
 }

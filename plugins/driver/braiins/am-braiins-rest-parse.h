@@ -18,6 +18,7 @@ typedef enum {
   AM_BRAIINS_REST_POOLS,       /* pools (an array of pool groups) */
   AM_BRAIINS_REST_ERRORS,      /* miner/errors */
   AM_BRAIINS_REST_TUNER,       /* performance/tuner-state */
+  AM_BRAIINS_REST_LOCATE,      /* actions/locate: true or false (not on every version) */
   AM_BRAIINS_REST_N_ENDPOINTS,
 } AmBraiinsRestEndpoint;
 

@@ -1,4 +1,5 @@
-/* The REST poll: login with fallbacks, token cache, seven reads. See
+/* The REST poll (login with fallbacks, token cache, eight reads) and the
+ * REST write of an action, which logs in the same way. See
  * am-braiins-rest.h for the authentication rules. Secrets (password,
  * token) never reach a message, a log line or the raw view. */
 #include "am-braiins-rest.h"
@@ -48,6 +49,12 @@ typedef struct {
   gboolean flipped;          /* the other Authorization form was tried */
   char *header;              /* the Authorization value in use */
 
+  /* A write (act) instead of a poll: sent once logged in, in place of
+   * the reads. NULL path for a poll. */
+  const char *write_method;
+  char *write_path;
+  char *write_body;
+
   guint endpoint; /* the one being read */
   AmBraiinsRestReplies replies;
   GString *failures; /* "miner/errors: HTTP 500; ..." */
@@ -65,6 +72,8 @@ poll_free(Poll *p)
   g_free(p->password);
   g_free(p->address);
   g_free(p->header);
+  g_free(p->write_path);
+  g_free(p->write_body);
   for (guint i = 0; i < AM_BRAIINS_REST_N_ENDPOINTS; i++)
     g_clear_pointer(&p->replies.replies[i], json_node_unref);
   g_string_free(p->failures, TRUE);
@@ -105,6 +114,13 @@ token_valid(const AuthEntry *e)
 static void forget_token(Poll *p);
 static void login(GTask *task);
 static void read_endpoint(GTask *task);
+
+/* The path of the request in flight, for messages. */
+static const char *
+current_path(Poll *p)
+{
+  return p->write_path != NULL ? p->write_path : am_braiins_rest_path(p->endpoint);
+}
 
 /* ---- the end ------------------------------------------------------------ */
 
@@ -178,7 +194,7 @@ on_refused(GTask *task)
   fail(task, g_error_new(AM_ERROR, AM_ERROR_AUTH,
                          "%s: the Braiins OS REST API refused its own login token (sent as is "
                          "and as Bearer) for %s",
-                         p->address, am_braiins_rest_path(p->endpoint)));
+                         p->address, current_path(p)));
 }
 
 static void
@@ -207,6 +223,10 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
     p->replies.replies[p->endpoint] =
         am_braiins_rest_parse_body(am_braiins_rest_path(p->endpoint), data, len, &error);
   }
+  /* actions/locate came with a later API version: its absence is no fault. */
+  if (p->endpoint == AM_BRAIINS_REST_LOCATE &&
+      g_error_matches(error, AM_ERROR, AM_ERROR_UNSUPPORTED))
+    g_clear_error(&error);
   if (error != NULL) {
     note_failure(p, name, error);
     if (is_transport_error(error)) {
@@ -218,16 +238,66 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
   read_endpoint(task);
 }
 
+static void send_write(GTask *task);
+
 static void
 read_endpoint(GTask *task)
 {
   Poll *p = g_task_get_task_data(task);
+  if (p->write_path != NULL) {
+    send_write(task);
+    return;
+  }
   if (p->endpoint >= AM_BRAIINS_REST_N_ENDPOINTS) {
     finish(task);
     return;
   }
   AmWebCall r = request_for(p, "GET", am_braiins_rest_path(p->endpoint));
   am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_read, task);
+}
+
+/* ---- writing (actions) -------------------------------------------------- */
+
+/* The firmware's refusal of a write, in words for a farm operator. */
+static GError *
+write_error(Poll *p, GError *error)
+{
+  if (g_error_matches(error, AM_ERROR, AM_ERROR_UNSUPPORTED))
+    return g_error_new(AM_ERROR, AM_ERROR_UNSUPPORTED,
+                       "%s: this Braiins OS version does not offer %s %s (update the firmware)",
+                       p->address, p->write_method, p->write_path);
+  if (g_error_matches(error, AM_ERROR, AM_ERROR_API))
+    return g_error_new(AM_ERROR, AM_ERROR_API, "Braiins OS refused the write: %s", error->message);
+  return g_error_copy(error);
+}
+
+static void
+on_write(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Poll *p = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
+  if (body == NULL && g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
+    on_refused(task);
+    return;
+  }
+  if (body == NULL) {
+    fail(task, write_error(p, error));
+    return;
+  }
+  p->auth->last_use_us = g_get_monotonic_time();
+  g_task_return_boolean(task, TRUE);
+  g_object_unref(task);
+}
+
+static void
+send_write(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
+  AmWebCall r = request_for(p, p->write_method, p->write_path);
+  r.body = p->write_body;
+  am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_write, task);
 }
 
 /* ---- logging in --------------------------------------------------------- */
@@ -312,14 +382,12 @@ login(GTask *task)
   am_web_call_async(p->session, &r, g_task_get_cancellable(task), on_login, task);
 }
 
-void
-am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
-                           const AmBraiinsRestTarget *target, AmMiner *miner,
-                           GCancellable *cancellable, GAsyncReadyCallback callback,
-                           gpointer user_data)
+/* The state of one poll or write of @target, with this miner's entry of
+ * @cache (made on first use). */
+static Poll *
+poll_new(SoupSession *session, AmBraiinsAuthCache *cache, const AmBraiinsRestTarget *target,
+         AmMiner *miner)
 {
-  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-  g_task_set_source_tag(task, am_braiins_rest_poll_async);
   Poll *p = g_new0(Poll, 1);
   p->session = g_object_ref(session);
   p->cache = g_hash_table_ref(cache);
@@ -331,14 +399,20 @@ am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
   p->timeout_ms = target->timeout_ms;
   p->address = am_web_format_address(p->host, p->port);
   p->failures = g_string_new(NULL);
-  g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
-
   p->auth = g_hash_table_lookup(cache, p->address);
   if (p->auth == NULL) {
     p->auth = g_new0(AuthEntry, 1);
     g_hash_table_insert(cache, g_strdup(p->address), p->auth);
   }
   p->n_passwords = am_braiins_login_passwords(p->password, p->auth->empty_pass, p->passwords);
+  return p;
+}
+
+/* With the kept token while it is valid, else by logging in. */
+static void
+start(GTask *task)
+{
+  Poll *p = g_task_get_task_data(task);
   if (token_valid(p->auth)) {
     p->token_from_cache = TRUE;
     use_token(p);
@@ -347,6 +421,41 @@ am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
     forget_token(p);
     login(task);
   }
+}
+
+void
+am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
+                           const AmBraiinsRestTarget *target, AmMiner *miner,
+                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_braiins_rest_poll_async);
+  g_task_set_task_data(task, poll_new(session, cache, target, miner), (GDestroyNotify)poll_free);
+  start(task);
+}
+
+void
+am_braiins_rest_write_async(SoupSession *session, AmBraiinsAuthCache *cache,
+                            const AmBraiinsRestTarget *target, AmMiner *miner,
+                            const AmBraiinsRestWrite *write, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_braiins_rest_write_async);
+  Poll *p = poll_new(session, cache, target, miner);
+  p->write_method = write->method;
+  p->write_path = g_strdup(write->path);
+  p->write_body = g_strdup(write->body);
+  g_task_set_task_data(task, p, (GDestroyNotify)poll_free);
+  start(task);
+}
+
+gboolean
+am_braiins_rest_write_finish(GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 AmSample *

@@ -1,5 +1,6 @@
 /* One poll of the Braiins OS public REST API (/api/v1 on HTTP port 80,
- * BOS 23.03 and later): log in, read the seven endpoints, normalize.
+ * BOS 23.03 and later): log in, read the eight endpoints, normalize; and
+ * one write (an action) with the same login.
  *
  * Authentication, as the firmware does it: POST /api/v1/auth/login with
  * {"username","password"} returns {"token","timeout_s"}; the token goes in
@@ -12,6 +13,8 @@
  * token is kept per miner until timeout_s passes without a request (each
  * request renews it) or a request answers 401. */
 #pragma once
+
+#include "am-braiins-action.h"
 
 #include <antmon/antmon.h>
 #include <libsoup/soup.h>
@@ -44,6 +47,17 @@ void am_braiins_rest_poll_async(SoupSession *session, AmBraiinsAuthCache *cache,
  * the caller may fall back to the RPC), AM_ERROR_AUTH when the credentials
  * were refused, or the transport's error when nothing could be read. */
 AmSample *am_braiins_rest_poll_finish(GAsyncResult *result, GError **error);
+
+/* Sends one write (an action) to @target with the poll's login and token
+ * cache: completes when the firmware accepted it (2xx). @write is copied.
+ * Errors: those of a poll's login, AM_ERROR_UNSUPPORTED (the firmware has
+ * no such path: 404/405), AM_ERROR_API (any other refusal, with its HTTP
+ * status), and the transport's. */
+void am_braiins_rest_write_async(SoupSession *session, AmBraiinsAuthCache *cache,
+                                 const AmBraiinsRestTarget *target, AmMiner *miner,
+                                 const AmBraiinsRestWrite *write, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+gboolean am_braiins_rest_write_finish(GAsyncResult *result, GError **error);
 
 /* The passwords a login tries, in order: the configured one, then the
  * empty one BOS shipped with before 25.07; the empty one first once it is

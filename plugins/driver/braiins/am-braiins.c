@@ -8,6 +8,7 @@
  * am-braiins-rest-parse.c and am-braiins-graphql-parse.c. */
 #include "../common/am-driver-poll.h"
 #include "../common/am-web-call.h"
+#include "am-braiins-action.h"
 #include "am-braiins-graphql.h"
 #include "am-braiins-parse.h"
 #include "am-braiins-rest.h"
@@ -351,11 +352,139 @@ braiins_poll_finish(gpointer self, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+/* ---- actions ------------------------------------------------------------ */
+
+/* The API a miner is read over, hence written over: the configured one,
+ * or in auto what it was last found to answer (REST until found lacking). */
+static AmBraiinsApiKind
+api_in_use(AmBraiins *self, AmMiner *miner)
+{
+  AmBraiinsApi api = self->api == API_AUTO ? recently_found(self, miner) : self->api;
+  if (api == API_RPC)
+    return AM_BRAIINS_API_RPC;
+  if (api == API_GRAPHQL)
+    return AM_BRAIINS_API_GRAPHQL;
+  return AM_BRAIINS_API_REST;
+}
+
+static AmActionSet
+braiins_actions(gpointer instance, AmMiner *miner, const AmSample *sample)
+{
+  return am_braiins_actions_for(api_in_use(instance, miner));
+}
+
+/* One action: the web target copied, the session and caches referenced. */
+typedef struct {
+  SoupSession *session;
+  AmBraiinsRestTarget target; /* strings owned */
+} Act;
+
+static void
+act_free(Act *a)
+{
+  g_object_unref(a->session);
+  g_free((char *)a->target.host);
+  g_free((char *)a->target.user);
+  g_free((char *)a->target.password);
+  g_free(a);
+}
+
+static void
+on_rest_write(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+  if (am_braiins_rest_write_finish(result, &error))
+    g_task_return_boolean(task, TRUE);
+  else
+    g_task_return_error(task, error);
+  g_object_unref(task);
+}
+
+static void
+on_gql_write(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+  if (am_braiins_gql_write_finish(result, &error))
+    g_task_return_boolean(task, TRUE);
+  else
+    g_task_return_error(task, error);
+  g_object_unref(task);
+}
+
+static void
+act_rest(AmBraiins *self, AmMiner *miner, const AmActionRequest *request, GTask *task)
+{
+  Act *a = g_task_get_task_data(task);
+  AmBraiinsRestWrite write;
+  GError *error = NULL;
+  if (!am_braiins_rest_action(request, &write, &error)) {
+    g_task_return_error(task, error);
+    g_object_unref(task);
+    return;
+  }
+  am_braiins_rest_write_async(a->session, self->auth, &a->target, miner, &write,
+                              g_task_get_cancellable(task), on_rest_write, task);
+  am_braiins_rest_write_clear(&write);
+}
+
+static void
+act_graphql(AmBraiins *self, AmMiner *miner, const AmActionRequest *request, GTask *task)
+{
+  Act *a = g_task_get_task_data(task);
+  GError *error = NULL;
+  g_autofree char *mutation = am_braiins_gql_action(request, &error);
+  if (mutation == NULL) {
+    g_task_return_error(task, error);
+    g_object_unref(task);
+    return;
+  }
+  am_braiins_gql_write_async(a->session, self->gql_auth, &a->target, miner, mutation,
+                             g_task_get_cancellable(task), on_gql_write, task);
+}
+
+static void
+braiins_act_async(gpointer instance, AmMiner *miner, const AmActionRequest *request,
+                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  AmBraiins *self = instance;
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, braiins_act_async);
+  Act *a = g_new0(Act, 1);
+  a->session = g_object_ref(self->session);
+  a->target = web_target(self, miner);
+  g_task_set_task_data(task, a, (GDestroyNotify)act_free);
+
+  AmBraiinsApiKind api = api_in_use(self, miner);
+  if (api == AM_BRAIINS_API_REST) {
+    act_rest(self, miner, request, task);
+  } else if (api == AM_BRAIINS_API_GRAPHQL) {
+    act_graphql(self, miner, request, task);
+  } else {
+    g_task_return_new_error(task, AM_ERROR, AM_ERROR_UNSUPPORTED,
+                            "%s: this miner answers only the read-only cgminer API (BOSminer); "
+                            "actions need the Braiins OS web API (REST or GraphQL)",
+                            am_miner_get_address(miner));
+    g_object_unref(task);
+  }
+}
+
+static gboolean
+braiins_act_finish(gpointer self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  return g_task_propagate_boolean(G_TASK(result), error);
+}
+
 static const AmDriverVTable braiins_vtable = {
     .struct_size = sizeof(AmDriverVTable),
     .match = braiins_match,
     .poll_async = braiins_poll_async,
     .poll_finish = braiins_poll_finish,
+    .actions = braiins_actions,
+    .act_async = braiins_act_async,
+    .act_finish = braiins_act_finish,
 };
 
 AM_PLUGIN_DEFINE(.name = "braiins", .kind = AM_PLUGIN_KIND_DRIVER,

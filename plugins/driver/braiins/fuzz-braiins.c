@@ -3,8 +3,10 @@
  * the same bytes through the REST reader, login reader and normalizer as
  * every endpoint's body, and as the web page match() reads; and through
  * the GraphQL login reader, answer reader and normalizer as every query's
- * answer, and as LuCI's network answer. */
+ * answer, and as LuCI's network answer; and through the GraphQL mutation
+ * answer reader and the REST actions/locate body (a bare boolean). */
 #include "../common/am-driver-fuzz.h"
+#include "am-braiins-action.h"
 #include "am-braiins-graphql-parse.h"
 #include "am-braiins-parse.h"
 #include "am-braiins-rest-parse.h"
@@ -33,6 +35,15 @@ fuzz_rest(const uint8_t *data, size_t size)
   if (am_braiins_rest_parse_login((const char *)data, size, &token, &timeout_s, NULL))
     g_free(token);
 
+  /* The one endpoint that may answer a bare value. */
+  JsonNode *locate = am_braiins_rest_parse_body(am_braiins_rest_path(AM_BRAIINS_REST_LOCATE),
+                                                (const char *)data, size, NULL);
+  if (locate != NULL) {
+    AmBraiinsRestReplies only = {.replies[AM_BRAIINS_REST_LOCATE] = locate};
+    am_driver_fuzz_consume(am_braiins_rest_parse(&only, NULL));
+    json_node_unref(locate);
+  }
+
   JsonNode *root = am_braiins_rest_parse_body("/fuzz", (const char *)data, size, NULL);
   if (root == NULL)
     return;
@@ -49,6 +60,7 @@ fuzz_graphql(const uint8_t *data, size_t size)
   const char *text = (const char *)data;
   gboolean refused = FALSE;
   (void)am_braiins_gql_parse_login(text, size, &refused, NULL);
+  (void)am_braiins_gql_parse_mutation(text, size, NULL);
   g_free(am_braiins_gql_parse_lan_mac(text, size));
 
   JsonNode *root = am_braiins_gql_parse_body("fuzz", text, size, NULL);

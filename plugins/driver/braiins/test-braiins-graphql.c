@@ -231,6 +231,7 @@ assert_case(AmSample *s, const Case *c)
   g_assert_cmpint(json_node_get_int(am_test_extra(s, "x_braiins_system_uptime_s")), ==,
                   c->uptime_s);
   g_assert_false(json_node_get_boolean(am_test_extra(s, "x_braiins_fault_light")));
+  g_assert_cmpint(s->locate, ==, FALSE);
 
   assert_close(s->hashrate_ths, c->hashrate_ths);
   g_assert_true(isnan(s->hashrate_avg_ths));

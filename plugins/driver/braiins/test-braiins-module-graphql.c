@@ -239,6 +239,11 @@ test_auto_to_graphql(void)
   assert_v25_05(first);
   g_assert_cmpuint(gql.rest_requests, ==, 1);
   g_assert_cmpuint(gql.refused_logins, ==, 1);
+  /* Found to answer GraphQL: its actions, not REST's (no restart, pools). */
+  AmActionSet set = d.info->vtable.driver->actions(d.self, miner, first);
+  g_assert_true(set & AM_ACTION_BIT(AM_ACTION_POWER_TARGET));
+  g_assert_false(set & AM_ACTION_BIT(AM_ACTION_RESTART));
+  g_assert_false(set & AM_ACTION_BIT(AM_ACTION_POOLS));
 
   g_clear_pointer(&gql.session, g_free);
   gql.session = g_strdup("rotated");

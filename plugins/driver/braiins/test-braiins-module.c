@@ -22,6 +22,7 @@ typedef struct {
   const char *password; /* the one the fake accepts for "root" */
   gboolean bearer;      /* API 1.2.0: only "Bearer <token>" is accepted */
   const char *fail;     /* an endpoint path answered with HTTP 500 */
+  gboolean no_locate;   /* an API without actions/locate (404) */
   gboolean hang;
   char *token; /* the valid one; NULL until a login */
   guint logins, refused_logins, refused_requests, reads;
@@ -79,6 +80,11 @@ serve_read(FakeBos *bos, SoupServerMessage *msg, const char *path)
   bos->reads++;
   if (g_strcmp0(path, bos->fail) == 0) {
     soup_server_message_set_status(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+    return;
+  }
+  if (g_str_equal(path, "/api/v1/actions/locate") && !bos->no_locate) {
+    /* As asic-rs recorded it for v25_11 and v26_04: a bare false. */
+    respond_json(msg, SOUP_STATUS_OK, g_strdup("false"));
     return;
   }
   g_autofree char *name = g_strdup(path + strlen("/api/v1/"));
@@ -322,7 +328,7 @@ test_config(void)
   am_braiins_test_driver_close(&d);
 }
 
-/* API 1.3.0: one login, the token sent as is, seven reads; the next poll
+/* API 1.3.0: one login, the token sent as is, eight reads; the next poll
  * reuses the token. The raw view has every endpoint, never the login. */
 static void
 test_rest_poll(void)
@@ -339,6 +345,11 @@ test_rest_poll(void)
     g_assert_no_error(error);
     assert_v26_04(s);
     g_assert_false(s->partial);
+    g_assert_cmpint(s->locate, ==, FALSE);
+    /* REST: every action but work_mode. */
+    AmActionSet set = d.info->vtable.driver->actions(d.self, miner, s);
+    g_assert_true(set & AM_ACTION_BIT(AM_ACTION_POOLS));
+    g_assert_false(set & AM_ACTION_BIT(AM_ACTION_WORK_MODE));
   }
   g_assert_cmpuint(bos.logins, ==, 1);
   g_assert_cmpuint(bos.refused_logins, ==, 0);
@@ -467,6 +478,28 @@ test_rest_partial(void)
   fake_bos_stop(&bos);
 }
 
+/* An API without actions/locate (404): the light is unknown, nothing is
+ * missing. */
+static void
+test_rest_no_locate(void)
+{
+  FakeBos bos;
+  fake_bos_start(&bos, "v26_04");
+  bos.no_locate = TRUE;
+  g_autoptr(AmMiner) miner = am_braiins_test_local_miner(bos.port, 5000);
+  AmBraiinsTestDriver d;
+  am_braiins_test_driver_open(&d, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AmSample) s = am_braiins_test_driver_poll(&d, miner, &error);
+  g_assert_no_error(error);
+  assert_v26_04(s);
+  g_assert_false(s->partial);
+  g_assert_cmpuint(s->problems->len, ==, 0);
+  g_assert_cmpint(s->locate, ==, AM_UNKNOWN);
+  am_braiins_test_driver_close(&d);
+  fake_bos_stop(&bos);
+}
+
 /* A miner without the REST or GraphQL API (its web port answers 404 to
  * both logins): api=auto reads the cgminer API, and keeps doing so without
  * asking HTTP again; api=rest says there is no REST API; api=rpc never
@@ -486,6 +519,8 @@ test_rpc_fallback(void)
     g_assert_cmpstr(s->firmware, ==, "BOSminer");
     g_assert_cmpfloat_with_epsilon(s->hashrate_ths, 14.274425317759488, 1e-12);
     AM_TEST_ASSERT_DOUBLES(s->temps_c, 53, 46, 52);
+    /* Found to answer only BOSminer's cgminer API: read only. */
+    g_assert_cmpuint(d.info->vtable.driver->actions(d.self, miner, s), ==, 0);
   }
   /* The REST login and the GraphQL login, once each: 404 both. */
   g_assert_cmpint(g_atomic_int_get(&rpc.http_requests), ==, 2);
@@ -543,6 +578,7 @@ am_braiins_module_tests_add(void)
   g_test_add_func("/braiins/module/rest-empty-password", test_rest_empty_password);
   g_test_add_func("/braiins/module/rest-wrong-password", test_rest_wrong_password);
   g_test_add_func("/braiins/module/rest-partial", test_rest_partial);
+  g_test_add_func("/braiins/module/rest-no-locate", test_rest_no_locate);
   g_test_add_func("/braiins/module/rpc-fallback", test_rpc_fallback);
   g_test_add_func("/braiins/module/rest-hang", test_rest_hang);
 }

@@ -318,5 +318,6 @@ main(int argc, char **argv)
   am_braiins_graphql_tests_add();
   am_braiins_module_tests_add();
   am_braiins_module_graphql_tests_add();
+  am_braiins_action_tests_add();
   return g_test_run();
 }

@@ -14,6 +14,7 @@ void am_braiins_rest_tests_add(void);
 void am_braiins_graphql_tests_add(void);
 void am_braiins_module_tests_add(void);
 void am_braiins_module_graphql_tests_add(void);
+void am_braiins_action_tests_add(void);
 
 /* The built driver-braiins.so, loaded and created from @ini (NULL: no
  * group), as the core does; test-braiins-module.c. */

@@ -343,8 +343,11 @@ read_extras(AmSample *sample, const AmEpicReplies *r)
   set_number_extra(sample, "shutdown_temp_c", am_epic_positive(misc, "Shutdown Temp"));
   set_number_extra(sample, "critical_temp_c", am_epic_positive(misc, "Critical Temp"));
   gboolean locate = FALSE;
-  if (am_epic_bool(misc, "Locate Miner State", &locate))
+  if (am_epic_bool(misc, "Locate Miner State", &locate)) {
     am_sample_set_extra(sample, "locate", json_node_init_boolean(json_node_alloc(), locate));
+    /* What confirms POST /identify. */
+    sample->locate = locate;
+  }
   set_number_extra(sample, "preset_target_power_w",
                    am_epic_positive(am_json_object(r->summary, "PresetInfo"), "Target Power"));
   set_number_extra(

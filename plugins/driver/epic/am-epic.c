@@ -3,13 +3,15 @@
  *
  * The module only does I/O: GET /summary, /capabilities, /temps,
  * /network, /hashrate and /temps/chip side by side, each with the same deadline and the poll's
- * cancellable. Reads need no login (only PowerPlay's POSTs carry a
- * password), so no credentials are ever sent. /summary is required; when
+ * cancellable. Reads need no login, so a poll sends no credentials; only
+ * the actions (POSTs, am-epic-action.c) carry the password in their body.
+ * /summary is required; when
  * another reply fails, the sample is returned partial naming it. The HTTP
  * exchange is the web drivers' shared one (common/am-web-call.c, compiled
  * in): the same session settings, size cap and AM_ERROR codes. The pure
  * normalizer is am-epic-parse.c. */
 #include "../common/am-web-call.h"
+#include "am-epic-action.h"
 #include "am-epic-parse.h"
 #include "sample-ini.h"
 
@@ -18,6 +20,7 @@
 typedef struct {
   guint16 port;     /* PowerPlay's port for miners configured on the RPC default */
   guint timeout_ms; /* per request, at most; the miner's timeout may be shorter */
+  char *password;   /* for writes, when the miner's credentials give none */
   SoupSession *session;
 } AmEpic;
 
@@ -26,18 +29,16 @@ typedef struct {
 static gpointer
 epic_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
 {
-  guint port = AM_RPC_DEFAULT_PORT;
-  guint64 timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
-  if (kf != NULL) {
-    if (!am_config_get_uint(kf, group, "port", AM_RPC_DEFAULT_PORT, 1, 65535, &port, error))
-      return NULL;
-    if (!am_config_get_duration_ms(kf, group, "timeout", AM_RPC_DEFAULT_TIMEOUT_MS, 100,
-                                   3600 * 1000, &timeout_ms, error))
-      return NULL;
-  }
+  /* PowerPlay logs in with a password only; its factory one is letmein. */
+  AmWebSettings web;
+  if (!am_web_settings_read(kf, group, "port", AM_RPC_DEFAULT_PORT, NULL, AM_EPIC_DEFAULT_PASSWORD,
+                            &web, error))
+    return NULL;
   AmEpic *self = g_new0(AmEpic, 1);
-  self->port = (guint16)port;
-  self->timeout_ms = (guint)timeout_ms;
+  self->port = web.port;
+  self->timeout_ms = web.timeout_ms;
+  self->password = g_steal_pointer(&web.password);
+  am_web_settings_clear(&web);
   self->session = am_web_session_new();
   return self;
 }
@@ -47,6 +48,9 @@ epic_destroy(gpointer instance)
 {
   AmEpic *self = instance;
   g_object_unref(self->session);
+  if (self->password != NULL)
+    memset(self->password, 0, strlen(self->password));
+  g_free(self->password);
   g_free(self);
 }
 
@@ -274,11 +278,104 @@ epic_poll_finish(gpointer self, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+/* ---- actions ------------------------------------------------------------ */
+
+static AmActionSet
+epic_actions(gpointer self, AmMiner *miner, const AmSample *sample)
+{
+  return am_epic_actions(sample);
+}
+
+typedef struct {
+  AmEpicActionCall call;
+  char *address;
+} Act;
+
+static void
+act_free(Act *a)
+{
+  am_epic_action_call_clear(&a->call);
+  g_free(a->address);
+  g_free(a);
+}
+
+static void
+on_act_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Act *a = g_task_get_task_data(task);
+  GError *error = NULL;
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
+  if (body == NULL) {
+    if (g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
+      /* Only the password can be wrong: PowerPlay has no user names. */
+      GError *better = g_error_new(AM_ERROR, AM_ERROR_AUTH,
+                                   "%s: %s was refused by ePIC's web API (wrong password) on "
+                                   "POST %s",
+                                   a->address, AM_EPIC_WEB_USER, a->call.path);
+      g_error_free(error);
+      error = better;
+    }
+    g_task_return_error(task, error);
+    return;
+  }
+  gsize len = 0;
+  const char *data = g_bytes_get_data(body, &len);
+  if (!am_epic_action_check(a->call.path, data, len, &error)) {
+    g_prefix_error(&error, "%s: ", a->address);
+    g_task_return_error(task, error);
+    return;
+  }
+  g_task_return_boolean(task, TRUE);
+}
+
+static void
+epic_act_async(gpointer instance, AmMiner *miner, const AmActionRequest *request,
+               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  AmEpic *self = instance;
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, epic_act_async);
+  Act *a = g_new0(Act, 1);
+  AmWebCall call = {
+      .method = "POST",
+      .host = am_miner_get_host(miner),
+      .port = epic_port(self, miner),
+      .timeout_ms = MIN(am_miner_get_timeout_ms(miner), self->timeout_ms),
+  };
+  a->address = am_web_format_address(call.host, call.port);
+  g_task_set_task_data(task, a, (GDestroyNotify)act_free);
+  /* The miner's own password first, then [driver:epic] password=. */
+  const char *password = am_miner_get_password(miner);
+  if (password == NULL || *password == '\0')
+    password = self->password;
+  GError *error = NULL;
+  if (!am_epic_action_build(request, password, &a->call, &error)) {
+    g_prefix_error(&error, "%s: ", a->address);
+    g_task_return_error(task, error);
+    g_object_unref(task);
+    return;
+  }
+  call.path = a->call.path;
+  call.body = a->call.body;
+  am_web_call_async(self->session, &call, cancellable, on_act_reply, task);
+}
+
+static gboolean
+epic_act_finish(gpointer self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  return g_task_propagate_boolean(G_TASK(result), error);
+}
+
 static const AmDriverVTable epic_vtable = {
     .struct_size = sizeof(AmDriverVTable),
     .match = epic_match,
     .poll_async = epic_poll_async,
     .poll_finish = epic_poll_finish,
+    .actions = epic_actions,
+    .act_async = epic_act_async,
+    .act_finish = epic_act_finish,
 };
 
 AM_PLUGIN_DEFINE(.name = "epic", .kind = AM_PLUGIN_KIND_DRIVER,

@@ -6,6 +6,7 @@
  * page title and body match() reads. Built by tests/fuzz/meson.build with
  * -Dfuzzing=true. */
 #include "../common/am-driver-fuzz.h"
+#include "am-epic-action.h"
 #include "am-epic-parse.h"
 
 #include <stdint.h>
@@ -33,6 +34,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   fuzz_match(data, size);
+  /* The answer reader of the actions (POST /miner, /coin, ...). */
+  GError *error = NULL;
+  if (!am_epic_action_check("/miner", (const char *)data, size, &error))
+    g_error_free(error);
   JsonNode *node = am_epic_parse_body(AM_EPIC_SUMMARY_PATH, (const char *)data, size, NULL);
   if (node == NULL)
     return 0;

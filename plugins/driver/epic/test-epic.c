@@ -955,7 +955,7 @@ test_module_config(void)
   g_autoptr(GError) error = NULL;
   g_key_file_load_from_data(kf, d.info->sample_config, -1, G_KEY_FILE_NONE, &error);
   g_assert_no_error(error);
-  const char *keys[] = {"enabled", "port", "timeout"};
+  const char *keys[] = {"enabled", "password", "port", "timeout"};
   for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
     g_assert_true(g_key_file_has_key(kf, "driver:epic", keys[i], NULL));
   g_auto(GStrv) all = g_key_file_get_keys(kf, "driver:epic", NULL, NULL);

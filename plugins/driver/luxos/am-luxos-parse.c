@@ -202,7 +202,21 @@ read_voltages(AmSample *s, JsonObject *const *replies)
   }
 }
 
-/* CONFIG[0]: identity, the active profile and the curtail state. */
+/* The red LED (config RedLed) is the locate light: "blink" or "on" when
+ * asked for (ledset), "auto" when the firmware drives it (faults). */
+static void
+read_locate(AmSample *s, JsonObject *config)
+{
+  const char *red = am_json_string(config, "RedLed");
+  if (red == NULL)
+    return;
+  if (g_ascii_strcasecmp(red, "blink") == 0 || g_ascii_strcasecmp(red, "on") == 0)
+    s->locate = TRUE;
+  else if (g_ascii_strcasecmp(red, "auto") == 0 || g_ascii_strcasecmp(red, "off") == 0)
+    s->locate = FALSE;
+}
+
+/* CONFIG[0]: identity, the active profile, the curtail state, the LED. */
 static void
 read_config(AmSample *s, JsonObject *reply)
 {
@@ -228,6 +242,7 @@ read_config(AmSample *s, JsonObject *reply)
     am_sample_set_extra(s, "psu_label", json_node_init_string(json_node_alloc(), psu));
   /* CurtailMode "None" while hashing; LuxOS's curtail "sleep" stops the
    * boards and keeps the control board up. */
+  read_locate(s, config);
   const char *curtail = am_json_string(config, "CurtailMode");
   if (curtail != NULL) {
     am_sample_set_extra(s, "curtail_mode", json_node_init_string(json_node_alloc(), curtail));

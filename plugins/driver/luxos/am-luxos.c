@@ -1,7 +1,10 @@
-/* The luxos driver: LuxOS (Luxor's LUXminer firmware) read over its
- * cgminer-compatible API on TCP 4028. The normalizer is in am-luxos-parse.c;
- * this file only wires it to the plugin ABI. */
+/* The luxos driver: LuxOS (Luxor's LUXminer firmware) read and driven over
+ * its cgminer-compatible API on TCP 4028. The normalizer is in
+ * am-luxos-parse.c, the write commands are built in am-luxos-action.c and
+ * sent in a session by am-luxos-act.c; this file wires them to the ABI. */
 #include "../common/am-driver-poll.h"
+#include "am-luxos-act.h"
+#include "am-luxos-action.h"
 #include "am-luxos-parse.h"
 #include "sample-ini.h"
 
@@ -80,14 +83,39 @@ luxos_poll_finish(gpointer self, GAsyncResult *result, GError **error)
   return am_driver_poll_finish(result, error);
 }
 
+/* ---- actions ------------------------------------------------------------ */
+
+static AmActionSet
+luxos_actions(gpointer self, AmMiner *miner, const AmSample *sample)
+{
+  return am_luxos_actions(sample);
+}
+
+static void
+luxos_act_async(gpointer self, AmMiner *miner, const AmActionRequest *request,
+                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  am_luxos_act_async(miner, request, cancellable, callback, user_data);
+}
+
+static gboolean
+luxos_act_finish(gpointer self, GAsyncResult *result, GError **error)
+{
+  return am_luxos_act_finish(result, error);
+}
+
 static const AmDriverVTable luxos_vtable = {
     .struct_size = sizeof(AmDriverVTable),
     .match = luxos_match,
     .poll_async = luxos_poll_async,
     .poll_finish = luxos_poll_finish,
+    .actions = luxos_actions,
+    .act_async = luxos_act_async,
+    .act_finish = luxos_act_finish,
 };
 
 AM_PLUGIN_DEFINE(.name = "luxos", .kind = AM_PLUGIN_KIND_DRIVER,
-                 .description = "LuxOS (LUXminer) over its cgminer-compatible API",
+                 .description =
+                     "LuxOS (LUXminer) over its cgminer-compatible API, reads and actions",
                  .version = AM_VERSION_STRING, .priority = 0, .sample_config = sample_ini,
                  .create = luxos_create, .destroy = luxos_destroy, .vtable.driver = &luxos_vtable)

@@ -298,6 +298,9 @@ read_summary_extras(AmSample *s, JsonObject *summary)
   am_whatsminer_extra_double(s, summary, "Power Limit", "power_limit_w");
   am_whatsminer_extra_double(s, summary, "Power_RT", "power_realtime_w");
   am_whatsminer_extra_string(s, summary, "Power Mode", "power_mode");
+  am_whatsminer_set_work_mode(s, am_json_string(summary, "Power Mode"));
+  /* The limit the firmware works to, in W (set by adjust_power_limit). */
+  s->power_limit_w = am_whatsminer_reading(summary, "Power Limit", 1, 100000);
   am_whatsminer_extra_double(s, summary, "Chip Temp Avg", "chip_temp_avg_c");
   am_whatsminer_extra_double(s, summary, "Chip Temp Min", "chip_temp_min_c");
   double env = am_whatsminer_reading(summary, "Env Temp", -50, 100);
@@ -407,10 +410,12 @@ read_status(AmSample *s, JsonObject *reply)
   gboolean off = FALSE;
   if (am_cgminer_get_bool(msg, "mineroff", &off) || am_cgminer_get_bool(msg, "btmineroff", &off)) {
     am_sample_set_extra(s, "mineroff", json_node_init_boolean(json_node_alloc(), off));
-    if (off)
-      am_sample_add_problem(s, "mining is switched off (mineroff)");
+    /* Switched off by power_off (antmon's pause, or WhatsMinerTool): on
+     * purpose, so paused rather than a problem. */
+    s->mining = off ? AM_MINING_PAUSED : AM_MINING_HASHING;
   }
   am_whatsminer_extra_string(s, msg, "power_mode", "power_mode");
+  am_whatsminer_set_work_mode(s, am_json_string(msg, "power_mode"));
   am_whatsminer_extra_double(s, msg, "hash_percent", "hash_percent");
   am_whatsminer_extra_double(s, msg, "power_limit_set", "power_limit_set_w");
   const char *api = am_json_string(reply, "Description");
@@ -428,6 +433,18 @@ read_version(AmSample *s, JsonObject *reply)
   if (fw != NULL && s->firmware_version == NULL)
     am_sample_set(s, &s->firmware_version, fw);
   am_whatsminer_extra_string(s, msg, "api_ver", "api_version");
+}
+
+/* get_miner_info Msg.ledstat: "auto" is the firmware's own light; any other
+ * value is a pattern set through set_led, which antmon sets only to locate. */
+static void
+read_miner_info(AmSample *s, JsonObject *reply)
+{
+  const char *ledstat = am_json_string(am_json_object(reply, "Msg"), "ledstat");
+  if (ledstat == NULL || *ledstat == '\0')
+    return;
+  s->locate = g_ascii_strcasecmp(ledstat, "auto") != 0;
+  am_sample_set_extra(s, "ledstat", json_node_init_string(json_node_alloc(), ledstat));
 }
 
 static void
@@ -472,6 +489,24 @@ am_whatsminer_parse(const AmWhatsminerReplies *replies, GError **error)
   read_summary_identity(s, summary);
   read_model(s, replies->devdetails);
   read_psu(s, replies->get_psu);
+  read_miner_info(s, replies->get_miner_info);
   am_cgminer_read_pools(s, replies->pools);
   return g_steal_pointer(&s);
+}
+
+void
+am_whatsminer_set_work_mode(AmSample *sample, const char *mode)
+{
+  if (mode == NULL || *mode == '\0')
+    return;
+  /* "Low"/"Normal"/"High" (summary), "low" (status), "0".."2" (v3). */
+  static const char *const names[] = {"low", "normal", "high"};
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+    char digit[2] = {(char)('0' + i), '\0'};
+    if (g_ascii_strcasecmp(mode, names[i]) == 0 || strcmp(mode, digit) == 0) {
+      am_sample_set(sample, &sample->work_mode, names[i]);
+      return;
+    }
+  }
+  am_sample_set(sample, &sample->work_mode, mode);
 }

@@ -16,6 +16,7 @@ typedef struct {
   JsonObject *devdetails;     /* the model, where answered */
   JsonObject *get_psu;        /* Whatsminer layout: the PSU's model, firmware, fan */
   JsonObject *get_error_code; /* Whatsminer layout: Msg.error_code [{"<code>":"<time>"}] */
+  JsonObject *get_miner_info; /* Whatsminer layout: Msg.ledstat (the light), hostname, mac */
 } AmWhatsminerReplies;
 
 /* SUPPORTED for the Whatsminer reply layout or a mention of btminer/bitmicro;
@@ -58,5 +59,10 @@ void am_whatsminer_extra_double(AmSample *sample, JsonObject *obj, const char *k
                                 const char *extra);
 void am_whatsminer_extra_string(AmSample *sample, JsonObject *obj, const char *key,
                                 const char *extra);
+
+/* Sets sample->work_mode from the firmware's name of it: Low/Normal/High in
+ * any case, or v3's 0/1/2, become "low"/"normal"/"high"; another non-empty
+ * value is kept as told. */
+void am_whatsminer_set_work_mode(AmSample *sample, const char *mode);
 
 G_END_DECLS

@@ -30,7 +30,9 @@ typedef struct {
   gsize len;
   gsize cap;
   guint8 *chunk;
-  GBytes *raw; /* the body bytes that came, for the raw view */
+  GBytes *raw;         /* the body bytes that came, for the raw view */
+  gboolean check_code; /* a code other than 0 fails the call */
+  gboolean sent;       /* the whole request went out */
 } Call;
 
 static void
@@ -102,7 +104,7 @@ call_complete(GTask *task)
   const char *data = g_bytes_get_data(c->raw, &len);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) reply = am_whatsminer_v3_parse_body(data, len, &error);
-  if (reply == NULL || !am_whatsminer_v3_check(reply, &error)) {
+  if (reply == NULL || (c->check_code && !am_whatsminer_v3_check(reply, &error))) {
     call_fail(task, error);
     return;
   }
@@ -210,6 +212,8 @@ on_written(GObject *source, GAsyncResult *result, gpointer user_data)
     call_fail(task, error);
     return;
   }
+  Call *c = g_task_get_task_data(task);
+  c->sent = TRUE;
   read_header(g_steal_pointer(&task));
 }
 
@@ -231,13 +235,45 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
                                   g_steal_pointer(&task));
 }
 
+static void start_call(const char *host, guint16 port, GBytes *request, char *what,
+                       gboolean check_code, guint timeout_ms, gsize max_body,
+                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+
 void
 am_whatsminer_v3_call_async(const char *host, guint16 port, const char *cmd, const char *param,
                             guint timeout_ms, gsize max_body, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail(host != NULL && cmd != NULL);
+  char *what = param != NULL ? g_strdup_printf("%s %s", cmd, param) : g_strdup(cmd);
+  start_call(host, port, am_whatsminer_v3_encode(cmd, param), what, TRUE, timeout_ms, max_body,
+             cancellable, callback, user_data);
+}
 
+void
+am_whatsminer_v3_send_async(const char *host, guint16 port, GBytes *frame, const char *what,
+                            guint timeout_ms, gsize max_body, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail(host != NULL && frame != NULL && what != NULL);
+  start_call(host, port, g_bytes_ref(frame), g_strdup(what), FALSE, timeout_ms, max_body,
+             cancellable, callback, user_data);
+}
+
+gboolean
+am_whatsminer_v3_call_was_sent(GAsyncResult *result)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  Call *c = g_task_get_task_data(G_TASK(result));
+  return c->sent;
+}
+
+/* Takes @request and @what. */
+static void
+start_call(const char *host, guint16 port, GBytes *request, char *what, gboolean check_code,
+           guint timeout_ms, gsize max_body, GCancellable *cancellable,
+           GAsyncReadyCallback callback, gpointer user_data)
+{
   GTask *task = g_task_new(NULL, cancellable, callback, user_data);
   g_task_set_source_tag(task, am_whatsminer_v3_call_async);
   /* Cancellation is reported here, with the address in the message. */
@@ -246,10 +282,11 @@ am_whatsminer_v3_call_async(const char *host, guint16 port, const char *cmd, con
   Call *c = g_new0(Call, 1);
   c->address = strchr(host, ':') != NULL ? g_strdup_printf("[%s]:%u", host, port)
                                          : g_strdup_printf("%s:%u", host, port);
-  c->what = param != NULL ? g_strdup_printf("%s %s", cmd, param) : g_strdup(cmd);
+  c->what = what;
+  c->check_code = check_code;
   c->timeout_ms = timeout_ms > 0 ? timeout_ms : AM_RPC_DEFAULT_TIMEOUT_MS;
   c->max_body = max_body > 0 ? max_body : AM_WHATSMINER_V3_MAX_BODY;
-  c->request = am_whatsminer_v3_encode(cmd, param);
+  c->request = request;
   c->deadline = am_deadline_new(cancellable, c->timeout_ms, g_task_get_context(task));
   c->cancellable = am_deadline_get_cancellable(c->deadline);
   g_task_set_task_data(task, c, (GDestroyNotify)call_free);

@@ -21,6 +21,19 @@ void am_whatsminer_v3_call_async(const char *host, guint16 port, const char *cmd
                                  guint timeout_ms, gsize max_body, GCancellable *cancellable,
                                  GAsyncReadyCallback callback, gpointer user_data);
 
+/* As am_whatsminer_v3_call_async(), for a write: sends @frame (a whole
+ * request frame, am_whatsminer_v3_encode_node()) and returns the reply
+ * whatever its code, so the caller maps the firmware's refusals itself.
+ * @what names the request in the debug log (never a token). Finish with
+ * am_whatsminer_v3_call_finish(). */
+void am_whatsminer_v3_send_async(const char *host, guint16 port, GBytes *frame, const char *what,
+                                 guint timeout_ms, gsize max_body, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+
+/* TRUE when the whole request of the finished call @result went out (a
+ * reboot may close the connection before it answers). */
+gboolean am_whatsminer_v3_call_was_sent(GAsyncResult *result);
+
 /* Returns: (transfer full) the reply's root object, or NULL with @error.
  * @raw_out (optional) receives the body bytes that came, good or bad (NULL
  * when none did or the reply was over the cap), for the raw view. */

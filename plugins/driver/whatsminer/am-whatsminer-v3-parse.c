@@ -148,6 +148,8 @@ read_summary(AmSample *s, JsonObject *summary)
   read_fans(s, summary);
 
   set_double(s, "power_limit_w", am_whatsminer_reading(summary, "power-limit", 1e-9, MAX_WATTS));
+  /* The limit set.miner.power_limit sets. */
+  s->power_limit_w = am_whatsminer_reading(summary, "power-limit", 1, MAX_WATTS);
   set_double(s, "power_5min_w", am_whatsminer_reading(summary, "power-5min", 1e-9, MAX_WATTS));
   set_double(s, "power_rate", am_whatsminer_reading(summary, "power-rate", 0, 1e6));
   set_double(s, "hash_1min_ths", am_whatsminer_reading(summary, "hash-1min", 0, MAX_THS));
@@ -319,8 +321,10 @@ read_device_info(AmSample *s, JsonObject *msg, JsonArray *errors)
   gboolean working = TRUE;
   if (am_cgminer_get_bool(miner, "working", &working)) {
     am_sample_set_extra(s, "working", json_node_init_boolean(json_node_alloc(), working));
-    if (!working)
-      am_sample_add_problem(s, "the miner is not working (working: false)");
+    /* set.miner.service stop (antmon's pause, or WhatsMinerTool) leaves
+     * "working" false: stopped on purpose, so paused, not a problem. A
+     * fault still shows through its error codes. */
+    s->mining = working ? AM_MINING_HASHING : AM_MINING_PAUSED;
   }
 
   g_autofree char *mac = am_cgminer_format_mac(am_json_string(network, "mac"));
@@ -334,12 +338,20 @@ read_device_info(AmSample *s, JsonObject *msg, JsonArray *errors)
   set_string(s, "api_version", nonblank(system, "api"));
   set_string(s, "platform", nonblank(system, "platform"));
   set_string(s, "control_board", nonblank(system, "control-board-version"));
+  /* "0": the API takes no writes (the driver's actions() reads it). */
+  set_string(s, "apiswitch", nonblank(system, "apiswitch"));
+  /* set.system.led: "auto" is the firmware's own light; anything else is a
+   * pattern set by a write, which antmon sets only to locate. */
+  const char *led = nonblank(system, "ledstatus");
+  if (led != NULL)
+    s->locate = g_ascii_strcasecmp(led, "auto") != 0;
 
   set_double(s, "psu_fan_rpm", am_whatsminer_reading(power, "fanspeed", 1, 100000));
   set_string(s, "psu_model", nonblank(power, "model"));
   set_string(s, "psu_serial", nonblank(power, "sn"));
   set_string(s, "psu_firmware", nonblank(power, "swversion"));
   set_string(s, "power_mode", power_mode(nonblank(power, "mode")));
+  am_whatsminer_set_work_mode(s, nonblank(power, "mode"));
 
   am_whatsminer_read_error_list(errors, am_json_array(msg, "error-code"));
 }

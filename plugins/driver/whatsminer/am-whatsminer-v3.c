@@ -19,6 +19,13 @@ am_whatsminer_v3_encode(const char *cmd, const char *param)
   }
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
+  return am_whatsminer_v3_encode_node(root);
+}
+
+GBytes *
+am_whatsminer_v3_encode_node(JsonNode *root)
+{
+  g_return_val_if_fail(root != NULL, NULL);
   g_autoptr(JsonGenerator) gen = json_generator_new();
   json_generator_set_root(gen, root);
   gsize len = 0;

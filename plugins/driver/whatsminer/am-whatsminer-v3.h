@@ -24,6 +24,10 @@ G_BEGIN_DECLS
  * {"cmd":@cmd} or, when @param is not NULL, {"cmd":@cmd,"param":@param}. */
 GBytes *am_whatsminer_v3_encode(const char *cmd, const char *param);
 
+/* Returns: (transfer full) one request frame holding @root (any JSON, a
+ * write's object with its token and param). */
+GBytes *am_whatsminer_v3_encode_node(JsonNode *root);
+
 /* Reads the 4-byte little-endian header at @header into *@body_len.
  * Fails with AM_ERROR_TOO_LARGE when the length is over @max_body and with
  * AM_ERROR_PARSE when it is 0 (an empty frame holds no reply). */

@@ -1,7 +1,7 @@
 /* The whatsminer driver: MicroBT Whatsminer (btminer) read over its
  * read-only cgminer-style API on TCP 4028 (API v1/v2) or, on firmware from
- * 2024-11 on, over API v3 on TCP 4433. No privileged (encrypted) command is
- * used. The normalizers are in am-whatsminer-parse.c (v1/v2) and
+ * 2024-11 on, over API v3 on TCP 4433; actions (writes) go through
+ * am-whatsminer-act.c over the same API. The normalizers are in am-whatsminer-parse.c (v1/v2) and
  * am-whatsminer-v3-parse.c; the v3 framing in am-whatsminer-v3.c and its
  * socket client in am-whatsminer-v3-client.c. This file wires them to the
  * plugin ABI and chooses the API:
@@ -17,6 +17,8 @@
  *    again. A timeout never sends a poll on to the other API, so a miner
  *    that hangs costs one timeout, not two. */
 #include "../common/am-driver-poll.h"
+#include "am-whatsminer-act.h"
+#include "am-whatsminer-action.h"
 #include "am-whatsminer-parse.h"
 #include "am-whatsminer-v3-client.h"
 #include "am-whatsminer-v3-parse.h"
@@ -40,14 +42,18 @@ typedef struct {
    * the number of v3-only units. Reference counted: polls in flight hold
    * it. */
   GHashTable *v3_miners;
+  /* [driver:whatsminer] password, for writes to miners that have none of
+   * their own; NULL: the factory default of the API used. */
+  char *password;
 } AmWhatsminer;
 
 /* status is btminer's own (mineroff, firmware version); devs and devdetails
  * give per-board detail and the model; get_psu and get_error_code the PSU
  * and the vendor's error codes, where the firmware answers them. */
-static const char *const poll_commands[] = {"version", "summary",        "pools",
-                                            "status",  "devs",           "devdetails",
-                                            "get_psu", "get_error_code", NULL};
+static const char *const poll_commands[] = {"version", "summary", "pools", "status", "devs",
+                                            "devdetails", "get_psu", "get_error_code",
+                                            /* the locate light (ledstat) */
+                                            "get_miner_info", NULL};
 
 /* The v3 requests of one poll, one connection each; summary is required
  * and asked first, so a port that is not v3 fails fast. */
@@ -78,6 +84,7 @@ whatsminer_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **erro
   (void)ctx;
   Api api = API_AUTO;
   guint v3_port = AM_WHATSMINER_V3_DEFAULT_PORT;
+  g_autofree char *password = NULL;
   if (kf != NULL) {
     g_autofree char *text = am_config_get_string(kf, group, "api", "auto", error);
     if (text == NULL)
@@ -96,11 +103,16 @@ whatsminer_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **erro
     if (!am_config_get_uint(kf, group, "v3_port", AM_WHATSMINER_V3_DEFAULT_PORT, 1, 65535, &v3_port,
                             error))
       return NULL;
+    password = am_config_get_string(kf, group, "password", "", error);
+    if (password == NULL)
+      return NULL;
   }
   AmWhatsminer *self = g_new0(AmWhatsminer, 1);
   self->api = api;
   self->v3_port = (guint16)v3_port;
   self->v3_miners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  if (password != NULL && *password != '\0')
+    self->password = g_steal_pointer(&password);
   return self;
 }
 
@@ -109,6 +121,7 @@ whatsminer_destroy(gpointer instance)
 {
   AmWhatsminer *self = instance;
   g_hash_table_unref(self->v3_miners);
+  g_free(self->password);
   g_free(self);
 }
 
@@ -222,6 +235,7 @@ parse_replies(GHashTable *replies, GError **error)
       .devdetails = am_driver_reply(replies, "devdetails"),
       .get_psu = am_driver_reply(replies, "get_psu"),
       .get_error_code = am_driver_reply(replies, "get_error_code"),
+      .get_miner_info = am_driver_reply(replies, "get_miner_info"),
   };
   return am_whatsminer_parse(&r, error);
 }
@@ -419,15 +433,66 @@ whatsminer_poll_finish(gpointer instance, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer(G_TASK(result), error);
 }
 
+/* ---- actions ------------------------------------------------------------ */
+
+static AmActionSet
+whatsminer_actions(gpointer instance, AmMiner *miner, const AmSample *sample)
+{
+  (void)instance;
+  (void)miner;
+  return am_whatsminer_actions(sample);
+}
+
+/* The API a write goes to: the one the polls use (api=, and for auto the
+ * port and what the polls learnt). */
+static gboolean
+act_over_v3(AmWhatsminer *self, AmMiner *miner)
+{
+  if (self->api != API_AUTO)
+    return self->api == API_V3;
+  return am_miner_get_port(miner) == self->v3_port ||
+         g_hash_table_contains(self->v3_miners, am_miner_get_address(miner));
+}
+
+static void
+whatsminer_act_async(gpointer instance, AmMiner *miner, const AmActionRequest *request,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  AmWhatsminer *self = instance;
+  gboolean v3 = act_over_v3(self, miner);
+  guint16 port = am_miner_get_port(miner);
+  if (v3 && (self->api != API_V3 || port == AM_RPC_DEFAULT_PORT))
+    port = self->v3_port;
+  /* The miner's own password, then the driver's, then the factory one of
+   * the API (v2 admin/admin, v3 super/super). The account is fixed: v2
+   * has only admin, and on v3 only super may write. */
+  const char *password = am_miner_get_password(miner);
+  if (password == NULL || *password == '\0')
+    password = self->password;
+  if (password == NULL)
+    password = v3 ? AM_WHATSMINER_V3_DEFAULT_PASSWORD : AM_WHATSMINER_V2_DEFAULT_PASSWORD;
+  am_whatsminer_act_async(miner, request, v3, port, password, cancellable, callback, user_data);
+}
+
+static gboolean
+whatsminer_act_finish(gpointer instance, GAsyncResult *result, GError **error)
+{
+  (void)instance;
+  return am_whatsminer_act_finish(result, error);
+}
+
 static const AmDriverVTable whatsminer_vtable = {
     .struct_size = sizeof(AmDriverVTable),
     .match = whatsminer_match,
     .poll_async = whatsminer_poll_async,
     .poll_finish = whatsminer_poll_finish,
+    .actions = whatsminer_actions,
+    .act_async = whatsminer_act_async,
+    .act_finish = whatsminer_act_finish,
 };
 
 AM_PLUGIN_DEFINE(.name = "whatsminer", .kind = AM_PLUGIN_KIND_DRIVER,
-                 .description = "MicroBT Whatsminer (btminer) over its read-only API, v1/v2 or v3",
+                 .description = "MicroBT Whatsminer (btminer) over its API, v1/v2 or v3",
                  .version = AM_VERSION_STRING, .priority = 0, .sample_config = sample_ini,
                  .create = whatsminer_create, .destroy = whatsminer_destroy,
                  .vtable.driver = &whatsminer_vtable)

@@ -185,11 +185,12 @@ test_hand_made_faults(void)
 
   AM_TEST_ASSERT_DOUBLES(s->fans_rpm, 4590);
   g_assert_true(json_node_get_boolean(am_test_extra(s, "x_whatsminer_mineroff")));
+  /* Switched off on purpose (power_off): paused, not a problem. */
+  g_assert_cmpint(s->mining, ==, AM_MINING_PAUSED);
   g_assert_cmpint(s->status, ==, AM_SAMPLE_STATUS_DEGRADED);
-  g_assert_cmpuint(s->problems->len, ==, 3);
+  /* ... and a paused unit's stopped fan is no fault (the core's rule). */
+  g_assert_cmpuint(s->problems->len, ==, 1);
   g_assert_cmpstr(s->problems->pdata[0], ==, "the miner reports 2 error code(s)");
-  g_assert_cmpstr(s->problems->pdata[1], ==, "mining is switched off (mineroff)");
-  g_assert_cmpstr(s->problems->pdata[2], ==, "1 of 2 fans spinning");
 }
 
 /* HAND-MADE devs, devdetails and version replies: no recorded Whatsminer

@@ -1,0 +1,379 @@
+/* Tests of the antminer driver's actions: the pure cgminer command builder
+ * (command and parameter exactly), the request checks, the judgement of
+ * replies; then the built module against an in-process cgminer API on
+ * 127.0.0.1 (a threaded GSocketService) that records every command, obeys
+ * writes only when its api-allow would, and keeps a pool list as cgminer
+ * does (addpool appends, removepool renumbers, the active pool stays). */
+#include "am-antminer-action.h"
+#include "am-plugin-loader.h"
+#include "am-test-util.h"
+
+#include <string.h>
+
+/* ---- pure --------------------------------------------------------------- */
+
+static void
+test_addpool_parameter(void)
+{
+  const AmPoolSetting plain = {"stratum+tcp://pool.example:3333", "farm.a1", NULL};
+  g_autofree char *a = am_antminer_addpool_parameter(&plain);
+  g_assert_cmpstr(a, ==, "stratum+tcp://pool.example:3333,farm.a1,x");
+  const AmPoolSetting odd = {"stratum+tcp://pool.example:3333", "farm,a1", "p\\w,d"};
+  g_autofree char *b = am_antminer_addpool_parameter(&odd);
+  g_assert_cmpstr(b, ==, "stratum+tcp://pool.example:3333,farm\\,a1,p\\\\w\\,d");
+}
+
+static char *
+joined(GPtrArray *writes)
+{
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < writes->len; i++) {
+    const AmAntminerRpcWrite *w = writes->pdata[i];
+    g_string_append_printf(out, "%s%s|%s", i > 0 ? ";" : "", w->command,
+                           w->parameter != NULL ? w->parameter : "");
+  }
+  return g_string_free(out, FALSE);
+}
+
+static const AmPoolSetting new_pools[] = {
+    {"stratum+tcp://new.example:3333", "farm.a1", NULL},
+    {"stratum+tcp://backup.example:443", "farm.a1", "pw"},
+};
+
+static void
+test_pool_writes(void)
+{
+  AmActionRequest request = {.kind = AM_ACTION_POOLS, .pools = new_pools, .n_pools = 2};
+  g_autoptr(GPtrArray) w3 = am_antminer_pool_writes(&request, 3);
+  g_autofree char *s3 = joined(w3);
+  g_assert_cmpstr(s3, ==,
+                  "addpool|stratum+tcp://new.example:3333,farm.a1,x;"
+                  "addpool|stratum+tcp://backup.example:443,farm.a1,pw;"
+                  "switchpool|3;removepool|0;removepool|0;removepool|0");
+  g_autoptr(GPtrArray) w0 = am_antminer_pool_writes(&request, 0);
+  g_autofree char *s0 = joined(w0);
+  g_assert_cmpstr(s0, ==,
+                  "addpool|stratum+tcp://new.example:3333,farm.a1,x;"
+                  "addpool|stratum+tcp://backup.example:443,farm.a1,pw;switchpool|0");
+}
+
+static void
+test_check_request(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_true(am_antminer_check_request(&(AmActionRequest){.kind = AM_ACTION_RESTART}, &error));
+  g_assert_no_error(error);
+  g_assert_false(am_antminer_check_request(&(AmActionRequest){.kind = AM_ACTION_POOLS}, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_CONFIG);
+  g_clear_error(&error);
+  const AmActionKind web_only[] = {AM_ACTION_REBOOT, AM_ACTION_PAUSE, AM_ACTION_RESUME,
+                                   AM_ACTION_WORK_MODE, AM_ACTION_LOCATE};
+  for (guint i = 0; i < G_N_ELEMENTS(web_only); i++) {
+    g_assert_false(am_antminer_check_request(&(AmActionRequest){.kind = web_only[i]}, &error));
+    g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+    g_assert_nonnull(strstr(error->message, "antminer-web"));
+    g_assert_nonnull(strstr(error->message, am_action_kind_to_string(web_only[i])));
+    g_clear_error(&error);
+  }
+  g_assert_false(am_antminer_check_request(
+      &(AmActionRequest){.kind = AM_ACTION_POWER_TARGET, .watts = 3000}, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+}
+
+static void
+test_judge(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_true(am_antminer_judge_write("10.0.0.5:4028", "addpool", NULL, NULL, &error));
+  g_autoptr(GError) denied = g_error_new(
+      AM_ERROR, AM_ERROR_API, "10.0.0.5:4028: API error 45: Access denied to 'restart' command");
+  g_assert_false(am_antminer_judge_write("10.0.0.5:4028", "restart", denied, NULL, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_assert_true(g_str_has_prefix(error->message, "10.0.0.5:4028: the miner's API refused "
+                                                 "'restart': writes are off"));
+  g_assert_nonnull(strstr(error->message, "api-allow"));
+  g_clear_error(&error);
+  /* cgminer's {"RESTART","id":1} does not parse, and means yes. */
+  g_autoptr(GError) parse = g_error_new_literal(AM_ERROR, AM_ERROR_PARSE, "reply is not JSON");
+  g_autoptr(GBytes) restart = g_bytes_new_static("{\"RESTART\",\"id\":1}", 18);
+  g_assert_true(am_antminer_judge_write("10.0.0.5:4028", "restart", parse, restart, &error));
+  g_assert_false(am_antminer_judge_write("10.0.0.5:4028", "switchpool", parse, restart, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_PARSE);
+  g_clear_error(&error);
+  g_autoptr(GError) bad = g_error_new(AM_ERROR, AM_ERROR_API,
+                                      "10.0.0.5:4028: API error 53: Invalid addpool details 'x'");
+  g_assert_false(am_antminer_judge_write("10.0.0.5:4028", "addpool", bad, NULL, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_API);
+  g_assert_cmpstr(error->message, ==,
+                  "10.0.0.5:4028: addpool: API error 53: Invalid addpool details 'x'");
+}
+
+static void
+test_actions(void)
+{
+  const AmActionSet rpc = AM_ACTION_BIT(AM_ACTION_RESTART) | AM_ACTION_BIT(AM_ACTION_POOLS);
+  g_assert_cmphex(am_antminer_actions(NULL), ==, rpc);
+  const char *firmwares[] = {"bmminer", "cgminer", "Hiveon", "VNish", "Blissz"};
+  for (guint i = 0; i < G_N_ELEMENTS(firmwares); i++) {
+    g_autoptr(AmSample) s = am_sample_new();
+    am_sample_set(s, &s->firmware, firmwares[i]);
+    g_assert_cmphex(am_antminer_actions(s), ==, rpc);
+  }
+}
+
+/* ---- the module against a local cgminer API ----------------------------- */
+
+typedef struct {
+  GSocketService *service;
+  guint16 port;
+  GMutex lock;
+  gboolean allow_writes; /* api-allow gives us W: */
+  GPtrArray *received;   /* "command|parameter" */
+  GPtrArray *pools;      /* URLs, cgminer's order */
+  guint active;
+} FakeApi;
+
+#define STATUS(letter, code, msg)                                                                  \
+  "{\"STATUS\":[{\"STATUS\":\"" letter "\",\"When\":1700000000,\"Code\":" code ",\"Msg\":\"" msg   \
+  "\",\"Description\":\"cgminer 1.0.0\"}]"
+
+static char *
+pools_reply(FakeApi *f)
+{
+  GString *out = g_string_new(STATUS("S", "7", "2 Pool(s)") ",\"POOLS\":[");
+  for (guint i = 0; i < f->pools->len; i++)
+    g_string_append_printf(out, "%s{\"POOL\":%u,\"URL\":\"%s\",\"Status\":\"Alive\"}",
+                           i > 0 ? "," : "", i, (const char *)f->pools->pdata[i]);
+  g_string_append(out, "],\"id\":1}");
+  return g_string_free(out, FALSE);
+}
+
+/* What cgminer answers to @command, changing the pool list as it does. */
+static char *
+answer(FakeApi *f, const char *command, const char *parameter)
+{
+  if (g_str_equal(command, "pools"))
+    return pools_reply(f);
+  if (!f->allow_writes)
+    return g_strdup_printf(STATUS("E", "45", "Access denied to '%s' command") ",\"id\":1}",
+                           command);
+  if (g_str_equal(command, "restart"))
+    return g_strdup("{\"RESTART\",\"id\":1}");
+  if (g_str_equal(command, "addpool")) {
+    if (strstr(parameter, "invalid") != NULL)
+      return g_strdup_printf(STATUS("E", "53", "Invalid addpool details '%s'") ",\"id\":1}",
+                             parameter);
+    g_ptr_array_add(f->pools, g_strndup(parameter, strcspn(parameter, ",")));
+    return g_strdup(STATUS("S", "55", "Added pool") ",\"id\":1}");
+  }
+  guint id = (guint)g_ascii_strtoull(parameter, NULL, 10);
+  if (g_str_equal(command, "switchpool") && id < f->pools->len) {
+    f->active = id;
+    return g_strdup(STATUS("S", "27", "Switching to pool") ",\"id\":1}");
+  }
+  if (g_str_equal(command, "removepool") && id < f->pools->len) {
+    if (id == f->active)
+      return g_strdup(STATUS("E", "67", "Cannot remove active pool") ",\"id\":1}");
+    g_ptr_array_remove_index(f->pools, id);
+    if (f->active > id)
+      f->active--;
+    return g_strdup(STATUS("S", "68", "Removed pool") ",\"id\":1}");
+  }
+  return g_strdup(STATUS("E", "14", "Invalid command") ",\"id\":1}");
+}
+
+static gboolean
+on_run(GThreadedSocketService *service, GSocketConnection *connection, GObject *source,
+       gpointer user_data)
+{
+  FakeApi *f = user_data;
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
+  GString *request = g_string_new(NULL);
+  g_autoptr(JsonNode) root = NULL;
+  char buf[1024];
+  gssize n;
+  while (root == NULL && (n = g_input_stream_read(in, buf, sizeof buf, NULL, NULL)) > 0) {
+    g_string_append_len(request, buf, n);
+    root = json_from_string(request->str, NULL);
+  }
+  g_string_free(request, TRUE);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+    return TRUE;
+  JsonObject *o = json_node_get_object(root);
+  const char *command = json_object_get_string_member_with_default(o, "command", "");
+  const char *parameter = json_object_get_string_member_with_default(o, "parameter", "");
+  g_mutex_lock(&f->lock);
+  g_ptr_array_add(f->received, g_strdup_printf("%s|%s", command, parameter));
+  g_autofree char *reply = answer(f, command, parameter);
+  g_mutex_unlock(&f->lock);
+  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
+  g_output_stream_write_all(out, reply, strlen(reply) + 1, NULL, NULL, NULL); /* with the NUL */
+  return TRUE;
+}
+
+static void
+fake_start(FakeApi *f, gboolean allow_writes)
+{
+  *f = (FakeApi){.allow_writes = allow_writes,
+                 .received = g_ptr_array_new_with_free_func(g_free),
+                 .pools = g_ptr_array_new_with_free_func(g_free)};
+  g_mutex_init(&f->lock);
+  g_ptr_array_add(f->pools, g_strdup("stratum+tcp://old1.example:3333"));
+  g_ptr_array_add(f->pools, g_strdup("stratum+tcp://old2.example:3333"));
+  f->service = g_threaded_socket_service_new(2);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) want = g_inet_socket_address_new(lo, 0);
+  g_autoptr(GSocketAddress) got = NULL;
+  g_autoptr(GError) error = NULL;
+  g_socket_listener_add_address(G_SOCKET_LISTENER(f->service), want, G_SOCKET_TYPE_STREAM,
+                                G_SOCKET_PROTOCOL_TCP, NULL, &got, &error);
+  g_assert_no_error(error);
+  f->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(got));
+  g_signal_connect(f->service, "run", G_CALLBACK(on_run), f);
+  g_socket_service_start(f->service);
+}
+
+static void
+fake_stop(FakeApi *f)
+{
+  g_socket_service_stop(f->service);
+  g_socket_listener_close(G_SOCKET_LISTENER(f->service));
+  g_object_unref(f->service);
+  g_ptr_array_unref(f->received);
+  g_ptr_array_unref(f->pools);
+  g_mutex_clear(&f->lock);
+}
+
+static char *
+received(FakeApi *f)
+{
+  g_mutex_lock(&f->lock);
+  g_ptr_array_add(f->received, NULL);
+  char *s = g_strjoinv(";", (char **)f->received->pdata);
+  g_ptr_array_set_size(f->received, f->received->len - 1);
+  g_mutex_unlock(&f->lock);
+  return s;
+}
+
+static void
+on_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **)user_data = g_object_ref(result);
+}
+
+static gboolean
+act(FakeApi *f, const AmActionRequest *request, GError **error)
+{
+  const char *dir = g_getenv("ANTMON_PLUGIN_DIR");
+  g_assert_nonnull(dir);
+  g_autofree char *path = g_build_filename(dir, "driver-antminer.so", NULL);
+  g_autoptr(GError) local = NULL;
+  AmLoadedPlugin *plugin = am_plugin_load_file(path, &local);
+  g_assert_no_error(local);
+  const AmPluginInfo *info = plugin->info;
+  gpointer self = info->create(NULL, NULL, "driver:antminer", &local);
+  g_assert_no_error(local);
+  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", f->port);
+  am_miner_set_timeout_ms(miner, 5000);
+  g_assert_cmphex(info->vtable.driver->actions(self, miner, NULL), ==, am_antminer_actions(NULL));
+  GAsyncResult *result = NULL;
+  info->vtable.driver->act_async(self, miner, request, NULL, on_done, &result);
+  while (result == NULL)
+    g_main_context_iteration(NULL, TRUE);
+  gboolean ok = info->vtable.driver->act_finish(self, result, error);
+  g_object_unref(result);
+  info->destroy(self);
+  am_loaded_plugin_free(plugin);
+  return ok;
+}
+
+static void
+test_module_writes_allowed(void)
+{
+  FakeApi f;
+  fake_start(&f, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(act(&f, &(AmActionRequest){.kind = AM_ACTION_RESTART}, &error));
+  g_assert_no_error(error);
+  g_autofree char *r1 = received(&f);
+  g_assert_cmpstr(r1, ==, "restart|");
+
+  g_ptr_array_set_size(f.received, 0);
+  g_assert_true(act(
+      &f, &(AmActionRequest){.kind = AM_ACTION_POOLS, .pools = new_pools, .n_pools = 2}, &error));
+  g_assert_no_error(error);
+  g_autofree char *r2 = received(&f);
+  g_assert_cmpstr(r2, ==,
+                  "pools|;addpool|stratum+tcp://new.example:3333,farm.a1,x;"
+                  "addpool|stratum+tcp://backup.example:443,farm.a1,pw;"
+                  "switchpool|2;removepool|0;removepool|0");
+  /* What the next poll's "pools" shows: only the new ones, first active. */
+  g_assert_cmpuint(f.pools->len, ==, 2);
+  g_assert_cmpstr(f.pools->pdata[0], ==, "stratum+tcp://new.example:3333");
+  g_assert_cmpstr(f.pools->pdata[1], ==, "stratum+tcp://backup.example:443");
+  g_assert_cmpuint(f.active, ==, 0);
+  fake_stop(&f);
+}
+
+/* Stock api-allow (R only): the first write is refused, reported as
+ * writes being off, and nothing further is sent. */
+static void
+test_module_writes_denied(void)
+{
+  FakeApi f;
+  fake_start(&f, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_assert_false(act(&f, &(AmActionRequest){.kind = AM_ACTION_RESTART}, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_autofree char *expected =
+      g_strdup_printf("127.0.0.1:%u: the miner's API refused 'restart': writes are off", f.port);
+  g_assert_true(g_str_has_prefix(error->message, expected));
+  g_clear_error(&error);
+  g_ptr_array_set_size(f.received, 0);
+  g_assert_false(act(
+      &f, &(AmActionRequest){.kind = AM_ACTION_POOLS, .pools = new_pools, .n_pools = 2}, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_assert_nonnull(strstr(error->message, "'addpool'"));
+  g_autofree char *r = received(&f);
+  g_assert_cmpstr(r, ==, "pools|;addpool|stratum+tcp://new.example:3333,farm.a1,x");
+  g_assert_cmpuint(f.pools->len, ==, 2);
+  fake_stop(&f);
+}
+
+/* The firmware's own error is an API error quoting it; a web-only action
+ * is refused before anything is sent. */
+static void
+test_module_errors(void)
+{
+  FakeApi f;
+  fake_start(&f, TRUE);
+  g_autoptr(GError) error = NULL;
+  const AmPoolSetting bad[] = {{"stratum+tcp://invalid.example:1", "w", NULL}};
+  g_assert_false(
+      act(&f, &(AmActionRequest){.kind = AM_ACTION_POOLS, .pools = bad, .n_pools = 1}, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_API);
+  g_autofree char *expected =
+      g_strdup_printf("127.0.0.1:%u: addpool: API error 53: Invalid addpool details", f.port);
+  g_assert_true(g_str_has_prefix(error->message, expected));
+  g_clear_error(&error);
+  g_ptr_array_set_size(f.received, 0);
+  g_assert_false(act(&f, &(AmActionRequest){.kind = AM_ACTION_LOCATE, .on = TRUE}, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_assert_cmpuint(f.received->len, ==, 0);
+  fake_stop(&f);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/antminer/action/addpool-parameter", test_addpool_parameter);
+  g_test_add_func("/antminer/action/pool-writes", test_pool_writes);
+  g_test_add_func("/antminer/action/check-request", test_check_request);
+  g_test_add_func("/antminer/action/judge", test_judge);
+  g_test_add_func("/antminer/action/actions", test_actions);
+  g_test_add_func("/antminer/action/module/writes-allowed", test_module_writes_allowed);
+  g_test_add_func("/antminer/action/module/writes-denied", test_module_writes_denied);
+  g_test_add_func("/antminer/action/module/errors", test_module_errors);
+  return g_test_run();
+}

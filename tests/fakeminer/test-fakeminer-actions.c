@@ -1,0 +1,765 @@
+/* Black-box tests of the fake fleet's write calls and control state: each
+ * request is built here by hand as the firmware's clients send it (asic-rs,
+ * pyasic), with the real login, and the test checks the reply shape and the
+ * effect on the next read replies. Plain GIO sockets, never libantmon.
+ */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#define WAIT_MS 15000
+
+enum {
+  M_ANTMINER = 1, /* antminer-s19pro-web: RPC + CGI (digest) */
+  M_BRAIINS,      /* braiins-rest-26: REST (token) */
+  M_LUXOS,        /* luxos-actions: RPC with sessions */
+  M_AVALON,       /* avalon-a: RPC ascset */
+  M_BITAXE,       /* bitaxe-supra: HTTP, no login */
+  M_REBOOT,       /* antminer-s19pro-web, rebooted by the tests */
+  M_IGNORE,       /* antminer-s19pro-web with ignore_actions=1 */
+  M_LAST = M_IGNORE,
+};
+
+static struct {
+  GSubprocess *process;
+  guint octet;
+  guint16 port;
+  guint16 http_port;
+  guint16 control_port;
+  char *dir;
+} fleet;
+
+/* ---- plumbing ---- */
+
+static char *
+host(guint n)
+{
+  return g_strdup_printf("127.79.%u.%u", fleet.octet, n);
+}
+
+static void
+die_with_parent(gpointer data)
+{
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* Connects, sends, reads to EOF. NULL (and *refused) when the connect fails. */
+static GByteArray *
+exchange(guint n, guint16 port, const guint8 *request, gsize len, gboolean *refused)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 5);
+  g_socket_client_set_enable_proxy(client, FALSE);
+  g_autofree char *address = host(n);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) conn =
+      g_socket_client_connect_to_host(client, address, port, NULL, &error);
+  if (refused != NULL)
+    *refused = conn == NULL;
+  if (conn == NULL)
+    return NULL;
+  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), request, len, NULL,
+                            NULL, &error);
+  g_assert_no_error(error);
+  GSocket *socket = g_socket_connection_get_socket(conn);
+  GByteArray *data = g_byte_array_new();
+  char buf[65536];
+  for (;;) {
+    if (!g_socket_condition_timed_wait(socket, G_IO_IN, (gint64)WAIT_MS * 1000, NULL, &error))
+      g_error("no reply from %s:%u: %s", address, port, error->message);
+    gssize got = g_socket_receive(socket, buf, sizeof buf, NULL, &error);
+    g_assert_no_error(error);
+    if (got == 0)
+      break;
+    g_byte_array_append(data, (guint8 *)buf, (guint)got);
+  }
+  return data;
+}
+
+/* Whether connects to @n:@port are refused within a moment (a reboot takes
+ * the listeners down right after its reply went out). */
+static gboolean
+refused_soon(guint n, guint16 port)
+{
+  g_autofree char *address = host(n);
+  for (int i = 0; i < 50; i++) {
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_socket_client_set_enable_proxy(client, FALSE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocketConnection) conn =
+        g_socket_client_connect_to_host(client, address, port, NULL, &error);
+    if (conn == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+      return TRUE;
+    g_usleep(20 * 1000);
+  }
+  return FALSE;
+}
+
+/* A cgminer-style RPC exchange; the reply without its NUL. */
+static char *
+rpc(guint n, const char *request)
+{
+  g_autoptr(GByteArray) data =
+      exchange(n, fleet.port, (const guint8 *)request, strlen(request), NULL);
+  g_assert_nonnull(data);
+  g_assert_cmpuint(data->len, >, 0);
+  g_assert_cmpint(data->data[data->len - 1], ==, '\0');
+  return g_strndup((char *)data->data, data->len - 1);
+}
+
+static char *control(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static char *
+control(const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_autofree char *line = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_enable_proxy(client, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) conn =
+      g_socket_client_connect_to_host(client, "127.0.0.1", fleet.control_port, NULL, &error);
+  g_assert_no_error(error);
+  g_autofree char *sent = g_strconcat(line, "\n", NULL);
+  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), sent, strlen(sent),
+                            NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_autoptr(GDataInputStream) in =
+      g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+  GString *answer = g_string_new(NULL);
+  for (;;) {
+    g_autofree char *got = g_data_input_stream_read_line(in, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(got);
+    g_string_append_printf(answer, "%s\n", got);
+    if (g_str_equal(got, "ok") || g_str_has_prefix(got, "error: "))
+      break;
+  }
+  return g_string_free(answer, FALSE);
+}
+
+static void
+control_ok(const char *line)
+{
+  g_autofree char *answer = control("%s", line);
+  g_assert_cmpstr(answer, ==, "ok\n");
+}
+
+typedef struct {
+  int status;
+  char *head;
+  char *body;
+} Http;
+
+static void
+http_clear(Http *h)
+{
+  g_free(h->head);
+  g_free(h->body);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Http, http_clear)
+
+static void
+http(guint n, const char *method, const char *target, const char *headers, const char *body,
+     Http *h)
+{
+  g_autofree char *request = g_strdup_printf(
+      "%s %s HTTP/1.1\r\nHost: miner\r\nConnection: close\r\n%sContent-Type: "
+      "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+      method, target, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
+  g_autoptr(GByteArray) data =
+      exchange(n, fleet.http_port, (const guint8 *)request, strlen(request), NULL);
+  g_assert_nonnull(data);
+  g_autofree char *text = g_strndup((char *)data->data, data->len);
+  const char *end = strstr(text, "\r\n\r\n");
+  g_assert_nonnull(end);
+  g_assert_cmpint(sscanf(text, "HTTP/1.1 %d ", &h->status), ==, 1);
+  h->head = g_strndup(text, (gsize)(end - text) + 2);
+  h->body = g_strdup(end + 4);
+}
+
+static JsonNode *
+json_at(const char *text, const char *path)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  json_parser_load_from_data(parser, text, -1, &error);
+  g_assert_no_error(error);
+  JsonNode *node = json_parser_get_root(parser);
+  g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+  for (gsize i = 0; parts[i] != NULL && parts[i][0] != '\0'; i++) {
+    if (JSON_NODE_HOLDS_ARRAY(node))
+      node = json_array_get_element(json_node_get_array(node), (guint)atoi(parts[i]));
+    else
+      node = json_object_get_member(json_node_get_object(node), parts[i]);
+    if (node == NULL)
+      g_error("no %s in %.300s", path, text);
+  }
+  return json_node_copy(node);
+}
+
+static char *
+string_at(const char *text, const char *path)
+{
+  g_autoptr(JsonNode) node = json_at(text, path);
+  if (json_node_get_value_type(node) == G_TYPE_STRING)
+    return g_strdup(json_node_get_string(node));
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, node);
+  return json_generator_to_data(gen, NULL);
+}
+
+static double
+number_at(const char *text, const char *path)
+{
+  g_autofree char *s = string_at(text, path);
+  return g_ascii_strtod(s, NULL);
+}
+
+/* RFC 7616 MD5 qop=auth from the challenge of a 401, computed here. */
+static char *
+digest(guint n, const char *user, const char *password, const char *method, const char *uri)
+{
+  g_auto(Http) h = {0};
+  http(n, method, uri, NULL, NULL, &h);
+  g_assert_cmpint(h.status, ==, 401);
+  g_autoptr(GRegex) re_realm = g_regex_new("realm=\"([^\"]*)\"", 0, 0, NULL);
+  g_autoptr(GRegex) re_nonce = g_regex_new("nonce=\"([^\"]*)\"", 0, 0, NULL);
+  g_autoptr(GMatchInfo) m1 = NULL;
+  g_autoptr(GMatchInfo) m2 = NULL;
+  g_assert_true(g_regex_match(re_realm, h.head, 0, &m1));
+  g_assert_true(g_regex_match(re_nonce, h.head, 0, &m2));
+  g_autofree char *realm = g_match_info_fetch(m1, 1);
+  g_autofree char *nonce = g_match_info_fetch(m2, 1);
+  g_autofree char *a1 = g_strdup_printf("%s:%s:%s", user, realm, password);
+  g_autofree char *a2 = g_strdup_printf("%s:%s", method, uri);
+  g_autofree char *ha1 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a1, -1);
+  g_autofree char *ha2 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a2, -1);
+  g_autofree char *all = g_strdup_printf("%s:%s:00000001:0a4f113b:auth:%s", ha1, nonce, ha2);
+  g_autofree char *response = g_compute_checksum_for_string(G_CHECKSUM_MD5, all, -1);
+  return g_strdup_printf("Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
+                         "uri=\"%s\", qop=auth, nc=00000001, cnonce=\"0a4f113b\", "
+                         "response=\"%s\", algorithm=MD5\r\n",
+                         user, realm, nonce, uri, response);
+}
+
+/* An Antminer CGI call with Digest root/root. */
+static void
+cgi(guint n, const char *method, const char *uri, const char *body, Http *h)
+{
+  g_autofree char *auth = digest(n, "root", "root", method, uri);
+  http(n, method, uri, auth, body, h);
+}
+
+static double
+rpc_number(guint n, const char *command, const char *path)
+{
+  g_autofree char *request = g_strdup_printf("{\"command\":\"%s\"}", command);
+  g_autofree char *reply = rpc(n, request);
+  return number_at(reply, path);
+}
+
+/* ---- stock Antminer: CGI and RPC ---- */
+
+static void
+test_antminer_cgi(void)
+{
+  double before = rpc_number(M_ANTMINER, "summary", "SUMMARY/0/GHS 5s");
+  g_assert_cmpfloat(before, >, 1000);
+
+  /* wrong password: 401 and the challenge again */
+  g_autofree char *bad = digest(M_ANTMINER, "root", "wrong", "POST", "/cgi-bin/reboot.cgi");
+  g_auto(Http) denied = {0};
+  http(M_ANTMINER, "POST", "/cgi-bin/reboot.cgi", bad, NULL, &denied);
+  g_assert_cmpint(denied.status, ==, 401);
+
+  /* sleep, as asic-rs does it: the whole conf with miner-mode 1, and pools */
+  g_auto(Http) h = {0};
+  cgi(M_ANTMINER, "POST", "/cgi-bin/set_miner_conf.cgi",
+      "{\"miner-mode\":1,\"bitmain-work-mode\":\"1\",\"bitmain-fan-ctrl\":false,\"pools\":["
+      "{\"url\":\"stratum+tcp://new.pool.example:3333\",\"user\":\"new.worker\",\"pass\":\"x\"}]}",
+      &h);
+  g_assert_cmpint(h.status, ==, 200);
+  g_autofree char *stats = string_at(h.body, "stats");
+  g_assert_cmpstr(stats, ==, "success");
+  g_autofree char *code = string_at(h.body, "code");
+  g_assert_cmpstr(code, ==, "M000");
+
+  g_assert_cmpfloat(rpc_number(M_ANTMINER, "summary", "SUMMARY/0/GHS 5s"), ==, 0);
+  g_auto(Http) conf = {0};
+  cgi(M_ANTMINER, "GET", "/cgi-bin/get_miner_conf.cgi", NULL, &conf);
+  g_assert_cmpint(conf.status, ==, 200);
+  g_autofree char *mode = string_at(conf.body, "bitmain-work-mode");
+  g_assert_cmpstr(mode, ==, "1");
+  g_autofree char *url = string_at(conf.body, "pools/0/url");
+  g_assert_cmpstr(url, ==, "stratum+tcp://new.pool.example:3333");
+  g_autofree char *pools = rpc(M_ANTMINER, "{\"command\":\"pools\"}");
+  g_autofree char *rpc_url = string_at(pools, "POOLS/0/URL");
+  g_assert_cmpstr(rpc_url, ==, "stratum+tcp://new.pool.example:3333");
+  g_autofree char *rpc_user = string_at(pools, "POOLS/0/User");
+  g_assert_cmpstr(rpc_user, ==, "new.worker");
+
+  /* resume in low mode */
+  g_auto(Http) wake = {0};
+  cgi(M_ANTMINER, "POST", "/cgi-bin/set_miner_conf.cgi",
+      "{\"miner-mode\":3,\"bitmain-work-mode\":\"3\"}", &wake);
+  g_assert_cmpint(wake.status, ==, 200);
+  g_assert_cmpfloat(rpc_number(M_ANTMINER, "summary", "SUMMARY/0/GHS 5s"), >, 1000);
+  g_auto(Http) conf2 = {0};
+  cgi(M_ANTMINER, "GET", "/cgi-bin/get_miner_conf.cgi", NULL, &conf2);
+  g_autofree char *mode2 = string_at(conf2.body, "bitmain-work-mode");
+  g_assert_cmpstr(mode2, ==, "3");
+
+  /* locate */
+  g_auto(Http) blink = {0};
+  cgi(M_ANTMINER, "POST", "/cgi-bin/blink.cgi", "{\"blink\":\"true\"}", &blink);
+  g_assert_cmpint(blink.status, ==, 200);
+  g_auto(Http) status = {0};
+  cgi(M_ANTMINER, "GET", "/cgi-bin/get_blink_status.cgi", NULL, &status);
+  g_autofree char *on = string_at(status.body, "blink");
+  g_assert_cmpstr(on, ==, "true");
+  g_auto(Http) off = {0};
+  cgi(M_ANTMINER, "POST", "/cgi-bin/blink.cgi", "{\"blink\":\"false\"}", &off);
+  g_auto(Http) status2 = {0};
+  cgi(M_ANTMINER, "GET", "/cgi-bin/get_blink_status.cgi", NULL, &status2);
+  g_autofree char *now_off = string_at(status2.body, "blink");
+  g_assert_cmpstr(now_off, ==, "false");
+
+  g_autofree char *target = host(M_ANTMINER);
+  g_autofree char *get = control("get %s", target);
+  g_assert_nonnull(strstr(get, " paused=0 locate=0 "));
+  g_assert_nonnull(strstr(get, " work_mode=low "));
+  g_assert_nonnull(strstr(get, " pools=stratum+tcp://new.pool.example:3333|new.worker "));
+}
+
+static void
+test_antminer_rpc_restart(void)
+{
+  g_assert_cmpfloat(rpc_number(M_ANTMINER, "summary", "SUMMARY/0/Elapsed"), >, 1000);
+  g_autofree char *reply = rpc(M_ANTMINER, "{\"command\":\"restart\"}");
+  g_assert_cmpstr(reply, ==, "{\"STATUS\":\"RESTART\"}");
+  g_assert_cmpfloat(rpc_number(M_ANTMINER, "summary", "SUMMARY/0/Elapsed"), <, 5);
+
+  /* without api-allow W: the firmware denies it */
+  g_autofree char *target = host(M_ANTMINER);
+  g_autofree char *set = g_strdup_printf("set %s write_access=0 uptime=500", target);
+  control_ok(set);
+  g_autofree char *denied = rpc(M_ANTMINER, "restart|");
+  g_autofree char *st = string_at(denied, "STATUS/0/STATUS");
+  g_assert_cmpstr(st, ==, "E");
+  g_assert_cmpfloat(number_at(denied, "STATUS/0/Code"), ==, 45);
+  g_assert_cmpfloat(rpc_number(M_ANTMINER, "summary", "SUMMARY/0/Elapsed"), >=, 500);
+  g_autofree char *back = g_strdup_printf("set %s write_access=1", target);
+  control_ok(back);
+}
+
+/* reboot.cgi: the miner refuses connections for reboot_s, then comes back
+ * with its uptime from 0. */
+static void
+test_reboot(void)
+{
+  g_autofree char *target = host(M_REBOOT);
+  g_autofree char *set = g_strdup_printf("set %s reboot_s=1", target);
+  control_ok(set);
+  g_auto(Http) h = {0};
+  cgi(M_REBOOT, "POST", "/cgi-bin/reboot.cgi", NULL, &h);
+  g_assert_cmpint(h.status, ==, 200);
+  g_assert_true(refused_soon(M_REBOOT, fleet.port));
+  g_autofree char *get = control("get %s", target);
+  g_assert_nonnull(strstr(get, " rebooting=1 "));
+  g_usleep(1500 * 1000);
+  double elapsed = rpc_number(M_REBOOT, "summary", "SUMMARY/0/Elapsed");
+  g_assert_cmpfloat(elapsed, <, 5);
+  g_autofree char *stats = rpc(M_REBOOT, "{\"command\":\"stats\"}");
+  g_assert_cmpfloat(number_at(stats, "STATS/1/Elapsed"), <, 5);
+
+  /* the control port can stage a reboot too */
+  g_autofree char *again = g_strdup_printf("set %s rebooting=1", target);
+  control_ok(again);
+  g_assert_true(refused_soon(M_REBOOT, fleet.port));
+  g_usleep(1500 * 1000);
+  g_assert_cmpfloat(rpc_number(M_REBOOT, "summary", "SUMMARY/0/Elapsed"), <, 5);
+}
+
+/* ignore_actions: accepted, answered as success, nothing changes. */
+static void
+test_ignore_actions(void)
+{
+  g_auto(Http) h = {0};
+  cgi(M_IGNORE, "POST", "/cgi-bin/set_miner_conf.cgi", "{\"miner-mode\":1}", &h);
+  g_assert_cmpint(h.status, ==, 200);
+  g_autofree char *stats = string_at(h.body, "stats");
+  g_assert_cmpstr(stats, ==, "success");
+  g_assert_cmpfloat(rpc_number(M_IGNORE, "summary", "SUMMARY/0/GHS 5s"), >, 1000);
+  g_autofree char *reply = rpc(M_IGNORE, "{\"command\":\"restart\"}");
+  g_assert_cmpstr(reply, ==, "{\"STATUS\":\"RESTART\"}");
+  g_assert_cmpfloat(rpc_number(M_IGNORE, "summary", "SUMMARY/0/Elapsed"), >, 1000);
+  g_autofree char *target = host(M_IGNORE);
+  g_autofree char *get = control("get %s", target);
+  g_assert_nonnull(strstr(get, " paused=0 "));
+  g_assert_nonnull(strstr(get, " writes=2"));
+}
+
+/* ---- Braiins OS REST ---- */
+
+static char *
+braiins_token(void)
+{
+  g_auto(Http) h = {0};
+  http(M_BRAIINS, "POST", "/api/v1/auth/login", NULL,
+       "{\"username\":\"root\",\"password\":\"root\"}", &h);
+  g_assert_cmpint(h.status, ==, 200);
+  g_autofree char *token = string_at(h.body, "token");
+  return g_strdup_printf("Authorization: %s\r\n", token);
+}
+
+static void
+braiins(const char *auth, const char *method, const char *path, const char *body, Http *h)
+{
+  http(M_BRAIINS, method, path, auth, body, h);
+}
+
+static void
+test_braiins_rest(void)
+{
+  g_autofree char *auth = braiins_token();
+  g_auto(Http) denied = {0};
+  braiins("Authorization: nonsense\r\n", "PUT", "/api/v1/actions/pause", NULL, &denied);
+  g_assert_cmpint(denied.status, ==, 401);
+
+  g_auto(Http) pause = {0};
+  braiins(auth, "PUT", "/api/v1/actions/pause", NULL, &pause);
+  g_assert_cmpint(pause.status, ==, 200);
+  g_auto(Http) details = {0};
+  braiins(auth, "GET", "/api/v1/miner/details", NULL, &details);
+  g_assert_cmpfloat(number_at(details.body, "status"), ==, 3);
+  g_auto(Http) stats = {0};
+  braiins(auth, "GET", "/api/v1/miner/stats", NULL, &stats);
+  g_assert_cmpfloat(number_at(stats.body, "miner_stats/real_hashrate/last_5s/gigahash_per_second"),
+                    ==, 0);
+  g_assert_cmpfloat(number_at(stats.body, "power_stats/approximated_consumption/watt"), <,
+                    3480 * 0.1);
+
+  g_auto(Http) resume = {0};
+  braiins(auth, "PUT", "/api/v1/actions/resume", NULL, &resume);
+  g_assert_cmpint(resume.status, ==, 200);
+  g_auto(Http) details2 = {0};
+  braiins(auth, "GET", "/api/v1/miner/details", NULL, &details2);
+  g_assert_cmpfloat(number_at(details2.body, "status"), ==, 2);
+
+  /* power target: half the nominal 3500 W, so half the power and hashrate */
+  g_auto(Http) target = {0};
+  braiins(auth, "PUT", "/api/v1/performance/power-target", "{\"watt\":1750}", &target);
+  g_assert_cmpint(target.status, ==, 200);
+  g_auto(Http) conf = {0};
+  braiins(auth, "GET", "/api/v1/configuration/miner", NULL, &conf);
+  g_assert_cmpfloat(number_at(conf.body, "tuner/power_target/watt"), ==, 1750);
+  g_auto(Http) stats2 = {0};
+  braiins(auth, "GET", "/api/v1/miner/stats", NULL, &stats2);
+  g_assert_cmpfloat(number_at(stats2.body, "power_stats/approximated_consumption/watt"), ==, 1740);
+  double rate = number_at(stats2.body, "miner_stats/real_hashrate/last_5s/gigahash_per_second");
+  g_assert_cmpfloat(rate, >, 246571.99 * 0.5 * 0.97);
+  g_assert_cmpfloat(rate, <, 246571.99 * 0.5 * 1.03);
+
+  /* pools, as asic-rs sends them: groups with their pools */
+  g_auto(Http) pools = {0};
+  braiins(auth, "PUT", "/api/v1/pools/batch",
+          "[{\"name\":\"Default\",\"pools\":[{\"url\":\"stratum+tcp://bos.pool.example:3333\","
+          "\"user\":\"bos.worker\",\"password\":\"x\"}],\"load_balance_strategy\":{\"quota\":"
+          "{\"value\":1}}}]",
+          &pools);
+  g_assert_cmpint(pools.status, ==, 200);
+  g_auto(Http) list = {0};
+  braiins(auth, "GET", "/api/v1/pools", NULL, &list);
+  g_autofree char *url = string_at(list.body, "0/pools/0/url");
+  g_assert_cmpstr(url, ==, "stratum+tcp://bos.pool.example:3333");
+  g_autofree char *user = string_at(list.body, "0/pools/0/user");
+  g_assert_cmpstr(user, ==, "bos.worker");
+
+  /* locate with a bare JSON body; restart resets the miner's uptime */
+  g_auto(Http) locate = {0};
+  braiins(auth, "PUT", "/api/v1/actions/locate", "true", &locate);
+  g_assert_cmpint(locate.status, ==, 200);
+  g_auto(Http) restart = {0};
+  braiins(auth, "PUT", "/api/v1/actions/restart", NULL, &restart);
+  g_auto(Http) details3 = {0};
+  braiins(auth, "GET", "/api/v1/miner/details", NULL, &details3);
+  g_assert_cmpfloat(number_at(details3.body, "bosminer_uptime_s"), <, 5);
+  g_autofree char *host_b = host(M_BRAIINS);
+  g_autofree char *get = control("get %s", host_b);
+  g_assert_nonnull(strstr(get, " locate=1 "));
+  g_assert_nonnull(strstr(get, " power_limit_w=1750 "));
+}
+
+/* ---- LuxOS ---- */
+
+static void
+assert_status(const char *reply, const char *status)
+{
+  g_autofree char *st = string_at(reply, "STATUS/0/STATUS");
+  g_assert_cmpstr(st, ==, status);
+}
+
+static void
+test_luxos(void)
+{
+  g_autofree char *no_session = rpc(M_LUXOS, "{\"command\":\"curtail\",\"parameter\":\"x,sleep\"}");
+  assert_status(no_session, "E");
+
+  g_autofree char *logon = rpc(M_LUXOS, "{\"command\":\"logon\"}");
+  assert_status(logon, "S");
+  g_autofree char *sid = string_at(logon, "SESSION/0/SessionID");
+  g_assert_cmpuint(strlen(sid), >, 0);
+  g_autofree char *session = rpc(M_LUXOS, "{\"command\":\"session\"}");
+  g_autofree char *same = string_at(session, "SESSION/0/SessionID");
+  g_assert_cmpstr(same, ==, sid);
+
+  g_autofree char *wrong = rpc(M_LUXOS, "{\"command\":\"curtail\",\"parameter\":\"bad,sleep\"}");
+  assert_status(wrong, "E");
+  g_assert_cmpfloat(rpc_number(M_LUXOS, "summary", "SUMMARY/0/GHS 5s"), >, 0);
+
+  g_autofree char *sleep_req =
+      g_strdup_printf("{\"command\":\"curtail\",\"parameter\":\"%s,sleep\"}", sid);
+  g_autofree char *slept = rpc(M_LUXOS, sleep_req);
+  assert_status(slept, "S");
+  g_assert_cmpfloat(rpc_number(M_LUXOS, "summary", "SUMMARY/0/GHS 5s"), ==, 0);
+  g_autofree char *config = rpc(M_LUXOS, "{\"command\":\"config\"}");
+  g_autofree char *curtail = string_at(config, "CONFIG/0/CurtailMode");
+  g_assert_cmpstr(curtail, ==, "Sleep");
+  g_assert_cmpfloat(rpc_number(M_LUXOS, "power", "POWER/0/Watts"), <, 1051 * 0.1);
+
+  g_autofree char *wake_req =
+      g_strdup_printf("{\"command\":\"curtail\",\"parameter\":\"%s,wakeup\"}", sid);
+  g_autofree char *woke = rpc(M_LUXOS, wake_req);
+  assert_status(woke, "S");
+  g_assert_cmpfloat(rpc_number(M_LUXOS, "summary", "SUMMARY/0/GHS 5s"), >, 0);
+
+  g_autofree char *led_req = g_strdup_printf("ledset|%s,red,blink", sid);
+  g_autofree char *led = rpc(M_LUXOS, led_req);
+  assert_status(led, "S");
+  g_autofree char *config2 = rpc(M_LUXOS, "{\"command\":\"config\"}");
+  g_autofree char *red = string_at(config2, "CONFIG/0/RedLed");
+  g_assert_cmpstr(red, ==, "blink");
+
+  g_autofree char *reset_req =
+      g_strdup_printf("{\"command\":\"resetminer\",\"parameter\":\"%s\"}", sid);
+  g_autofree char *reset = rpc(M_LUXOS, reset_req);
+  assert_status(reset, "S");
+  g_assert_cmpfloat(rpc_number(M_LUXOS, "summary", "SUMMARY/0/Elapsed"), <, 5);
+
+  g_autofree char *logoff_req =
+      g_strdup_printf("{\"command\":\"logoff\",\"parameter\":\"%s\"}", sid);
+  g_autofree char *logoff = rpc(M_LUXOS, logoff_req);
+  assert_status(logoff, "S");
+  g_autofree char *after = rpc(M_LUXOS, sleep_req);
+  assert_status(after, "E");
+}
+
+/* ---- Avalon ---- */
+
+static void
+test_avalon(void)
+{
+  g_autofree char *off = rpc(M_AVALON, "{\"command\":\"ascset\",\"parameter\":[\"0\","
+                                       "\"softoff,1:1753434821\"]}");
+  assert_status(off, "I");
+  g_autofree char *msg = string_at(off, "STATUS/0/Msg");
+  g_assert_cmpstr(msg, ==, "ASC 0 set info: success softoff:1753434821");
+  g_autofree char *stats = rpc(M_AVALON, "{\"command\":\"stats\"}");
+  g_autofree char *mm = string_at(stats, "STATS/0/MM ID0");
+  g_assert_nonnull(strstr(mm, "SoftOFF[1]"));
+  g_assert_cmpfloat(rpc_number(M_AVALON, "summary", "SUMMARY/0/MHS av"), ==, 0);
+
+  g_autofree char *on = rpc(M_AVALON, "ascset|0,softon,1:1753434757");
+  g_autofree char *msg_on = string_at(on, "STATUS/0/Msg");
+  g_assert_cmpstr(msg_on, ==, "ASC 0 set info: success softon:1753434757");
+  g_assert_cmpfloat(rpc_number(M_AVALON, "summary", "SUMMARY/0/MHS av"), >, 0);
+
+  g_autofree char *led =
+      rpc(M_AVALON, "{\"command\":\"ascset\",\"parameter\":[\"0\",\"led\",\"1-1\"]}");
+  g_autofree char *led_msg = string_at(led, "STATUS/0/Msg");
+  g_assert_cmpstr(led_msg, ==, "ASC 0 set OK");
+  g_autofree char *level = rpc(M_AVALON, "{\"command\":\"ascset\",\"parameter\":[\"0\","
+                                         "\"worklevel,set\",\"2\"]}");
+  assert_status(level, "S");
+  g_autofree char *stats2 = rpc(M_AVALON, "{\"command\":\"stats\"}");
+  g_autofree char *mm2 = string_at(stats2, "STATS/0/MM ID0");
+  g_assert_nonnull(strstr(mm2, "Led[1]"));
+  g_assert_nonnull(strstr(mm2, "WORKMODE[2]"));
+  g_assert_nonnull(strstr(mm2, "SoftOFF[0]"));
+
+  g_autofree char *restart = rpc(M_AVALON, "{\"command\":\"restart\"}");
+  g_assert_cmpstr(restart, ==, "{\"STATUS\":\"RESTART\"}");
+  g_assert_cmpfloat(rpc_number(M_AVALON, "summary", "SUMMARY/0/Elapsed"), <, 5);
+}
+
+/* ---- AxeOS ---- */
+
+static void
+test_axeos(void)
+{
+  g_auto(Http) patch = {0};
+  http(M_BITAXE, "PATCH", "/api/system", NULL,
+       "{\"stratumURL\":\"axe.pool.example\",\"stratumPort\":3333,\"stratumUser\":\"bc1q.axe\"}",
+       &patch);
+  g_assert_cmpint(patch.status, ==, 200);
+  g_auto(Http) info = {0};
+  http(M_BITAXE, "GET", "/api/system/info", NULL, NULL, &info);
+  g_autofree char *url = string_at(info.body, "stratumURL");
+  g_assert_cmpstr(url, ==, "axe.pool.example");
+  g_autofree char *user = string_at(info.body, "stratumUser");
+  g_assert_cmpstr(user, ==, "bc1q.axe");
+
+  g_autofree char *target = host(M_BITAXE);
+  g_autofree char *set = g_strdup_printf("set %s reboot_s=1", target);
+  control_ok(set);
+  g_auto(Http) restart = {0};
+  http(M_BITAXE, "POST", "/api/system/restart", NULL, NULL, &restart);
+  g_assert_cmpint(restart.status, ==, 200);
+  g_assert_true(refused_soon(M_BITAXE, fleet.http_port));
+  g_usleep(1500 * 1000);
+  g_auto(Http) info2 = {0};
+  http(M_BITAXE, "GET", "/api/system/info", NULL, NULL, &info2);
+  g_assert_cmpfloat(number_at(info2.body, "uptimeSeconds"), <, 5);
+}
+
+/* ---- the control port stages states ---- */
+
+static void
+test_control_state(void)
+{
+  g_autofree char *target = host(M_IGNORE);
+  g_autofree char *set = g_strdup_printf("set %s paused=1", target);
+  control_ok(set); /* ignore_actions does not stop the control port */
+  g_assert_cmpfloat(rpc_number(M_IGNORE, "summary", "SUMMARY/0/GHS 5s"), ==, 0);
+  g_auto(Http) conf = {0};
+  cgi(M_IGNORE, "GET", "/cgi-bin/get_miner_conf.cgi", NULL, &conf);
+  g_autofree char *mode = string_at(conf.body, "bitmain-work-mode");
+  g_assert_cmpstr(mode, ==, "1");
+  g_autofree char *unset = g_strdup_printf("set %s paused=0", target);
+  control_ok(unset);
+  g_assert_cmpfloat(rpc_number(M_IGNORE, "summary", "SUMMARY/0/GHS 5s"), >, 1000);
+
+  g_autofree char *bad = control("set %s paused=maybe", target);
+  g_assert_true(g_str_has_prefix(bad, "error: "));
+  g_autofree char *bad_mode = control("set %s work_mode=turbo", target);
+  g_assert_true(g_str_has_prefix(bad_mode, "error: "));
+
+  g_autofree char *pools = g_strdup_printf("set %s pools=stratum+tcp://a.example:1|wa,"
+                                           "stratum+tcp://b.example:2|wb",
+                                           target);
+  control_ok(pools);
+  g_autofree char *reply = rpc(M_IGNORE, "{\"command\":\"pools\"}");
+  g_autofree char *second = string_at(reply, "POOLS/1/URL");
+  g_assert_cmpstr(second, ==, "stratum+tcp://b.example:2");
+  g_autofree char *third = string_at(reply, "POOLS/2/URL");
+  g_assert_cmpstr(third, ==, "");
+}
+
+/* ---- the fleet ---- */
+
+static char *
+fleet_text(const char *root)
+{
+  return g_strdup_printf("127.79.%u.%u %s/antminer-s19pro-web http_port=%u\n"
+                         "127.79.%u.%u %s/braiins-rest-26 http_port=%u\n"
+                         "127.79.%u.%u %s/luxos-actions\n"
+                         "127.79.%u.%u %s/avalon-a\n"
+                         "127.79.%u.%u %s/bitaxe-supra http_port=%u\n"
+                         "127.79.%u.%u %s/antminer-s19pro-web http_port=%u\n"
+                         "127.79.%u.%u %s/antminer-s19pro-web http_port=%u ignore_actions=1\n",
+                         fleet.octet, M_ANTMINER, root, fleet.http_port, fleet.octet, M_BRAIINS,
+                         root, fleet.http_port, fleet.octet, M_LUXOS, root, fleet.octet, M_AVALON,
+                         root, fleet.octet, M_BITAXE, root, fleet.http_port, fleet.octet, M_REBOOT,
+                         root, fleet.http_port, fleet.octet, M_IGNORE, root, fleet.http_port);
+}
+
+static void
+fleet_start(void)
+{
+  const char *exe = g_getenv("ANTMON_FAKEMINER");
+  if (exe == NULL)
+    g_error("ANTMON_FAKEMINER is not set (run through meson test)");
+  g_autofree char *root = g_test_build_filename(G_TEST_DIST, "fakeminer", "profiles", NULL);
+  for (int attempt = 0; attempt < 8; attempt++) {
+    fleet.octet = (guint)g_random_int_range(1, 250);
+    fleet.port = (guint16)g_random_int_range(20000, 60000);
+    fleet.http_port = (guint16)(fleet.port + 3);
+    g_autofree char *text = fleet_text(root);
+    g_autofree char *path = g_build_filename(fleet.dir, "actions.fleet", NULL);
+    g_file_set_contents(path, text, -1, NULL);
+    g_autofree char *port = g_strdup_printf("%u", fleet.port);
+    const char *argv[] = {exe, "--fleet", path, "--port", port, "--control", "127.0.0.1:0", NULL};
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    fleet.process = g_subprocess_launcher_spawnv(launcher, argv, &error);
+    g_assert_no_error(error);
+    g_autoptr(GDataInputStream) out =
+        g_data_input_stream_new(g_subprocess_get_stdout_pipe(fleet.process));
+    g_filter_input_stream_set_close_base_stream(G_FILTER_INPUT_STREAM(out), FALSE);
+    for (;;) {
+      g_autofree char *line = g_data_input_stream_read_line(out, NULL, NULL, NULL);
+      guint value = 0;
+      if (line == NULL)
+        break;
+      if (sscanf(line, "control %u", &value) == 1)
+        fleet.control_port = (guint16)value;
+      if (sscanf(line, "ready %u listeners", &value) == 1) {
+        g_assert_cmpuint(value, ==, M_LAST);
+        return;
+      }
+    }
+    g_autofree char *err = NULL;
+    g_subprocess_communicate_utf8(fleet.process, NULL, NULL, NULL, &err, NULL);
+    g_test_message("fake did not start (%s); retrying", err);
+    g_clear_object(&fleet.process);
+  }
+  g_error("could not start the fake fleet");
+}
+
+static void
+test_clean_exit(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_subprocess_send_signal(fleet.process, SIGTERM);
+  g_autofree char *err = NULL;
+  g_subprocess_communicate_utf8(fleet.process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error(error);
+  if (!g_subprocess_get_if_exited(fleet.process) || g_subprocess_get_exit_status(fleet.process))
+    g_printerr("fake's stderr:\n%s\n", err);
+  g_assert_true(g_subprocess_get_if_exited(fleet.process));
+  g_assert_cmpint(g_subprocess_get_exit_status(fleet.process), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  fleet.dir = g_dir_make_tmp("fakeminer-actions-XXXXXX", NULL);
+  g_assert_nonnull(fleet.dir);
+  fleet_start();
+  g_test_add_func("/fakeminer/actions/antminer-cgi", test_antminer_cgi);
+  g_test_add_func("/fakeminer/actions/antminer-rpc-restart", test_antminer_rpc_restart);
+  g_test_add_func("/fakeminer/actions/reboot", test_reboot);
+  g_test_add_func("/fakeminer/actions/ignore-actions", test_ignore_actions);
+  g_test_add_func("/fakeminer/actions/braiins-rest", test_braiins_rest);
+  g_test_add_func("/fakeminer/actions/luxos", test_luxos);
+  g_test_add_func("/fakeminer/actions/avalon", test_avalon);
+  g_test_add_func("/fakeminer/actions/axeos", test_axeos);
+  g_test_add_func("/fakeminer/actions/control-state", test_control_state);
+  g_test_add_func("/fakeminer/actions/clean-exit", test_clean_exit);
+  int status = g_test_run();
+  g_autofree char *path = g_build_filename(fleet.dir, "actions.fleet", NULL);
+  g_unlink(path);
+  g_rmdir(fleet.dir);
+  return status;
+}
