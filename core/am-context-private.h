@@ -3,6 +3,7 @@
  * (in `antmon query`, or before start). */
 #pragma once
 
+#include "am-actions.h"
 #include "am-alerts.h"
 #include "am-plugin-loader.h"
 #include "am-scheduler.h"
@@ -21,6 +22,7 @@ struct _AmContext {
   AmStoreQueue *store;    /* borrowed */
   AmAlerts *alerts;       /* borrowed */
   GPtrArray *discovery;   /* AmInstance*, borrowed */
+  AmActions *actions;     /* borrowed */
 };
 
 AmContext *am_context_new(const char *state_dir, const char *config_path);

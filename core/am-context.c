@@ -48,10 +48,11 @@ am_context_resolve_state_path(AmContext *ctx, const char *path)
 /* ---- miners ------------------------------------------------------------ */
 
 static void
-fill_view(AmMinerView *view, AmMinerEntry *e)
+fill_view(AmMinerView *view, AmScheduler *scheduler, AmMinerEntry *e)
 {
   *view = (AmMinerView){.struct_size = sizeof(AmMinerView)};
   view->address = am_miner_get_address(e->miner);
+  view->actions = am_actions_supported(scheduler, e);
   view->host = am_miner_get_host(e->miner);
   view->port = am_miner_get_port(e->miner);
   view->name = am_miner_get_name(e->miner);
@@ -73,7 +74,7 @@ am_context_foreach_miner(AmContext *ctx, AmMinerViewFunc func, gpointer user_dat
   g_autoptr(GPtrArray) entries = am_scheduler_entries(ctx->scheduler);
   for (guint i = 0; i < entries->len; i++) {
     AmMinerView view;
-    fill_view(&view, entries->pdata[i]);
+    fill_view(&view, ctx->scheduler, entries->pdata[i]);
     func(&view, user_data);
   }
 }
@@ -82,19 +83,9 @@ am_context_foreach_miner(AmContext *ctx, AmMinerViewFunc func, gpointer user_dat
 static AmMinerEntry *
 find_entry(AmContext *ctx, const char *key)
 {
-  if (ctx->scheduler == NULL || key == NULL)
+  if (ctx->scheduler == NULL)
     return NULL;
-  AmMinerEntry *e = am_scheduler_lookup(ctx->scheduler, key);
-  if (e != NULL)
-    return e;
-  g_autoptr(GPtrArray) entries = am_scheduler_entries(ctx->scheduler);
-  for (guint i = 0; i < entries->len; i++) {
-    AmMinerEntry *candidate = entries->pdata[i];
-    if (g_str_equal(am_miner_get_host(candidate->miner), key) ||
-        g_str_equal(am_miner_get_name(candidate->miner), key))
-      return candidate;
-  }
-  return NULL;
+  return am_scheduler_find(ctx->scheduler, key);
 }
 
 gboolean
@@ -104,7 +95,7 @@ am_context_get_miner(AmContext *ctx, const char *key, AmMinerViewFunc func, gpoi
   if (e == NULL)
     return FALSE;
   AmMinerView view;
-  fill_view(&view, e);
+  fill_view(&view, ctx->scheduler, e);
   func(&view, user_data);
   return TRUE;
 }

@@ -1,5 +1,6 @@
 /* The daemon's lifetime: start in dependency order, stop in reverse. */
 #include "am-daemon.h"
+#include "am-actions.h"
 #include "am-alerts.h"
 #include "am-allocator.h"
 #include "am-context-private.h"
@@ -30,6 +31,7 @@ struct _AmDaemon {
   AmStoreQueue *store;
   AmAlerts *alerts;
   AmScheduler *scheduler;
+  AmActions *actions;
   GMainLoop *loop;
   guint sigint_id;
   guint sigterm_id;
@@ -276,6 +278,11 @@ am_daemon_start(AmDaemon *d, GError **error)
   }
   d->discovery = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_DISCOVERY);
 
+  AmActionsConfig actions_config;
+  if (!am_actions_config_read(d->config->kf, &actions_config, error)) {
+    am_config_file_prefix_error(d->config, error);
+    return FALSE;
+  }
   AmSchedulerConfig sc = {
       .interval_ms = core->interval_ms,
       .poll_timeout_ms = core->poll_timeout_ms,
@@ -286,6 +293,8 @@ am_daemon_start(AmDaemon *d, GError **error)
   d->scheduler = am_scheduler_new(&sc, d->drivers);
   am_scheduler_add_sample_hook(d->scheduler, on_sample, d);
   am_scheduler_add_state_hook(d->scheduler, on_state, d);
+  d->actions = am_actions_new(&actions_config, d->scheduler, d->store);
+  d->ctx->actions = d->actions;
   d->ctx->scheduler = d->scheduler;
   d->ctx->store = d->store;
   d->ctx->alerts = d->alerts;
@@ -339,6 +348,9 @@ am_daemon_free(AmDaemon *d)
     g_source_remove(d->trim_id);
   if (d->instances != NULL)
     stop_discovery(d);
+  if (d->ctx != NULL)
+    d->ctx->actions = NULL;
+  am_actions_free(d->actions);     /* waits for actions being sent to cancel */
   am_scheduler_free(d->scheduler); /* waits for polls in flight to cancel */
   if (d->ctx != NULL)
     d->ctx->scheduler = NULL;

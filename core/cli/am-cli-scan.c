@@ -296,24 +296,16 @@ compare_found(gconstpointer a, gconstpointer b)
   return (int)x->port - (int)y->port;
 }
 
-static const char *
-identity_of(const AmSample *s)
-{
-  if (s->mac != NULL && s->mac[0] != '\0')
-    return s->mac;
-  return s->serial != NULL && s->serial[0] != '\0' ? s->serial : NULL;
-}
-
 /* The same miner reached at two addresses (mDNS and the sweep, or two
  * interfaces) shows once: the first address in sort order. */
 static void
 drop_duplicates(GPtrArray *found)
 {
-  g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < found->len;) {
     Found *f = found->pdata[i];
-    const char *id = f->sample != NULL ? identity_of(f->sample) : NULL;
-    if (id != NULL && !g_hash_table_add(ids, (gpointer)id)) {
+    char *id = f->sample != NULL ? am_miner_identity(f->sample) : NULL;
+    if (id != NULL && !g_hash_table_add(ids, id)) {
       g_ptr_array_remove_index(found, i);
       continue;
     }

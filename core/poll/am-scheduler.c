@@ -222,6 +222,32 @@ am_scheduler_lookup(AmScheduler *s, const char *address)
   return g_hash_table_lookup(s->entries, address);
 }
 
+AmMinerEntry *
+am_scheduler_find(AmScheduler *s, const char *key)
+{
+  if (key == NULL)
+    return NULL;
+  AmMinerEntry *e = am_scheduler_lookup(s, key);
+  if (e != NULL)
+    return e;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, s->entries);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    AmMinerEntry *candidate = value;
+    if (g_str_equal(am_miner_get_host(candidate->miner), key) ||
+        g_str_equal(am_miner_get_name(candidate->miner), key))
+      return candidate;
+  }
+  return NULL;
+}
+
+GPtrArray *
+am_scheduler_get_drivers(AmScheduler *s)
+{
+  return s->drivers;
+}
+
 static void
 forget_identity(AmScheduler *s, AmMinerEntry *e)
 {
@@ -386,6 +412,10 @@ normalise_mac(const char *mac)
   }
   if (hex->len != 12 || strspn(hex->str, "0") == 12 || strspn(hex->str, "f") == 12)
     return NULL;
+  /* The documentation placeholder: recorded replies and unprovisioned
+   * boards carry it, and it names no one unit. */
+  if (g_str_equal(hex->str, "aabbccddeeff"))
+    return NULL;
   return g_string_free(g_steal_pointer(&hex), FALSE);
 }
 
@@ -401,10 +431,8 @@ serial_is_real(const char *serial)
   return TRUE;
 }
 
-/* What names this miner whatever address it is reached at: its MAC, else
- * its serial; NULL when the driver knows neither. (transfer full) */
-static char *
-identity_of(const AmSample *sample)
+char *
+am_miner_identity(const AmSample *sample)
 {
   g_autofree char *mac = normalise_mac(sample->mac);
   if (mac != NULL)
@@ -443,7 +471,7 @@ set_identity(AmScheduler *s, AmMinerEntry *e, char *identity)
 static gboolean
 dedupe(AmScheduler *s, AmMinerEntry *e, AmSample *sample)
 {
-  char *identity = identity_of(sample);
+  char *identity = am_miner_identity(sample);
   if (identity == NULL)
     return FALSE;
   AmMinerEntry *other = g_hash_table_lookup(s->identities, identity);

@@ -19,6 +19,11 @@ typedef enum {
 
 const char *am_miner_state_to_string(AmMinerState state);
 
+/* What names a miner whatever address it is reached at: "mac:<12 hex>",
+ * else "serial:<serial>"; NULL when the sample has neither, or only a
+ * placeholder (all zeros, aa:bb:cc:dd:ee:ff, "unknown"). (transfer full) */
+char *am_miner_identity(const AmSample *sample);
+
 typedef struct {
   AmMiner *miner;
   char *source;       /* "static", "cidr", "mdns", "cli" */
@@ -83,6 +88,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmScheduler, am_scheduler_free)
 AmMinerEntry *am_scheduler_add(AmScheduler *scheduler, AmMiner *miner, const char *source);
 void am_scheduler_remove(AmScheduler *scheduler, const char *address);
 AmMinerEntry *am_scheduler_lookup(AmScheduler *scheduler, const char *address);
+/* By address first ("host:port"), else the first miner with that host or
+ * name: what a user types. NULL when none. */
+AmMinerEntry *am_scheduler_find(AmScheduler *scheduler, const char *key);
+/* The driver instances (AmInstance*) it chooses from. (transfer none) */
+GPtrArray *am_scheduler_get_drivers(AmScheduler *scheduler);
 /* (transfer container) AmMinerEntry*, in no particular order. */
 GPtrArray *am_scheduler_entries(AmScheduler *scheduler);
 
