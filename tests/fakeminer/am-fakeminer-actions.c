@@ -6,19 +6,22 @@
  * profile's [write] section with the action they take:
  *
  *   [write]
- *   PUT /api/v1/actions/pause=pause
+ *   PUT /api/v1/actions/pause=pause status:204     answered 204, no body
  *   PUT /api/v1/actions/locate=locate @body        a JSON true/false body
  *   PUT /api/v1/performance/power-target=power_target watt
  *   POST /cgi-bin/set_miner_conf.cgi=antminer_conf
  *
- * RPC writes take parameters, sessions and replies of their own, so they are
- * written here per family ([write] family=antminer, luxos or avalon).
+ * RPC writes take parameters, sessions and replies of their own: they are
+ * in am-fakeminer-rpc-writes.c per family ([write] family=antminer,
+ * cgminer, luxos or avalon), the Whatsminer ones in am-fakeminer-whatsminer.c
+ * and the HTTP writes that answer in their own words (ePIC, Auradine) in
+ * am-fakeminer-web-writes.c.
  */
 #include "am-fakeminer.h"
-#include <json-glib/json-glib.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* ---- helpers ---- */
+/* ---- helpers shared by the families ---- */
 
 static void
 append_text(GByteArray *out, const char *text)
@@ -37,15 +40,8 @@ truthy(const char *text)
          g_str_equal(t, "\"true\"");
 }
 
-/* Every accepted write is counted, even when ignore_actions drops it. */
-static void
-count_write(AmFmMiner *miner)
-{
-  miner->state.writes++;
-}
-
-static char *
-escape_json(const char *text)
+char *
+am_fm_json_escape(const char *text)
 {
   GString *s = g_string_new(NULL);
   for (const char *p = text; *p != '\0'; p++) {
@@ -57,12 +53,11 @@ escape_json(const char *text)
   return g_string_free(s, FALSE);
 }
 
-/* A cgminer-style reply: one STATUS entry and an optional extra member. */
-static void
-status_reply(GByteArray *out, const char *status, int code, const char *msg,
-             const char *description, gint64 when, const char *extra)
+void
+am_fm_write_status(GByteArray *out, const char *status, int code, const char *msg,
+                   const char *description, gint64 when, const char *extra)
 {
-  g_autofree char *m = escape_json(msg);
+  g_autofree char *m = am_fm_json_escape(msg);
   g_autofree char *text =
       g_strdup_printf("{\"STATUS\":[{\"STATUS\":\"%s\",\"When\":%" G_GINT64_FORMAT
                       ",\"Code\":%d,\"Msg\":\"%s\",\"Description\":\"%s\"}],%s%s\"id\":1}",
@@ -70,7 +65,15 @@ status_reply(GByteArray *out, const char *status, int code, const char *msg,
   append_text(out, text);
 }
 
-/* ---- pools in a request body ---- */
+AmFmPool *
+am_fm_pool_new(const char *url, const char *user, const char *password)
+{
+  AmFmPool *pool = g_new0(AmFmPool, 1);
+  pool->url = g_strdup(url);
+  pool->user = g_strdup(user ? user : "");
+  pool->password = g_strdup(password ? password : "");
+  return pool;
+}
 
 static const char *
 member_string(JsonObject *object, const char *const *names)
@@ -84,56 +87,87 @@ member_string(JsonObject *object, const char *const *names)
   return NULL;
 }
 
-static const char *const url_names[] = {"url", "URL", "Url", NULL};
-static const char *const user_names[] = {"user", "username", "User", "worker", NULL};
-static const char *const pass_names[] = {"pass", "password", "Password", NULL};
+/* The member names of a pool across the firmwares: Antminer and Auradine
+ * {url,user,pass}, Braiins {url,user,password}, ePIC {pool,login,password},
+ * Whatsminer v3 {pool,worker,passwd}. */
+static const char *const url_names[] = {"url", "URL", "Url", "pool", NULL};
+static const char *const user_names[] = {"user", "username", "User", "worker", "login", NULL};
+static const char *const pass_names[] = {"pass", "password", "Password", "passwd", NULL};
 
-/* The first array of objects with a "url" (depth first): [{url,user,pass}]
- * (Antminer, Auradine), Braiins' [{name, pools:[{url,user,password}]}]. */
 static GPtrArray *
-find_pools(JsonNode *node)
+pools_of_array(JsonArray *array)
+{
+  GPtrArray *pools = g_ptr_array_new_with_free_func(am_fm_pool_free);
+  for (guint i = 0; i < json_array_get_length(array); i++) {
+    JsonNode *item = json_array_get_element(array, i);
+    if (!JSON_NODE_HOLDS_OBJECT(item))
+      continue;
+    JsonObject *object = json_node_get_object(item);
+    const char *url = member_string(object, url_names);
+    if (url != NULL)
+      g_ptr_array_add(pools, am_fm_pool_new(url, member_string(object, user_names),
+                                            member_string(object, pass_names)));
+  }
+  if (pools->len > 0)
+    return pools;
+  g_ptr_array_unref(pools);
+  return NULL;
+}
+
+GPtrArray *
+am_fm_find_pools(JsonNode *node)
 {
   if (node == NULL)
     return NULL;
   if (JSON_NODE_HOLDS_ARRAY(node)) {
     JsonArray *array = json_node_get_array(node);
-    GPtrArray *pools = g_ptr_array_new_with_free_func(am_fm_pool_free);
-    for (guint i = 0; i < json_array_get_length(array); i++) {
-      JsonNode *item = json_array_get_element(array, i);
-      const char *url = JSON_NODE_HOLDS_OBJECT(item)
-                            ? member_string(json_node_get_object(item), url_names)
-                            : NULL;
-      if (url == NULL)
-        continue;
-      JsonObject *object = json_node_get_object(item);
-      const char *user = member_string(object, user_names);
-      const char *pass = member_string(object, pass_names);
-      AmFmPool *pool = g_new0(AmFmPool, 1);
-      pool->url = g_strdup(url);
-      pool->user = g_strdup(user ? user : "");
-      pool->password = g_strdup(pass ? pass : "");
-      g_ptr_array_add(pools, pool);
-    }
-    if (pools->len > 0)
-      return pools;
-    g_ptr_array_unref(pools);
-    for (guint i = 0; i < json_array_get_length(array); i++) {
-      GPtrArray *found = find_pools(json_array_get_element(array, i));
-      if (found != NULL)
-        return found;
-    }
-    return NULL;
+    GPtrArray *pools = pools_of_array(array);
+    for (guint i = 0; pools == NULL && i < json_array_get_length(array); i++)
+      pools = am_fm_find_pools(json_array_get_element(array, i));
+    return pools;
   }
   if (JSON_NODE_HOLDS_OBJECT(node)) {
     JsonObject *object = json_node_get_object(node);
     g_autoptr(GList) members = json_object_get_members(object);
     for (GList *l = members; l != NULL; l = l->next) {
-      GPtrArray *found = find_pools(json_object_get_member(object, l->data));
+      GPtrArray *found = am_fm_find_pools(json_object_get_member(object, l->data));
       if (found != NULL)
         return found;
     }
   }
   return NULL;
+}
+
+GPtrArray *
+am_fm_current_pools(AmFmMiner *miner)
+{
+  GPtrArray *pools = g_ptr_array_new_with_free_func(am_fm_pool_free);
+  if (miner->state.pools != NULL) {
+    for (guint i = 0; i < miner->state.pools->len; i++) {
+      const AmFmPool *p = miner->state.pools->pdata[i];
+      g_ptr_array_add(pools, am_fm_pool_new(p->url, p->user, p->password));
+    }
+    return pools;
+  }
+  /* As recorded: the "pools" reply without any state applied. */
+  AmFmVary vary = {.hashrate_scale = 1};
+  guint64 rng = 1;
+  vary.rng = &rng;
+  g_autoptr(GByteArray) text = g_byte_array_new();
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (miner->profile == NULL || !am_fm_profile_render(miner->profile, "pools", &vary, text) ||
+      !json_parser_load_from_data(parser, (const char *)text->data, (gssize)text->len, NULL))
+    return pools;
+  JsonNode *root = json_parser_get_root(parser);
+  JsonNode *list = JSON_NODE_HOLDS_OBJECT(root)
+                       ? json_object_get_member(json_node_get_object(root), "POOLS")
+                       : NULL;
+  g_autoptr(GPtrArray) found = list != NULL ? am_fm_find_pools(list) : NULL;
+  for (guint i = 0; found != NULL && i < found->len; i++) {
+    const AmFmPool *p = found->pdata[i];
+    g_ptr_array_add(pools, am_fm_pool_new(p->url, p->user, p->password));
+  }
+  return pools;
 }
 
 static JsonParser *
@@ -150,7 +184,8 @@ parse_body(const AmFmHttpRequest *request)
 
 /* ---- HTTP writes ---- */
 
-/* set_miner_conf.cgi: "miner-mode"/"bitmain-work-mode" 1 sleeps, 0 runs
+/* set_miner_conf.cgi: "miner-mode" (a number, as the antminer-web driver
+ * and asic-rs send it; "bitmain-work-mode" as a fallback) 1 sleeps, 0 runs
  * normally, 2 high, 3 low (FIRMWARE-NOTES-2 section 3); "pools" replaces
  * the pools. */
 static void
@@ -176,8 +211,7 @@ antminer_conf(AmFmMiner *miner, const AmFmHttpRequest *request)
     }
     break;
   }
-  JsonNode *pools = json_object_get_member(conf, "pools");
-  GPtrArray *found = find_pools(pools);
+  GPtrArray *found = am_fm_find_pools(json_object_get_member(conf, "pools"));
   if (found != NULL)
     am_fm_state_set_pools(&miner->state, found);
 }
@@ -189,14 +223,9 @@ axeos_system(AmFmMiner *miner, const AmFmHttpRequest *request)
   const char *url = g_hash_table_lookup(request->params, "stratumURL");
   if (url == NULL)
     return;
-  const char *user = g_hash_table_lookup(request->params, "stratumUser");
-  const char *pass = g_hash_table_lookup(request->params, "stratumPassword");
   GPtrArray *pools = g_ptr_array_new_with_free_func(am_fm_pool_free);
-  AmFmPool *pool = g_new0(AmFmPool, 1);
-  pool->url = g_strdup(url);
-  pool->user = g_strdup(user ? user : "");
-  pool->password = g_strdup(pass ? pass : "");
-  g_ptr_array_add(pools, pool);
+  g_ptr_array_add(pools, am_fm_pool_new(url, g_hash_table_lookup(request->params, "stratumUser"),
+                                        g_hash_table_lookup(request->params, "stratumPassword")));
   am_fm_state_set_pools(&miner->state, pools);
 }
 
@@ -211,20 +240,22 @@ param_value(const AmFmHttpRequest *request, const char *param)
   return g_hash_table_lookup(request->params, param);
 }
 
-gboolean
-am_fm_actions_http(AmFmMiner *miner, const char *route_key, const AmFmHttpRequest *request,
-                   AmFmHttpReply *reply)
+static void
+answer(AmFmHttpReply *reply, int status, const char *content_type, const char *body)
 {
-  const char *spec = am_fm_profile_get_write_action(miner->profile, route_key);
-  if (spec == NULL)
-    return FALSE;
-  (void)reply;
-  g_auto(GStrv) words = g_strsplit(spec, " ", 3);
-  const char *action = words[0];
-  const char *param = words[0] ? words[1] : NULL;
-  const char *value = param_value(request, param);
+  reply->answered = TRUE;
+  reply->status = status;
+  reply->content_type = content_type;
+  g_byte_array_set_size(reply->body, 0);
+  append_text(reply->body, body);
+}
+
+/* Actions that only change the state, whatever the firmware. */
+static gboolean
+plain_action(AmFmMiner *miner, const char *action, const char *value,
+             const AmFmHttpRequest *request)
+{
   AmFmState *st = &miner->state;
-  count_write(miner);
   if (g_str_equal(action, "reboot"))
     am_fm_state_act(st, AM_FM_ACT_REBOOT);
   else if (g_str_equal(action, "restart"))
@@ -247,174 +278,65 @@ am_fm_actions_http(AmFmMiner *miner, const char *route_key, const AmFmHttpReques
     axeos_system(miner, request);
   else if (g_str_equal(action, "pools")) {
     g_autoptr(JsonParser) parser = parse_body(request);
-    GPtrArray *pools = parser ? find_pools(json_parser_get_root(parser)) : NULL;
+    GPtrArray *pools = parser ? am_fm_find_pools(json_parser_get_root(parser)) : NULL;
     if (pools != NULL)
       am_fm_state_set_pools(st, pools);
+  } else
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+am_fm_actions_http(AmFmMiner *miner, const char *route_key, const AmFmHttpRequest *request,
+                   AmFmHttpReply *reply)
+{
+  const char *spec = am_fm_profile_get_write_action(miner->profile, route_key);
+  if (spec == NULL)
+    return FALSE;
+  /* "ACTION [PARAM] [status:N]" */
+  g_auto(GStrv) words = g_strsplit(spec, " ", -1);
+  const char *action = words[0];
+  const char *param = NULL;
+  int status = 0;
+  for (gsize i = 1; words[i] != NULL; i++) {
+    if (g_str_has_prefix(words[i], "status:"))
+      status = atoi(words[i] + 7);
+    else if (param == NULL)
+      param = words[i];
   }
+  const char *value = param_value(request, param);
+  AmFmState *st = &miner->state;
+  if (g_str_equal(action, "locate_status")) {
+    /* Braiins GET actions/locate: the last body PUT there (a bare boolean). */
+    answer(reply, 200, "application/json",
+           st->locate_body ? st->locate_body
+           : st->locate    ? "true"
+                           : "false");
+    return TRUE;
+  }
+  if (g_str_has_prefix(action, "epic_") || g_str_has_prefix(action, "auradine_"))
+    return am_fm_web_write(miner, action, param, request, reply);
+  st->writes++; /* every accepted write counts, even when ignore_actions drops it */
+  if (g_str_equal(action, "antminer_blink")) {
+    /* blink.cgi {"blink":"true"}: B000 the light blinks, B100 it stopped. */
+    gboolean on = truthy(value);
+    am_fm_state_act(st, on ? AM_FM_ACT_LOCATE_ON : AM_FM_ACT_LOCATE_OFF);
+    answer(reply, 200, "application/json", on ? "{\"code\":\"B000\"}" : "{\"code\":\"B100\"}");
+    return TRUE;
+  }
+  if (!plain_action(miner, action, value, request))
+    g_warning("%s: [write] %s: unknown action", miner->label, spec);
+  if (g_str_equal(action, "locate") && g_str_equal(param ? param : "", "@body") &&
+      !st->ignore_actions) {
+    g_free(st->locate_body);
+    st->locate_body = g_strstrip(g_strdup(request->body));
+  }
+  if (status == 204)
+    answer(reply, 204, "application/json", "");
   return TRUE;
 }
 
 /* ---- RPC writes ---- */
-
-/* cgminer's reply to "restart", which the Avalon and Antminer firmware
- * keep: asic-rs checks STATUS == "RESTART". */
-static void
-restart_reply(AmFmMiner *miner, GByteArray *out)
-{
-  count_write(miner);
-  am_fm_state_act(&miner->state, AM_FM_ACT_RESTART);
-  append_text(out, "{\"STATUS\":\"RESTART\"}");
-}
-
-static gboolean
-antminer_rpc(AmFmMiner *miner, const char *command, gint64 when, GByteArray *out)
-{
-  if (!g_str_equal(command, "restart"))
-    return FALSE;
-  if (!miner->state.write_access) { /* api-allow without W: */
-    am_fm_reply_access_denied(command, when, out);
-    return TRUE;
-  }
-  restart_reply(miner, out);
-  return TRUE;
-}
-
-/* ---- LuxOS: sessions ---- */
-
-#define LUX_DESCRIPTION "LUXminer 2024.5.1.122049-8a0f8e04"
-
-static void
-lux_session_reply(AmFmMiner *miner, const char *msg, int code, gint64 when, GByteArray *out)
-{
-  g_autofree char *extra = g_strdup_printf("\"SESSION\":[{\"SessionID\":\"%s\"}]",
-                                           miner->state.session ? miner->state.session : "");
-  status_reply(out, "S", code, msg, LUX_DESCRIPTION, when, extra);
-}
-
-static gboolean
-luxos_rpc(AmFmMiner *miner, const char *command, const char *parameter, gint64 when,
-          GByteArray *out)
-{
-  static const char *const privileged[] = {
-      "logoff", "curtail", "rebootdevice", "resetminer", "ledset", "profileset", NULL};
-  AmFmState *st = &miner->state;
-  if (g_str_equal(command, "session")) {
-    lux_session_reply(miner, "Session", 8, when, out);
-    return TRUE;
-  }
-  if (g_str_equal(command, "logon")) {
-    /* One session at a time: a new logon replaces the old one. */
-    g_free(st->session);
-    st->session = g_strdup_printf("%08x", g_random_int());
-    lux_session_reply(miner, "Logon", 8, when, out);
-    return TRUE;
-  }
-  if (!g_strv_contains(privileged, command))
-    return FALSE;
-  g_auto(GStrv) args = g_strsplit(parameter ? parameter : "", ",", -1);
-  if (st->session == NULL || args[0] == NULL || !g_str_equal(args[0], st->session)) {
-    status_reply(out, "E", 401, "Invalid session id", LUX_DESCRIPTION, when, NULL);
-    return TRUE;
-  }
-  const char *arg1 = args[1];
-  if (g_str_equal(command, "logoff")) {
-    g_clear_pointer(&st->session, g_free);
-    status_reply(out, "S", 8, "Logoff", LUX_DESCRIPTION, when, NULL);
-    return TRUE;
-  }
-  if (g_str_equal(command, "curtail")) {
-    if (g_strcmp0(arg1, "sleep") != 0 && g_strcmp0(arg1, "wakeup") != 0) {
-      status_reply(out, "E", 400, "Invalid curtail mode", LUX_DESCRIPTION, when, NULL);
-      return TRUE;
-    }
-    count_write(miner);
-    am_fm_state_act(st, g_str_equal(arg1, "sleep") ? AM_FM_ACT_PAUSE : AM_FM_ACT_RESUME);
-    status_reply(out, "S", 8, g_str_equal(arg1, "sleep") ? "Curtail sleep" : "Curtail wakeup",
-                 LUX_DESCRIPTION, when, NULL);
-    return TRUE;
-  }
-  count_write(miner);
-  if (g_str_equal(command, "rebootdevice")) {
-    am_fm_state_act(st, AM_FM_ACT_REBOOT);
-    status_reply(out, "S", 8, "Reboot", LUX_DESCRIPTION, when, NULL);
-  } else if (g_str_equal(command, "resetminer")) {
-    am_fm_state_act(st, AM_FM_ACT_RESTART);
-    status_reply(out, "S", 8, "Resetminer", LUX_DESCRIPTION, when, NULL);
-  } else if (g_str_equal(command, "ledset")) {
-    /* ledset <sid>,red,on|off|blink */
-    const char *mode = arg1 ? args[2] : NULL;
-    am_fm_state_act(st, g_strcmp0(mode, "off") == 0 || mode == NULL ? AM_FM_ACT_LOCATE_OFF
-                                                                    : AM_FM_ACT_LOCATE_ON);
-    status_reply(out, "S", 8, "LED set", LUX_DESCRIPTION, when, NULL);
-  } else { /* profileset <sid>,NAME: "default", or a step "-2" / "+1" */
-    const char *mode = arg1 == NULL                  ? "normal"
-                       : arg1[0] == '-'              ? "low"
-                       : arg1[0] == '+'              ? "high"
-                       : strstr(arg1, "low") != NULL ? "low"
-                                                     : "normal";
-    am_fm_state_set_work_mode(st, mode);
-    status_reply(out, "S", 8, "Profile set", LUX_DESCRIPTION, when, NULL);
-  }
-  return TRUE;
-}
-
-/* ---- Avalon: ascset ---- */
-
-#define AVALON_DESCRIPTION "cgminer 4.11.1"
-
-static gboolean
-avalon_rpc(AmFmMiner *miner, const char *command, const char *parameter, gint64 when,
-           GByteArray *out)
-{
-  if (g_str_equal(command, "restart")) {
-    restart_reply(miner, out);
-    return TRUE;
-  }
-  if (!g_str_equal(command, "ascset"))
-    return FALSE;
-  /* "0,softoff,1:TS", "0,softon,1:TS", "0,worklevel,set,N", "0,led,1-1",
-   * "0,reboot,0": the first word is the device. */
-  g_auto(GStrv) args = g_strsplit(parameter ? parameter : "", ",", 4);
-  const char *what = args[0] && args[1] ? args[1] : "";
-  const char *arg = args[0] && args[1] ? args[2] : NULL;
-  AmFmState *st = &miner->state;
-  if (g_str_equal(what, "softoff") || g_str_equal(what, "softon")) {
-    /* "1:TS": the time to act; the reply echoes it (recorded replies). */
-    const char *colon = arg ? strchr(arg, ':') : NULL;
-    count_write(miner);
-    am_fm_state_act(st, g_str_equal(what, "softoff") ? AM_FM_ACT_PAUSE : AM_FM_ACT_RESUME);
-    g_autofree char *msg =
-        g_strdup_printf("ASC 0 set info: success %s:%s", what, colon ? colon + 1 : "0");
-    status_reply(out, "I", 118, msg, AVALON_DESCRIPTION, when, NULL);
-    return TRUE;
-  }
-  if (g_str_equal(what, "worklevel") && g_strcmp0(arg, "set") == 0 && args[3] != NULL) {
-    /* asic-rs sends the power limit in watts here; small values are the
-     * levels 0 (low), 1 (normal), 2 (high). */
-    gint64 level = g_ascii_strtoll(args[3], NULL, 10);
-    count_write(miner);
-    if (level >= 100)
-      am_fm_state_set_power(st, (double)level);
-    else
-      am_fm_state_set_work_mode(st, level <= 0 ? "low" : level == 1 ? "normal" : "high");
-    status_reply(out, "S", 119, "ASC 0 set OK", AVALON_DESCRIPTION, when, NULL);
-    return TRUE;
-  }
-  if (g_str_equal(what, "led") && arg != NULL) {
-    count_write(miner);
-    am_fm_state_act(st, g_str_has_suffix(arg, "-1") ? AM_FM_ACT_LOCATE_ON : AM_FM_ACT_LOCATE_OFF);
-    status_reply(out, "S", 119, "ASC 0 set OK", AVALON_DESCRIPTION, when, NULL);
-    return TRUE;
-  }
-  if (g_str_equal(what, "reboot")) {
-    count_write(miner);
-    am_fm_state_act(st, AM_FM_ACT_REBOOT);
-    status_reply(out, "S", 119, "ASC 0 set OK", AVALON_DESCRIPTION, when, NULL);
-    return TRUE;
-  }
-  status_reply(out, "E", 120, "ASC 0 set failed", AVALON_DESCRIPTION, when, NULL);
-  return TRUE;
-}
 
 gboolean
 am_fm_actions_rpc(AmFmMiner *miner, const char *command, const char *parameter, gint64 when,
@@ -423,11 +345,11 @@ am_fm_actions_rpc(AmFmMiner *miner, const char *command, const char *parameter, 
   const char *family = miner->profile ? am_fm_profile_get_write_family(miner->profile) : NULL;
   if (family == NULL)
     return FALSE;
-  if (g_str_equal(family, "antminer"))
-    return antminer_rpc(miner, command, when, out);
+  if (g_str_equal(family, "antminer") || g_str_equal(family, "cgminer"))
+    return am_fm_rpc_writes_antminer(miner, command, parameter, when, out);
   if (g_str_equal(family, "luxos"))
-    return luxos_rpc(miner, command, parameter, when, out);
+    return am_fm_rpc_writes_luxos(miner, command, parameter, when, out);
   if (g_str_equal(family, "avalon"))
-    return avalon_rpc(miner, command, parameter, when, out);
+    return am_fm_rpc_writes_avalon(miner, command, parameter, when, out);
   return FALSE;
 }

@@ -195,6 +195,8 @@ reason_phrase(int status)
   switch (status) {
   case 200:
     return "OK";
+  case 204:
+    return "No Content";
   case 400:
     return "Bad Request";
   case 401:

@@ -508,6 +508,12 @@ am_fm_profile_get_write_action(AmFmProfile *profile, const char *route_key)
              : NULL;
 }
 
+const char *
+am_fm_profile_get_write_setting(AmFmProfile *profile, const char *key)
+{
+  return am_fm_profile_get_write_action(profile, key);
+}
+
 /* [state] and [write]: not protocols, but how the control state shows in
  * the replies and which requests are writes. */
 static gboolean
@@ -521,10 +527,13 @@ load_control_entry(AmFmProfile *profile, const AmFmIniEntry *e, GError **error)
   if (e->key == NULL)
     return TRUE;
   if (g_str_equal(e->key, "family")) {
-    static const char *const families[] = {"antminer", "luxos", "avalon", NULL};
+    static const char *const families[] = {"antminer",   "cgminer", "luxos",    "avalon",
+                                           "whatsminer", "epic",    "auradine", NULL};
     if (!g_strv_contains(families, e->value)) {
       g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
-                  "[write] family=%s: expected antminer, luxos or avalon", e->value);
+                  "[write] family=%s: expected antminer, cgminer, luxos, avalon, whatsminer, "
+                  "epic or auradine",
+                  e->value);
       return FALSE;
     }
     g_free(profile->write_family);

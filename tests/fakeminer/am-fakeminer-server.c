@@ -310,6 +310,19 @@ count_route(AmFmServer *s, const char *first, const char *second)
 static GByteArray *
 rpc_answer(Conn *c)
 {
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  if (c->fault == AM_FM_FAULT_NONE) {
+    /* Whatsminer v2: get_token, and the encrypted writes that carry no
+     * "command" a cgminer would read. */
+    GByteArray *out = g_byte_array_sized_new(512);
+    if (am_fm_whatsminer_v2(c->miner, c->in, c->in_len, now, out)) {
+      count_request(c->server,
+                    g_strstr_len(c->in, (gssize)c->in_len, "get_token") ? "get_token" : "(enc)");
+      g_byte_array_append(out, (const guint8 *)"", 1);
+      return out;
+    }
+    g_byte_array_unref(out);
+  }
   g_autofree char *command = am_fm_request_command(c->in, c->in_len);
   if (command == NULL)
     return NULL; /* garbage in: close, as cgminer drops it */
@@ -319,7 +332,7 @@ rpc_answer(Conn *c)
   if (c->fault == AM_FM_FAULT_NONE && strchr(command, '+') == NULL) {
     g_autofree char *parameter = am_fm_request_parameter(c->in, c->in_len);
     GByteArray *out = g_byte_array_sized_new(512);
-    if (am_fm_actions_rpc(c->miner, command, parameter, g_get_real_time() / G_USEC_PER_SEC, out)) {
+    if (am_fm_actions_rpc(c->miner, command, parameter, now, out)) {
       g_byte_array_append(out, (const guint8 *)"", 1);
       return out;
     }
@@ -338,8 +351,8 @@ http_route_reply(Conn *c, const AmFmHttpRequest *request, const char *method, Am
     return;
   const char *key =
       am_fm_profile_match_http(profile, c->protocol, method, request->path, request->params);
-  if (key != NULL && am_fm_actions_http(c->miner, key, request, reply) && reply->body->len > 0)
-    return; /* the write's own answer (an error) */
+  if (key != NULL && am_fm_actions_http(c->miner, key, request, reply) && reply->answered)
+    return; /* the write's own answer */
   AmFmVary vary;
   am_fm_miner_vary(c->miner, &vary);
   if (key == NULL || !am_fm_profile_render_route(profile, c->protocol, key, &vary, reply->body,
@@ -426,6 +439,9 @@ v3_answer(Conn *c)
     append_garbage(payload, &c->miner->rng);
   else if (code == AM_FM_V3_INVALID_JSON)
     am_fm_v3_error(code, "invalid json", "", when, payload);
+  else if (code == 0 &&
+           am_fm_whatsminer_v3(c->miner, cmd, c->in + 4, c->consumed - 4, when, payload))
+    ; /* a write, answered */
   else if (code != 0 || !v3_render(c, cmd, param, payload))
     am_fm_v3_error(AM_FM_V3_INVALID_COMMAND, "invalid command", cmd ? cmd : "", when, payload);
   am_fm_v3_frame(payload->data, payload->len, out);

@@ -56,6 +56,7 @@ am_fm_state_clear(AmFmState *state)
     g_source_remove(state->reboot_timer);
   g_free(state->work_mode);
   g_free(state->session);
+  g_free(state->locate_body);
   if (state->pools != NULL)
     g_ptr_array_unref(state->pools);
   am_fm_state_init(state);
@@ -102,10 +103,9 @@ am_fm_state_act(AmFmState *state, AmFmAct act)
     state->paused = FALSE;
     break;
   case AM_FM_ACT_LOCATE_ON:
-    state->locate = TRUE;
-    break;
   case AM_FM_ACT_LOCATE_OFF:
-    state->locate = FALSE;
+    state->locate = act == AM_FM_ACT_LOCATE_ON;
+    g_clear_pointer(&state->locate_body, g_free); /* Braiins sets it again after */
     break;
   }
 }
@@ -141,6 +141,8 @@ am_fm_state_set_pools(AmFmState *state, GPtrArray *pools)
   if (state->pools != NULL)
     g_ptr_array_unref(state->pools);
   state->pools = pools;
+  if (state->pool_active >= pools->len)
+    state->pool_active = 0;
 }
 
 /* ---- control-port settings ---- */
@@ -207,16 +209,19 @@ am_fm_state_apply(AmFmState *state, const char *key, const char *value, gboolean
     state->touched = TRUE;
     if (g_str_equal(key, "paused"))
       state->paused = flag;
-    else if (g_str_equal(key, "locate"))
+    else if (g_str_equal(key, "locate")) {
       state->locate = flag;
-    else if (flag && !state->rebooting)
+      g_clear_pointer(&state->locate_body, g_free);
+    } else if (flag && !state->rebooting)
       state->reboot_requested = TRUE;
     return TRUE;
   }
   if (g_str_equal(key, "ignore_actions"))
     return parse_flag(key, value, &state->ignore_actions, error);
-  if (g_str_equal(key, "write_access"))
+  if (g_str_equal(key, "write_access")) {
+    state->touched = TRUE; /* the [state] rule "readonly" shows it (v3 apiswitch) */
     return parse_flag(key, value, &state->write_access, error);
+  }
   if (g_str_equal(key, "uptime")) { /* booted that many seconds ago */
     if (!parse_number(key, value, 0, 1e9, &number, error))
       return FALSE;
@@ -256,6 +261,7 @@ am_fm_state_apply(AmFmState *state, const char *key, const char *value, gboolean
     if (state->pools != NULL)
       g_ptr_array_unref(state->pools);
     state->pools = parse_pools(value);
+    state->pool_active = 0;
     return TRUE;
   }
   *known = FALSE;
@@ -301,6 +307,8 @@ typedef enum {
   COND_POWER_LIMIT,
   COND_WORK_MODE,
   COND_POOLS,
+  COND_WORK_MODE_ANY,
+  COND_READONLY,
 } Cond;
 
 typedef struct {
@@ -358,9 +366,11 @@ cond_from_name(const char *name, Rule *rule)
     const char *name;
     Cond cond;
   } names[] = {
-      {"uptime", COND_UPTIME}, {"paused", COND_PAUSED}, {"running", COND_RUNNING},
-      {"locate", COND_LOCATE}, {"power", COND_POWER},   {"power_limit", COND_POWER_LIMIT},
-      {"pools", COND_POOLS},
+      {"uptime", COND_UPTIME},     {"paused", COND_PAUSED},
+      {"running", COND_RUNNING},   {"locate", COND_LOCATE},
+      {"power", COND_POWER},       {"power_limit", COND_POWER_LIMIT},
+      {"pools", COND_POOLS},       {"work_mode", COND_WORK_MODE_ANY},
+      {"readonly", COND_READONLY},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
     if (g_str_equal(name, names[i].name)) {
@@ -395,7 +405,7 @@ am_fm_state_rules_add(AmFmStateRules *rules, const char *key, const char *value,
     rule_free(rule);
     g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_PROFILE,
                 "[state] '%s': expected 'CONDITION [FILE:]KEY' (uptime, paused, running, locate, "
-                "power, power_limit, pools, work_mode.MODE)",
+                "power, power_limit, pools, work_mode, work_mode.MODE, readonly)",
                 key);
     return FALSE;
   }
@@ -447,6 +457,10 @@ rule_active(const Rule *rule, const Context *ctx)
     return g_strcmp0(st->work_mode, rule->mode) == 0;
   case COND_POOLS:
     return st->pools != NULL;
+  case COND_WORK_MODE_ANY:
+    return st->work_mode != NULL;
+  case COND_READONLY:
+    return !st->write_access;
   }
   return FALSE;
 }

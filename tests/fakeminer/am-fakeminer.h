@@ -16,11 +16,15 @@
  *   am-fakeminer-control.c  the line-based control port
  *   am-fakeminer-state.c    per-miner control state and its effect on replies ([state])
  *   am-fakeminer-actions.c  the firmware write calls ([write]): reboot, pause, pools, ...
+ *   am-fakeminer-rpc-writes.c  RPC writes: Antminer/cgminer, LuxOS sessions, Avalon ascset
+ *   am-fakeminer-web-writes.c  HTTP writes with their own replies: ePIC, Auradine
+ *   am-fakeminer-whatsminer.c  Whatsminer v2 (AES + MD5-crypt token) and v3 (signed) writes
  *   am-fakeminer-main.c     command line, main loop, signals
  */
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #define AM_FM_ERROR (am_fm_error_quark())
 GQuark am_fm_error_quark(void);
@@ -151,10 +155,16 @@ struct _AmFmState {
   double nominal_w;        /* 0: the profile's nominal_w= */
   char *work_mode;         /* "low", "normal", "high" or NULL (as recorded) */
   GPtrArray *pools;        /* AmFmPool; NULL: as recorded */
+  guint pool_active;       /* cgminer switchpool: the active pool's index */
   gboolean ignore_actions; /* writes are answered but change nothing */
   gboolean write_access;   /* FALSE: the firmware refuses writes (default TRUE) */
   char *session;           /* LuxOS: the open session id, or NULL */
-  guint writes;            /* accepted writes */
+  char *locate_body;       /* Braiins: the last PUT actions/locate body */
+  /* Whatsminer v2: the last get_token answers (time, newsalt), newest first,
+   * so a write signed with any of them is accepted. */
+  char wm_time[4][8];
+  char wm_newsalt[4][12];
+  guint writes; /* accepted writes */
 };
 
 void am_fm_state_init(AmFmState *state);
@@ -202,8 +212,11 @@ void am_fm_state_rewrite(AmFmStateRules *rules, const char *file, const AmFmVary
 
 /* The profile's [state] rules (NULL when none) and [write] settings. */
 AmFmStateRules *am_fm_profile_get_state_rules(AmFmProfile *profile);
-/* [write] family= (RPC writes: "antminer", "luxos", "avalon"), or NULL. */
+/* [write] family= ("antminer", "cgminer", "luxos", "avalon", "whatsminer",
+ * "epic", "auradine"), or NULL. */
 const char *am_fm_profile_get_write_family(AmFmProfile *profile);
+/* A [write] setting that is no route (password=), or NULL. */
+const char *am_fm_profile_get_write_setting(AmFmProfile *profile, const char *key);
 /* The action of an HTTP write route ([write] "METHOD /path=ACTION"), or NULL. */
 const char *am_fm_profile_get_write_action(AmFmProfile *profile, const char *route_key);
 
@@ -290,6 +303,7 @@ typedef struct {
   const char *content_type; /* static */
   GString *headers;         /* extra header lines */
   GByteArray *body;
+  gboolean answered; /* a write set status and body itself: no route file */
 } AmFmHttpReply;
 
 /* ---- HTTP routes (am-fakeminer-routes.c) ---- */
@@ -498,6 +512,45 @@ gboolean am_fm_actions_rpc(AmFmMiner *miner, const char *command, const char *pa
  * error). Returns FALSE when the route is no write. */
 gboolean am_fm_actions_http(AmFmMiner *miner, const char *route_key, const AmFmHttpRequest *request,
                             AmFmHttpReply *reply);
+
+/* ---- write helpers shared by the families (am-fakeminer-actions.c) ---- */
+
+/* A cgminer-style reply: one STATUS entry and an optional extra member
+ * (whole "NAME":VALUE text). */
+void am_fm_write_status(GByteArray *out, const char *status, int code, const char *msg,
+                        const char *description, gint64 when, const char *extra);
+/* The first array of objects with a URL (depth first): url/URL/pool, with
+ * user/username/worker/login and pass/password/passwd. NULL when none. */
+GPtrArray *am_fm_find_pools(JsonNode *node);
+/* The pools the miner reports now: the state's, else the recorded "pools"
+ * reply's POOLS[].URL/User. Returns: (transfer full) (element-type AmFmPool). */
+GPtrArray *am_fm_current_pools(AmFmMiner *miner);
+AmFmPool *am_fm_pool_new(const char *url, const char *user, const char *password);
+char *am_fm_json_escape(const char *text);
+
+/* RPC writes (am-fakeminer-rpc-writes.c), per family. */
+gboolean am_fm_rpc_writes_antminer(AmFmMiner *miner, const char *command, const char *parameter,
+                                   gint64 when, GByteArray *out);
+gboolean am_fm_rpc_writes_luxos(AmFmMiner *miner, const char *command, const char *parameter,
+                                gint64 when, GByteArray *out);
+gboolean am_fm_rpc_writes_avalon(AmFmMiner *miner, const char *command, const char *parameter,
+                                 gint64 when, GByteArray *out);
+
+/* HTTP writes that answer themselves (am-fakeminer-web-writes.c): @action
+ * is the route's [write] action ("epic_miner", "auradine_mode", ...).
+ * Returns FALSE when the request is no write after all (a read on a
+ * shared route). */
+gboolean am_fm_web_write(AmFmMiner *miner, const char *action, const char *param,
+                         const AmFmHttpRequest *request, AmFmHttpReply *reply);
+
+/* Whatsminer (am-fakeminer-whatsminer.c). v2: get_token, and the
+ * encrypted {"enc":1,"data":...} writes on the RPC port; FALSE when the
+ * request is neither. v3: a set.* frame on 4433; FALSE when @cmd is no
+ * write. */
+gboolean am_fm_whatsminer_v2(AmFmMiner *miner, const char *buf, gsize len, gint64 when,
+                             GByteArray *out);
+gboolean am_fm_whatsminer_v3(AmFmMiner *miner, const char *cmd, const char *payload, gsize len,
+                             gint64 when, GByteArray *out);
 
 /* "key value" lines: connections, requests, per command and per fault. */
 void am_fm_server_write_stats(AmFmServer *server, GString *out);

@@ -12,6 +12,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include <crypt.h>
+#include <nettle/aes.h>
+#include <nettle/sha2.h>
+
 #define WAIT_MS 15000
 
 enum {
@@ -22,7 +26,12 @@ enum {
   M_BITAXE,       /* bitaxe-supra: HTTP, no login */
   M_REBOOT,       /* antminer-s19pro-web, rebooted by the tests */
   M_IGNORE,       /* antminer-s19pro-web with ignore_actions=1 */
-  M_LAST = M_IGNORE,
+  M_S19,          /* antminer-s19pro: RPC only (restart, pools) */
+  M_WM2,          /* whatsminer-v2-actions: API v2, admin/admin */
+  M_WM3,          /* whatsminer-m60s-v3: API v3, super/super */
+  M_EPIC,         /* epic-umc: PowerPlay, letmein */
+  M_AURADINE,     /* auradine-at1500: RPC + web API (token) */
+  M_LAST = M_AURADINE,
 };
 
 static struct {
@@ -30,6 +39,8 @@ static struct {
   guint octet;
   guint16 port;
   guint16 http_port;
+  guint16 v3_port;
+  guint16 web_port;
   guint16 control_port;
   char *dir;
 } fleet;
@@ -309,7 +320,9 @@ test_antminer_cgi(void)
   /* resume in low mode */
   g_auto(Http) wake = {0};
   cgi(M_ANTMINER, "POST", "/cgi-bin/set_miner_conf.cgi",
-      "{\"miner-mode\":3,\"bitmain-work-mode\":\"3\"}", &wake);
+      "{\"bitmain-fan-ctrl\":false,\"bitmain-fan-pwm\":\"100\",\"freq-level\":\"100\","
+      "\"miner-mode\":3}",
+      &wake);
   g_assert_cmpint(wake.status, ==, 200);
   g_assert_cmpfloat(rpc_number(M_ANTMINER, "summary", "SUMMARY/0/GHS 5s"), >, 1000);
   g_auto(Http) conf2 = {0};
@@ -321,12 +334,16 @@ test_antminer_cgi(void)
   g_auto(Http) blink = {0};
   cgi(M_ANTMINER, "POST", "/cgi-bin/blink.cgi", "{\"blink\":\"true\"}", &blink);
   g_assert_cmpint(blink.status, ==, 200);
+  g_autofree char *blink_code = string_at(blink.body, "code");
+  g_assert_cmpstr(blink_code, ==, "B000");
   g_auto(Http) status = {0};
   cgi(M_ANTMINER, "GET", "/cgi-bin/get_blink_status.cgi", NULL, &status);
   g_autofree char *on = string_at(status.body, "blink");
   g_assert_cmpstr(on, ==, "true");
   g_auto(Http) off = {0};
   cgi(M_ANTMINER, "POST", "/cgi-bin/blink.cgi", "{\"blink\":\"false\"}", &off);
+  g_autofree char *off_code = string_at(off.body, "code");
+  g_assert_cmpstr(off_code, ==, "B100");
   g_auto(Http) status2 = {0};
   cgi(M_ANTMINER, "GET", "/cgi-bin/get_blink_status.cgi", NULL, &status2);
   g_autofree char *now_off = string_at(status2.body, "blink");
@@ -436,7 +453,8 @@ test_braiins_rest(void)
 
   g_auto(Http) pause = {0};
   braiins(auth, "PUT", "/api/v1/actions/pause", NULL, &pause);
-  g_assert_cmpint(pause.status, ==, 200);
+  g_assert_cmpint(pause.status, ==, 204);
+  g_assert_cmpstr(pause.body, ==, "");
   g_auto(Http) details = {0};
   braiins(auth, "GET", "/api/v1/miner/details", NULL, &details);
   g_assert_cmpfloat(number_at(details.body, "status"), ==, 3);
@@ -449,7 +467,7 @@ test_braiins_rest(void)
 
   g_auto(Http) resume = {0};
   braiins(auth, "PUT", "/api/v1/actions/resume", NULL, &resume);
-  g_assert_cmpint(resume.status, ==, 200);
+  g_assert_cmpint(resume.status, ==, 204);
   g_auto(Http) details2 = {0};
   braiins(auth, "GET", "/api/v1/miner/details", NULL, &details2);
   g_assert_cmpfloat(number_at(details2.body, "status"), ==, 2);
@@ -485,8 +503,15 @@ test_braiins_rest(void)
 
   /* locate with a bare JSON body; restart resets the miner's uptime */
   g_auto(Http) locate = {0};
+  g_auto(Http) light_before = {0};
+  braiins(auth, "GET", "/api/v1/actions/locate", NULL, &light_before);
+  g_assert_cmpstr(light_before.body, ==, "false");
   braiins(auth, "PUT", "/api/v1/actions/locate", "true", &locate);
-  g_assert_cmpint(locate.status, ==, 200);
+  g_assert_cmpint(locate.status, ==, 204);
+  g_auto(Http) light = {0};
+  braiins(auth, "GET", "/api/v1/actions/locate", NULL, &light);
+  g_assert_cmpint(light.status, ==, 200);
+  g_assert_cmpstr(light.body, ==, "true");
   g_auto(Http) restart = {0};
   braiins(auth, "PUT", "/api/v1/actions/restart", NULL, &restart);
   g_auto(Http) details3 = {0};
@@ -513,8 +538,15 @@ test_luxos(void)
   g_autofree char *no_session = rpc(M_LUXOS, "{\"command\":\"curtail\",\"parameter\":\"x,sleep\"}");
   assert_status(no_session, "E");
 
+  g_autofree char *none = rpc(M_LUXOS, "{\"command\":\"session\"}");
+  g_assert_cmpfloat(number_at(none, "STATUS/0/Code"), ==, 319);
+  g_autofree char *no_sid = string_at(none, "SESSION/0/SessionID");
+  g_assert_cmpstr(no_sid, ==, "");
   g_autofree char *logon = rpc(M_LUXOS, "{\"command\":\"logon\"}");
   assert_status(logon, "S");
+  g_assert_cmpfloat(number_at(logon, "STATUS/0/Code"), ==, 316);
+  g_autofree char *second = rpc(M_LUXOS, "{\"command\":\"logon\"}");
+  assert_status(second, "E"); /* one session at a time */
   g_autofree char *sid = string_at(logon, "SESSION/0/SessionID");
   g_assert_cmpuint(strlen(sid), >, 0);
   g_autofree char *session = rpc(M_LUXOS, "{\"command\":\"session\"}");
@@ -529,6 +561,9 @@ test_luxos(void)
       g_strdup_printf("{\"command\":\"curtail\",\"parameter\":\"%s,sleep\"}", sid);
   g_autofree char *slept = rpc(M_LUXOS, sleep_req);
   assert_status(slept, "S");
+  g_assert_cmpfloat(number_at(slept, "STATUS/0/Code"), ==, 335);
+  g_autofree char *action = string_at(slept, "CURTAIL/0/Action");
+  g_assert_cmpstr(action, ==, "sleep");
   g_assert_cmpfloat(rpc_number(M_LUXOS, "summary", "SUMMARY/0/GHS 5s"), ==, 0);
   g_autofree char *config = rpc(M_LUXOS, "{\"command\":\"config\"}");
   g_autofree char *curtail = string_at(config, "CONFIG/0/CurtailMode");
@@ -547,6 +582,25 @@ test_luxos(void)
   g_autofree char *config2 = rpc(M_LUXOS, "{\"command\":\"config\"}");
   g_autofree char *red = string_at(config2, "CONFIG/0/RedLed");
   g_assert_cmpstr(red, ==, "blink");
+  g_autofree char *auto_req = g_strdup_printf("ledset|%s,red,auto", sid);
+  g_autofree char *led_auto = rpc(M_LUXOS, auto_req);
+  assert_status(led_auto, "S");
+  g_autofree char *config3 = rpc(M_LUXOS, "{\"command\":\"config\"}");
+  g_autofree char *red_auto = string_at(config3, "CONFIG/0/RedLed");
+  g_assert_cmpstr(red_auto, ==, "auto");
+
+  /* profileset: config Profile, and the profile's Watts (784) drive the power */
+  g_autofree char *profile_req =
+      g_strdup_printf("{\"command\":\"profileset\",\"parameter\":\"%s,190MHz\"}", sid);
+  g_autofree char *profile = rpc(M_LUXOS, profile_req);
+  assert_status(profile, "S");
+  g_assert_cmpfloat(number_at(profile, "STATUS/0/Code"), ==, 321);
+  g_autofree char *profile_msg = string_at(profile, "STATUS/0/Msg");
+  g_assert_cmpstr(profile_msg, ==, "Profile Set");
+  g_autofree char *config4 = rpc(M_LUXOS, "{\"command\":\"config\"}");
+  g_autofree char *name = string_at(config4, "CONFIG/0/Profile");
+  g_assert_cmpstr(name, ==, "190MHz");
+  g_assert_cmpfloat(rpc_number(M_LUXOS, "power", "POWER/0/Watts"), <, 1051 * 784.0 / 1051 + 1);
 
   g_autofree char *reset_req =
       g_strdup_printf("{\"command\":\"resetminer\",\"parameter\":\"%s\"}", sid);
@@ -567,6 +621,9 @@ test_luxos(void)
 static void
 test_avalon(void)
 {
+  g_autofree char *target = host(M_AVALON);
+  g_autofree char *fast = g_strdup_printf("set %s reboot_s=1", target);
+  control_ok(fast);
   g_autofree char *off = rpc(M_AVALON, "{\"command\":\"ascset\",\"parameter\":[\"0\","
                                        "\"softoff,1:1753434821\"]}");
   assert_status(off, "I");
@@ -575,6 +632,7 @@ test_avalon(void)
   g_autofree char *stats = rpc(M_AVALON, "{\"command\":\"stats\"}");
   g_autofree char *mm = string_at(stats, "STATS/0/MM ID0");
   g_assert_nonnull(strstr(mm, "SoftOFF[1]"));
+  g_assert_nonnull(strstr(mm, "SYSTEMSTATU[Work: In Idle"));
   g_assert_cmpfloat(rpc_number(M_AVALON, "summary", "SUMMARY/0/MHS av"), ==, 0);
 
   g_autofree char *on = rpc(M_AVALON, "ascset|0,softon,1:1753434757");
@@ -586,15 +644,23 @@ test_avalon(void)
       rpc(M_AVALON, "{\"command\":\"ascset\",\"parameter\":[\"0\",\"led\",\"1-1\"]}");
   g_autofree char *led_msg = string_at(led, "STATUS/0/Msg");
   g_assert_cmpstr(led_msg, ==, "ASC 0 set OK");
-  g_autofree char *level = rpc(M_AVALON, "{\"command\":\"ascset\",\"parameter\":[\"0\","
-                                         "\"worklevel,set\",\"2\"]}");
+  g_autofree char *level = rpc(M_AVALON, "{\"command\":\"ascset\",\"parameter\":\"0,"
+                                         "workmode,set,2\"}");
   assert_status(level, "S");
+  g_autofree char *bad_level = rpc(M_AVALON, "ascset|0,workmode,set,7");
+  assert_status(bad_level, "E");
   g_autofree char *stats2 = rpc(M_AVALON, "{\"command\":\"stats\"}");
   g_autofree char *mm2 = string_at(stats2, "STATS/0/MM ID0");
   g_assert_nonnull(strstr(mm2, "Led[1]"));
   g_assert_nonnull(strstr(mm2, "WORKMODE[2]"));
   g_assert_nonnull(strstr(mm2, "SoftOFF[0]"));
 
+  g_assert_nonnull(strstr(mm2, "SYSTEMSTATU[Work: In Work"));
+  g_autofree char *reboot = rpc(M_AVALON, "ascset|0,reboot,0");
+  g_autofree char *reboot_msg = string_at(reboot, "STATUS/0/Msg");
+  g_assert_cmpstr(reboot_msg, ==, "ASC 0 set OK");
+  g_assert_true(refused_soon(M_AVALON, fleet.port));
+  g_usleep(1500 * 1000);
   g_autofree char *restart = rpc(M_AVALON, "{\"command\":\"restart\"}");
   g_assert_cmpstr(restart, ==, "{\"STATUS\":\"RESTART\"}");
   g_assert_cmpfloat(rpc_number(M_AVALON, "summary", "SUMMARY/0/Elapsed"), <, 5);
@@ -628,6 +694,469 @@ test_axeos(void)
   g_auto(Http) info2 = {0};
   http(M_BITAXE, "GET", "/api/system/info", NULL, NULL, &info2);
   g_assert_cmpfloat(number_at(info2.body, "uptimeSeconds"), <, 5);
+}
+
+/* ---- stock Antminer RPC pools (cgminer's addpool/switchpool/removepool) ---- */
+
+static void
+test_antminer_rpc_pools(void)
+{
+  /* as the driver does: count the pools, add, switch to the first new one,
+   * remove the old ones from the front */
+  g_autofree char *list = rpc(M_S19, "{\"command\":\"pools\"}");
+  g_autoptr(JsonNode) pools = json_at(list, "POOLS");
+  guint old = json_array_get_length(json_node_get_array(pools));
+  g_assert_cmpuint(old, >=, 1);
+  g_autofree char *added = rpc(
+      M_S19, "{\"command\":\"addpool\",\"parameter\":\"stratum+tcp://n.example:3333,n\\\\,w,x\"}");
+  assert_status(added, "S");
+  g_assert_cmpfloat(number_at(added, "STATUS/0/Code"), ==, 55);
+  /* the active pool cannot go */
+  g_autofree char *refused = rpc(M_S19, "removepool|0");
+  assert_status(refused, "E");
+  g_assert_cmpfloat(number_at(refused, "STATUS/0/Code"), ==, 67);
+  g_autofree char *new_index = g_strdup_printf("switchpool|%u", old);
+  g_autofree char *switched = rpc(M_S19, new_index);
+  g_assert_cmpfloat(number_at(switched, "STATUS/0/Code"), ==, 27);
+  for (guint i = 0; i < old; i++) {
+    g_autofree char *removed = rpc(M_S19, "{\"command\":\"removepool\",\"parameter\":\"0\"}");
+    g_assert_cmpfloat(number_at(removed, "STATUS/0/Code"), ==, 68);
+  }
+  g_autofree char *after = rpc(M_S19, "{\"command\":\"pools\"}");
+  g_autofree char *url = string_at(after, "POOLS/0/URL");
+  g_assert_cmpstr(url, ==, "stratum+tcp://n.example:3333");
+  g_autofree char *user = string_at(after, "POOLS/0/User");
+  g_assert_cmpstr(user, ==, "n,w");
+  g_autofree char *bad = rpc(M_S19, "switchpool|9");
+  g_assert_cmpfloat(number_at(bad, "STATUS/0/Code"), ==, 26);
+
+  g_autofree char *target = host(M_S19);
+  g_autofree char *closed = g_strdup_printf("set %s write_access=0", target);
+  control_ok(closed);
+  g_autofree char *denied = rpc(M_S19, "addpool|stratum+tcp://x.example:1,u,p");
+  g_assert_cmpfloat(number_at(denied, "STATUS/0/Code"), ==, 45);
+  g_autofree char *open = g_strdup_printf("set %s write_access=1", target);
+  control_ok(open);
+}
+
+/* ---- Whatsminer API v2 ---- */
+
+static char *
+md5_crypt_hash(const char *phrase, const char *salt)
+{
+  g_autofree char *setting = g_strdup_printf("$1$%s$", salt);
+  g_autofree struct crypt_data *data = g_new0(struct crypt_data, 1);
+  const char *out = crypt_rn(phrase, setting, data, (int)sizeof *data);
+  g_assert_nonnull(out);
+  return g_strdup(strrchr(out, '$') + 1);
+}
+
+static void
+sha256_of(const char *text, guint8 out[32])
+{
+  struct sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update(&ctx, strlen(text), (const guint8 *)text);
+  sha256_digest(&ctx, 32, out);
+}
+
+static char *
+aes_b64(const guint8 key[32], const char *plain)
+{
+  gsize len = strlen(plain), padded = (len + 15) / 16 * 16;
+  g_autofree guint8 *buf = g_malloc0(padded);
+  memcpy(buf, plain, len);
+  struct aes256_ctx ctx;
+  aes256_set_encrypt_key(&ctx, key);
+  aes256_encrypt(&ctx, padded, buf, buf);
+  return g_base64_encode(buf, padded);
+}
+
+static char *
+aes_unb64(const guint8 key[32], const char *data)
+{
+  gsize len = 0;
+  g_autofree guint8 *buf = g_base64_decode(data, &len);
+  g_assert_cmpuint(len % 16, ==, 0);
+  struct aes256_ctx ctx;
+  aes256_set_decrypt_key(&ctx, key);
+  aes256_decrypt(&ctx, len, buf, buf);
+  return g_strndup((char *)buf, len);
+}
+
+/* get_token, then @command (JSON members after "cmd") signed and encrypted
+ * with @password, as pyasic and asic-rs send it. Returns the reply as sent;
+ * *plain gets it decrypted when it was encrypted. */
+static char *
+wm2_write(const char *password, const char *command, char **plain)
+{
+  g_autofree char *token = rpc(M_WM2, "{\"command\":\"get_token\"}");
+  g_assert_cmpfloat(number_at(token, "Code"), ==, 134);
+  g_autofree char *time = string_at(token, "Msg/time");
+  g_autofree char *salt = string_at(token, "Msg/salt");
+  g_autofree char *newsalt = string_at(token, "Msg/newsalt");
+  g_autofree char *key = md5_crypt_hash(password, salt);
+  g_autofree char *phrase = g_strconcat(key, time, NULL);
+  g_autofree char *sign = md5_crypt_hash(phrase, newsalt);
+  g_autofree char *json = g_strdup_printf("{%s,\"token\":\"%s\"}", command, sign);
+  guint8 aes_key[32];
+  sha256_of(key, aes_key);
+  g_autofree char *data = aes_b64(aes_key, json);
+  g_autofree char *request = g_strdup_printf("{\"enc\":1,\"data\":\"%s\"}", data);
+  char *reply = rpc(M_WM2, request);
+  *plain = NULL;
+  if (strstr(reply, "\"enc\"") != NULL) {
+    g_autofree char *enc = string_at(reply, "enc");
+    *plain = aes_unb64(aes_key, enc);
+  }
+  return reply;
+}
+
+static void
+wm2_ok(const char *command)
+{
+  g_autofree char *plain = NULL;
+  g_autofree char *reply = wm2_write("admin", command, &plain);
+  g_assert_nonnull(plain);
+  g_autofree char *st = string_at(plain, "STATUS");
+  g_assert_cmpstr(st, ==, "S");
+  g_assert_cmpfloat(number_at(plain, "Code"), ==, 131);
+}
+
+static char *
+wm2_string(const char *command, const char *path)
+{
+  g_autofree char *request = g_strdup_printf("{\"command\":\"%s\"}", command);
+  g_autofree char *reply = rpc(M_WM2, request);
+  return string_at(reply, path);
+}
+
+static void
+test_whatsminer_v2(void)
+{
+  g_autofree char *plain = NULL;
+  g_autofree char *wrong =
+      wm2_write("nimda", "\"cmd\":\"power_off\",\"respbefore\":\"true\"", &plain);
+  g_assert_null(plain);
+  g_assert_cmpfloat(number_at(wrong, "Code"), ==, 135);
+  g_autofree char *msg = string_at(wrong, "Msg");
+  g_assert_cmpstr(msg, ==, "check token err");
+  g_autofree char *still = wm2_string("status", "Msg/mineroff");
+  g_assert_cmpstr(still, ==, "false");
+
+  wm2_ok("\"cmd\":\"power_off\",\"respbefore\":\"true\"");
+  g_autofree char *off = wm2_string("status", "Msg/mineroff");
+  g_assert_cmpstr(off, ==, "true");
+  g_assert_cmpfloat(rpc_number(M_WM2, "summary", "SUMMARY/0/MHS av"), ==, 0);
+  wm2_ok("\"cmd\":\"power_on\"");
+  g_autofree char *on = wm2_string("status", "Msg/mineroff");
+  g_assert_cmpstr(on, ==, "false");
+
+  wm2_ok("\"cmd\":\"adjust_power_limit\",\"power_limit\":\"2500\"");
+  g_assert_cmpfloat(rpc_number(M_WM2, "summary", "SUMMARY/0/Power Limit"), ==, 2500);
+  wm2_ok("\"cmd\":\"set_high_power\"");
+  g_autofree char *mode = wm2_string("summary", "SUMMARY/0/Power Mode");
+  g_assert_cmpstr(mode, ==, "High");
+  g_autofree char *status_mode = wm2_string("status", "Msg/power_mode");
+  g_assert_cmpstr(status_mode, ==, "high");
+
+  wm2_ok("\"cmd\":\"set_led\",\"color\":\"red\",\"period\":200,\"duration\":100,\"start\":0");
+  g_autofree char *led = wm2_string("get_miner_info", "Msg/ledstat");
+  g_assert_cmpstr(led, !=, "auto");
+  wm2_ok("\"cmd\":\"set_led\",\"param\":\"auto\"");
+  g_autofree char *led_auto = wm2_string("get_miner_info", "Msg/ledstat");
+  g_assert_cmpstr(led_auto, ==, "auto");
+
+  wm2_ok("\"cmd\":\"update_pools\",\"pool1\":\"stratum+tcp://wm.example:3333\",\"worker1\":"
+         "\"wm.1\",\"passwd1\":\"x\",\"pool2\":\"\",\"worker2\":\"\",\"passwd2\":\"\",\"pool3\":"
+         "\"\",\"worker3\":\"\",\"passwd3\":\"\"");
+  g_autofree char *url = wm2_string("pools", "POOLS/0/URL");
+  g_assert_cmpstr(url, ==, "stratum+tcp://wm.example:3333");
+  g_autofree char *user = wm2_string("pools", "POOLS/0/User");
+  g_assert_cmpstr(user, ==, "wm.1");
+
+  wm2_ok("\"cmd\":\"restart_btminer\"");
+  g_assert_cmpfloat(rpc_number(M_WM2, "summary", "SUMMARY/0/Elapsed"), <, 5);
+
+  g_autofree char *target = host(M_WM2);
+  g_autofree char *closed = g_strdup_printf("set %s write_access=0", target);
+  control_ok(closed);
+  g_autofree char *denied = wm2_write("admin", "\"cmd\":\"power_off\"", &plain);
+  g_assert_cmpfloat(number_at(denied, "Code"), ==, 45);
+  g_autofree char *denied_msg = string_at(denied, "Msg");
+  g_assert_cmpstr(denied_msg, ==, "can't access write cmd");
+  g_autofree char *open = g_strdup_printf("set %s write_access=1", target);
+  control_ok(open);
+}
+
+/* ---- Whatsminer API v3 ---- */
+
+static char *
+v3(const char *payload)
+{
+  GByteArray *frame = g_byte_array_new();
+  guint32 len = (guint32)strlen(payload);
+  guint8 head[4] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, len >> 24};
+  g_byte_array_append(frame, head, 4);
+  g_byte_array_append(frame, (const guint8 *)payload, len);
+  g_autofree char *address = host(M_WM3);
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_enable_proxy(client, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) conn =
+      g_socket_client_connect_to_host(client, address, fleet.v3_port, NULL, &error);
+  g_assert_no_error(error);
+  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), frame->data,
+                            frame->len, NULL, NULL, &error);
+  g_byte_array_unref(frame);
+  g_assert_no_error(error);
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+  guint8 got_head[4];
+  g_input_stream_read_all(in, got_head, 4, NULL, NULL, &error);
+  g_assert_no_error(error);
+  guint32 n = got_head[0] | got_head[1] << 8 | got_head[2] << 16 | (guint32)got_head[3] << 24;
+  g_assert_cmpuint(n, <, 1 << 20);
+  char *body = g_malloc0(n + 1);
+  g_input_stream_read_all(in, body, n, NULL, NULL, &error);
+  g_assert_no_error(error);
+  return body;
+}
+
+/* A signed write: token from SHA-256(cmd + password + salt + ts). */
+static char *
+v3_write(const char *password, const char *cmd, const char *param_json, guint8 key[32])
+{
+  g_autofree char *info = v3("{\"cmd\":\"get.device.info\",\"param\":\"salt\"}");
+  g_autofree char *salt = string_at(info, "msg/salt");
+  gint64 ts = g_get_real_time() / G_USEC_PER_SEC;
+  g_autofree char *text = g_strdup_printf("%s%s%s%" G_GINT64_FORMAT, cmd, password, salt, ts);
+  sha256_of(text, key);
+  g_autofree char *b64 = g_base64_encode(key, 32);
+  b64[8] = '\0';
+  g_autofree char *payload = g_strdup_printf(
+      "{\"cmd\":\"%s\",\"ts\":%" G_GINT64_FORMAT ",\"token\":\"%s\",\"account\":\"super\"%s%s}",
+      cmd, ts, b64, param_json ? ",\"param\":" : "", param_json ? param_json : "");
+  return v3(payload);
+}
+
+static void
+v3_ok(const char *cmd, const char *param_json)
+{
+  guint8 key[32];
+  g_autofree char *reply = v3_write("super", cmd, param_json, key);
+  g_assert_cmpfloat(number_at(reply, "code"), ==, 0);
+}
+
+static char *
+v3_info(const char *path)
+{
+  g_autofree char *info = v3("{\"cmd\":\"get.device.info\"}");
+  return string_at(info, path);
+}
+
+static void
+test_whatsminer_v3(void)
+{
+  guint8 key[32];
+  g_autofree char *wrong = v3_write("repus", "set.miner.service", "\"stop\"", key);
+  g_assert_cmpfloat(number_at(wrong, "code"), ==, -4);
+  g_autofree char *working = v3_info("msg/miner/working");
+  g_assert_cmpstr(working, ==, "true");
+
+  v3_ok("set.miner.service", "\"stop\"");
+  g_autofree char *stopped = v3_info("msg/miner/working");
+  g_assert_cmpstr(stopped, ==, "false");
+  v3_ok("set.miner.service", "\"start\"");
+  g_autofree char *started = v3_info("msg/miner/working");
+  g_assert_cmpstr(started, ==, "true");
+
+  v3_ok("set.miner.power_limit", "3000");
+  g_autofree char *summary = v3("{\"cmd\":\"get.miner.status\",\"param\":\"summary\"}");
+  g_assert_cmpfloat(number_at(summary, "msg/summary/power-limit"), ==, 3000);
+  v3_ok("set.miner.power_mode", "\"low\"");
+  g_autofree char *mode = v3_info("msg/power/mode");
+  g_assert_cmpstr(mode, ==, "0");
+  v3_ok("set.system.led", "[{\"color\":\"red\",\"period\":200,\"duration\":100,\"start\":0}]");
+  g_autofree char *led = v3_info("msg/system/ledstatus");
+  g_assert_cmpstr(led, !=, "auto");
+  v3_ok("set.system.led", "\"auto\"");
+  g_autofree char *led_auto = v3_info("msg/system/ledstatus");
+  g_assert_cmpstr(led_auto, ==, "auto");
+
+  /* pools: the param encrypted under the token's digest */
+  g_autofree char *info = v3("{\"cmd\":\"get.device.info\"}");
+  g_autofree char *salt = string_at(info, "msg/salt");
+  gint64 ts = g_get_real_time() / G_USEC_PER_SEC;
+  g_autofree char *text =
+      g_strdup_printf("set.miner.pools%s%s%" G_GINT64_FORMAT, "super", salt, ts);
+  sha256_of(text, key);
+  g_autofree char *b64 = g_base64_encode(key, 32);
+  b64[8] = '\0';
+  g_autofree char *enc = aes_b64(
+      key, "[{\"pool\":\"stratum+tcp://v3.example:3333\",\"worker\":\"v3.w\",\"passwd\":\"x\"}]");
+  g_autofree char *payload =
+      g_strdup_printf("{\"cmd\":\"set.miner.pools\",\"ts\":%" G_GINT64_FORMAT
+                      ",\"token\":\"%s\",\"account\":\"super\",\"param\":\"%s\"}",
+                      ts, b64, enc);
+  g_autofree char *pools_reply = v3(payload);
+  g_assert_cmpfloat(number_at(pools_reply, "code"), ==, 0);
+  g_autofree char *pools = v3("{\"cmd\":\"get.miner.status\",\"param\":\"pools\"}");
+  g_autofree char *url = string_at(pools, "msg/pools/0/url");
+  g_assert_cmpstr(url, ==, "stratum+tcp://v3.example:3333");
+  g_autofree char *account = string_at(pools, "msg/pools/0/account");
+  g_assert_cmpstr(account, ==, "v3.w");
+
+  g_autofree char *unknown = v3_write("super", "set.miner.nonsense", "\"x\"", key);
+  g_assert_cmpfloat(number_at(unknown, "code"), ==, -2);
+
+  g_autofree char *target = host(M_WM3);
+  g_autofree char *closed = g_strdup_printf("set %s write_access=0", target);
+  control_ok(closed);
+  g_autofree char *apiswitch = v3_info("msg/system/apiswitch");
+  g_assert_cmpstr(apiswitch, ==, "0");
+  g_autofree char *open = g_strdup_printf("set %s write_access=1", target);
+  control_ok(open);
+  g_autofree char *apiswitch_on = v3_info("msg/system/apiswitch");
+  g_assert_cmpstr(apiswitch_on, ==, "1");
+}
+
+/* ---- ePIC PowerPlay ---- */
+
+static void
+test_epic(void)
+{
+  g_auto(Http) wrong = {0};
+  http(M_EPIC, "POST", "/miner", NULL, "{\"param\":\"Stop\",\"password\":\"nope\"}", &wrong);
+  g_assert_cmpint(wrong.status, ==, 401);
+  g_autofree char *error = string_at(wrong.body, "error");
+  g_assert_cmpstr(error, ==, "Invalid password");
+
+  g_auto(Http) stop = {0};
+  http(M_EPIC, "POST", "/miner", NULL, "{\"param\":\"Stop\",\"password\":\"letmein\"}", &stop);
+  g_assert_cmpint(stop.status, ==, 200);
+  g_autofree char *result = string_at(stop.body, "result");
+  g_assert_cmpstr(result, ==, "true");
+  g_auto(Http) summary = {0};
+  http(M_EPIC, "GET", "/summary", NULL, NULL, &summary);
+  g_autofree char *idle = string_at(summary.body, "Status/Operating State");
+  g_assert_cmpstr(idle, ==, "Idling");
+  g_auto(Http) start = {0};
+  http(M_EPIC, "POST", "/miner", NULL, "{\"param\":\"Autostart\",\"password\":\"letmein\"}",
+       &start);
+  g_auto(Http) summary2 = {0};
+  http(M_EPIC, "GET", "/summary", NULL, NULL, &summary2);
+  g_autofree char *mining = string_at(summary2.body, "Status/Operating State");
+  g_assert_cmpstr(mining, ==, "Mining");
+
+  g_auto(Http) identify = {0};
+  http(M_EPIC, "POST", "/identify", NULL, "{\"param\":true,\"password\":\"letmein\"}", &identify);
+  g_assert_cmpint(identify.status, ==, 200);
+  g_auto(Http) coin = {0};
+  http(M_EPIC, "POST", "/coin", NULL,
+       "{\"param\":{\"coin\":\"Btc\",\"stratum_configs\":[{\"pool\":\"stratum+tcp://e.example:"
+       "3333\",\"login\":\"e.w\",\"password\":\"x\"}],\"unique_id\":false},\"password\":"
+       "\"letmein\"}",
+       &coin);
+  g_assert_cmpint(coin.status, ==, 200);
+  g_auto(Http) summary3 = {0};
+  http(M_EPIC, "GET", "/summary", NULL, NULL, &summary3);
+  g_autofree char *locate = string_at(summary3.body, "Misc/Locate Miner State");
+  g_assert_cmpstr(locate, ==, "true");
+  g_autofree char *pool = string_at(summary3.body, "StratumConfigs/0/pool");
+  g_assert_cmpstr(pool, ==, "stratum+tcp://e.example:3333");
+  g_autofree char *login = string_at(summary3.body, "StratumConfigs/0/login");
+  g_assert_cmpstr(login, ==, "e.w");
+
+  g_auto(Http) soft = {0};
+  http(M_EPIC, "POST", "/softreboot", NULL, "{\"password\":\"letmein\"}", &soft);
+  g_assert_cmpint(soft.status, ==, 200);
+  g_auto(Http) summary4 = {0};
+  http(M_EPIC, "GET", "/summary", NULL, NULL, &summary4);
+  g_assert_cmpfloat(number_at(summary4.body, "Session/Uptime"), <, 5);
+}
+
+/* ---- Auradine ---- */
+
+static void
+auradine(const char *auth, const char *path, const char *body, Http *h)
+{
+  g_autofree char *request =
+      g_strdup_printf("POST %s HTTP/1.1\r\nHost: miner\r\nConnection: close\r\n%sContent-Type: "
+                      "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                      path, auth ? auth : "", strlen(body), body);
+  g_autoptr(GByteArray) data =
+      exchange(M_AURADINE, fleet.web_port, (const guint8 *)request, strlen(request), NULL);
+  g_assert_nonnull(data);
+  g_autofree char *text = g_strndup((char *)data->data, data->len);
+  const char *end = strstr(text, "\r\n\r\n");
+  g_assert_nonnull(end);
+  g_assert_cmpint(sscanf(text, "HTTP/1.1 %d ", &h->status), ==, 1);
+  h->head = g_strndup(text, (gsize)(end - text) + 2);
+  h->body = g_strdup(end + 4);
+}
+
+static void
+auradine_ok(const char *auth, const char *path, const char *body)
+{
+  g_auto(Http) h = {0};
+  auradine(auth, path, body, &h);
+  g_assert_cmpint(h.status, ==, 200);
+  g_autofree char *st = string_at(h.body, "STATUS/0/STATUS");
+  g_assert_cmpstr(st, ==, "S");
+}
+
+static void
+test_auradine(void)
+{
+  g_auto(Http) denied = {0};
+  auradine(NULL, "/mode", "{\"command\":\"mode\",\"sleep\":\"on\"}", &denied);
+  g_assert_cmpint(denied.status, ==, 401);
+  g_auto(Http) bad_login = {0};
+  auradine(NULL, "/token", "{\"command\":\"token\",\"user\":\"admin\",\"password\":\"no\"}",
+           &bad_login);
+  g_assert_cmpint(bad_login.status, !=, 200);
+  g_auto(Http) login = {0};
+  auradine(NULL, "/token", "{\"command\":\"token\",\"user\":\"admin\",\"password\":\"admin\"}",
+           &login);
+  g_assert_cmpint(login.status, ==, 200);
+  g_autofree char *token = string_at(login.body, "Token/0/Token");
+  g_autofree char *auth = g_strdup_printf("Token: %s\r\n", token);
+
+  auradine_ok(auth, "/mode", "{\"command\":\"mode\",\"sleep\":\"on\"}");
+  g_auto(Http) mode = {0};
+  auradine(auth, "/mode", "{\"command\":\"mode\"}", &mode);
+  g_autofree char *sleep = string_at(mode.body, "Mode/0/Sleep");
+  g_assert_cmpstr(sleep, ==, "on");
+  g_assert_cmpfloat(rpc_number(M_AURADINE, "summary", "SUMMARY/0/MHS 5s"), ==, 0);
+  auradine_ok(auth, "/mode", "{\"command\":\"mode\",\"sleep\":\"off\"}");
+  auradine_ok(auth, "/mode",
+              "{\"command\":\"mode\",\"mode\":\"custom\",\"tune\":\"power\","
+              "\"power\":2600}");
+  g_auto(Http) mode2 = {0};
+  auradine(auth, "/mode", "{\"command\":\"mode\"}", &mode2);
+  g_autofree char *awake = string_at(mode2.body, "Mode/0/Sleep");
+  g_assert_cmpstr(awake, ==, "off");
+  g_assert_cmpfloat(number_at(mode2.body, "Mode/0/Power"), ==, 2600);
+  auradine_ok(auth, "/mode", "{\"command\":\"mode\",\"mode\":\"turbo\"}");
+  g_auto(Http) mode3 = {0};
+  auradine(auth, "/mode", "{\"command\":\"mode\"}", &mode3);
+  g_autofree char *turbo = string_at(mode3.body, "Mode/0/Mode");
+  g_assert_cmpstr(turbo, ==, "turbo");
+
+  auradine_ok(auth, "/led", "{\"command\":\"led\",\"code\":3}");
+  g_auto(Http) led = {0};
+  auradine(auth, "/led", "{\"command\":\"led\"}", &led);
+  g_assert_cmpfloat(number_at(led.body, "LED/0/Code"), ==, 3);
+
+  auradine_ok(auth, "/updatepools",
+              "{\"command\":\"updatepools\",\"pools\":[{\"url\":\"stratum+tcp://a.example:3333\","
+              "\"user\":\"a.w\",\"pass\":\"x\"}]}");
+  g_autofree char *pools = rpc(M_AURADINE, "{\"command\":\"pools\"}");
+  g_autofree char *url = string_at(pools, "POOLS/0/URL");
+  g_assert_cmpstr(url, ==, "stratum+tcp://a.example:3333");
+
+  auradine_ok(auth, "/restart", "{\"command\":\"restart\"}");
+  g_assert_cmpfloat(rpc_number(M_AURADINE, "summary", "SUMMARY/0/Elapsed"), <, 5);
 }
 
 /* ---- the control port stages states ---- */
@@ -668,17 +1197,29 @@ test_control_state(void)
 static char *
 fleet_text(const char *root)
 {
-  return g_strdup_printf("127.79.%u.%u %s/antminer-s19pro-web http_port=%u\n"
-                         "127.79.%u.%u %s/braiins-rest-26 http_port=%u\n"
-                         "127.79.%u.%u %s/luxos-actions\n"
-                         "127.79.%u.%u %s/avalon-a\n"
-                         "127.79.%u.%u %s/bitaxe-supra http_port=%u\n"
-                         "127.79.%u.%u %s/antminer-s19pro-web http_port=%u\n"
-                         "127.79.%u.%u %s/antminer-s19pro-web http_port=%u ignore_actions=1\n",
-                         fleet.octet, M_ANTMINER, root, fleet.http_port, fleet.octet, M_BRAIINS,
-                         root, fleet.http_port, fleet.octet, M_LUXOS, root, fleet.octet, M_AVALON,
-                         root, fleet.octet, M_BITAXE, root, fleet.http_port, fleet.octet, M_REBOOT,
-                         root, fleet.http_port, fleet.octet, M_IGNORE, root, fleet.http_port);
+  GString *t = g_string_new(NULL);
+  const guint o = fleet.octet;
+  g_string_append_printf(t, "127.79.%u.%u %s/antminer-s19pro-web http_port=%u\n", o, M_ANTMINER,
+                         root, fleet.http_port);
+  g_string_append_printf(t, "127.79.%u.%u %s/braiins-rest-26 http_port=%u\n", o, M_BRAIINS, root,
+                         fleet.http_port);
+  g_string_append_printf(t, "127.79.%u.%u %s/luxos-actions\n", o, M_LUXOS, root);
+  g_string_append_printf(t, "127.79.%u.%u %s/avalon-a\n", o, M_AVALON, root);
+  g_string_append_printf(t, "127.79.%u.%u %s/bitaxe-supra http_port=%u\n", o, M_BITAXE, root,
+                         fleet.http_port);
+  g_string_append_printf(t, "127.79.%u.%u %s/antminer-s19pro-web http_port=%u\n", o, M_REBOOT, root,
+                         fleet.http_port);
+  g_string_append_printf(t, "127.79.%u.%u %s/antminer-s19pro-web http_port=%u ignore_actions=1\n",
+                         o, M_IGNORE, root, fleet.http_port);
+  g_string_append_printf(t, "127.79.%u.%u %s/antminer-s19pro\n", o, M_S19, root);
+  g_string_append_printf(t, "127.79.%u.%u %s/whatsminer-v2-actions\n", o, M_WM2, root);
+  g_string_append_printf(t, "127.79.%u.%u %s/whatsminer-m60s-v3 v3_port=%u\n", o, M_WM3, root,
+                         fleet.v3_port);
+  g_string_append_printf(t, "127.79.%u.%u %s/epic-umc http_port=%u\n", o, M_EPIC, root,
+                         fleet.http_port);
+  g_string_append_printf(t, "127.79.%u.%u %s/auradine-at1500 web_port=%u\n", o, M_AURADINE, root,
+                         fleet.web_port);
+  return g_string_free(t, FALSE);
 }
 
 static void
@@ -692,6 +1233,8 @@ fleet_start(void)
     fleet.octet = (guint)g_random_int_range(1, 250);
     fleet.port = (guint16)g_random_int_range(20000, 60000);
     fleet.http_port = (guint16)(fleet.port + 3);
+    fleet.v3_port = (guint16)(fleet.port + 4);
+    fleet.web_port = (guint16)(fleet.port + 5);
     g_autofree char *text = fleet_text(root);
     g_autofree char *path = g_build_filename(fleet.dir, "actions.fleet", NULL);
     g_file_set_contents(path, text, -1, NULL);
@@ -755,6 +1298,11 @@ main(int argc, char **argv)
   g_test_add_func("/fakeminer/actions/luxos", test_luxos);
   g_test_add_func("/fakeminer/actions/avalon", test_avalon);
   g_test_add_func("/fakeminer/actions/axeos", test_axeos);
+  g_test_add_func("/fakeminer/actions/antminer-rpc-pools", test_antminer_rpc_pools);
+  g_test_add_func("/fakeminer/actions/whatsminer-v2", test_whatsminer_v2);
+  g_test_add_func("/fakeminer/actions/whatsminer-v3", test_whatsminer_v3);
+  g_test_add_func("/fakeminer/actions/epic", test_epic);
+  g_test_add_func("/fakeminer/actions/auradine", test_auradine);
   g_test_add_func("/fakeminer/actions/control-state", test_control_state);
   g_test_add_func("/fakeminer/actions/clean-exit", test_clean_exit);
   int status = g_test_run();
