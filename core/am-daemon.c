@@ -83,6 +83,7 @@ add_static_miners(AmDaemon *d)
     am_miner_set_name(miner, m->name);
     am_miner_set_driver_pin(miner, m->driver);
     am_miner_set_credentials(miner, m->username, m->password);
+    am_credentials_apply(d->config->credentials, miner, NULL, m->driver);
     am_scheduler_add(d->scheduler, miner, "static");
   }
 }
@@ -101,6 +102,7 @@ on_candidate(const AmCandidate *c, gboolean gone, gpointer user_data)
   }
   if (c->name != NULL)
     am_miner_set_name(miner, c->name);
+  am_credentials_apply(d->config->credentials, miner, NULL, NULL);
   am_scheduler_add(d->scheduler, miner, c->source);
 }
 
@@ -133,6 +135,9 @@ static void
 on_sample(AmMinerEntry *entry, AmSample *sample, gpointer user_data)
 {
   AmDaemon *d = user_data;
+  /* [credentials:NAME] groups by model or driver apply once both are known. */
+  am_credentials_apply(d->config->credentials, entry->miner, sample->model,
+                       entry->driver != NULL ? entry->driver->info->name : NULL);
   if (d->store != NULL)
     am_store_queue_push_sample(d->store, sample);
   if (d->alerts != NULL)

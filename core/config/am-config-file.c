@@ -14,6 +14,7 @@
 
 #define MINER_PREFIX "miner:"
 #define ALERT_PREFIX "alert:"
+#define CREDENTIALS_PREFIX "credentials:"
 #define SECONDS(n) ((guint64)(n)*1000)
 
 /* A [miner:NAME] while it is parsed: the miner, plus what is not kept. */
@@ -112,6 +113,7 @@ am_config_file_free(AmConfigFile *config)
   g_free(config->core.state_dir);
   g_free(config->core.log_level);
   g_clear_pointer(&config->core.miners, g_ptr_array_unref);
+  g_clear_pointer(&config->credentials, am_credentials_free);
   g_free(config);
 }
 
@@ -269,6 +271,25 @@ parse_miners(GKeyFile *kf, GPtrArray *miners, GError **error)
   return TRUE;
 }
 
+/* ---- [credentials:NAME] ------------------------------------------------ */
+
+/* The groups, plus each [miner:NAME] login, keyed by the address the miner
+ * will have (am_miner_get_address), so that a miner's own login wins. */
+static AmCredentials *
+load_credentials(AmConfigFile *config, GError **error)
+{
+  AmCredentials *c = am_credentials_load(config->kf, config->path, error);
+  GPtrArray *miners = config->core.miners;
+  for (guint i = 0; c != NULL && i < miners->len; i++) {
+    const AmStaticMiner *m = miners->pdata[i];
+    if (m->username == NULL && m->password == NULL)
+      continue;
+    g_autoptr(AmMiner) miner = am_miner_new(m->host, m->port);
+    am_credentials_add_own(c, am_miner_get_address(miner), m->username, m->password);
+  }
+  return c;
+}
+
 /* ---- loading ----------------------------------------------------------- */
 
 /* Offsets just past each line of @content (the last may lack its '\n'). */
@@ -353,6 +374,10 @@ am_config_file_load(const char *path, GError **error)
     am_config_file_prefix_error(config, error);
     return NULL;
   }
+  /* Its messages already start with the path. */
+  config->credentials = load_credentials(config, error);
+  if (config->credentials == NULL)
+    return NULL;
   return g_steal_pointer(&config);
 }
 
@@ -387,7 +412,8 @@ am_config_split_group(const char *group, char **kind, char **name, char **instan
   return ok;
 }
 
-/* "core", "miner" or "alert" for the core's own groups, else NULL. */
+/* "core", "miner", "alert" or "credentials" for the core's own groups,
+ * else NULL. */
 static const char *
 core_section(const char *group)
 {
@@ -397,6 +423,10 @@ core_section(const char *group)
     return "miner";
   if (g_str_has_prefix(group, ALERT_PREFIX))
     return "alert";
+  if (g_str_has_prefix(group, CREDENTIALS_PREFIX))
+    return "credentials";
+  if (g_str_equal(group, "actions"))
+    return "actions";
   return NULL;
 }
 
@@ -449,11 +479,26 @@ alert_key_known(const char *key)
   return FALSE;
 }
 
+/* Every key a [credentials:NAME] group may hold (am-credentials.c reads
+ * them; username= is the [miner:NAME] spelling of user=). */
+static const char *const credentials_keys[] = {
+    "hosts", "model", "driver", "user", "username", "password", "password_file", "enabled",
+};
+
 static gboolean
 core_key_known(const char *section, const char *key)
 {
   if (g_str_equal(section, "alert"))
     return alert_key_known(key);
+  if (g_str_equal(section, "credentials")) {
+    for (guint i = 0; i < G_N_ELEMENTS(credentials_keys); i++)
+      if (g_str_equal(credentials_keys[i], key))
+        return TRUE;
+    return FALSE;
+  }
+  if (g_str_equal(section, "actions")) /* read by core/actions/am-actions.c */
+    return g_str_equal(key, "min_interval") || g_str_equal(key, "confirm_timeout") ||
+           g_str_equal(key, "confirm_poll");
   for (guint i = 0; i < G_N_ELEMENTS(known_keys); i++)
     if (g_str_equal(known_keys[i].section, section) && g_str_equal(known_keys[i].key, key))
       return TRUE;
@@ -551,6 +596,27 @@ warn_plugin_group(AmConfigFile *config, const char *group, GPtrArray *plugins)
   return warn_plugin_keys(config, group, info);
 }
 
+/* A [credentials:NAME] driver= naming no installed driver would never
+ * match: most likely a typo ("antminer_web"). Not checked without a
+ * plugin list. */
+static guint
+warn_credentials_drivers(AmConfigFile *config, const char *group, GPtrArray *plugins)
+{
+  if (plugins == NULL)
+    return 0;
+  g_auto(GStrv) drivers = am_config_get_list(config->kf, group, "driver", NULL);
+  guint warnings = 0;
+  for (guint i = 0; drivers != NULL && drivers[i] != NULL; i++) {
+    g_autofree char *name = g_ascii_strdown(drivers[i], -1);
+    if (find_plugin(plugins, "driver", name) == NULL) {
+      g_warning("%s: [%s] driver=%s: no driver plugin named '%s' is installed", config->path, group,
+                drivers[i], name);
+      warnings++;
+    }
+  }
+  return warnings;
+}
+
 guint
 am_config_file_warn_unknown(AmConfigFile *config, GPtrArray *plugins)
 {
@@ -561,6 +627,8 @@ am_config_file_warn_unknown(AmConfigFile *config, GPtrArray *plugins)
     const char *section = core_section(groups[i]);
     warnings += section != NULL ? warn_core_keys(config, groups[i], section)
                                 : warn_plugin_group(config, groups[i], plugins);
+    if (g_strcmp0(section, "credentials") == 0)
+      warnings += warn_credentials_drivers(config, groups[i], plugins);
   }
   return warnings;
 }

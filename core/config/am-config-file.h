@@ -3,6 +3,7 @@
  * own groups with the getters in antmon/config.h.) */
 #pragma once
 
+#include "am-credentials.h"
 #include <antmon/plugin.h>
 
 G_BEGIN_DECLS
@@ -34,9 +35,14 @@ typedef struct {
   char *path;
   GKeyFile *kf;
   AmCoreConfig core;
+  /* [credentials:NAME] groups, and the [miner:NAME] logins that win over
+   * them: am_credentials_apply(config->credentials, miner, model, driver)
+   * sets a miner's login (see am-credentials.h). */
+  AmCredentials *credentials;
 } AmConfigFile;
 
-/* Reads and parses @path, validates [core] and every [miner:NAME].
+/* Reads and parses @path, validates [core], every [miner:NAME] and every
+ * [credentials:NAME].
  * A syntax error or bad value: NULL with AM_ERROR_CONFIG whose message
  * starts with the file path ("antmon.ini: [core] interval=abc: expected a
  * duration such as 30s, 5m"). */
