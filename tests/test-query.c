@@ -68,6 +68,8 @@ static const Expect expected[] = {
      * Whatsminer reply holds and so neither profile serves. */
     {"whatsminer-m20s", "whatsminer", U, "btminer", "sha256d", 65.37130278},
     {"whatsminer-m3", "whatsminer", U, "btminer", "sha256d", 12.28681978},
+    /* asic-rs's v2 recordings, writable (an M60S; its model is in devdetails) */
+    {"whatsminer-v2-actions", "whatsminer", U, "btminer", "sha256d", 124.5},
     /* The newer families on their own ports (the fake binds port 80 and
      * 4433 of the miner's own 127.x address). */
     {"bitaxe-supra", "axeos", "Bitaxe Supra", "AxeOS", "sha256d", 1.0, REACH_HOST},

@@ -363,8 +363,17 @@ on_companion_polled(GObject *source, GAsyncResult *result, gpointer user_data)
   a->polling = FALSE;
   g_autoptr(GError) error = NULL;
   g_autoptr(AmSample) sample = inst->info->vtable.driver->poll_finish(inst->self, result, &error);
-  if (sample == NULL || a->state != AM_ACTION_CONFIRMING)
-    return; /* a failed poll shows nothing; the next one may */
+  if (a->state != AM_ACTION_CONFIRMING)
+    return;
+  if (sample == NULL) {
+    /* It shows nothing; the next poll may. Say so if none ever does. */
+    g_debug("%s: %s: the %s driver's poll failed: %s", a->address, a->id, inst->info->name,
+            error->message);
+    g_free(a->message);
+    a->message =
+        g_strdup_printf("the %s driver's poll failed: %s", inst->info->name, error->message);
+    return;
+  }
   am_sample_finish(sample);
   judge(m, a, sample);
 }
