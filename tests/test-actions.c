@@ -23,6 +23,8 @@ typedef struct {
 } Fixture;
 
 /* Fleet lines "HOST PROFILE [key=value...]"; the fleet port is added. */
+static void fixture_start_fleet(Fixture *f, const char *fleet_text, guint confirm_timeout_ms);
+
 static void
 fixture_start(Fixture *f, const char *fleet_lines, guint confirm_timeout_ms)
 {
@@ -42,7 +44,14 @@ fixture_start(Fixture *f, const char *fleet_lines, guint confirm_timeout_ms)
       g_string_append_printf(text, "%s:%u %s %s\n", words[0], fleet_port, profile,
                              words[2] != NULL ? words[2] : "");
   }
-  f->fleet = am_test_fleet_start(text->str);
+  fixture_start_fleet(f, text->str, confirm_timeout_ms);
+}
+
+/* @fleet_text: a fleet file's lines as they are. */
+static void
+fixture_start_fleet(Fixture *f, const char *fleet_text, guint confirm_timeout_ms)
+{
+  f->fleet = am_test_fleet_start(fleet_text);
   g_auto(GStrv) dirs = am_plugin_dirs(NULL);
   f->plugins = am_plugin_set_load(dirs);
   f->ctx = am_context_new(".", NULL);
@@ -291,6 +300,79 @@ test_refusals(void)
   fixture_stop(&f);
 }
 
+/* ---- every family --------------------------------------------------------- */
+
+/* One action per family, on the ports its firmware uses (so every unit is
+ * configured on 4028 and each driver finds its web API where the firmware
+ * has it): the driver's exact request must be what the fake's firmware
+ * side accepts, with its auth, and the driver's next polls must show the
+ * effect. */
+typedef struct {
+  const char *host;
+  const char *profile;
+  const char *settings;
+  AmActionRequest request;
+  const char *seen; /* in the confirmed action's message */
+} FamilyCase;
+
+static const FamilyCase families[] = {
+    {"127.0.72.1", "antminer-s19pro-web", "", {.kind = AM_ACTION_PAUSE}, "mining sleeping"},
+    {"127.0.72.2",
+     "braiins-rest-26",
+     "",
+     {.kind = AM_ACTION_POWER_TARGET, .watts = 3000},
+     "power limit 3000 W"},
+    {"127.0.72.3", "luxos-actions", "", {.kind = AM_ACTION_PAUSE}, "mining sleeping"},
+    {"127.0.72.4",
+     "avalon-a",
+     "",
+     {.kind = AM_ACTION_WORK_MODE, .mode = AM_WORK_MODE_LOW},
+     "work mode low"},
+    {"127.0.72.5", "bitaxe-supra", "reboot_s=1 uptime=9000", {.kind = AM_ACTION_REBOOT}, "(was 9"},
+    {"127.0.72.6",
+     "whatsminer-v2-actions",
+     "",
+     {.kind = AM_ACTION_PAUSE},
+     "hashrate 0.00 TH/s, mining paused"},
+    {"127.0.72.7", "whatsminer-m60s-v3", "", {.kind = AM_ACTION_LOCATE, .on = TRUE}, "light on"},
+    {"127.0.72.8", "epic-umc", "", {.kind = AM_ACTION_PAUSE}, "mining paused"},
+    {"127.0.72.9",
+     "auradine-at1500",
+     "",
+     {.kind = AM_ACTION_POWER_TARGET, .watts = 3000},
+     "power limit 3000 W"},
+};
+
+static void
+test_every_family_confirmed(void)
+{
+  Fixture f = {0};
+  g_autoptr(GString) lines = g_string_new(NULL);
+  for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+    const FamilyCase *c = &families[i];
+    /* A profile without the RPC may not name the RPC port. */
+    gboolean rpc = !g_str_equal(c->profile, "bitaxe-supra") &&
+                   !g_str_equal(c->profile, "whatsminer-m60s-v3") &&
+                   !g_str_equal(c->profile, "epic-umc");
+    g_autofree char *profile = am_test_profile_dir(c->profile);
+    g_string_append_printf(lines, "%s%s %s %s\n", c->host, rpc ? ":4028" : "", profile,
+                           c->settings);
+  }
+  fixture_start_fleet(&f, lines->str, 0);
+  for (guint i = 0; i < G_N_ELEMENTS(families); i++)
+    wait_for(has_sample, add_at(&f, families[i].host, 4028), families[i].profile);
+  for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+    const FamilyCase *c = &families[i];
+    g_autoptr(JsonObject) o = act_and_wait(&f, c->host, &c->request);
+    const char *state = json_object_get_string_member(o, "state");
+    const char *message = json_object_get_string_member_with_default(o, "message", "");
+    if (!g_str_equal(state, "confirmed") || strstr(message, c->seen) == NULL)
+      g_error("%s (%s) %s: expected confirmed with '%s', got %s: %s", c->host, c->profile,
+              am_action_kind_to_string(c->request.kind), c->seen, state, message);
+  }
+  fixture_stop(&f);
+}
+
 /* ---- a fleet ------------------------------------------------------------ */
 
 static gboolean
@@ -362,5 +444,6 @@ main(int argc, char **argv)
   g_test_add_func("/actions/ignored-not-confirmed", test_ignored_not_confirmed);
   g_test_add_func("/actions/refusals", test_refusals);
   g_test_add_func("/actions/fleet-batches-and-dry-run", test_fleet_batches_and_dry_run);
+  g_test_add_func("/actions/every-family-confirmed", test_every_family_confirmed);
   return g_test_run();
 }

@@ -94,11 +94,12 @@ key_has_digit_suffix(const char *key, gsize len, const char *prefix)
   return TRUE;
 }
 
-/* hashRate (AxeOS) and hash-realtime, hash-average, ... (Whatsminer v3)
+/* hashRate (AxeOS), hash-realtime, hash-average, ... (Whatsminer v3) and
+ * "HS RT" (Whatsminer v2 in MH/s, its real-time rate)
  * appear in none of the cgminer profiles. */
-static const char *const fast_hash_keys[] = {"GHS 5s",   "MHS 5s",        "KHS 5s",
-                                             "rate_5s",  "total_rate",    "total rate",
-                                             "hashRate", "hash-realtime", NULL};
+static const char *const fast_hash_keys[] = {
+    "GHS 5s",     "MHS 5s",   "KHS 5s",        "rate_5s", "total_rate",
+    "total rate", "hashRate", "hash-realtime", "HS RT",   NULL};
 static const char *const avg_hash_keys[] = {
     "GHS av",    "MHS av",     "KHS av",       "GHS 30m",     "GHS 1m",       "GHS 5m",
     "GHS 15m",   "MHS 1m",     "MHS 5m",       "MHS 15m",     "MHS 24h",      "rate_30m",
