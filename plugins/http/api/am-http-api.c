@@ -265,6 +265,19 @@ on_miner_events(GObject *source, GAsyncResult *result, gpointer user_data)
   am_http_deferred_finish(d);
 }
 
+/* Why each action the miner's driver does not offer is refused, so the
+ * miner page can say so beside the greyed entry. */
+static void
+add_unsupported_actions(JsonObject *obj, AmContext *ctx, const char *address)
+{
+  g_autoptr(JsonNode) actions = am_context_miner_actions_json(ctx, address);
+  JsonObject *why = actions != NULL && JSON_NODE_HOLDS_OBJECT(actions)
+                        ? am_json_object(json_node_get_object(actions), "unsupported")
+                        : NULL;
+  json_object_set_object_member(obj, "actions_unsupported",
+                                why != NULL ? json_object_ref(why) : json_object_new());
+}
+
 static void
 reply_detail(AmHttpRequest *req, const char *key)
 {
@@ -280,6 +293,7 @@ reply_detail(AmHttpRequest *req, const char *key)
                         "this miner's data could not be written as JSON (see the log)");
     return;
   }
+  add_unsupported_actions(obj, req->ctx, miner->address);
   AmHttpHistory h = {.since_s = clock.now_us / G_USEC_PER_SEC - MINER_EVENTS_SPAN_S,
                      .until_s = clock.now_us / G_USEC_PER_SEC,
                      .limit = MINER_EVENTS_LIMIT,

@@ -373,7 +373,9 @@ am_http_metrics_add_miner(AmHttpMetrics *m, const AmHttpMiner *miner)
   label(base, "miner", miner->address);
   label(base, "model", s != NULL ? s->model : NULL);
   label(base, "firmware", s != NULL ? s->firmware : NULL);
-  gboolean up = miner->state == AM_HTTP_STATE_ONLINE || miner->state == AM_HTTP_STATE_DEGRADED;
+  /* A paused miner answers its polls: up, with its (idle) readings. */
+  gboolean up = miner->state == AM_HTTP_STATE_ONLINE || miner->state == AM_HTTP_STATE_DEGRADED ||
+                miner->state == AM_HTTP_STATE_PAUSED;
 
   g_autofree char *info =
       with_labels(base->str, "name", miner->name, "state", am_http_state_to_string(miner->state));
@@ -449,7 +451,7 @@ add_numbers(AmHttpMetrics *m, const char *prefix, const char *what, JsonObject *
 static void
 add_poll(AmHttpMetrics *m, JsonObject *poll)
 {
-  static const char *const states[] = {"online", "degraded", "offline", "unreachable"};
+  static const char *const states[] = {"online", "degraded", "paused", "offline", "unreachable"};
   for (guint i = 0; i < G_N_ELEMENTS(states); i++) {
     g_autofree char *labels = with_labels("", "state", states[i], NULL, NULL);
     sample(m, "antmon_miners", "gauge", "Miners the agent knows, by state", labels,

@@ -23,6 +23,7 @@ am_http_miner_new(const AmMinerView *view)
   m->driver = g_strdup(view->driver);
   m->source = g_strdup(view->source);
   m->sample = view->sample != NULL ? am_sample_ref(view->sample) : NULL;
+  m->actions = view->actions;
   return m;
 }
 
@@ -43,6 +44,7 @@ am_http_miner_borrow(const AmMinerView *view, AmHttpMiner *out)
       .driver = (char *)view->driver,
       .source = (char *)view->source,
       .sample = view->sample,
+      .actions = view->actions,
   };
 }
 
@@ -257,6 +259,23 @@ write_string(GString *out, const char *name, const char *value)
   am_http_json_string(out, value);
 }
 
+static void
+write_actions(GString *out, AmActionSet actions)
+{
+  gboolean first = TRUE;
+  am_http_json_member(out, "actions", FALSE);
+  g_string_append_c(out, '[');
+  for (AmActionKind k = AM_ACTION_NONE + 1; k < AM_ACTION_LAST; k++) {
+    if ((actions & AM_ACTION_BIT(k)) == 0)
+      continue;
+    if (!first)
+      g_string_append_c(out, ',');
+    am_http_json_string(out, am_action_kind_to_string(k));
+    first = FALSE;
+  }
+  g_string_append_c(out, ']');
+}
+
 void
 am_http_miner_write_json(GString *out, const AmHttpMiner *m, const AmHttpClock *clock,
                          const char *sample_json)
@@ -288,6 +307,7 @@ am_http_miner_write_json(GString *out, const AmHttpMiner *m, const AmHttpClock *
   g_string_append_printf(out, "%u", m->failures);
   write_string(out, "driver", m->driver);
   write_string(out, "source", m->source);
+  write_actions(out, m->actions);
   am_http_json_member(out, "sample", FALSE);
   g_string_append(out, sample_json != NULL ? sample_json : "null");
   g_string_append_c(out, '}');
@@ -531,6 +551,22 @@ am_http_epoch_node_to_iso8601(JsonNode *node)
   return am_time_to_iso8601((gint64)floor(seconds) * G_USEC_PER_SEC);
 }
 
+/* An action event's detail is the action as compact JSON text: served as
+ * the object itself, so clients read detail.action rather than parse a
+ * string. Text that is not a JSON object is left as it is. */
+static JsonNode *
+action_detail(JsonNode *detail)
+{
+  if (detail == NULL || JSON_NODE_TYPE(detail) != JSON_NODE_VALUE ||
+      json_node_get_value_type(detail) != G_TYPE_STRING)
+    return NULL;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (!json_parser_load_from_data(parser, json_node_get_string(detail), -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+    return NULL;
+  return json_node_copy(json_parser_get_root(parser));
+}
+
 static JsonNode *
 row_to_api(JsonNode *row)
 {
@@ -540,7 +576,7 @@ row_to_api(JsonNode *row)
   JsonObject *out = json_object_new();
   JsonObjectIter it;
   const char *name;
-  JsonNode *value;
+  JsonNode *value, *parsed = NULL;
   json_object_iter_init(&it, in);
   while (json_object_iter_next(&it, &name, &value)) {
     if (g_str_equal(name, "time")) {
@@ -550,6 +586,10 @@ row_to_api(JsonNode *row)
       else
         json_object_set_null_member(out, name);
       g_free(iso);
+    } else if (g_str_equal(name, "detail") &&
+               g_strcmp0(am_json_string(in, "kind"), "action") == 0 &&
+               (parsed = action_detail(value)) != NULL) {
+      json_object_set_member(out, name, parsed);
     } else {
       json_object_set_member(out, name, json_node_copy(value));
     }

@@ -24,7 +24,8 @@ typedef struct {
   guint failures;
   char *driver;
   char *source;
-  AmSample *sample; /* (owned ref) or NULL */
+  AmSample *sample;    /* (owned ref) or NULL */
+  AmActionSet actions; /* what its driver can do to it now */
 } AmHttpMiner;
 
 /* Returns: (transfer full). */
@@ -57,7 +58,8 @@ typedef struct {
 
 /* Appends the miner object {address, host, port, name, state,
  * state_reason, last_error, last_seen, age_s, stale, failures, driver,
- * source, sample} to @out. @sample_json is its sample as JSON text
+ * source, actions, sample} to @out (actions: the names of what can be done
+ * to it, in the order of AmActionKind). @sample_json is its sample as JSON text
  * (am_sample_to_json), or NULL to write null. */
 void am_http_miner_write_json(GString *out, const AmHttpMiner *miner, const AmHttpClock *clock,
                               const char *sample_json);
@@ -77,7 +79,8 @@ JsonNode *am_http_summary_finish(AmHttpSummary *summary);
 JsonNode *am_http_summary_json(GPtrArray *miners, const AmHttpClock *clock);
 
 /* Rewrites a store reply for the API: each row's "time" (epoch seconds)
- * becomes ISO 8601 UTC; "rows", "next_cursor" and "resolution" are kept
+ * becomes ISO 8601 UTC; an "action" event's "detail" (the action as JSON
+ * text) becomes that JSON object; "rows", "next_cursor" and "resolution" are kept
  * (a missing next_cursor becomes null). Fails when the reply is not an
  * object with a "rows" array.
  * Returns: (transfer full) a JSON object node. */

@@ -343,10 +343,9 @@ am_http_parse_sort(const char *name, const char *text, AmHttpSortKey *key, gbool
 }
 
 static const char *const state_names[AM_HTTP_N_STATES] = {
-    [AM_HTTP_STATE_ONLINE] = "online",
-    [AM_HTTP_STATE_DEGRADED] = "degraded",
-    [AM_HTTP_STATE_OFFLINE] = "offline",
-    [AM_HTTP_STATE_UNREACHABLE] = "unreachable",
+    [AM_HTTP_STATE_ONLINE] = "online",   [AM_HTTP_STATE_DEGRADED] = "degraded",
+    [AM_HTTP_STATE_OFFLINE] = "offline", [AM_HTTP_STATE_UNREACHABLE] = "unreachable",
+    [AM_HTTP_STATE_PAUSED] = "paused",
 };
 
 int
@@ -373,8 +372,8 @@ am_http_parse_states(const char *name, const char *text, guint *mask, GError **e
     int state = am_http_state_from_string(g_strstrip(words[i]));
     if (state < 0) {
       g_set_error(error, AM_ERROR, AM_ERROR_PARSE,
-                  "%s=%s: expected online, degraded, offline or unreachable (several may be "
-                  "joined with ',')",
+                  "%s=%s: expected online, degraded, paused, offline or unreachable (several "
+                  "may be joined with ',')",
                   name, text != NULL ? text : "");
       return FALSE;
     }
@@ -382,7 +381,7 @@ am_http_parse_states(const char *name, const char *text, guint *mask, GError **e
   }
   if (result == 0) {
     g_set_error(error, AM_ERROR, AM_ERROR_PARSE,
-                "%s: expected online, degraded, offline or unreachable", name);
+                "%s: expected online, degraded, paused, offline or unreachable", name);
     return FALSE;
   }
   *mask = result;
@@ -399,7 +398,7 @@ am_http_history_clear(AmHttpHistory *h)
   g_clear_pointer(&h->kind, g_free);
 }
 
-static const char *const event_kinds[] = {"state", "alert", "delivery", NULL};
+static const char *const event_kinds[] = {"state", "alert", "delivery", "action", NULL};
 
 static gboolean
 parse_window(GHashTable *q, const AmHttpHistorySpec *spec, gint64 now_s, AmHttpHistory *out,
@@ -448,8 +447,8 @@ parse_filters(GHashTable *q, const AmHttpHistorySpec *spec, AmHttpHistory *out,
   const char *kind = spec->kind ? g_hash_table_lookup(q, "kind") : NULL;
   if (kind != NULL && !g_strv_contains(event_kinds, kind)) {
     *bad_name = "kind";
-    g_set_error(error, AM_ERROR, AM_ERROR_PARSE, "kind=%s: expected state, alert or delivery",
-                kind);
+    g_set_error(error, AM_ERROR, AM_ERROR_PARSE,
+                "kind=%s: expected state, alert, delivery or action", kind);
     return FALSE;
   }
   out->kind = g_strdup(kind);

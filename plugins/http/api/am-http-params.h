@@ -76,12 +76,15 @@ gboolean am_http_parse_sort(const char *name, const char *text, AmHttpSortKey *k
 const char *am_http_sort_key_name(AmHttpSortKey key);
 
 /* Miner states as a bit mask (1 << AmHttpState): "offline" or
- * "online,degraded". */
+ * "online,degraded,paused". */
 typedef enum {
   AM_HTTP_STATE_ONLINE = 0,
   AM_HTTP_STATE_DEGRADED,
   AM_HTTP_STATE_OFFLINE,
   AM_HTTP_STATE_UNREACHABLE,
+  /* ABI 1.3: asleep, or paused by antmon and not resumed. Last, so the
+   * numbers of the others do not change. */
+  AM_HTTP_STATE_PAUSED,
   AM_HTTP_N_STATES,
 } AmHttpState;
 

@@ -1,6 +1,7 @@
 /* The "api" HTTP plugin: reads its [http:api] group, refuses settings that
  * would expose the fleet's data to the network without a token, and hands
  * the rest to the server (am-http-server.c). */
+#include "am-http-actions-parse.h"
 #include "am-http-server.h"
 #include "sample-ini.h"
 
@@ -110,8 +111,61 @@ read_limits(GKeyFile *kf, const char *group, AmHttpConfig *c, GError **error)
   return TRUE;
 }
 
+/* action_tokens_file=: more tokens, one per person or tool, each with the
+ * name the audit trail gives what is done with it. */
 static gboolean
-read_config(GKeyFile *kf, const char *group, AmHttpConfig *c, GError **error)
+read_action_tokens(GKeyFile *kf, const char *group, AmHttpConfig *c, GError **error)
+{
+  g_autofree char *path = am_config_get_string(kf, group, "action_tokens_file", "", error);
+  if (path == NULL)
+    return FALSE;
+  if (*path == '\0')
+    return TRUE;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) local = NULL;
+  if (!g_file_get_contents(path, &text, NULL, &local)) {
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "[%s] action_tokens_file=%s: %s", group, path,
+                local->message);
+    return FALSE;
+  }
+  c->action_tokens = am_http_named_tokens_parse(text, path, error);
+  memset(text, 0, strlen(text));
+  return c->action_tokens != NULL;
+}
+
+/* actions= and token_name=. The control plane changes miners, so it needs
+ * a token even on loopback: any local process or a page in a local browser
+ * could otherwise reach it. */
+static gboolean
+read_actions(GKeyFile *kf, const char *group, const char *file, AmHttpConfig *c, GError **error)
+{
+  if (!am_config_get_bool(kf, group, "actions", FALSE, &c->actions, error))
+    return FALSE;
+  c->token_name = am_config_get_string(kf, group, "token_name", "api", error);
+  if (c->token_name == NULL)
+    return FALSE;
+  if (!am_http_token_name_is_valid(c->token_name)) {
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG,
+                "%s: [%s] token_name=%s: expected 1 to 64 characters without spaces or quotes "
+                "(the name the audit trail gives actions made with the token)",
+                file, group, c->token_name);
+    return FALSE;
+  }
+  if (!read_action_tokens(kf, group, c, error))
+    return FALSE;
+  if (c->actions && c->token == NULL) {
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG,
+                "%s: [%s] actions=true needs token= or token_file= in the same group, even "
+                "on loopback: whoever can reach the API could otherwise reboot or pause the "
+                "fleet",
+                file, group);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+read_config(GKeyFile *kf, const char *group, const char *file, AmHttpConfig *c, GError **error)
 {
   gboolean loopback = FALSE;
   if (!read_listen(kf, group, &c->listen_host, &c->listen_port, error) ||
@@ -131,6 +185,8 @@ read_config(GKeyFile *kf, const char *group, AmHttpConfig *c, GError **error)
                 group, c->listen_host);
     return FALSE;
   }
+  if (!read_actions(kf, group, file, c, error))
+    return FALSE;
   c->stale_after_us = stale_after_us(kf);
   return TRUE;
 }
@@ -139,7 +195,8 @@ static gpointer
 api_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
 {
   AmHttpConfig config = {0};
-  if (!read_config(kf, group, &config, error)) {
+  const char *file = am_context_get_config_path(ctx);
+  if (!read_config(kf, group, file != NULL ? file : "antmon.ini", &config, error)) {
     am_http_config_clear(&config);
     return NULL;
   }

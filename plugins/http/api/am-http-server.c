@@ -2,6 +2,8 @@
  * every reply carries, and routing to the endpoints (am-http-api.c) and
  * the dashboard's files (am-http-static.c). */
 #include "am-http-server.h"
+#include "am-http-actions-parse.h"
+#include "am-http-actions.h"
 #include "am-http-api.h"
 #include "am-http-conns.h"
 #include "am-http-dashboard.h"
@@ -31,6 +33,8 @@ am_http_config_clear(AmHttpConfig *c)
   if (c->token != NULL)
     memset(c->token, 0, strlen(c->token));
   g_clear_pointer(&c->token, g_free);
+  g_clear_pointer(&c->token_name, g_free);
+  g_clear_pointer(&c->action_tokens, g_ptr_array_unref);
   g_clear_object(&c->tls);
 }
 
@@ -217,15 +221,25 @@ refuse_early(SoupServerMessage *msg, guint status, const char *code, const char 
   am_http_reply_error(msg, status, code, NULL, message);
 }
 
+/* Only the control plane's POSTs take a body, and only with a
+ * Content-Length: a chunked body's size is known only once read. */
+static gboolean
+takes_body(AmHttpServer *s, SoupServerMessage *msg)
+{
+  return s->config.actions && g_strcmp0(soup_server_message_get_method(msg), "POST") == 0 &&
+         am_http_actions_takes_body(g_uri_get_path(soup_server_message_get_uri(msg)));
+}
+
 /* libsoup itself drops a connection whose headers pass 64 KiB; below that
- * the configured limit answers 431. No endpoint takes a body, so none is
- * ever kept in memory, and one declared over the limit is refused before it
- * is read (with Expect: 100-continue, before it is even sent). */
+ * the configured limit answers 431. Only the control plane's POSTs keep
+ * their body in memory; a body declared over the limit is refused before
+ * it is read (with Expect: 100-continue, before it is even sent). */
 static void
 on_got_headers(SoupServerMessage *msg, gpointer user_data)
 {
   AmHttpServer *s = user_data;
-  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+  gboolean body = takes_body(s, msg);
+  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), body);
   add_security_headers(msg);
   am_http_conns_prepare_reply(s->conns, msg);
   SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
@@ -235,9 +249,12 @@ on_got_headers(SoupServerMessage *msg, gpointer user_data)
     refuse_early(msg, STATUS_HEADERS_TOO_LARGE, "headers_too_large", why);
   } else if (soup_message_headers_get_encoding(req) == SOUP_ENCODING_CONTENT_LENGTH &&
              soup_message_headers_get_content_length(req) > s->config.max_body_bytes) {
-    why = g_strdup_printf("the request body is over %u bytes (this API takes none)",
+    why = g_strdup_printf("the request body is over %u bytes (max_body_bytes in [http:api])",
                           s->config.max_body_bytes);
     refuse_early(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body_too_large", why);
+  } else if (body && soup_message_headers_get_encoding(req) != SOUP_ENCODING_CONTENT_LENGTH) {
+    refuse_early(msg, SOUP_STATUS_LENGTH_REQUIRED, "length_required",
+                 "send the action's JSON body with a Content-Length header");
   }
 }
 
@@ -277,19 +294,30 @@ token_equal(const char *given, const char *expected)
   return diff == 0;
 }
 
-static gboolean
-authorized(AmHttpServer *s, SoupServerMessage *msg)
+/* Who the request's bearer token belongs to: token_name= for token=, the
+ * name from action_tokens_file= for one of its tokens, or NULL when it
+ * carries none of them. Every token is compared, so the time taken does
+ * not tell which one matched either. Without token= the API is open
+ * (loopback only, never with actions on). */
+static const char *
+authorized_as(AmHttpServer *s, SoupServerMessage *msg)
 {
   if (s->config.token == NULL)
-    return TRUE;
+    return s->config.token_name;
   const char *h =
       soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
   if (h == NULL || g_ascii_strncasecmp(h, "Bearer ", 7) != 0)
-    return FALSE;
+    return NULL;
   const char *given = h + 7;
   while (*given == ' ')
     given++;
-  return token_equal(given, s->config.token);
+  const char *who = token_equal(given, s->config.token) ? s->config.token_name : NULL;
+  for (guint i = 0; s->config.action_tokens != NULL && i < s->config.action_tokens->len; i++) {
+    const AmHttpNamedToken *t = s->config.action_tokens->pdata[i];
+    if (token_equal(given, t->token) && who == NULL)
+      who = t->name;
+  }
+  return who;
 }
 
 static void
@@ -381,17 +409,21 @@ on_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTabl
   AmHttpServer *s = user_data;
   if (serve_static(s, msg, path))
     return;
-  if (!authorized(s, msg)) {
+  const char *who = authorized_as(s, msg);
+  if (who == NULL) {
     reply_unauthorized(msg);
     return;
   }
-  AmHttpHandler handler = route(path);
+  /* With actions off their paths are what they were: 404, or 405 where a
+   * read-only endpoint's prefix covers them. */
+  gboolean action = s->config.actions && am_http_actions_path(path);
+  AmHttpHandler handler = action ? am_http_actions_dispatch : route(path);
   if (handler == NULL) {
     g_autofree char *why = g_strdup_printf("no such page or endpoint: %s", path);
     am_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "not_found", NULL, why);
     return;
   }
-  if (!method_is_read(msg)) {
+  if (!action && !method_is_read(msg)) {
     reply_method_not_allowed(msg);
     return;
   }
@@ -410,7 +442,8 @@ on_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTabl
                        .msg = msg,
                        .path = path,
                        .query = query,
-                       .samples = s->samples};
+                       .samples = s->samples,
+                       .who = who};
   handler(&req);
 }
 
@@ -465,8 +498,9 @@ am_http_server_start(AmHttpServer *s, GError **error)
       g_inet_address_get_family(g_inet_socket_address_get_address(where)) == G_SOCKET_FAMILY_IPV6;
   s->url = g_strdup_printf("%s://%s%s%s:%u/", s->config.tls != NULL ? "https" : "http",
                            v6 ? "[" : "", ip, v6 ? "]" : "", g_inet_socket_address_get_port(where));
-  g_message("HTTP API listening on %s%s (at most %u connections)", s->url,
-            s->config.token != NULL ? " (bearer token required)" : "", s->config.max_connections);
+  g_message("HTTP API listening on %s%s%s (at most %u connections)", s->url,
+            s->config.token != NULL ? " (bearer token required)" : "",
+            s->config.actions ? " (actions on)" : "", s->config.max_connections);
   return TRUE;
 }
 

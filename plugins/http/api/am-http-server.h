@@ -22,6 +22,9 @@ typedef struct {
   guint request_timeout_ms; /* for a request to arrive whole */
   guint idle_timeout_ms;    /* keep-alive; 0: one request per connection */
   gint64 stale_after_us;    /* from [core] interval and poll_timeout */
+  gboolean actions;         /* the control plane's endpoints (needs token) */
+  char *token_name;         /* who acts with token, for the audit trail */
+  GPtrArray *action_tokens; /* AmHttpNamedToken* of action_tokens_file=, or NULL */
 } AmHttpConfig;
 
 void am_http_config_clear(AmHttpConfig *config);
@@ -54,6 +57,7 @@ typedef struct {
   const char *path;
   GHashTable *query;          /* decoded: char* -> char* */
   AmHttpSampleCache *samples; /* samples as JSON text */
+  const char *who;            /* the token's name (token_name=), for actions */
 } AmHttpRequest;
 
 /* An endpoint. It answers before returning, or pauses the message with

@@ -248,16 +248,42 @@ parse_json(GBytes *body)
   return json_node_ref(json_parser_get_root(parser));
 }
 
+static AmTestReply *send_message(AmTestDaemon *d, SoupMessage *msg, const char *method,
+                                 const char *url);
+
 AmTestReply *
 am_test_http(AmTestDaemon *d, const char *method, const char *path, const char *header_name,
              const char *header_value)
+{
+  const char *const headers[] = {header_name, header_value, NULL};
+  return am_test_http_body(d, method, path, header_name != NULL ? headers : NULL, NULL, NULL);
+}
+
+AmTestReply *
+am_test_http_body(AmTestDaemon *d, const char *method, const char *path, const char *const *headers,
+                  const char *content_type, const char *body)
 {
   g_autofree char *url = g_strconcat(d->url, path, NULL);
   g_autoptr(SoupMessage) msg = soup_message_new(method, url);
   if (msg == NULL)
     g_error("bad test URL %s", url);
-  if (header_name != NULL)
-    soup_message_headers_replace(soup_message_get_request_headers(msg), header_name, header_value);
+  SoupMessageHeaders *h = soup_message_get_request_headers(msg);
+  for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
+    soup_message_headers_replace(h, headers[i], headers[i + 1]);
+  if (body != NULL) {
+    g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+    soup_message_set_request_body_from_bytes(msg, NULL, bytes);
+    if (content_type != NULL)
+      soup_message_headers_replace(h, "Content-Type", content_type);
+    else
+      soup_message_headers_remove(h, "Content-Type");
+  }
+  return send_message(d, msg, method, url);
+}
+
+static AmTestReply *
+send_message(AmTestDaemon *d, SoupMessage *msg, const char *method, const char *url)
+{
   g_signal_connect(msg, "accept-certificate", G_CALLBACK(accept_trusted), d);
   Pending p = {0};
   soup_session_send_and_read_async(d->session, msg, G_PRIORITY_DEFAULT, NULL, on_read, &p);

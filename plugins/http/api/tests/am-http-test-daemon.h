@@ -54,6 +54,13 @@ AmTestReply *am_test_http(AmTestDaemon *d, const char *method, const char *path,
                           const char *header_name, const char *header_value);
 #define am_test_get(d, path) am_test_http((d), "GET", (path), NULL, NULL)
 
+/* @method on URL + @path with the headers @headers (name, value, ...,
+ * NULL; may be NULL) and, unless @body is NULL, @body sent as @content_type
+ * (NULL: no Content-Type header at all). */
+AmTestReply *am_test_http_body(AmTestDaemon *d, const char *method, const char *path,
+                               const char *const *headers, const char *content_type,
+                               const char *body);
+
 /* Repeats GET @path until @check(reply's JSON root object) is TRUE. Aborts
  * with the log after 60 s: a guard against hanging, not a timing check. */
 JsonObject *am_test_wait_json(AmTestDaemon *d, const char *path,

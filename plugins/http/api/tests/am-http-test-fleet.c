@@ -59,6 +59,7 @@ am_test_miner(const AmTestMinerSpec *spec)
       .driver = sample != NULL ? "antminer" : NULL,
       .source = "static",
       .sample = sample,
+      .actions = spec->actions,
   };
   return am_http_miner_new(&view);
 }

@@ -17,6 +17,7 @@ typedef struct {
   double power_w;
   double temp_c; /* one board at this, a second 5 degC cooler */
   gint64 age_s;  /* since the last good poll */
+  AmActionSet actions;
 } AmTestMinerSpec;
 
 /* Returns: (transfer full) a miner as the core would describe it. */

@@ -129,6 +129,26 @@ test_miner_series(void)
                            "miner=10.0.0.2:4028");
 }
 
+/* A paused miner answers its polls: up, its state label "paused", and
+ * its idle readings exported (0 hashrate, the sleep draw). */
+static void
+test_paused_miner(void)
+{
+  static const AmTestMinerSpec paused = {
+      "10.0.0.7:4028", "rack-7", "paused", "Antminer S19 Pro", NULL, 0, 112, 160, 40, 5};
+  g_autoptr(AmHttpMetrics) m = am_http_metrics_new();
+  g_autoptr(AmHttpMiner) miner = am_test_miner(&paused);
+  am_http_metrics_add_miner(m, miner);
+  g_autoptr(GBytes) text = am_http_metrics_render(m);
+  g_autoptr(GHashTable) series = parse_exposition(text);
+#define S19P "firmware=bmminer,miner=10.0.0.7:4028,model=Antminer S19 Pro"
+  assert_series(series, "antmon_miner_info{" S19P ",name=rack-7,state=paused}", 1);
+  assert_series(series, "antmon_miner_up{" S19P "}", 1);
+  assert_series(series, "antmon_miner_hashrate_hashes_per_second{algorithm=sha256d," S19P "}", 0);
+  assert_series(series, "antmon_miner_power_watts{" S19P ",source=reported}", 160);
+#undef S19P
+}
+
 /* A label value with every character the format escapes comes back intact. */
 static void
 test_label_escaping(void)
@@ -158,7 +178,8 @@ test_agent_series(void)
       p,
       "{\"version\":\"0.1.0\",\"uptime_s\":120,\"plugins\":{\"loaded\":[\"a\",\"b\"],"
       "\"rejected\":[{\"file\":\"x.so\",\"reason\":\"abi\"}]},"
-      "\"poll\":{\"miners\":3,\"online\":2,\"degraded\":0,\"offline\":1,\"unreachable\":0,"
+      "\"poll\":{\"miners\":4,\"online\":2,\"degraded\":0,\"paused\":1,\"offline\":1,"
+      "\"unreachable\":0,"
       "\"in_flight\":1,\"last_pass\":{\"polled\":3,\"succeeded\":2,\"failed\":1,"
       "\"failed_by_reason\":{\"timeout\":1},\"duration_ms\":1500}},"
       "\"discovery\":{\"discovery:cidr\":{\"hosts_tried\":254,\"miners_found\":3,\"last_run\":"
@@ -173,6 +194,7 @@ test_agent_series(void)
   assert_series(series, "antmon_plugins_loaded{}", 2);
   assert_series(series, "antmon_plugins_rejected{}", 1);
   assert_series(series, "antmon_miners{state=offline}", 1);
+  assert_series(series, "antmon_miners{state=paused}", 1);
   assert_series(series, "antmon_polls_in_flight{}", 1);
   assert_series(series, "antmon_poll_last_pass_polls{result=failed}", 1);
   assert_series(series, "antmon_poll_last_pass_failures{reason=timeout}", 1);
@@ -188,6 +210,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/http-metrics/miner-series", test_miner_series);
+  g_test_add_func("/http-metrics/paused-miner", test_paused_miner);
   g_test_add_func("/http-metrics/label-escaping", test_label_escaping);
   g_test_add_func("/http-metrics/agent-series", test_agent_series);
   return g_test_run();

@@ -147,6 +147,39 @@ test_miner_object(void)
   g_assert_true(json_object_get_null_member(never, "last_seen"));
   g_assert_true(json_object_get_null_member(never, "age_s"));
   g_assert_true(json_object_get_boolean_member(never, "stale"));
+  g_assert_cmpuint(json_array_get_length(am_json_array(never, "actions")), ==, 0);
+}
+
+/* What can be done to a miner, by name in the ABI's order; "paused"
+ * passes through as a state of its own. */
+static void
+test_miner_actions(void)
+{
+  AmTestMinerSpec spec = fleet_spec[0];
+  spec.state = "paused";
+  spec.actions = AM_ACTION_BIT(AM_ACTION_POOLS) | AM_ACTION_BIT(AM_ACTION_REBOOT) |
+                 AM_ACTION_BIT(AM_ACTION_RESUME);
+  g_autoptr(JsonObject) o = miner_object(&spec);
+  g_assert_cmpstr(am_json_string(o, "state"), ==, "paused");
+  JsonArray *actions = am_json_array(o, "actions");
+  g_assert_cmpuint(json_array_get_length(actions), ==, 3);
+  g_assert_cmpstr(json_array_get_string_element(actions, 0), ==, "reboot");
+  g_assert_cmpstr(json_array_get_string_element(actions, 1), ==, "resume");
+  g_assert_cmpstr(json_array_get_string_element(actions, 2), ==, "pools");
+
+  g_autoptr(AmHttpMiner) m = am_test_miner(&spec);
+  AmHttpMinerFilter paused = {.states = 1u << AM_HTTP_STATE_PAUSED};
+  AmHttpMinerFilter online = {.states = 1u << AM_HTTP_STATE_ONLINE};
+  g_assert_true(am_http_miner_matches(m, &paused));
+  g_assert_false(am_http_miner_matches(m, &online));
+
+  g_autoptr(GPtrArray) miners = g_ptr_array_new_with_free_func((GDestroyNotify)am_http_miner_free);
+  g_ptr_array_add(miners, am_test_miner(&spec));
+  g_ptr_array_add(miners, am_test_miner(&fleet_spec[0]));
+  g_autoptr(JsonNode) summary = am_http_summary_json(miners, &test_clock);
+  JsonObject *counts = am_json_object(json_node_get_object(summary), "miners");
+  g_assert_cmpint(am_json_int(counts, "paused", -1), ==, 1);
+  g_assert_cmpint(am_json_int(counts, "online", -1), ==, 1);
 }
 
 static void
@@ -288,6 +321,22 @@ test_store_rows(void)
   g_autoptr(JsonNode) api2 = am_http_store_rows_to_api(last_page, NULL);
   g_assert_true(json_object_get_null_member(json_node_get_object(api2), "next_cursor"));
 
+  /* An action event's detail is the action itself, not its text; other
+   * kinds, and a detail that is no JSON object, are served as stored. */
+  g_autoptr(JsonNode) events = parse(
+      "{\"rows\":[{\"time\":1795514400,\"miner\":\"10.0.0.9:4028\",\"kind\":\"action\","
+      "\"name\":\"pause\",\"detail\":\"{\\\"id\\\":\\\"a-1\\\",\\\"action\\\":\\\"pause\\\"}\"},"
+      "{\"kind\":\"state\",\"detail\":\"{\\\"a\\\":1}\"},"
+      "{\"kind\":\"action\",\"detail\":\"not json\"}]}");
+  g_autoptr(JsonNode) api3 = am_http_store_rows_to_api(events, NULL);
+  JsonArray *ev = am_json_array(json_node_get_object(api3), "rows");
+  JsonObject *detail = am_json_object(json_array_get_object_element(ev, 0), "detail");
+  g_assert_nonnull(detail);
+  g_assert_cmpstr(am_json_string(detail, "action"), ==, "pause");
+  g_assert_cmpstr(am_json_string(detail, "id"), ==, "a-1");
+  g_assert_cmpstr(am_json_string(json_array_get_object_element(ev, 1), "detail"), ==, "{\"a\":1}");
+  g_assert_cmpstr(am_json_string(json_array_get_object_element(ev, 2), "detail"), ==, "not json");
+
   const char *const bad[] = {"[]", "{\"rows\":5}", "{}", "7"};
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(JsonNode) n = parse(bad[i]);
@@ -305,6 +354,7 @@ main(int argc, char **argv)
   g_test_add_func("/http-model/filters", test_filters);
   g_test_add_func("/http-model/miner-object", test_miner_object);
   g_test_add_func("/http-model/miner-object-escaping", test_miner_object_escaping);
+  g_test_add_func("/http-model/miner-actions", test_miner_actions);
   g_test_add_func("/http-model/time-writer", test_time_writer);
   g_test_add_func("/http-model/summary", test_summary);
   g_test_add_func("/http-model/summary-partial-ideal", test_summary_partial_ideal);

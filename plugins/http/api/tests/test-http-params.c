@@ -227,6 +227,10 @@ test_sort_and_states(void)
   g_assert_cmpuint(mask, ==, 1u << AM_HTTP_STATE_OFFLINE);
   g_assert_true(am_http_parse_states("state", "online, degraded", &mask, NULL));
   g_assert_cmpuint(mask, ==, (1u << AM_HTTP_STATE_ONLINE) | (1u << AM_HTTP_STATE_DEGRADED));
+  g_assert_true(am_http_parse_states("state", "paused", &mask, NULL));
+  g_assert_cmpuint(mask, ==, 1u << AM_HTTP_STATE_PAUSED);
+  g_assert_cmpint(am_http_state_from_string("paused"), ==, AM_HTTP_STATE_PAUSED);
+  g_assert_cmpstr(am_http_state_to_string(AM_HTTP_STATE_PAUSED), ==, "paused");
   g_assert_false(am_http_parse_states("state", "down", &mask, NULL));
   g_assert_false(am_http_parse_states("state", "", &mask, NULL));
   g_assert_false(am_http_parse_states("state", ",", &mask, NULL));
@@ -342,7 +346,14 @@ test_events_spec(void)
   g_autoptr(GError) error = NULL;
   g_assert_false(am_http_history_parse(bad_kind, &events, T0, &h, &bad, &error));
   g_assert_cmpstr(bad, ==, "kind");
-  g_assert_nonnull(strstr(error->message, "state, alert or delivery"));
+  g_assert_nonnull(strstr(error->message, "state, alert, delivery or action"));
+
+  /* The control plane's audit trail is a kind of its own. */
+  g_autoptr(GHashTable) actions = am_http_query_parse("kind=action", NULL);
+  g_assert_true(am_http_history_parse(actions, &events, T0, &h, &bad, NULL));
+  g_autoptr(GHashTable) action_params = am_http_history_to_store_params(&h);
+  g_assert_cmpstr(g_hash_table_lookup(action_params, "kind"), ==, "action");
+  am_http_history_clear(&h);
 }
 
 int
