@@ -20,6 +20,7 @@ static const struct {
     {"query", am_cli_query, "identify and read one miner: query HOST[:PORT]"},
     {"scan", am_cli_scan, "find miners in address ranges (or mDNS) and identify them"},
     {"export", am_cli_export, "write stored history as CSV or JSON to stdout"},
+    {"action", am_cli_action, "act on one miner and wait for the effect: action HOST ACTION"},
     /* (more commands) */
 };
 

@@ -18,6 +18,7 @@ int am_cli_plugins(int argc, char **argv);
 int am_cli_query(int argc, char **argv);
 int am_cli_scan(int argc, char **argv);
 int am_cli_export(int argc, char **argv);
+int am_cli_action(int argc, char **argv);
 
 /* Shared by the subcommands. */
 
