@@ -234,9 +234,14 @@ read_config(AmSample *s, JsonObject *reply)
     g_autofree char *model = am_cgminer_clean_model(am_json_string(config, "Model"));
     am_sample_set(s, &s->model, model);
   }
+  /* The tuning profile is LuxOS's work mode; its "default" is what the
+   * other firmwares call normal (and what a work_mode normal action sets). */
   const char *profile = am_json_string(config, "Profile");
-  if (profile != NULL && *profile != '\0')
-    am_sample_set(s, &s->work_mode, profile);
+  if (profile != NULL && *profile != '\0') {
+    am_sample_set_extra(s, "profile", json_node_init_string(json_node_alloc(), profile));
+    am_sample_set(s, &s->work_mode,
+                  g_str_equal(profile, "default") ? AM_WORK_MODE_NORMAL : profile);
+  }
   const char *psu = am_json_string(config, "PSULabel");
   if (psu != NULL)
     am_sample_set_extra(s, "psu_label", json_node_init_string(json_node_alloc(), psu));
@@ -260,9 +265,12 @@ read_profiles(AmSample *s, JsonObject *reply)
 {
   JsonArray *profiles = am_json_array(reply, "PROFILES");
   guint n = profiles != NULL ? json_array_get_length(profiles) : 0;
-  for (guint i = 0; s->work_mode != NULL && i < n; i++) {
+  const char *active = s->extras != NULL && json_object_has_member(s->extras, "x_luxos_profile")
+                           ? json_object_get_string_member(s->extras, "x_luxos_profile")
+                           : NULL;
+  for (guint i = 0; active != NULL && i < n; i++) {
     JsonObject *p = am_json_array_object(profiles, i);
-    if (g_strcmp0(am_json_string(p, "Profile Name"), s->work_mode) != 0)
+    if (g_strcmp0(am_json_string(p, "Profile Name"), active) != 0)
       continue;
     double watts = am_json_double(p, "Watts");
     if (watts > 0)

@@ -167,6 +167,24 @@ test_hand_made_full(void)
 }
 
 /* Without a fans reply, the STATS fanN keys stand in. */
+/* LuxOS's "default" profile is the normal work mode (what a work_mode
+ * normal action sets); its Watts are still the power target. */
+static void
+test_default_profile_is_normal(void)
+{
+  g_autoptr(JsonObject) summary = am_test_object_from_string(hand_made_summary);
+  g_autoptr(JsonObject) config = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\"}],\"CONFIG\":[{\"Profile\":\"default\"}],\"id\":1}");
+  g_autoptr(JsonObject) profiles = am_test_object_from_string(
+      "{\"STATUS\":[{\"STATUS\":\"S\"}],\"PROFILES\":[{\"Profile Name\":\"265MHz\","
+      "\"Watts\":1000},{\"Profile Name\":\"default\",\"Watts\":3010}],\"id\":1}");
+  AmLuxosReplies r = {.summary = summary, .config = config, .profiles = profiles};
+  g_autoptr(AmSample) s = parse_ok(&r);
+  g_assert_cmpstr(s->work_mode, ==, "normal");
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_luxos_profile")), ==, "default");
+  g_assert_cmpfloat(s->power_limit_w, ==, 3010);
+}
+
 static void
 test_stats_fans_fallback(void)
 {
@@ -310,6 +328,7 @@ test_asicrs_s19k_pro(void)
   g_assert_cmpint(s->power_source, ==, AM_POWER_SOURCE_REPORTED);
   g_assert_false(json_node_get_boolean(am_test_extra(s, "x_luxos_power_from_psu")));
   g_assert_cmpstr(s->work_mode, ==, "290MHz");
+  g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_luxos_profile")), ==, "290MHz");
   g_assert_cmpfloat(s->power_limit_w, ==, 1188);
   g_assert_cmpint(s->mining, ==, AM_MINING_HASHING); /* CurtailMode "None" */
   g_assert_cmpstr(json_node_get_string(am_test_extra(s, "x_luxos_curtail_mode")), ==, "None");
@@ -411,6 +430,7 @@ main(int argc, char **argv)
   g_test_add_func("/luxos/model-placeholders", test_model_placeholders);
   g_test_add_func("/luxos/hand-made-summary", test_hand_made_summary);
   g_test_add_func("/luxos/hand-made-full", test_hand_made_full);
+  g_test_add_func("/luxos/default-profile-is-normal", test_default_profile_is_normal);
   g_test_add_func("/luxos/stats-fans-fallback", test_stats_fans_fallback);
   g_test_add_func("/luxos/unrelated-replies", test_unrelated_replies);
   g_test_add_func("/luxos/match", test_match);
