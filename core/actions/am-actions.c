@@ -99,6 +99,7 @@ am_actions_free(AmActions *m)
   }
   while (m->in_flight > 0)
     g_main_context_iteration(NULL, TRUE);
+  am_scheduler_remove_sample_hook(m->scheduler, on_sample, m);
   g_hash_table_unref(m->jobs);
   g_hash_table_unref(m->by_id);
   g_hash_table_unref(m->last_use);

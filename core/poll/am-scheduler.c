@@ -294,6 +294,18 @@ am_scheduler_add_sample_hook(AmScheduler *s, AmSampleHook hook, gpointer user_da
 }
 
 void
+am_scheduler_remove_sample_hook(AmScheduler *s, AmSampleHook hook, gpointer user_data)
+{
+  for (guint i = 0; i < s->sample_hooks->len; i++) {
+    SampleHook *h = &g_array_index(s->sample_hooks, SampleHook, i);
+    if (h->func == hook && h->data == user_data) {
+      g_array_remove_index(s->sample_hooks, i);
+      return;
+    }
+  }
+}
+
+void
 am_scheduler_add_state_hook(AmScheduler *s, AmStateHook hook, gpointer user_data)
 {
   StateHook h = {hook, user_data};

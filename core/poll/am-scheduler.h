@@ -105,6 +105,9 @@ void am_scheduler_start(AmScheduler *scheduler);
 void am_scheduler_stop(AmScheduler *scheduler);
 
 void am_scheduler_add_sample_hook(AmScheduler *scheduler, AmSampleHook hook, gpointer user_data);
+/* Stops calling @hook with @user_data (a part that goes before the
+ * scheduler does). */
+void am_scheduler_remove_sample_hook(AmScheduler *scheduler, AmSampleHook hook, gpointer user_data);
 void am_scheduler_add_state_hook(AmScheduler *scheduler, AmStateHook hook, gpointer user_data);
 
 /* The last completed pass, and the number of polls in flight now. */
