@@ -2,9 +2,12 @@
  * command per connection, one after another, each under the miner's
  * timeout; the commands and the judgement come from am-antminer-action.c.
  * Completes when the firmware accepted the last command; the core confirms
- * the effect from the next polls (elapsed restarting, the pool list). */
+ * the effect from the next polls (elapsed restarting, the pool list).
+ * reboot, pause, resume and locate go to VNish's web API instead
+ * (am-antminer-vnish-act.c). */
 #include "am-antminer-action.h"
 #include "am-antminer-private.h"
+#include "am-antminer-vnish.h"
 
 typedef struct {
   AmMiner *miner;
@@ -94,6 +97,12 @@ void
 am_antminer_act_async(gpointer self, AmMiner *miner, const AmActionRequest *request,
                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
+  /* The core asks for these only on units whose version says VNish. */
+  if (am_antminer_vnish_path(request->kind) != NULL) {
+    const AmAntminer *antminer = self;
+    am_antminer_vnish_act_async(&antminer->web, miner, request, cancellable, callback, user_data);
+    return;
+  }
   GTask *task = g_task_new(NULL, cancellable, callback, user_data);
   g_task_set_source_tag(task, am_antminer_act_async);
   Act *a = g_new0(Act, 1);
@@ -121,6 +130,8 @@ am_antminer_act_async(gpointer self, AmMiner *miner, const AmActionRequest *requ
 gboolean
 am_antminer_act_finish(gpointer self, GAsyncResult *result, GError **error)
 {
+  if (g_task_get_source_tag(G_TASK(result)) == am_antminer_vnish_act_async)
+    return am_antminer_vnish_act_finish(result, error);
   g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
   return g_task_propagate_boolean(G_TASK(result), error);
 }

@@ -4,6 +4,7 @@
 #include "am-antminer-action.h"
 
 #include "am-antminer-validate.h"
+#include "am-antminer-vnish.h"
 
 #include <string.h>
 
@@ -22,7 +23,8 @@ am_antminer_rpc_write_free(AmAntminerRpcWrite *write)
 AmActionSet
 am_antminer_actions(const AmSample *sample)
 {
-  return AM_ACTION_BIT(AM_ACTION_RESTART) | AM_ACTION_BIT(AM_ACTION_POOLS);
+  AmActionSet rpc = AM_ACTION_BIT(AM_ACTION_RESTART) | AM_ACTION_BIT(AM_ACTION_POOLS);
+  return am_antminer_is_vnish(sample) ? rpc | am_antminer_vnish_actions() : rpc;
 }
 
 gboolean

@@ -25,12 +25,14 @@ void am_antminer_rpc_write_free(AmAntminerRpcWrite *write);
 
 /* restart and pools on every Antminer firmware read over 4028 (stock,
  * Hiveon, VNish, Blissz): whether api-allow lets them through shows only
- * when they are tried. @sample may be NULL. */
+ * when they are tried. Units whose version says VNish add reboot, pause,
+ * resume and locate (its web API, am-antminer-vnish.h). @sample may be
+ * NULL. */
 AmActionSet am_antminer_actions(const AmSample *sample);
 
-/* TRUE for restart, and for pools with 1..3 sane pools; AM_ERROR_CONFIG
- * for bad pools, AM_ERROR_UNSUPPORTED (saying what to use instead) for the
- * rest. */
+/* The cgminer API's check: TRUE for restart, and for pools with 1..3 sane
+ * pools; AM_ERROR_CONFIG for bad pools, AM_ERROR_UNSUPPORTED (saying what
+ * to use instead) for the rest. (VNish's kinds never come here.) */
 gboolean am_antminer_check_request(const AmActionRequest *request, GError **error);
 
 /* "url,user,pass" with ',' and '\' escaped by '\' as cgminer's addpool

@@ -7,15 +7,12 @@
 #include "../common/am-driver-poll.h"
 #include "am-antminer-parse.h"
 #include "am-antminer-private.h"
+#include "am-antminer-vnish.h"
 #include "sample-ini.h"
 
 #include <antmon/antmon.h>
 
 #include <math.h>
-
-typedef struct {
-  AmAntminerOptions options;
-} AmAntminer;
 
 /* Only "stats" is required; the others fill identity, pools and counters
  * and may be refused (the glue leaves API errors out). */
@@ -29,13 +26,21 @@ antminer_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **error)
     return NULL;
   AmAntminer *self = g_new0(AmAntminer, 1);
   self->options.estimate_power = estimate_power;
+  /* VNish's web API, for the actions cgminer's cannot do. No user name. */
+  if (!am_web_settings_read(kf, group, "web_port", AM_ANTMINER_VNISH_DEFAULT_PORT, NULL,
+                            AM_ANTMINER_VNISH_DEFAULT_PASSWORD, &self->web, error)) {
+    g_free(self);
+    return NULL;
+  }
   return self;
 }
 
 static void
 antminer_destroy(gpointer instance)
 {
-  g_free(instance);
+  AmAntminer *self = instance;
+  am_web_settings_clear(&self->web);
+  g_free(self);
 }
 
 static AmMatch

@@ -6,10 +6,19 @@
 typedef struct {
   char *address; /* "host:port" or "[v6]:port", for messages */
   char *what;    /* "GET /api/v1/mining", for messages: never the query */
+  char *method;  /* as sent: a redirect that turns it into GET drops the body */
   char *username;
   char *password;
+  /* char*: the password, token and extra header values sent, masked in
+   * a refusal's text should the miner echo them */
+  GPtrArray *secrets;
   gsize max_body;
   guint auth_offers;
+  /* The request body and its type, set again on each restart: libsoup
+   * 3.2 forgets the body stream when a challenge or redirect restarts the
+   * message, and would send the retry with an empty body. */
+  GBytes *request_body;
+  char *content_type;
 
   SoupMessage *message;
   AmDeadline *deadline;      /* over connect, request and body */
@@ -17,6 +26,7 @@ typedef struct {
   GInputStream *stream;
   GByteArray *body;
   guint status;
+  gboolean reading_refusal; /* @body is a non-2xx reply's, capped */
 } Call;
 
 /* Frees a copy that may hold a password (a login body or user name). */
@@ -40,10 +50,15 @@ call_free(Call *c)
   g_clear_object(&c->stream);
   if (c->body != NULL)
     g_byte_array_unref(c->body);
+  g_clear_pointer(&c->request_body, g_bytes_unref); /* wiped when libsoup lets go too */
+  g_free(c->content_type);
   g_free(c->address);
   g_free(c->what);
+  g_free(c->method);
   wipe_free(c->username);
   wipe_free(c->password);
+  if (c->secrets != NULL)
+    g_ptr_array_unref(c->secrets);
   g_free(c);
 }
 
@@ -89,8 +104,93 @@ transport_error(Call *c, const GError *error)
   return g_error_new(mapped->domain, mapped->code, "%s (%s)", mapped->message, c->what);
 }
 
+/* Whether a refusal's Content-Type is text a person can read: JSON or
+ * plain text. An HTML page is markup around a login form, and anything
+ * else may be binary. No type at all is judged by the bytes later. */
+static gboolean
+readable_type(const char *type)
+{
+  if (type == NULL)
+    return TRUE;
+  return g_ascii_strcasecmp(type, "application/json") == 0 ||
+         g_ascii_strcasecmp(type, "text/plain") == 0 ||
+         g_ascii_strcasecmp(type, "text/json") == 0 || g_str_has_suffix(type, "+json");
+}
+
+/* Replaces every @secret in @text with "***": a firmware that echoes the
+ * login it refused must not put our password or token in a log. */
+static char *
+redact(char *text, const char *secret)
+{
+  if (secret == NULL || *secret == '\0' || strstr(text, secret) == NULL)
+    return text;
+  g_auto(GStrv) parts = g_strsplit(text, secret, -1);
+  g_free(text);
+  return g_strjoinv("***", parts);
+}
+
+/* Returns: (transfer full) the start of a refusal's body as one line of
+ * text for the error message, or NULL when it is empty, not text, or not
+ * UTF-8. The firmware's reason ({"message":"power target out of range"})
+ * is often the only useful part of a 4xx. */
+static char *
+refusal_text(Call *c)
+{
+  if (c->body == NULL || c->body->len == 0)
+    return NULL;
+  SoupMessageHeaders *headers = soup_message_get_response_headers(c->message);
+  if (!readable_type(soup_message_headers_get_content_type(headers, NULL)))
+    return NULL;
+  gboolean cut = c->body->len > AM_WEB_REFUSAL_MAX;
+  gsize len = MIN(c->body->len, AM_WEB_REFUSAL_MAX);
+  const char *data = (const char *)c->body->data;
+  const char *end = NULL;
+  if (!g_utf8_validate_len(data, len, &end)) {
+    /* The cap may split the last character: drop its first bytes only. */
+    if (!cut || len - (gsize)(end - data) >= 4)
+      return NULL;
+    len = (gsize)(end - data);
+  }
+  GString *line = g_string_sized_new(len + 3);
+  for (gsize i = 0; i < len; i++) {
+    char ch = data[i];
+    /* One line: each run of spaces, newlines or other control bytes
+     * becomes a single space. */
+    if ((guchar)ch <= 0x20 || ch == 0x7f) {
+      if (line->len > 0 && line->str[line->len - 1] != ' ')
+        g_string_append_c(line, ' ');
+    } else {
+      g_string_append_c(line, ch);
+    }
+  }
+  g_strchomp(line->str);
+  if (*line->str == '\0') {
+    g_string_free(line, TRUE);
+    return NULL;
+  }
+  char *text = g_strconcat(line->str, cut ? "..." : "", NULL);
+  g_string_free(line, TRUE);
+  for (guint i = 0; i < c->secrets->len; i++)
+    text = redact(text, c->secrets->pdata[i]);
+  return text;
+}
+
+/* @text (transfer full), the firmware's reason, after @error's message. */
 static GError *
-status_error(Call *c)
+with_refusal(GError *error, char *text)
+{
+  if (text != NULL) {
+    char *message = g_strdup_printf("%s: %s", error->message, text);
+    g_free(error->message);
+    error->message = message;
+    g_free(text);
+  }
+  return error;
+}
+
+/* The status as the AM_ERROR a driver acts on, naming the request. */
+static GError *
+status_error_plain(Call *c)
 {
   const char *phrase = soup_status_get_phrase(c->status);
   g_autofree char *status =
@@ -113,6 +213,13 @@ status_error(Call *c)
   default:
     return g_error_new(AM_ERROR, AM_ERROR_API, "%s: %s", c->address, status);
   }
+}
+
+/* The status error, with the start of the miner's answer when it says why. */
+static GError *
+status_error(Call *c)
+{
+  return with_refusal(status_error_plain(c), refusal_text(c));
 }
 
 /* Takes @task and @error. */
@@ -140,7 +247,34 @@ on_authenticate(SoupMessage *message, SoupAuth *auth, gboolean retrying, gpointe
   return TRUE;
 }
 
+/* libsoup 3.2 drops the request body when it restarts a message (after a
+ * digest or basic challenge, or a redirect), even one set from bytes, and
+ * documents that the caller must set it again. A redirect that turned the
+ * method into GET keeps no body, as libsoup meant. */
+static void
+on_restarted(SoupMessage *message, gpointer user_data)
+{
+  Call *c = user_data;
+  if (c->request_body != NULL && g_str_equal(soup_message_get_method(message), c->method))
+    soup_message_set_request_body_from_bytes(message, c->content_type, c->request_body);
+}
+
 static void read_next(GTask *task);
+
+/* The end of a non-2xx reply's body (or a failure to read it): the status
+ * is the answer, with what the miner said about it. */
+static void
+refusal_read(GTask *task, const GError *error)
+{
+  Call *c = g_task_get_task_data(task);
+  /* The caller's own cancellation stays a cancellation. */
+  if (error != NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !am_deadline_timed_out(c->deadline)) {
+    call_fail(task, transport_error(c, error));
+    return;
+  }
+  call_fail(task, status_error(c));
+}
 
 static void
 on_read(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -150,6 +284,18 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) chunk =
       g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, &error);
+  if (c->reading_refusal) {
+    /* read_next never asks past one byte over the cap: a cut shows. */
+    if (chunk != NULL && g_bytes_get_size(chunk) > 0 && c->body->len <= AM_WEB_REFUSAL_MAX) {
+      g_byte_array_append(c->body, g_bytes_get_data(chunk, NULL), (guint)g_bytes_get_size(chunk));
+      if (c->body->len <= AM_WEB_REFUSAL_MAX) {
+        read_next(task);
+        return;
+      }
+    }
+    refusal_read(task, error);
+    return;
+  }
   if (chunk == NULL) {
     call_fail(task, transport_error(c, error));
     return;
@@ -176,7 +322,9 @@ static void
 read_next(GTask *task)
 {
   Call *c = g_task_get_task_data(task);
-  g_input_stream_read_bytes_async(c->stream, 16384, G_PRIORITY_DEFAULT, c->cancellable, on_read,
+  /* A refusal is read to one byte past what its message shows. */
+  gsize want = c->reading_refusal ? AM_WEB_REFUSAL_MAX + 1 - c->body->len : 16384;
+  g_input_stream_read_bytes_async(c->stream, want, G_PRIORITY_DEFAULT, c->cancellable, on_read,
                                   task);
 }
 
@@ -192,10 +340,8 @@ on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   c->status = soup_message_get_status(c->message);
-  if (!SOUP_STATUS_IS_SUCCESSFUL(c->status)) {
-    call_fail(task, status_error(c));
-    return;
-  }
+  /* A refusal's body may say why (Braiins: {"message":...}): read its start. */
+  c->reading_refusal = !SOUP_STATUS_IS_SUCCESSFUL(c->status);
   c->body = g_byte_array_new();
   read_next(task);
 }
@@ -240,7 +386,8 @@ set_headers(SoupMessage *message, const AmWebCall *call)
     soup_message_headers_replace(headers, h[0], h[1]);
 }
 
-/* Returns: (transfer full) the message, or NULL when the parts make no URL. */
+/* Returns: (transfer full) the message without its body (see set_body),
+ * or NULL when the parts make no URL. */
 static SoupMessage *
 build_message(const AmWebCall *call)
 {
@@ -256,15 +403,39 @@ build_message(const AmWebCall *call)
   if (message == NULL)
     return NULL;
   set_headers(message, call);
-  if (call->body != NULL) {
-    gsize len = call->body_len > 0 ? call->body_len : strlen(call->body);
-    g_autoptr(GBytes) body = body_bytes(call->body, len);
-    soup_message_set_request_body_from_bytes(
-        message, call->content_type != NULL ? call->content_type : "application/json", body);
-  }
   if (call->no_redirect)
     soup_message_add_flags(message, SOUP_MESSAGE_NO_REDIRECT);
   return message;
+}
+
+/* Keeps the body in @c and gives it to the message, now and on restarts. */
+static void
+set_body(Call *c, const AmWebCall *call)
+{
+  if (call->body == NULL)
+    return;
+  gsize len = call->body_len > 0 ? call->body_len : strlen(call->body);
+  c->request_body = body_bytes(call->body, len);
+  c->content_type = g_strdup(call->content_type != NULL ? call->content_type : "application/json");
+  soup_message_set_request_body_from_bytes(c->message, c->content_type, c->request_body);
+  g_signal_connect(c->message, "restarted", G_CALLBACK(on_restarted), c);
+}
+
+/* Returns: (transfer full) the secrets @call sends, for redact(). */
+static GPtrArray *
+secrets_of(const AmWebCall *call)
+{
+  GPtrArray *secrets = g_ptr_array_new_with_free_func((GDestroyNotify)wipe_free);
+  if (call->password != NULL)
+    g_ptr_array_add(secrets, g_strdup(call->password));
+  const char *token = call->authorization;
+  if (token != NULL && strchr(token, ' ') != NULL)
+    token = strchr(token, ' ') + 1; /* "Bearer <jwt>": the jwt alone */
+  if (token != NULL)
+    g_ptr_array_add(secrets, g_strdup(token));
+  for (const char *const *h = call->headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
+    g_ptr_array_add(secrets, g_strdup(h[1]));
+  return secrets;
 }
 
 void
@@ -281,8 +452,10 @@ am_web_call_async(SoupSession *session, const AmWebCall *call, GCancellable *can
   Call *c = g_new0(Call, 1);
   c->address = am_web_format_address(call->host, call->port);
   c->what = g_strdup_printf("%s %s", call->method, call->path);
+  c->method = g_strdup(call->method);
   c->username = g_strdup(call->username);
   c->password = g_strdup(call->password);
+  c->secrets = secrets_of(call);
   c->max_body = call->max_body > 0 ? call->max_body : AM_RPC_DEFAULT_MAX_REPLY;
   guint timeout_ms = call->timeout_ms > 0 ? call->timeout_ms : AM_RPC_DEFAULT_TIMEOUT_MS;
   c->deadline = am_deadline_new(cancellable, timeout_ms, g_task_get_context(task));
@@ -295,6 +468,7 @@ am_web_call_async(SoupSession *session, const AmWebCall *call, GCancellable *can
                                 c->what));
     return;
   }
+  set_body(c, call);
   g_signal_connect(c->message, "authenticate", G_CALLBACK(on_authenticate), c);
   soup_session_send_async(session, c->message, G_PRIORITY_DEFAULT, c->cancellable, on_sent, task);
 }

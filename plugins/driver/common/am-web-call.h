@@ -73,9 +73,16 @@ gboolean am_web_settings_read(GKeyFile *kf, const char *group, const char *port_
                               const char *default_password, AmWebSettings *out, GError **error);
 void am_web_settings_clear(AmWebSettings *settings);
 
+/* How much of a refusal's body an error message quotes, in bytes. */
+#define AM_WEB_REFUSAL_MAX 512
+
 /* Returns: (transfer full) the body of a 2xx reply, or NULL with @error:
  * AM_ERROR_AUTH (401 or 403), AM_ERROR_UNSUPPORTED (404 or 405: no such
- * path or method here), AM_ERROR_API (any other status), AM_ERROR_TIMEOUT,
+ * path or method here), AM_ERROR_API (any other status); for these the
+ * message ends with what the miner answered, when that is JSON or plain
+ * text: its first AM_WEB_REFUSAL_MAX bytes on one line ("..." when cut),
+ * with the password, token and extra header values we sent replaced by
+ * "***" should it echo them; AM_ERROR_TIMEOUT,
  * AM_ERROR_REFUSED, AM_ERROR_RESET, AM_ERROR_PARSE (the answer was not
  * HTTP), AM_ERROR_TOO_LARGE, AM_ERROR_CONFIG (not a valid URL), or
  * G_IO_ERROR_CANCELLED when the caller cancelled. @status_out (optional)

@@ -32,6 +32,10 @@ typedef struct {
   char *token;
   guint requests;
   gsize big_size; /* the length of the /big reply */
+  /* /refuse/STATUS answers STATUS with this body and Content-Type */
+  const char *refusal;
+  gsize refusal_len;        /* 0 means strlen(refusal) */
+  const char *refusal_type; /* NULL: no Content-Type header */
 } Fake;
 
 static void
@@ -89,6 +93,14 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
     reply(msg, SOUP_STATUS_OK, "{\"ok\":true}");
   } else if (g_str_has_prefix(path, "/status/")) {
     reply(msg, (guint)g_ascii_strtoull(path + strlen("/status/"), NULL, 10), "{}");
+  } else if (g_str_has_prefix(path, "/refuse/")) {
+    soup_server_message_set_status(
+        msg, (guint)g_ascii_strtoull(path + strlen("/refuse/"), NULL, 10), NULL);
+    gsize len = f->refusal_len > 0 ? f->refusal_len : strlen(f->refusal);
+    soup_message_body_append(soup_server_message_get_response_body(msg), SOUP_MEMORY_COPY,
+                             f->refusal, len);
+    if (f->refusal_type != NULL)
+      soup_message_headers_replace(out, "Content-Type", f->refusal_type);
   } else if (g_str_equal(path, "/moved")) {
     soup_message_headers_replace(out, "Location", "/landing");
     reply(msg, SOUP_STATUS_FOUND, NULL);
@@ -390,6 +402,179 @@ test_digest(void)
   fake_stop(&f);
 }
 
+/* A write behind digest auth (set_miner_conf.cgi): the first try is
+ * challenged, and the authenticated retry carries the whole body again,
+ * not an empty one. The server records only what passed its auth. */
+static void
+test_digest_post_body(void)
+{
+  Fake f;
+  fake_start(&f);
+  g_autoptr(SoupSession) session = am_web_session_new();
+  AmWebCall call = local(&f, "POST", "/cgi-bin/digest");
+  call.username = DIGEST_USER;
+  call.password = DIGEST_PASSWORD;
+  call.body = "{\"bitmain-work-mode\":\"1\"}";
+  guint before = f.requests;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = call_once(session, &call, NULL, &error);
+  g_assert_no_error(error);
+  assert_body(body, "landed");
+  /* challenged, then answered: the retry is the one recorded */
+  g_assert_cmpuint(f.requests - before, ==, 2);
+  g_assert_true(g_str_has_prefix(f.authorization, "Digest "));
+  g_assert_cmpstr(f.method, ==, "POST");
+  g_assert_cmpstr(f.content_type, ==, "application/json");
+  g_assert_cmpuint(f.body_len, ==, strlen(call.body));
+  g_assert_cmpstr(f.body, ==, call.body);
+
+  /* PUT and a form body too, on a session that already knows the realm. */
+  call.method = "PUT";
+  call.body = "_ant_pool1url=stratum%2Btcp%3A%2F%2Fpool";
+  call.content_type = "application/x-www-form-urlencoded";
+  g_autoptr(GBytes) again = call_once(session, &call, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(f.method, ==, "PUT");
+  g_assert_cmpstr(f.body, ==, call.body);
+  fake_stop(&f);
+}
+
+/* libsoup follows a 302 after a POST as a GET: the body restored for
+ * auth retries must not ride along on it. (It does not follow a 307 or
+ * 308 after a POST at all, so no redirect re-sends a body.) */
+static void
+test_redirect_body(void)
+{
+  Fake f;
+  fake_start(&f);
+  g_autoptr(SoupSession) session = am_web_session_new();
+  AmWebCall call = local(&f, "POST", "/moved");
+  call.body = "{\"pools\":[]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) landed = call_once(session, &call, NULL, &error);
+  g_assert_no_error(error);
+  assert_body(landed, "landed");
+  g_assert_cmpstr(f.path, ==, "/landing");
+  g_assert_cmpstr(f.method, ==, "GET");
+  g_assert_cmpuint(f.body_len, ==, 0);
+  g_assert_null(f.content_type);
+  fake_stop(&f);
+}
+
+/* Runs POST /refuse/@status against @f and returns the error message. */
+static char *
+refusal_message(Fake *f, SoupSession *session, guint status, const char *authorization, int code)
+{
+  g_autofree char *path = g_strdup_printf("/refuse/%u", status);
+  AmWebCall call = local(f, "POST", path);
+  call.body = "{\"watts\":99999}";
+  call.authorization = authorization;
+  call.username = "admin";
+  call.password = "hunter2-pw";
+  static const char *const extra[] = {"Token", "hdr-secret-5", NULL};
+  call.headers = extra;
+  guint got = 0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = call_once(session, &call, &got, &error);
+  g_assert_null(body);
+  g_assert_error(error, AM_ERROR, code);
+  g_assert_cmpuint(got, ==, status);
+  return g_strdup(error->message);
+}
+
+/* A refusal's JSON or text body ends the message, on one line, cut at
+ * AM_WEB_REFUSAL_MAX bytes, with our secrets masked; HTML, binary, not
+ * UTF-8 or empty bodies add nothing. */
+static void
+test_refusal_body(void)
+{
+  Fake f;
+  fake_start(&f);
+  g_autoptr(SoupSession) session = am_web_session_new();
+  g_autofree char *at = g_strdup_printf("127.0.0.1:%u: ", f.port);
+  static const struct {
+    guint status;
+    int code;
+    const char *body, *type, *tail; /* tail: after "HTTP ... from POST /refuse/N" */
+  } cases[] = {
+      {400, AM_ERROR_API, "{\"message\":\"power target out of range\"}", "application/json",
+       ": {\"message\":\"power target out of range\"}"},
+      {422, AM_ERROR_API, "{\"code\": 7}\r\n", "application/problem+json; charset=utf-8",
+       ": {\"code\": 7}"},
+      {403, AM_ERROR_AUTH,
+       "{\"error\":\"token jwt-secret-77 (hdr-secret-5) for hunter2-pw refused\"}",
+       "application/json", ": {\"error\":\"token *** (***) for *** refused\"}"},
+      {500, AM_ERROR_API, "  cgminer\n\n\tnot   running \n", "text/plain", ": cgminer not running"},
+      {503, AM_ERROR_API, "busy, try later", NULL, ": busy, try later"},
+      {404, AM_ERROR_UNSUPPORTED, "<html><body>Not here</body></html>", "text/html", ""},
+      {500, AM_ERROR_API, "\x89PNG\r\n", "application/octet-stream", ""},
+      {500, AM_ERROR_API, "caf\xe9 ferm\xe9", NULL, ""},
+      {500, AM_ERROR_API, " \r\n ", "text/plain", ""},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    f.refusal = cases[i].body;
+    f.refusal_type = cases[i].type;
+    g_autofree char *message =
+        refusal_message(&f, session, cases[i].status, "Bearer jwt-secret-77", cases[i].code);
+    /* 401/403 close the status in brackets; the others end with the path */
+    g_autofree char *want =
+        g_strdup_printf(" from POST /refuse/%u%s%s", cases[i].status,
+                        cases[i].code == AM_ERROR_AUTH ? ")" : "", cases[i].tail);
+    if (!g_str_has_prefix(message, at) || !g_str_has_suffix(message, want))
+      g_error("case %u: expected '%s...%s', got '%s'", i, at, want, message);
+    g_assert_null(strstr(message, "hunter2-pw"));
+    g_assert_null(strstr(message, "jwt-secret-77"));
+    g_assert_null(strstr(message, "hdr-secret-5"));
+  }
+
+  /* The exact message of the usual case, as a user reads it. */
+  f.refusal = "{\"message\":\"power target out of range\"}";
+  f.refusal_type = "application/json";
+  g_autofree char *exact = refusal_message(&f, session, 400, NULL, AM_ERROR_API);
+  g_autofree char *expected =
+      g_strdup_printf("127.0.0.1:%u: HTTP 400 Bad Request from POST /refuse/400: "
+                      "{\"message\":\"power target out of range\"}",
+                      f.port);
+  g_assert_cmpstr(exact, ==, expected);
+
+  /* Long: the first 512 bytes and "..."; at 512 exactly, no "...". */
+  char big[2000];
+  memset(big, 'y', sizeof big);
+  f.refusal = big;
+  f.refusal_type = "text/plain";
+  for (gsize len = 511; len <= 513; len++) {
+    f.refusal_len = len;
+    g_autofree char *message = refusal_message(&f, session, 500, NULL, AM_ERROR_API);
+    g_autofree char *ys = g_strnfill(MIN(len, AM_WEB_REFUSAL_MAX), 'y');
+    g_autofree char *tail = g_strconcat(": ", ys, len > AM_WEB_REFUSAL_MAX ? "..." : "", NULL);
+    if (!g_str_has_suffix(message, tail))
+      g_error("%" G_GSIZE_FORMAT " bytes: got '%s'", len, message);
+    /* nothing more of the body than that */
+    g_assert_cmpuint(strlen(strstr(message, ": y")), ==, strlen(tail));
+  }
+  f.refusal_len = sizeof big;
+  g_autofree char *cut = refusal_message(&f, session, 500, NULL, AM_ERROR_API);
+  g_assert_true(g_str_has_suffix(cut, "yyy..."));
+  g_assert_cmpuint(strlen(strstr(cut, ": y")), ==, 2 + AM_WEB_REFUSAL_MAX + 3);
+
+  /* A cut through a two-byte character drops that character only. */
+  char accents[1001] = "a";
+  for (gsize k = 1; k + 1 < sizeof accents; k += 2)
+    memcpy(accents + k, "\xc3\xa9", 2); /* é */
+  f.refusal = accents;
+  f.refusal_len = sizeof accents; /* byte 512 is the first half of an é */
+  g_autofree char *half = refusal_message(&f, session, 500, NULL, AM_ERROR_API);
+  GString *want = g_string_new(": a");
+  for (guint k = 0; k < (AM_WEB_REFUSAL_MAX - 1) / 2; k++)
+    g_string_append(want, "\xc3\xa9");
+  g_string_append(want, "...");
+  if (!g_str_has_suffix(half, want->str))
+    g_error("got '%s'", half);
+  g_string_free(want, TRUE);
+  f.refusal_len = 0;
+  fake_stop(&f);
+}
+
 /* The cap counts the body: at the cap it is read, one byte over it fails. */
 static void
 test_size_cap(void)
@@ -635,7 +820,10 @@ main(int argc, char **argv)
   g_test_add_func("/web-call/defaults", test_defaults);
   g_test_add_func("/web-call/statuses", test_statuses);
   g_test_add_func("/web-call/redirect", test_redirect);
+  g_test_add_func("/web-call/redirect-body", test_redirect_body);
+  g_test_add_func("/web-call/refusal-body", test_refusal_body);
   g_test_add_func("/web-call/digest", test_digest);
+  g_test_add_func("/web-call/digest-post-body", test_digest_post_body);
   g_test_add_func("/web-call/size-cap", test_size_cap);
   g_test_add_func("/web-call/timeout", test_timeout);
   g_test_add_func("/web-call/cancelled", test_cancelled);
