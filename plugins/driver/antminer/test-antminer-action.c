@@ -136,11 +136,9 @@ test_actions(void)
 /* ---- the module against a local cgminer API ----------------------------- */
 
 typedef struct {
-  GSocketService *service;
+  AmTestRpc rpc;
   guint16 port;
-  GMutex lock;
   gboolean allow_writes; /* api-allow gives us W: */
-  GPtrArray *received;   /* "command|parameter" */
   GPtrArray *pools;      /* URLs, cgminer's order */
   guint active;
 } FakeApi;
@@ -194,108 +192,50 @@ answer(FakeApi *f, const char *command, const char *parameter)
   return g_strdup(STATUS("E", "14", "Invalid command") ",\"id\":1}");
 }
 
-static gboolean
-on_run(GThreadedSocketService *service, GSocketConnection *connection, GObject *source,
-       gpointer user_data)
+/* cgminer's reply, with its terminating NUL; nothing to what is not JSON. */
+static GBytes *
+on_request(gpointer user_data, JsonObject *request)
 {
-  FakeApi *f = user_data;
-  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
-  GString *request = g_string_new(NULL);
-  g_autoptr(JsonNode) root = NULL;
-  char buf[1024];
-  gssize n;
-  while (root == NULL && (n = g_input_stream_read(in, buf, sizeof buf, NULL, NULL)) > 0) {
-    g_string_append_len(request, buf, n);
-    root = json_from_string(request->str, NULL);
-  }
-  g_string_free(request, TRUE);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
-    return TRUE;
-  JsonObject *o = json_node_get_object(root);
-  const char *command = json_object_get_string_member_with_default(o, "command", "");
-  const char *parameter = json_object_get_string_member_with_default(o, "parameter", "");
-  g_mutex_lock(&f->lock);
-  g_ptr_array_add(f->received, g_strdup_printf("%s|%s", command, parameter));
-  g_autofree char *reply = answer(f, command, parameter);
-  g_mutex_unlock(&f->lock);
-  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
-  g_output_stream_write_all(out, reply, strlen(reply) + 1, NULL, NULL, NULL); /* with the NUL */
-  return TRUE;
+  if (request == NULL)
+    return NULL;
+  const char *command = json_object_get_string_member_with_default(request, "command", "");
+  const char *parameter = json_object_get_string_member_with_default(request, "parameter", "");
+  g_autofree char *reply = answer(user_data, command, parameter);
+  return am_test_rpc_text(reply, TRUE);
 }
 
 static void
 fake_start(FakeApi *f, gboolean allow_writes)
 {
-  *f = (FakeApi){.allow_writes = allow_writes,
-                 .received = g_ptr_array_new_with_free_func(g_free),
-                 .pools = g_ptr_array_new_with_free_func(g_free)};
-  g_mutex_init(&f->lock);
+  *f = (FakeApi){.allow_writes = allow_writes, .pools = g_ptr_array_new_with_free_func(g_free)};
   g_ptr_array_add(f->pools, g_strdup("stratum+tcp://old1.example:3333"));
   g_ptr_array_add(f->pools, g_strdup("stratum+tcp://old2.example:3333"));
-  f->service = g_threaded_socket_service_new(2);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) want = g_inet_socket_address_new(lo, 0);
-  g_autoptr(GSocketAddress) got = NULL;
-  g_autoptr(GError) error = NULL;
-  g_socket_listener_add_address(G_SOCKET_LISTENER(f->service), want, G_SOCKET_TYPE_STREAM,
-                                G_SOCKET_PROTOCOL_TCP, NULL, &got, &error);
-  g_assert_no_error(error);
-  f->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(got));
-  g_signal_connect(f->service, "run", G_CALLBACK(on_run), f);
-  g_socket_service_start(f->service);
+  am_test_rpc_start(&f->rpc, on_request, f);
+  f->port = f->rpc.port;
 }
 
 static void
 fake_stop(FakeApi *f)
 {
-  g_socket_service_stop(f->service);
-  g_socket_listener_close(G_SOCKET_LISTENER(f->service));
-  g_object_unref(f->service);
-  g_ptr_array_unref(f->received);
+  am_test_rpc_stop(&f->rpc);
   g_ptr_array_unref(f->pools);
-  g_mutex_clear(&f->lock);
 }
 
 static char *
 received(FakeApi *f)
 {
-  g_mutex_lock(&f->lock);
-  g_ptr_array_add(f->received, NULL);
-  char *s = g_strjoinv(";", (char **)f->received->pdata);
-  g_ptr_array_set_size(f->received, f->received->len - 1);
-  g_mutex_unlock(&f->lock);
-  return s;
-}
-
-static void
-on_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref(result);
+  return am_test_rpc_received(&f->rpc);
 }
 
 static gboolean
 act(FakeApi *f, const AmActionRequest *request, GError **error)
 {
-  const char *dir = g_getenv("ANTMON_PLUGIN_DIR");
-  g_assert_nonnull(dir);
-  g_autofree char *path = g_build_filename(dir, "driver-antminer.so", NULL);
-  g_autoptr(GError) local = NULL;
-  AmLoadedPlugin *plugin = am_plugin_load_file(path, &local);
-  g_assert_no_error(local);
-  const AmPluginInfo *info = plugin->info;
-  gpointer self = info->create(NULL, NULL, "driver:antminer", &local);
-  g_assert_no_error(local);
-  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", f->port);
-  am_miner_set_timeout_ms(miner, 5000);
-  g_assert_cmphex(info->vtable.driver->actions(self, miner, NULL), ==, am_antminer_actions(NULL));
-  GAsyncResult *result = NULL;
-  info->vtable.driver->act_async(self, miner, request, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  gboolean ok = info->vtable.driver->act_finish(self, result, error);
-  g_object_unref(result);
-  info->destroy(self);
-  am_loaded_plugin_free(plugin);
+  AmTestDriver d;
+  am_test_driver_open(&d, "antminer", NULL);
+  g_autoptr(AmMiner) miner = am_test_local_miner(f->port);
+  g_assert_cmphex(d.vt->actions(d.self, miner, NULL), ==, am_antminer_actions(NULL));
+  gboolean ok = am_test_driver_act(&d, miner, request, error);
+  am_test_driver_close(&d);
   return ok;
 }
 
@@ -310,7 +250,7 @@ test_module_writes_allowed(void)
   g_autofree char *r1 = received(&f);
   g_assert_cmpstr(r1, ==, "restart|");
 
-  g_ptr_array_set_size(f.received, 0);
+  g_ptr_array_set_size(f.rpc.requests, 0);
   g_assert_true(act(
       &f, &(AmActionRequest){.kind = AM_ACTION_POOLS, .pools = new_pools, .n_pools = 2}, &error));
   g_assert_no_error(error);
@@ -341,7 +281,7 @@ test_module_writes_denied(void)
       g_strdup_printf("127.0.0.1:%u: the miner's API refused 'restart': writes are off", f.port);
   g_assert_true(g_str_has_prefix(error->message, expected));
   g_clear_error(&error);
-  g_ptr_array_set_size(f.received, 0);
+  g_ptr_array_set_size(f.rpc.requests, 0);
   g_assert_false(act(
       &f, &(AmActionRequest){.kind = AM_ACTION_POOLS, .pools = new_pools, .n_pools = 2}, &error));
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
@@ -368,11 +308,11 @@ test_module_errors(void)
       g_strdup_printf("127.0.0.1:%u: addpool: API error 53: Invalid addpool details", f.port);
   g_assert_true(g_str_has_prefix(error->message, expected));
   g_clear_error(&error);
-  g_ptr_array_set_size(f.received, 0);
+  g_ptr_array_set_size(f.rpc.requests, 0);
   g_assert_false(
       act(&f, &(AmActionRequest){.kind = AM_ACTION_WORK_MODE, .mode = AM_WORK_MODE_LOW}, &error));
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
-  g_assert_cmpuint(f.received->len, ==, 0);
+  g_assert_cmpuint(f.rpc.requests->len, ==, 0);
   fake_stop(&f);
 }
 
@@ -566,34 +506,19 @@ static gboolean
 act_vnish(FakeVnish *f, const char *ini, const char *miner_password, const AmActionRequest *request,
           GError **error)
 {
-  const char *dir = g_getenv("ANTMON_PLUGIN_DIR");
-  g_assert_nonnull(dir);
-  g_autofree char *path = g_build_filename(dir, "driver-antminer.so", NULL);
-  g_autoptr(GError) local = NULL;
-  AmLoadedPlugin *plugin = am_plugin_load_file(path, &local);
-  g_assert_no_error(local);
-  const AmPluginInfo *info = plugin->info;
   g_autofree char *text = g_strdup_printf("[driver:antminer]\nweb_port=%u\n%s", f->port, ini);
-  g_autoptr(GKeyFile) kf = g_key_file_new();
-  g_assert_true(g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, NULL));
-  gpointer self = info->create(NULL, kf, "driver:antminer", &local);
-  g_assert_no_error(local);
+  g_autoptr(GKeyFile) kf = am_test_key_file(text);
+  AmTestDriver d;
+  am_test_driver_open(&d, "antminer", kf);
   /* The miner is configured on its RPC port; the web port is the driver's. */
-  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", 4028);
-  am_miner_set_timeout_ms(miner, 5000);
+  g_autoptr(AmMiner) miner = am_test_local_miner(4028);
   if (miner_password != NULL)
     am_miner_set_credentials(miner, NULL, miner_password);
   g_autoptr(AmSample) sample = am_sample_new();
   am_sample_set(sample, &sample->firmware, "VNish");
-  g_assert_true(info->vtable.driver->actions(self, miner, sample) & AM_ACTION_BIT(request->kind));
-  GAsyncResult *result = NULL;
-  info->vtable.driver->act_async(self, miner, request, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  gboolean ok = info->vtable.driver->act_finish(self, result, error);
-  g_object_unref(result);
-  info->destroy(self);
-  am_loaded_plugin_free(plugin);
+  g_assert_true(d.vt->actions(d.self, miner, sample) & AM_ACTION_BIT(request->kind));
+  gboolean ok = am_test_driver_act(&d, miner, request, error);
+  am_test_driver_close(&d);
   return ok;
 }
 

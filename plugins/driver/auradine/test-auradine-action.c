@@ -6,7 +6,6 @@
 #include "../common/am-driver-test-util.h"
 #include "am-auradine-action.h"
 #include "am-auradine-parse.h"
-#include "am-plugin-loader.h"
 #include "am-test-util.h"
 
 #include <libsoup/soup.h>
@@ -229,39 +228,14 @@ fake_stop(FakeFlux *fake)
   g_free(fake->token);
 }
 
-typedef struct {
-  AmLoadedPlugin *plugin;
-  const AmDriverVTable *vt;
-  gpointer self;
-} Driver;
+typedef AmTestDriver Driver;
 
 static void
 driver_open(Driver *d, guint16 web_port)
 {
-  const char *dir = g_getenv("ANTMON_PLUGIN_DIR");
-  g_assert_nonnull(dir);
-  g_autofree char *path = g_build_filename(dir, "driver-auradine.so", NULL);
-  g_autoptr(GError) error = NULL;
-  d->plugin = am_plugin_load_file(path, &error);
-  g_assert_no_error(error);
-  d->vt = d->plugin->info->vtable.driver;
   g_autoptr(GKeyFile) kf = g_key_file_new();
   g_key_file_set_integer(kf, "driver:auradine", "web_port", web_port);
-  d->self = d->plugin->info->create(NULL, kf, "driver:auradine", &error);
-  g_assert_no_error(error);
-}
-
-static void
-driver_close(Driver *d)
-{
-  d->plugin->info->destroy(d->self);
-  am_loaded_plugin_free(d->plugin);
-}
-
-static void
-on_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref(result);
+  am_test_driver_open(d, "auradine", kf);
 }
 
 static gboolean
@@ -269,17 +243,10 @@ act(Driver *d, const char *user, const char *password, AmActionRequest request, 
 {
   request.struct_size = sizeof request;
   /* The RPC port is not used by the actions. */
-  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", 4028);
-  am_miner_set_timeout_ms(miner, 5000);
+  g_autoptr(AmMiner) miner = am_test_local_miner(4028);
   if (user != NULL || password != NULL)
     am_miner_set_credentials(miner, user, password);
-  GAsyncResult *result = NULL;
-  d->vt->act_async(d->self, miner, &request, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  gboolean ok = d->vt->act_finish(d->self, result, error);
-  g_object_unref(result);
-  return ok;
+  return am_test_driver_act(d, miner, &request, error);
 }
 
 static void
@@ -326,7 +293,7 @@ test_module_actions(void)
   g_assert_cmpstr(g_ptr_array_index(fake.log, fake.log->len - 1), ==,
                   "/updatepools {\"command\":\"updatepools\",\"pools\":[{\"url\":"
                   "\"stratum+tcp://pool.example:3333\",\"user\":\"w\",\"pass\":\"x\"}]}");
-  driver_close(&d);
+  am_test_driver_close(&d);
   fake_stop(&fake);
 }
 
@@ -369,7 +336,7 @@ test_module_errors(void)
   g_assert_nonnull(strstr(error->message, "Power out of range"));
   g_clear_error(&error);
   g_assert_cmpuint(fake.log->len, ==, 0);
-  driver_close(&d);
+  am_test_driver_close(&d);
   fake_stop(&fake);
 }
 

@@ -8,7 +8,6 @@
 #include "../common/am-driver-test-util.h"
 #include "am-avalon-action.h"
 #include "am-avalon-parse.h"
-#include "am-plugin-loader.h"
 #include "am-test-util.h"
 
 #include <string.h>
@@ -215,8 +214,7 @@ typedef enum { ANSWER, DENY, FAIL, CLOSE_SOFTON } FakeMode;
 
 typedef struct {
   FakeMode mode;
-  GMutex lock;
-  GPtrArray *log; /* char*: "command|parameter" */
+  AmTestRpc rpc;
 } FakeAvalon;
 
 static const char *
@@ -240,96 +238,40 @@ answer(FakeAvalon *fake, const char *command, const char *parameter)
   return REPLY("I", 118, "ASC 0 set info: help|voltage|fan-spd|lcd|workmode|reboot|");
 }
 
-static gboolean
-on_connection(GThreadedSocketService *service, GSocketConnection *connection, GObject *source,
-              gpointer user_data)
+/* The reply without a terminating NUL, as the Avalon firmware sends it;
+ * "" (softon closing at once) is no bytes at all. */
+static GBytes *
+on_request(gpointer user_data, JsonObject *request)
 {
-  FakeAvalon *fake = user_data;
-  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
-  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
-  char request[1024];
-  gsize len = 0;
-  while (len < sizeof(request) - 1) {
-    gssize n = g_input_stream_read(in, request + len, sizeof(request) - 1 - len, NULL, NULL);
-    if (n <= 0)
-      break;
-    len += n;
-    request[len] = '\0';
-    if (strchr(request, '}') != NULL)
-      break;
-  }
-  request[len] = '\0';
-  g_autoptr(JsonObject) root = am_test_object_from_string(request);
-  const char *command = am_json_string(root, "command");
-  const char *parameter = am_json_string(root, "parameter");
-  g_mutex_lock(&fake->lock);
-  g_ptr_array_add(fake->log, g_strdup_printf("%s|%s", command != NULL ? command : "(null)",
-                                             parameter != NULL ? parameter : ""));
-  g_mutex_unlock(&fake->lock);
-  const char *reply = answer(fake, command != NULL ? command : "", parameter);
-  g_output_stream_write_all(out, reply, strlen(reply), NULL, NULL, NULL);
-  g_io_stream_close(G_IO_STREAM(connection), NULL, NULL);
-  return TRUE;
-}
-
-static GSocketService *
-fake_start(FakeAvalon *fake, guint16 *port)
-{
-  fake->log = g_ptr_array_new_with_free_func(g_free);
-  g_mutex_init(&fake->lock);
-  GSocketService *service = g_threaded_socket_service_new(2);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-  g_socket_listener_add_address(G_SOCKET_LISTENER(service), any_port, G_SOCKET_TYPE_STREAM,
-                                G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
-  g_assert_no_error(error);
-  *port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-  g_signal_connect(service, "run", G_CALLBACK(on_connection), fake);
-  g_socket_service_start(service);
-  return service;
+  const char *command = request != NULL ? am_json_string(request, "command") : NULL;
+  const char *parameter = request != NULL ? am_json_string(request, "parameter") : NULL;
+  return am_test_rpc_text(answer(user_data, command != NULL ? command : "", parameter), FALSE);
 }
 
 static void
-fake_stop(GSocketService *service, FakeAvalon *fake)
+fake_start(FakeAvalon *fake)
 {
-  g_socket_service_stop(service);
-  g_socket_listener_close(G_SOCKET_LISTENER(service));
-  g_object_unref(service);
-  g_ptr_array_unref(fake->log);
-  g_mutex_clear(&fake->lock);
+  am_test_rpc_start(&fake->rpc, on_request, fake);
 }
 
-static void
-on_done(GObject *source, GAsyncResult *result, gpointer user_data)
+/* The requests received, each as "command|parameter", one per line. */
+static char **
+fake_log(FakeAvalon *fake)
 {
-  *(GAsyncResult **)user_data = g_object_ref(result);
+  g_autofree char *received = am_test_rpc_received(&fake->rpc);
+  return received[0] != '\0' ? g_strsplit(received, ";", -1) : g_new0(char *, 1);
 }
 
 static gboolean
 act(guint16 port, AmActionRequest request, GError **error)
 {
   request.struct_size = sizeof request;
-  const char *dir = g_getenv("ANTMON_PLUGIN_DIR");
-  g_assert_nonnull(dir);
-  g_autofree char *path = g_build_filename(dir, "driver-avalon.so", NULL);
-  g_autoptr(GError) load_error = NULL;
-  AmLoadedPlugin *plugin = am_plugin_load_file(path, &load_error);
-  g_assert_no_error(load_error);
-  const AmDriverVTable *vt = plugin->info->vtable.driver;
-  gpointer self = plugin->info->create(NULL, NULL, "driver:avalon", NULL);
-  g_assert_cmphex(vt->actions(self, NULL, NULL), ==, am_avalon_actions(NULL));
-  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", port);
-  am_miner_set_timeout_ms(miner, 5000);
-  GAsyncResult *result = NULL;
-  vt->act_async(self, miner, &request, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  gboolean ok = vt->act_finish(self, result, error);
-  g_object_unref(result);
-  plugin->info->destroy(self);
-  am_loaded_plugin_free(plugin);
+  AmTestDriver d;
+  am_test_driver_open(&d, "avalon", NULL);
+  g_assert_cmphex(d.vt->actions(d.self, NULL, NULL), ==, am_avalon_actions(NULL));
+  g_autoptr(AmMiner) miner = am_test_local_miner(port);
+  gboolean ok = am_test_driver_act(&d, miner, &request, error);
+  am_test_driver_close(&d);
   return ok;
 }
 
@@ -337,8 +279,8 @@ static void
 test_module_actions(void)
 {
   FakeAvalon fake = {.mode = ANSWER};
-  guint16 port;
-  GSocketService *service = fake_start(&fake, &port);
+  fake_start(&fake);
+  guint16 port = fake.rpc.port;
   const struct {
     AmActionRequest request;
     const char *expected; /* command|parameter; NULL: check the softoff/softon prefix */
@@ -357,8 +299,9 @@ test_module_actions(void)
     gint64 before = g_get_real_time() / G_USEC_PER_SEC;
     g_assert_true(act(port, cases[i].request, &error));
     g_assert_no_error(error);
-    g_assert_cmpuint(fake.log->len, ==, i + 1);
-    const char *got = fake.log->pdata[i];
+    g_auto(GStrv) log = fake_log(&fake);
+    g_assert_cmpuint(g_strv_length(log), ==, i + 1);
+    const char *got = log[i];
     if (cases[i].expected != NULL) {
       g_assert_cmpstr(got, ==, cases[i].expected);
       continue;
@@ -369,15 +312,15 @@ test_module_actions(void)
     g_assert_cmpint(ts, >=, before + AM_AVALON_SOFT_DELAY_S);
     g_assert_cmpint(ts, <=, g_get_real_time() / G_USEC_PER_SEC + AM_AVALON_SOFT_DELAY_S);
   }
-  fake_stop(service, &fake);
+  am_test_rpc_stop(&fake.rpc);
 }
 
 static void
 test_module_errors(void)
 {
   FakeAvalon fake = {.mode = ANSWER};
-  guint16 port;
-  GSocketService *service = fake_start(&fake, &port);
+  fake_start(&fake);
+  guint16 port = fake.rpc.port;
   g_autofree char *address = g_strdup_printf("127.0.0.1:%u", port);
   g_autoptr(GError) error = NULL;
 
@@ -390,7 +333,7 @@ test_module_errors(void)
   g_assert_error(error, AM_ERROR, AM_ERROR_CONFIG);
   g_assert_true(g_str_has_prefix(error->message, address));
   g_clear_error(&error);
-  g_assert_cmpuint(fake.log->len, ==, 0);
+  g_assert_cmpuint(fake.rpc.requests->len, ==, 0);
 
   /* softon closing the connection without an answer is accepted. */
   fake.mode = CLOSE_SOFTON;
@@ -420,7 +363,7 @@ test_module_errors(void)
       am_test_object_from_string(REPLY("I", 118, "ASC 0 set info: help|lcd|"));
   g_assert_false(am_avalon_action_check(&call, help, &error));
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
-  fake_stop(service, &fake);
+  am_test_rpc_stop(&fake.rpc);
 }
 
 int

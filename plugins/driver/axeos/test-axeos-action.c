@@ -5,7 +5,6 @@
  * no body for the PATCH; 401 to clients outside its private network). */
 #include "../common/am-driver-test-util.h"
 #include "am-axeos-action.h"
-#include "am-plugin-loader.h"
 #include "am-test-util.h"
 
 #include <libsoup/soup.h>
@@ -205,55 +204,16 @@ fake_axe_stop(FakeAxe *axe)
   g_ptr_array_unref(axe->log);
 }
 
-typedef struct {
-  AmLoadedPlugin *plugin;
-  const AmDriverVTable *vt;
-  gpointer self;
-} Driver;
-
-static void
-driver_open(Driver *d)
-{
-  const char *dir = g_getenv("ANTMON_PLUGIN_DIR");
-  g_assert_nonnull(dir);
-  g_autofree char *path = g_build_filename(dir, "driver-axeos.so", NULL);
-  g_autoptr(GError) error = NULL;
-  d->plugin = am_plugin_load_file(path, &error);
-  g_assert_no_error(error);
-  d->vt = d->plugin->info->vtable.driver;
-  d->self = d->plugin->info->create(NULL, NULL, "driver:axeos", &error);
-  g_assert_no_error(error);
-}
-
-static void
-driver_close(Driver *d)
-{
-  d->plugin->info->destroy(d->self);
-  am_loaded_plugin_free(d->plugin);
-}
-
-static void
-on_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref(result);
-}
-
 /* Runs @request against the fake on @port; TRUE when accepted. */
 static gboolean
 act(guint16 port, const AmActionRequest *request, GError **error)
 {
-  Driver d;
-  driver_open(&d);
+  AmTestDriver d;
+  am_test_driver_open(&d, "axeos", NULL);
   g_assert_nonnull(d.vt->actions);
-  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", port);
-  am_miner_set_timeout_ms(miner, 5000);
-  GAsyncResult *result = NULL;
-  d.vt->act_async(d.self, miner, request, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  gboolean ok = d.vt->act_finish(d.self, result, error);
-  g_object_unref(result);
-  driver_close(&d);
+  g_autoptr(AmMiner) miner = am_test_local_miner(port);
+  gboolean ok = am_test_driver_act(&d, miner, request, error);
+  am_test_driver_close(&d);
   return ok;
 }
 
@@ -352,12 +312,12 @@ test_module_errors(void)
 static void
 test_module_vtable(void)
 {
-  Driver d;
-  driver_open(&d);
+  AmTestDriver d;
+  am_test_driver_open(&d, "axeos", NULL);
   g_assert_cmphex(d.vt->actions(d.self, NULL, NULL), ==, am_axeos_actions(NULL));
   g_assert_nonnull(d.vt->act_async);
   g_assert_nonnull(d.vt->act_finish);
-  driver_close(&d);
+  am_test_driver_close(&d);
 }
 
 int

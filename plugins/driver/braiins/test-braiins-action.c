@@ -48,15 +48,21 @@ assert_rest(const AmActionRequest *r, const char *path, const char *body)
 static void
 test_rest_requests(void)
 {
-  AmActionRequest r = request(AM_ACTION_REBOOT);
-  assert_rest(&r, "/api/v1/actions/reboot", NULL);
-  r.kind = AM_ACTION_RESTART;
-  assert_rest(&r, "/api/v1/actions/restart", NULL);
-  r.kind = AM_ACTION_PAUSE;
-  assert_rest(&r, "/api/v1/actions/pause", NULL);
-  r.kind = AM_ACTION_RESUME;
-  assert_rest(&r, "/api/v1/actions/resume", NULL);
-  r.kind = AM_ACTION_LOCATE;
+  const struct {
+    AmActionKind kind;
+    const char *path;
+  } bare[] = {
+      {AM_ACTION_REBOOT, "/api/v1/actions/reboot"},
+      {AM_ACTION_RESTART, "/api/v1/actions/restart"},
+      {AM_ACTION_PAUSE, "/api/v1/actions/pause"},
+      {AM_ACTION_RESUME, "/api/v1/actions/resume"},
+  };
+  AmActionRequest r;
+  for (guint i = 0; i < G_N_ELEMENTS(bare); i++) {
+    r = request(bare[i].kind);
+    assert_rest(&r, bare[i].path, NULL);
+  }
+  r = request(AM_ACTION_LOCATE);
   r.on = TRUE;
   assert_rest(&r, "/api/v1/actions/locate", "true");
   r.on = FALSE;
@@ -140,13 +146,20 @@ assert_gql(const AmActionRequest *r, const char *query, const char *variables)
 static void
 test_graphql_requests(void)
 {
-  AmActionRequest r = request(AM_ACTION_REBOOT);
-  assert_gql(&r, "mutation { bos { reboot { ... on VoidResult { void } } } }", NULL);
-  r.kind = AM_ACTION_PAUSE;
-  assert_gql(&r, "mutation { bosminer { stop { ... on VoidResult { void } } } }", NULL);
-  r.kind = AM_ACTION_RESUME;
-  assert_gql(&r, "mutation { bosminer { start { ... on VoidResult { void } } } }", NULL);
-  r.kind = AM_ACTION_LOCATE;
+  const struct {
+    AmActionKind kind;
+    const char *query;
+  } bare[] = {
+      {AM_ACTION_REBOOT, "mutation { bos { reboot { ... on VoidResult { void } } } }"},
+      {AM_ACTION_PAUSE, "mutation { bosminer { stop { ... on VoidResult { void } } } }"},
+      {AM_ACTION_RESUME, "mutation { bosminer { start { ... on VoidResult { void } } } }"},
+  };
+  AmActionRequest r;
+  for (guint i = 0; i < G_N_ELEMENTS(bare); i++) {
+    r = request(bare[i].kind);
+    assert_gql(&r, bare[i].query, NULL);
+  }
+  r = request(AM_ACTION_LOCATE);
   r.on = TRUE;
   assert_gql(&r,
              "mutation ($enable: Boolean!) { bos { setFaultLight(enable: $enable) { enabled } } }",
@@ -349,22 +362,11 @@ fake_stop(FakeWrite *f)
   g_free(f->body);
 }
 
-static void
-on_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref(result);
-}
-
 static gboolean
 act(AmBraiinsTestDriver *d, AmMiner *miner, const AmActionRequest *r, GError **error)
 {
-  GAsyncResult *result = NULL;
-  d->info->vtable.driver->act_async(d->self, miner, r, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  gboolean ok = d->info->vtable.driver->act_finish(d->self, result, error);
-  g_object_unref(result);
-  return ok;
+  AmTestDriver driver = {.plugin = d->plugin, .vt = d->info->vtable.driver, .self = d->self};
+  return am_test_driver_act(&driver, miner, r, error);
 }
 
 static AmMiner *

@@ -7,7 +7,6 @@
 #include "../common/am-driver-test-util.h"
 #include "am-epic-action.h"
 #include "am-epic-parse.h"
-#include "am-plugin-loader.h"
 #include "am-test-util.h"
 
 #include <libsoup/soup.h>
@@ -232,12 +231,6 @@ fake_stop(FakeEpic *fake)
   g_ptr_array_unref(fake->log);
 }
 
-static void
-on_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref(result);
-}
-
 /* Runs @request with a driver made from @ini (NULL: defaults) on a miner
  * whose own password is @miner_password (NULL: none). */
 static gboolean
@@ -245,31 +238,15 @@ act(FakeEpic *fake, const char *ini, const char *miner_password, AmActionRequest
     GError **error)
 {
   request.struct_size = sizeof request;
-  const char *dir = g_getenv("ANTMON_PLUGIN_DIR");
-  g_assert_nonnull(dir);
-  g_autofree char *path = g_build_filename(dir, "driver-epic.so", NULL);
-  g_autoptr(GError) local = NULL;
-  AmLoadedPlugin *plugin = am_plugin_load_file(path, &local);
-  g_assert_no_error(local);
-  g_autoptr(GKeyFile) kf = g_key_file_new();
-  if (ini != NULL)
-    g_assert_true(g_key_file_load_from_data(kf, ini, -1, G_KEY_FILE_NONE, NULL));
-  gpointer self = plugin->info->create(NULL, ini != NULL ? kf : NULL, "driver:epic", &local);
-  g_assert_no_error(local);
-  const AmDriverVTable *vt = plugin->info->vtable.driver;
-  g_assert_cmphex(vt->actions(self, NULL, NULL), ==, am_epic_actions(NULL));
-  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", fake->port);
-  am_miner_set_timeout_ms(miner, 5000);
+  g_autoptr(GKeyFile) kf = ini != NULL ? am_test_key_file(ini) : NULL;
+  AmTestDriver d;
+  am_test_driver_open(&d, "epic", kf);
+  g_assert_cmphex(d.vt->actions(d.self, NULL, NULL), ==, am_epic_actions(NULL));
+  g_autoptr(AmMiner) miner = am_test_local_miner(fake->port);
   if (miner_password != NULL)
     am_miner_set_credentials(miner, NULL, miner_password);
-  GAsyncResult *result = NULL;
-  vt->act_async(self, miner, &request, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  gboolean ok = vt->act_finish(self, result, error);
-  g_object_unref(result);
-  plugin->info->destroy(self);
-  am_loaded_plugin_free(plugin);
+  gboolean ok = am_test_driver_act(&d, miner, &request, error);
+  am_test_driver_close(&d);
   return ok;
 }
 

@@ -5,7 +5,6 @@
 #include "../common/am-driver-test-util.h"
 #include "am-luxos-action.h"
 #include "am-luxos-parse.h"
-#include "am-plugin-loader.h"
 #include "am-test-util.h"
 
 #include <string.h>
@@ -317,56 +316,11 @@ assert_log(FakeLux *f, const char *const *expected)
 
 /* ---- the module ------------------------------------------------------------------- */
 
-typedef struct {
-  AmLoadedPlugin *plugin;
-  const AmPluginInfo *info;
-  gpointer self;
-} Driver;
-
 static void
-driver_open(Driver *d)
-{
-  const char *dir = g_getenv("ANTMON_PLUGIN_DIR");
-  g_assert_nonnull(dir);
-  g_autofree char *path = g_build_filename(dir, "driver-luxos.so", NULL);
-  g_autoptr(GError) error = NULL;
-  d->plugin = am_plugin_load_file(path, &error);
-  g_assert_no_error(error);
-  d->info = d->plugin->info;
-  d->self = d->info->create(NULL, NULL, "driver:luxos", &error);
-  g_assert_no_error(error);
-}
-
-static void
-driver_close(Driver *d)
-{
-  d->info->destroy(d->self);
-  am_loaded_plugin_free(d->plugin);
-}
-
-static void
-on_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref(result);
-}
-
-static gboolean
-act(Driver *d, AmMiner *miner, const AmActionRequest *r, GError **error)
-{
-  GAsyncResult *result = NULL;
-  d->info->vtable.driver->act_async(d->self, miner, r, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  gboolean ok = d->info->vtable.driver->act_finish(d->self, result, error);
-  g_object_unref(result);
-  return ok;
-}
-
-static void
-assert_act(Driver *d, FakeLux *f, AmMiner *miner, const AmActionRequest *r, const char *write)
+assert_act(AmTestDriver *d, FakeLux *f, AmMiner *miner, const AmActionRequest *r, const char *write)
 {
   g_autoptr(GError) error = NULL;
-  g_assert_true(act(d, miner, r, &error));
+  g_assert_true(am_test_driver_act(d, miner, r, &error));
   g_assert_no_error(error);
   const char *expected[] = {"session", "logon", write, "logoff|lux-1", NULL};
   g_mutex_lock(&f->lock);
@@ -380,11 +334,11 @@ test_module_writes(void)
 {
   FakeLux f;
   fake_start(&f);
-  Driver d;
-  driver_open(&d);
+  AmTestDriver d;
+  am_test_driver_open(&d, "luxos", NULL);
   g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", f.port);
   am_miner_set_timeout_ms(miner, 5000);
-  g_assert_cmpuint(d.info->vtable.driver->actions(d.self, miner, NULL), ==, ALL_LUXOS);
+  g_assert_cmpuint(d.vt->actions(d.self, miner, NULL), ==, ALL_LUXOS);
 
   AmActionRequest r = request(AM_ACTION_PAUSE);
   assert_act(&d, &f, miner, &r, "curtail|lux-1,sleep");
@@ -407,14 +361,14 @@ test_module_writes(void)
   r = request(AM_ACTION_POWER_TARGET);
   r.watts = 3000;
   g_autoptr(GError) error = NULL;
-  g_assert_true(act(&d, miner, &r, &error));
+  g_assert_true(am_test_driver_act(&d, miner, &r, &error));
   g_assert_no_error(error);
   const char *power[] = {"profiles",     "session", "logon", "profileset|lux-1,615MHz",
                          "logoff|lux-1", NULL};
   assert_log(&f, power);
   g_assert_null(f.sid);
 
-  driver_close(&d);
+  am_test_driver_close(&d);
   fake_stop(&f);
 }
 
@@ -425,17 +379,17 @@ test_module_open_session(void)
   FakeLux f;
   fake_start(&f);
   f.sid = g_strdup("webui");
-  Driver d;
-  driver_open(&d);
+  AmTestDriver d;
+  am_test_driver_open(&d, "luxos", NULL);
   g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", f.port);
   AmActionRequest r = request(AM_ACTION_PAUSE);
   g_autoptr(GError) error = NULL;
-  g_assert_true(act(&d, miner, &r, &error));
+  g_assert_true(am_test_driver_act(&d, miner, &r, &error));
   g_assert_no_error(error);
   const char *expected[] = {"session", "curtail|webui,sleep", NULL};
   assert_log(&f, expected);
   g_assert_cmpstr(f.sid, ==, "webui");
-  driver_close(&d);
+  am_test_driver_close(&d);
   fake_stop(&f);
 }
 
@@ -444,8 +398,8 @@ test_module_refusals(void)
 {
   FakeLux f;
   fake_start(&f);
-  Driver d;
-  driver_open(&d);
+  AmTestDriver d;
+  am_test_driver_open(&d, "luxos", NULL);
   g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", f.port);
   g_autoptr(GError) error = NULL;
 
@@ -453,7 +407,7 @@ test_module_refusals(void)
   f.refuse = TRUE;
   AmActionRequest r = request(AM_ACTION_POWER_TARGET);
   r.watts = 3000;
-  g_assert_false(act(&d, miner, &r, &error));
+  g_assert_false(am_test_driver_act(&d, miner, &r, &error));
   g_assert_error(error, AM_ERROR, AM_ERROR_API);
   g_assert_nonnull(strstr(error->message, "LuxOS refused profileset"));
   g_assert_nonnull(strstr(error->message, "Profile 615MHz not found"));
@@ -467,7 +421,7 @@ test_module_refusals(void)
 
   /* Under the lowest profile: refused before any session. */
   r.watts = 500;
-  g_assert_false(act(&d, miner, &r, &error));
+  g_assert_false(am_test_driver_act(&d, miner, &r, &error));
   g_assert_error(error, AM_ERROR, AM_ERROR_CONFIG);
   g_clear_error(&error);
   const char *profiles_only[] = {"profiles", NULL};
@@ -475,12 +429,12 @@ test_module_refusals(void)
 
   /* Unsupported and invalid: nothing is sent. */
   r = request(AM_ACTION_POOLS);
-  g_assert_false(act(&d, miner, &r, &error));
+  g_assert_false(am_test_driver_act(&d, miner, &r, &error));
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
   g_clear_error(&error);
   r = request(AM_ACTION_WORK_MODE);
   r.mode = "high";
-  g_assert_false(act(&d, miner, &r, &error));
+  g_assert_false(am_test_driver_act(&d, miner, &r, &error));
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
   g_clear_error(&error);
   const char *nothing[] = {NULL};
@@ -489,10 +443,10 @@ test_module_refusals(void)
   /* rebootdevice that takes the board down before answering is accepted. */
   f.drop_reboot = TRUE;
   r = request(AM_ACTION_REBOOT);
-  g_assert_true(act(&d, miner, &r, &error));
+  g_assert_true(am_test_driver_act(&d, miner, &r, &error));
   g_assert_no_error(error);
 
-  driver_close(&d);
+  am_test_driver_close(&d);
   fake_stop(&f);
 }
 
