@@ -325,6 +325,8 @@ finish(AmActions *m, AmAction *a, AmActionState state, const char *message)
   a->finished_us = g_get_real_time();
   g_clear_handle_id(&a->deadline_id, g_source_remove);
   g_clear_handle_id(&a->follow_id, g_source_remove);
+  /* A kept action needs its sample no more: 1,000 of them would hold 1,000. */
+  g_clear_pointer(&a->before, am_sample_unref);
   AmMinerEntry *e = am_scheduler_lookup(m->scheduler, a->address);
   if (e != NULL &&
       (a->req.request.kind == AM_ACTION_REBOOT || a->req.request.kind == AM_ACTION_RESTART))

@@ -40,17 +40,32 @@
     minerLive: [], // detail snapshots while history is unavailable
     rawOpen: new Set(),
     rawPending: false, // the raw view found nothing kept and asked for a poll
+    shown: [], // addresses of the rows the filter lets through, in order
+    selected: new Set(), // addresses ticked in the fleet table
+    miner: null, // the miner page's last detail
+    jobs: new Map(), // action or fleet job id -> what the page follows of it
+    minerMenu: null, // the miner page's action items by id, once built
+    bulkMenu: null, // the same for the ticked rows
+    actionsOff: false, // the API said it takes no actions (actions=false)
   };
 
   class AuthError extends Error {}
 
   /* ---- the API ------------------------------------------------------- */
 
-  async function api(path) {
+  /* GET @path, or POST @json when given (as application/json: the API
+   * refuses other bodies, so no page elsewhere can post a form to it). */
+  async function api(path, json) {
     const headers = {};
     const token = localStorage.getItem(TOKEN_KEY);
     if (token) headers.Authorization = 'Bearer ' + token;
-    const reply = await fetch(path, { headers, cache: 'no-store' });
+    const init = { headers, cache: 'no-store' };
+    if (json !== undefined) {
+      init.method = 'POST';
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(json);
+    }
+    const reply = await fetch(path, init);
     let body = null;
     try {
       body = await reply.json();
@@ -58,12 +73,14 @@
       body = null;
     }
     if (reply.status === 401) throw new AuthError();
-    return { status: reply.status, body };
+    return { status: reply.status, body, retryAfter: reply.headers.get('Retry-After') };
   }
 
+  /* The API's {"error":{"message"}} (or {"error":"text"}), else the status. */
   function errorText(reply) {
     const e = reply.body && reply.body.error;
-    return e ? e.message : 'HTTP ' + reply.status;
+    if (typeof e === 'string') return e;
+    return e && e.message ? e.message : 'HTTP ' + reply.status;
   }
 
   /* ---- units ------------------------------------------------------------ */
@@ -230,6 +247,8 @@
 
   function showLogin(message) {
     stopTimer();
+    closeDialog();
+    closeMenus();
     show('login');
     $('login-error').hidden = !message;
     $('login-error').textContent = message || '';
@@ -260,6 +279,7 @@
     const m = s.miners;
     $('c-online').textContent = m.online;
     $('c-degraded').textContent = m.degraded;
+    $('c-paused').textContent = m.paused || 0;
     $('c-offline').textContent = m.offline + m.unreachable;
     $('c-miners-sub').textContent = m.total + ' known' + (m.stale ? ', ' + m.stale + ' stale' : '');
     const others = (s.algorithms || []).filter((a) => a.algorithm !== 'sha256d');
@@ -276,7 +296,7 @@
     }
   }
 
-  const STATE_ORDER = { online: 0, degraded: 1, offline: 2, unreachable: 3 };
+  const STATE_ORDER = { online: 0, degraded: 1, paused: 2, offline: 3, unreachable: 4 };
 
   function sortValue(m, key) {
     const s = m.sample;
@@ -339,19 +359,20 @@
     tr.dataset.state = m.state;
     tr.classList.toggle('stale', !!m.stale);
     tr.title = m.stale ? 'Stale: last good reading ' + fmtAge(m.age_s) : '';
+    tr.cells[0].firstChild.checked = app.selected.has(m.address);
 
-    const state = cell(tr, 0, 'state');
+    const state = cell(tr, 1, 'state');
     state.appendChild(el('span', 'st st-' + m.state, m.state === 'unreachable' ? 'never reached'
       : m.state));
     if (m.state_reason) state.appendChild(el('span', 'reason', m.state_reason));
 
-    const who = cell(tr, 1, 'who');
+    const who = cell(tr, 2, 'who');
     who.appendChild(el('span', 'name', m.name || m.host));
     who.appendChild(el('span', 'host', m.address));
 
-    cell(tr, 2, 'opt').textContent = s && s.model ? s.model : '–';
+    cell(tr, 3, 'opt').textContent = s && s.model ? s.model : '–';
 
-    const hr = cell(tr, 3, 'num');
+    const hr = cell(tr, 4, 'num');
     hr.appendChild(document.createTextNode(s ? fmtHash(s.hashrate_ths) : '–'));
     if (s && s.hashrate_ideal_ths > 0 && s.hashrate_ths !== null) {
       const ratio = s.hashrate_ths / s.hashrate_ideal_ths;
@@ -363,25 +384,26 @@
       hr.appendChild(bar);
     }
 
-    const temp = cell(tr, 4, 'num');
+    const temp = cell(tr, 5, 'num');
     temp.textContent = s ? fmtTemp(s.temp_max_c) : '–';
     if (s && s.temp_max_c >= 85) temp.classList.add('hot');
 
-    const fans = cell(tr, 5, 'num opt');
+    const fans = cell(tr, 6, 'num opt');
     if (s && s.liquid_cooled && !(s.fans_rpm || []).length) fans.textContent = 'liquid';
     else fans.textContent = s ? fmtRpm(s.avg_fan_rpm) + (s.fans_rpm && s.fans_rpm.length
       ? ' ×' + s.fans_rpm.length : '') : '–';
 
-    cell(tr, 6, 'num opt').textContent = s ? fmtPower(s.power_w) +
+    cell(tr, 7, 'num opt').textContent = s ? fmtPower(s.power_w) +
       (s.power_source === 'estimated' ? '*' : '') : '–';
-    cell(tr, 7, 'num opt').textContent = s ? fmtDuration(s.elapsed_s) : '–';
-    cell(tr, 8, 'num age').textContent = fmtAge(m.age_s);
+    cell(tr, 8, 'num opt').textContent = s ? fmtDuration(s.elapsed_s) : '–';
+    cell(tr, 9, 'num age').textContent = fmtAge(m.age_s);
   }
 
   function rowFor(m) {
     let tr = app.rows.get(m.address);
     if (!tr) {
       tr = el('tr');
+      tr.appendChild(pickCell(m.address));
       tr.addEventListener('click', () => {
         location.hash = '#/miner/' + encodeURIComponent(tr.dataset.address);
       });
@@ -402,6 +424,8 @@
         app.rows.delete(address);
       }
     }
+    for (const address of app.selected) if (!keep.has(address)) app.selected.delete(address);
+    app.shown = shown.map((m) => m.address);
     const visible = new Set();
     shown.forEach((m, i) => {
       const tr = rowFor(m);
@@ -421,6 +445,7 @@
     $('no-match').hidden = total === 0 || shown.length > 0;
     $('miner-count').textContent = total ? (shown.length === total ? total + ''
       : shown.length + ' of ' + total) : '';
+    renderSelection();
   }
 
   async function loadFleetHistory() {
@@ -458,6 +483,7 @@
     if (list.status !== 200) throw new Error(errorText(list));
     renderCards(summary.body);
     app.miners = list.body.miners;
+    app.actionsOff = list.body.actions_enabled === false;
     /* Marks for the browser's profiler (and the benchmark): the table is
      * the costly part with a thousand miners. */
     performance.mark('antmon-table-start');
@@ -605,9 +631,17 @@
       if (e.time) t.dateTime = e.time;
       li.appendChild(t);
       li.appendChild(el('strong', null, e.kind + ': ' + e.name));
-      if (e.detail) li.appendChild(document.createTextNode(' — ' + e.detail));
+      const detail = typeof e.detail === 'object' && e.detail ? actionEventText(e.detail)
+        : e.detail;
+      if (detail) li.appendChild(document.createTextNode(' — ' + detail));
       list.appendChild(li);
     }
+  }
+
+  /* An action event carries the action itself: say who, how it ended. */
+  function actionEventText(a) {
+    return [stateLabel(a.state), a.message, a.who ? 'by ' + a.who : null]
+      .filter(Boolean).join(', ');
   }
 
   async function renderRaw(key) {
@@ -707,13 +741,17 @@
   async function refreshMiner(key, first) {
     const reply = await api('/api/miners/' + encodeURIComponent(key));
     if (reply.status === 404) {
+      app.miner = null;
+      $('m-menu').hidden = true;
       $('m-title').textContent = key;
       $('m-reason').textContent = 'antmon does not know this miner.';
       return;
     }
     if (reply.status !== 200) throw new Error(errorText(reply));
     const m = reply.body;
+    app.miner = m;
     renderMinerHead(m);
+    renderMinerMenu(m);
     renderChains(m);
     renderPools(m);
     renderEvents(m);
@@ -734,6 +772,459 @@
         : 'History unavailable: ' + errorText(history.error);
     }
     if (first || app.rawPending) await renderRaw(key);
+  }
+
+  /* ---- actions -------------------------------------------------------------- */
+
+  /* The menu's items. @action is the API's name; @params are fixed ones
+   * (the two locate items), @ask the settings the dialog asks for. */
+  const ACTIONS = [
+    { id: 'reboot', action: 'reboot', label: 'Reboot', verb: 'Reboot' },
+    { id: 'restart', action: 'restart', label: 'Restart mining', verb: 'Restart mining on' },
+    { id: 'pause', action: 'pause', label: 'Pause', verb: 'Pause' },
+    { id: 'resume', action: 'resume', label: 'Resume', verb: 'Resume' },
+    { id: 'power_target', action: 'power_target', label: 'Power target…', ask: true,
+      verb: 'Set the power target of' },
+    { id: 'work_mode', action: 'work_mode', label: 'Work mode…', ask: true,
+      verb: 'Set the work mode of' },
+    { id: 'locate_on', action: 'locate', params: { on: true }, label: 'Locate light on',
+      verb: 'Turn on the locate light of' },
+    { id: 'locate_off', action: 'locate', params: { on: false }, label: 'Locate light off',
+      verb: 'Turn off the locate light of' },
+    { id: 'pools', action: 'pools', label: 'Pools…', ask: true, verb: 'Replace the pools of' },
+  ];
+
+  const FINAL_STATES = ['confirmed', 'not_confirmed', 'failed'];
+  const JOB_POLL_MS = 2000;
+  const stateLabel = (s) => String(s || '').replace(/_/g, ' ');
+  const plural = (n, one) => n + ' ' + one + (n === 1 ? '' : 's');
+
+  /* An "Actions" button and its list of items in @box; @pick(item) runs on
+   * a click. Returns the item buttons by id, to grey out. */
+  function buildMenu(box, pick) {
+    const toggle = el('button', 'menu-toggle', 'Actions ▾');
+    toggle.type = 'button';
+    toggle.setAttribute('aria-haspopup', 'true');
+    toggle.setAttribute('aria-expanded', 'false');
+    const list = el('div', 'menu-items');
+    list.setAttribute('role', 'menu');
+    list.hidden = true;
+    const items = {};
+    for (const item of ACTIONS) {
+      const b = el('button', 'menu-item');
+      b.type = 'button';
+      b.dataset.action = item.id;
+      b.setAttribute('role', 'menuitem');
+      b.appendChild(el('span', 'label', item.label));
+      b.appendChild(el('span', 'why'));
+      b.addEventListener('click', () => {
+        closeMenus();
+        pick(item);
+      });
+      items[item.id] = b;
+      list.appendChild(b);
+    }
+    toggle.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      const open = list.hidden;
+      closeMenus();
+      list.hidden = !open;
+      toggle.setAttribute('aria-expanded', String(open));
+    });
+    box.replaceChildren(toggle, list);
+    return items;
+  }
+
+  function closeMenus() {
+    for (const list of document.querySelectorAll('.menu-items')) list.hidden = true;
+    for (const t of document.querySelectorAll('.menu-toggle'))
+      t.setAttribute('aria-expanded', 'false');
+  }
+
+  /* Greys out an item that cannot run, with the reason as its tooltip and
+   * under its label. */
+  function setItem(button, reason) {
+    button.disabled = !!reason;
+    button.title = reason || '';
+    button.querySelector('.why').textContent = reason || '';
+  }
+
+  /* The miner page's menu, from "actions" (what its driver can do) and
+   * "actions_unsupported" (why not the others). */
+  function renderMinerMenu(m) {
+    const box = $('m-menu');
+    box.hidden = !Array.isArray(m.actions) || m.actions_enabled === false;
+    if (box.hidden) return;
+    if (!app.minerMenu) app.minerMenu = buildMenu(box, (item) =>
+      openAction(item, { hosts: [app.miner.address], label: app.miner.address }));
+    const why = m.actions_unsupported || {};
+    for (const item of ACTIONS) {
+      const ok = m.actions.includes(item.action);
+      setItem(app.minerMenu[item.id], ok ? '' : why[item.action] || (m.driver
+        ? 'The ' + m.driver + ' driver cannot do this on this miner.'
+        : 'The miner is not identified yet.'));
+    }
+  }
+
+  /* ---- selecting rows in the fleet table ---- */
+
+  function pickCell(address) {
+    const td = el('td', 'pick');
+    const box = el('input');
+    box.type = 'checkbox';
+    box.setAttribute('aria-label', 'Select ' + address);
+    box.addEventListener('change', () => {
+      if (box.checked) app.selected.add(address);
+      else app.selected.delete(address);
+      renderSelection();
+    });
+    /* Ticking is not opening the miner page. */
+    td.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      if (ev.target !== box) box.click();
+    });
+    td.appendChild(box);
+    return td;
+  }
+
+  function pickAllShown(on) {
+    for (const address of app.shown) {
+      if (on) app.selected.add(address);
+      else app.selected.delete(address);
+      const tr = app.rows.get(address);
+      if (tr) tr.cells[0].firstChild.checked = on;
+    }
+    renderSelection();
+  }
+
+  function renderSelection() {
+    const all = $('pick-all');
+    const ticked = app.shown.filter((a) => app.selected.has(a)).length;
+    all.checked = ticked > 0 && ticked === app.shown.length;
+    all.indeterminate = ticked > 0 && ticked < app.shown.length;
+    const n = app.selected.size;
+    $('bulk').hidden = n === 0;
+    if (!n) return;
+    const hidden = n - ticked;
+    $('bulk-count').textContent = plural(n, 'miner') + ' selected' +
+      (hidden ? ' (' + hidden + ' not shown by the filter)' : '') +
+      (app.actionsOff ? '. Actions are off: set actions=true in [http:api].' : '');
+    $('bulk-menu').hidden = app.actionsOff;
+    if (!app.bulkMenu) app.bulkMenu = buildMenu($('bulk-menu'), (item) =>
+      openAction(item, { hosts: Array.from(app.selected), fleet: true }));
+    /* Greyed only when no selected miner can do it: the dry run names the
+     * ones that will be skipped. */
+    const chosen = app.miners.filter((m) => app.selected.has(m.address) &&
+      Array.isArray(m.actions));
+    for (const item of ACTIONS) {
+      const none = chosen.length > 0 && !chosen.some((m) => m.actions.includes(item.action));
+      setItem(app.bulkMenu[item.id], none ? 'None of the selected miners can do this.' : '');
+    }
+  }
+
+  /* ---- the dialog: settings, dry run, confirmation ---- */
+
+  const dialog = { item: null, target: null, plan: null, busy: false };
+
+  function poolRows(pools) {
+    const tbody = $('act-pools');
+    tbody.replaceChildren();
+    for (let i = 0; i < 3; i++) {
+      const p = pools[i] || {};
+      const tr = el('tr');
+      tr.appendChild(el('td', 'note', String(i + 1)));
+      for (const [field, type, value] of [['url', 'text', p.url], ['user', 'text', p.user],
+        ['password', 'password', '']]) {
+        const td = el('td');
+        const input = el('input');
+        input.type = type;
+        input.dataset.field = field;
+        input.value = value || '';
+        input.autocomplete = 'off';
+        input.setAttribute('aria-label', 'Pool ' + (i + 1) + ' ' + field);
+        td.appendChild(input);
+        tr.appendChild(td);
+      }
+      tbody.appendChild(tr);
+    }
+  }
+
+  /* The settings the dialog asks for, checked before anything is sent;
+   * throws a message a user can act on. */
+  function askedParams(item) {
+    if (item.action === 'power_target') {
+      const watts = Number($('act-watts').value);
+      if (!Number.isInteger(watts) || watts <= 0) throw new Error('Enter the power target in ' +
+        'watts, a whole number above 0.');
+      return { watts };
+    }
+    if (item.action === 'work_mode') return { mode: $('act-mode').value };
+    if (item.action === 'pools') {
+      const pools = [];
+      for (const tr of $('act-pools').rows) {
+        const p = {};
+        for (const input of tr.querySelectorAll('input')) p[input.dataset.field] = input.value.trim();
+        if (!p.url && !p.user && !p.password) continue;
+        if (!p.url || !p.user) throw new Error('Each pool needs a URL and a user.');
+        if (!p.password) delete p.password;
+        pools.push(p);
+      }
+      if (!pools.length) throw new Error('Enter at least one pool.');
+      return { pools };
+    }
+    return Object.assign({}, item.params || {});
+  }
+
+  /* A line that says what the settings are, for the confirmation. */
+  function paramsText(params) {
+    if (params.watts) return 'Target: ' + num(params.watts, 0) + ' W.';
+    if (params.mode) return 'Mode: ' + params.mode + '.';
+    if (params.pools) return 'Pools, first preferred: ' + params.pools.map((p) => p.url)
+      .join(', ') + '.';
+    return '';
+  }
+
+  function dialogError(text) {
+    $('act-error').hidden = !text;
+    $('act-error').textContent = text || '';
+  }
+
+  function showParams(names) {
+    for (const box of document.querySelectorAll('.act-params'))
+      box.hidden = !names.includes(box.dataset.for);
+  }
+
+  /* One miner: settings (if any) and the confirmation at once. Several:
+   * settings first (if any), then the dry run's answer to confirm. */
+  function openAction(item, target) {
+    Object.assign(dialog, { item, target, plan: null, busy: false });
+    dialogError('');
+    $('act-plan').hidden = true;
+    $('act-plan').replaceChildren();
+    if (item.action === 'pools') poolRows(app.miner && !target.fleet ? app.miner.pools || [] : []);
+    if (item.action === 'power_target' && !target.fleet && app.miner && app.miner.sample)
+      $('act-watts').value = app.miner.sample.power_limit_w || '';
+    const asked = item.ask ? [item.action] : [];
+    if (target.fleet) {
+      $('act-title').textContent = item.label.replace('…', '') + ': ' +
+        plural(target.hosts.length, 'selected miner');
+      showParams(asked);
+      $('act-ok').textContent = 'Check what will be done';
+    } else {
+      $('act-title').textContent = item.verb + ' ' + target.label + '?';
+      showParams(asked);
+      $('act-ok').textContent = item.label.replace('…', '');
+    }
+    $('act-ok').disabled = false;
+    $('act-dialog').showModal();
+    if (target.fleet && !item.ask) dryRun().catch((e) => dialogError(e.message));
+  }
+
+  function closeDialog() {
+    if ($('act-dialog').open) $('act-dialog').close();
+  }
+
+  /* The reply of an action call that was not accepted, as a sentence. */
+  function refusal(reply) {
+    let text = errorText(reply);
+    if (reply.status === 429 && reply.retryAfter) text += ' (try again in ' + reply.retryAfter +
+      ' s)';
+    if ((reply.status === 404 || reply.status === 405) && !(reply.body && reply.body.error))
+      text = 'This antmon does not take actions: set actions=true in its [http:api] group.';
+    return text;
+  }
+
+  /* A refused token closes the dialog and asks for it again. */
+  async function send(path, body) {
+    try {
+      return await api(path, body);
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      closeDialog();
+      showLogin(localStorage.getItem(TOKEN_KEY)
+        ? 'That token was refused. Enter it again, then repeat the action.'
+        : 'Actions need the API token. Enter it, then repeat the action.');
+      return null;
+    }
+  }
+
+  function fleetBody(params, dryRun) {
+    const body = Object.assign({ action: dialog.item.action }, params,
+      { hosts: dialog.target.hosts, dry_run: dryRun });
+    const batch = Number($('act-batch').value);
+    if (batch > 0) body.batch = batch;
+    const interval = $('act-interval').value.trim();
+    if (interval) body.interval = interval;
+    return body;
+  }
+
+  /* Runs @call with the confirm button off, so a double click sends once. */
+  async function sending(call) {
+    dialog.busy = true;
+    $('act-ok').disabled = true;
+    try {
+      return await call();
+    } finally {
+      dialog.busy = false;
+      $('act-ok').disabled = false;
+    }
+  }
+
+  async function dryRun() {
+    const params = askedParams(dialog.item);
+    const reply = await sending(() => send('/api/actions', fleetBody(params, true)));
+    if (!reply) return;
+    if (reply.status !== 200 && reply.status !== 202) {
+      dialogError(refusal(reply));
+      return;
+    }
+    dialog.plan = { params, miners: reply.body.miners || [] };
+    renderPlan();
+  }
+
+  /* The dry run's answer: how many miners, and the skipped ones with why. */
+  function renderPlan() {
+    const { params, miners } = dialog.plan;
+    const doing = miners.filter((m) => m.state === 'would_do');
+    const skipped = miners.filter((m) => m.state !== 'would_do');
+    const n = doing.length;
+    $('act-title').textContent = dialog.item.verb + ' ' + plural(n, 'miner') + '?';
+    const plan = $('act-plan');
+    plan.replaceChildren();
+    const text = paramsText(params);
+    if (text) plan.appendChild(el('p', null, text));
+    if (skipped.length) {
+      plan.appendChild(el('p', null, plural(skipped.length, 'selected miner') +
+        ' will be skipped:'));
+      const ul = el('ul', 'skipped');
+      for (const m of skipped) {
+        const li = el('li');
+        li.appendChild(el('strong', null, m.miner));
+        li.appendChild(document.createTextNode(': ' + (m.message || stateLabel(m.state))));
+        ul.appendChild(li);
+      }
+      plan.appendChild(ul);
+    }
+    if (!n) plan.appendChild(el('p', 'error', 'None of the selected miners would do this.'));
+    plan.hidden = false;
+    showParams(n > 1 ? ['fleet'] : []);
+    $('act-ok').textContent = dialog.item.verb + ' ' + plural(n, 'miner');
+    $('act-ok').disabled = n === 0;
+  }
+
+  async function confirmAction() {
+    if (dialog.busy) return;
+    dialogError('');
+    const { item, target } = dialog;
+    if (target.fleet && !dialog.plan) {
+      await dryRun();
+      return;
+    }
+    const params = target.fleet ? dialog.plan.params : askedParams(item);
+    const reply = await sending(() => target.fleet
+      ? send('/api/actions', fleetBody(params, false))
+      : send('/api/miners/' + encodeURIComponent(target.hosts[0]) + '/actions',
+        Object.assign({ action: item.action }, params)));
+    if (!reply) return;
+    if (reply.status !== 202 && reply.status !== 200) {
+      dialogError(refusal(reply));
+      return;
+    }
+    closeDialog();
+    const title = target.fleet
+      ? item.verb + ' ' + plural((dialog.plan.miners.filter((m) => m.state === 'would_do'))
+        .length, 'miner')
+      : item.verb + ' ' + target.label;
+    follow(reply.body, title + (paramsText(params) ? ' · ' + paramsText(params) : ''));
+  }
+
+  /* ---- following what was sent ---- */
+
+  function jobDone(data) {
+    return data.miners ? data.state === 'done' : FINAL_STATES.includes(data.state);
+  }
+
+  function follow(data, title) {
+    const job = { id: data.id, title, data, timer: null };
+    app.jobs.set(job.id, job);
+    renderJobs();
+    scheduleJob(job);
+  }
+
+  function scheduleJob(job) {
+    clearTimeout(job.timer);
+    if (!jobDone(job.data)) job.timer = setTimeout(() => pollJob(job), JOB_POLL_MS);
+  }
+
+  async function pollJob(job) {
+    let reply;
+    try {
+      reply = await api('/api/actions/' + encodeURIComponent(job.id));
+    } catch (e) {
+      if (e instanceof AuthError) {
+        showLogin('That token was refused.');
+        return; /* route() picks the job up again after the login */
+      }
+      scheduleJob(job); /* antmon unreachable for now: try again */
+      return;
+    }
+    if (reply.status === 404) {
+      job.data = Object.assign({}, job.data, { state: 'failed',
+        message: 'antmon no longer knows this action (it keeps the last 1,000).' });
+    } else if (reply.status === 200) {
+      job.data = reply.body;
+    }
+    renderJobs();
+    if (jobDone(job.data)) refresh(false); /* show the miner as it is now */
+    else scheduleJob(job);
+  }
+
+  function resumeJobs() {
+    for (const job of app.jobs.values()) scheduleJob(job);
+  }
+
+  function stateSpan(state) {
+    return el('span', 'act-state act-' + state, stateLabel(state));
+  }
+
+  function renderJobs() {
+    const list = $('jobs-list');
+    list.replaceChildren();
+    for (const job of Array.from(app.jobs.values()).reverse()) {
+      const d = job.data;
+      const li = el('li');
+      li.dataset.id = job.id;
+      li.dataset.state = d.state;
+      li.appendChild(el('strong', null, job.title));
+      li.appendChild(document.createTextNode(' '));
+      if (d.miners) {
+        li.appendChild(stateSpan(d.state));
+        const counts = Object.entries(d.counts || {}).filter(([, n]) => n > 0)
+          .map(([state, n]) => n + ' ' + stateLabel(state));
+        li.appendChild(el('span', 'counts-line', counts.join(' · ')));
+        const ul = el('ul', 'job-miners');
+        for (const m of d.miners) {
+          const mi = el('li');
+          mi.dataset.miner = m.miner;
+          mi.appendChild(el('span', null, m.miner + ' '));
+          mi.appendChild(stateSpan(m.state));
+          if (m.message) mi.appendChild(el('span', 'msg', ' ' + m.message));
+          ul.appendChild(mi);
+        }
+        li.appendChild(ul);
+      } else {
+        li.appendChild(stateSpan(d.state));
+        if (d.message) li.appendChild(el('span', 'msg', ' ' + d.message));
+      }
+      list.appendChild(li);
+    }
+    $('jobs').hidden = app.jobs.size === 0;
+    $('jobs-clear').hidden = !Array.from(app.jobs.values()).some((j) => jobDone(j.data));
+  }
+
+  function clearFinishedJobs() {
+    for (const [id, job] of app.jobs) if (jobDone(job.data)) app.jobs.delete(id);
+    renderJobs();
   }
 
   /* ---- refresh loop and routing ------------------------------------------- */
@@ -771,6 +1262,7 @@
     if (m) {
       const key = decodeURIComponent(m[1]);
       if (app.minerKey !== key) app.minerLive = [];
+      if (app.minerKey !== key) app.miner = null;
       app.route = 'miner';
       app.minerKey = key;
       app.rawOpen = new Set();
@@ -781,7 +1273,9 @@
       app.route = 'fleet';
       show('fleet');
     }
+    closeMenus();
     app.busy = false;
+    resumeJobs();
     refresh(true);
   }
 
@@ -798,7 +1292,7 @@
       $('token').value = '';
       route();
     });
-    for (const th of $('miners').tHead.rows[0].cells) {
+    for (const th of $('miners').tHead.querySelectorAll('th[data-sort]')) {
       th.addEventListener('click', () => {
         const key = th.dataset.sort;
         app.sort = { key, desc: app.sort.key === key ? !app.sort.desc
@@ -807,6 +1301,21 @@
         renderTable();
       });
     }
+    $('pick-all').addEventListener('change', () => pickAllShown($('pick-all').checked));
+    $('bulk-clear').addEventListener('click', () => {
+      app.selected.clear();
+      renderTable();
+    });
+    $('act-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      confirmAction().catch((e) => dialogError(e.message));
+    });
+    $('act-cancel').addEventListener('click', closeDialog);
+    $('jobs-clear').addEventListener('click', clearFinishedJobs);
+    document.addEventListener('click', closeMenus);
+    document.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') closeMenus();
+    });
     $('filter-q').addEventListener('input', renderTable);
     $('filter-state').addEventListener('change', renderTable);
     for (const b of document.querySelectorAll('[data-range]')) {

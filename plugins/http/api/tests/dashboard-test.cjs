@@ -3,7 +3,10 @@
  * loopback. Prints TAP. Asserts what a user sees: every miner in the
  * table, a chart that draws, a stopped miner turning offline and grey, the
  * sort surviving a refresh, the filter, the miner page, a phone-sized
- * screen, the empty state, the token prompt, and no script or CSP error.
+ * screen, the empty state, the token prompt, the actions (greyed where the
+ * miner cannot, confirmed before sending, followed to their outcome, on one
+ * miner and on ticked rows after a dry run; the paused state), and no
+ * script or CSP error.
  * Screenshots go to $SCREENSHOT_DIR.
  *
  * Waits have a 60 s guard so a broken page fails instead of hanging; no
@@ -123,12 +126,30 @@ const FLEET = [
   ['rack3-m20s', 'whatsminer-m20s'],
 ];
 
-async function startFleet(net3) {
-  const port = await freePort();
+/* For the actions: writable profiles, each unit a different miner (two
+ * Braiins units of one profile would share a MAC, and antmon would poll
+ * them as one). The Braiins unit is configured on its web port (REST). The
+ * stock Antminers are on the RPC port 4028 (their own addresses, so no
+ * other listener is in the way): antmon reaches their web CGI, where pause
+ * and work modes are, on [driver:antminer-web] port= only for miners on
+ * 4028. Braiins has no work modes; the stock units no power target. */
+const ACTION_FLEET = [
+  ['bos-a', 'braiins-rest-26', 'web'],
+  ['stock-b', 'antminer-s19pro-web', 'rpc'],
+  ['stock-c', 'antminer-s19pro-web', 'rpc'],
+];
+
+/* @list: [name, profile, 'web' or 'rpc']: on 4028 with the web listeners
+ * on one free port; without, FLEET on a free port. */
+async function startFleet(net3, list) {
+  const fleetList = list || FLEET;
+  const port = list ? 4028 : await freePort();
+  const httpPort = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'antmon-dash-'));
   tmpDirs.push(dir);
-  const lines = FLEET.map(([, profile], i) =>
-    `127.89.${net3}.${i + 1}:${port} ${path.join(PROFILES, profile)}`);
+  const lines = fleetList.map(([, profile], i) =>
+    `127.89.${net3}.${i + 1}:${port} ${path.join(PROFILES, profile)}` +
+    (list ? ` http_port=${httpPort}` : ''));
   fs.writeFileSync(path.join(dir, 'fleet'), lines.join('\n') + '\n');
   const proc = spawn(process.env.ANTMON_FAKEMINER, ['--fleet', path.join(dir, 'fleet'),
     '--control', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -136,8 +157,26 @@ async function startFleet(net3) {
   const out = new Lines(proc.stdout);
   const control = await out.wait(/^control (\d+)/, 'fake fleet control port');
   await out.wait(/^ready /, 'fake fleet ready');
-  const miners = FLEET.map(([name], i) => ({ name, address: `127.89.${net3}.${i + 1}:${port}` }));
-  return { port, controlPort: Number(control[1]), miners, dir };
+  const miners = fleetList.map(([name, , via], i) => ({ name, ip: `127.89.${net3}.${i + 1}`,
+    address: `127.89.${net3}.${i + 1}:${via === 'web' ? httpPort : port}` }));
+  return { port, httpPort, controlPort: Number(control[1]), miners, dir };
+}
+
+/* The control port's answer to `get IP`: its lines before "ok". */
+function fleetGet(fleet, ip) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(fleet.controlPort, '127.0.0.1', () => sock.write(`get ${ip}\n`));
+    let reply = '';
+    sock.on('data', (d) => {
+      reply += d;
+      if (/^ok$/m.test(reply) || reply.startsWith('error')) {
+        sock.end();
+        if (reply.startsWith('error')) reject(new Error(`fleet get ${ip}: ${reply.trim()}`));
+        else resolve(reply);
+      }
+    });
+    sock.on('error', reject);
+  });
 }
 
 function fleetControl(fleet, command) {
@@ -236,6 +275,210 @@ async function columnTexts(page, column) {
 
 /* ---- the tests --------------------------------------------------------------- */
 
+/* ---- actions ------------------------------------------------------------------ */
+
+const ACTION_TOKEN = 'act-on-the-test-fleet';
+
+/* Every state an element with @selector showed, in order, from now on:
+ * the progress is checked by what the user saw, not by when. */
+async function recordStates(page, selector) {
+  await page.evaluate((sel) => {
+    window.seenStates = [];
+    const note = () => {
+      const e = document.querySelector(sel);
+      const s = e && e.dataset.state;
+      if (s && window.seenStates[window.seenStates.length - 1] !== s) window.seenStates.push(s);
+    };
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true,
+      attributes: true, attributeFilter: ['data-state'] });
+  }, selector);
+}
+
+async function login(page, token) {
+  await page.waitForSelector('#login:not([hidden])');
+  await page.fill('#token', token);
+  await page.click('#login button');
+  await page.waitForSelector('#login', { state: 'hidden' });
+}
+
+async function openMenu(page, box) {
+  await page.click(`${box} .menu-toggle`);
+  await page.waitForSelector(`${box} .menu-items:not([hidden])`);
+}
+
+async function actionChecks(browser, problems) {
+  const fleet = await startFleet(1 + Math.floor(Math.random() * 200), ACTION_FLEET);
+  const daemon = await startDaemon(minersIni(fleet),
+    `actions=true\ntoken=${ACTION_TOKEN}\ntoken_name=dashboard-test\n`,
+    `[driver:antminer-web]\nport=${fleet.httpPort}\n` +
+    /* One action per miner for the whole test: a second one is refused. */
+    '[actions]\nmin_interval=1h\n');
+  const [a, b, c] = fleet.miners;
+  const page = await openPage(browser, daemon.url + '?refresh=1#/miner/' +
+    encodeURIComponent(a.address), null, problems);
+
+  await check('the miner page greys out what the miner cannot do, with the reason', async () => {
+    await login(page, ACTION_TOKEN);
+    await page.waitForSelector('#m-menu:not([hidden])');
+    await page.waitForSelector('#m-menu [data-action="pause"]:not([disabled])',
+      { state: 'attached' });
+    await openMenu(page, '#m-menu');
+    /* Braiins tunes to a power target: no work modes. */
+    const mode = await page.$eval('#m-menu [data-action="work_mode"]',
+      (b) => ({ disabled: b.disabled, title: b.title, text: b.textContent }));
+    assert(mode.disabled, 'work mode is greyed out on Braiins OS');
+    assert(mode.title.length > 5 && mode.text.includes(mode.title),
+      `the reason is the tooltip and under the item: ${JSON.stringify(mode)}`);
+    const enabled = await page.$$eval('#m-menu .menu-item:not([disabled])',
+      (items) => items.map((i) => i.dataset.action));
+    for (const want of ['reboot', 'pause', 'resume', 'power_target', 'pools'])
+      assert(enabled.includes(want), `${want} is offered: ${enabled}`);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-actions-menu.png') });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#m-menu .menu-items', { state: 'hidden' });
+  });
+
+  await check('pausing a miner asks first, then follows it to confirmed and shows it paused',
+    async () => {
+      await openMenu(page, '#m-menu');
+      await page.click('#m-menu [data-action="pause"]');
+      await page.waitForSelector('#act-dialog[open]');
+      const title = await page.textContent('#act-title');
+      assert(title === `Pause ${a.address}?`, `the confirmation names the miner: ${title}`);
+      await page.screenshot({ path: path.join(SHOTS, 'dashboard-actions-confirm.png') });
+      assert(!/paused=1/.test(await fleetGet(fleet, a.ip)), 'nothing is sent before confirming');
+      await recordStates(page, '#jobs-list > li');
+      await page.click('#act-ok');
+      await page.waitForSelector('#act-dialog', { state: 'hidden' });
+      await page.waitForSelector('#jobs-list > li[data-state="confirmed"]');
+      const seen = await page.evaluate(() => window.seenStates);
+      assert(seen.length >= 2 && ['queued', 'sending', 'confirming'].includes(seen[0]),
+        `the progress was shown before the outcome: ${seen}`);
+      const line = await page.textContent('#jobs-list > li');
+      assert(line.includes(`Pause ${a.address}`) && line.includes('confirmed'), `job: ${line}`);
+      assert(/paused=1/.test(await fleetGet(fleet, a.ip)), 'the miner was paused');
+      await page.waitForFunction(() => document.getElementById('m-state').textContent ===
+        'paused');
+      assert(await page.$('#m-state.badge.paused'), 'the badge has the paused colour');
+      await page.screenshot({ path: path.join(SHOTS, 'dashboard-actions-paused.png'),
+        fullPage: true });
+    });
+
+  await check('an action the API refuses shows its reason and sends nothing', async () => {
+    await openMenu(page, '#m-menu');
+    await page.click('#m-menu [data-action="resume"]');
+    await page.waitForSelector('#act-dialog[open]');
+    await page.click('#act-ok');
+    await page.waitForSelector('#act-error:not([hidden])');
+    const error = await page.textContent('#act-error');
+    assert(error.includes(a.address) && error.includes('min_interval'),
+      `the rate limit's reason: ${error}`);
+    assert(await page.isVisible('#act-dialog'), 'the dialog stays open');
+    await page.click('#act-cancel');
+    await page.waitForSelector('#act-dialog', { state: 'hidden' });
+    assert(/paused=1/.test(await fleetGet(fleet, a.ip)), 'still paused');
+    assert((await page.$$('#jobs-list > li')).length === 1, 'no new action is followed');
+  });
+
+  await check('the fleet table shows the paused miner apart, with its own filter', async () => {
+    await page.click('a.back');
+    await page.waitForSelector(`${rowSelector(a.address)}[data-state="paused"]`);
+    const colours = await page.evaluate(([pa, on]) => {
+      const colour = (addr) => getComputedStyle(document.querySelector(
+        `#miners tbody tr[data-address="${addr}"] .st`)).color;
+      return [colour(pa), colour(on)];
+    }, [a.address, b.address]);
+    assert(colours[0] !== colours[1], `paused ${colours[0]} differs from online ${colours[1]}`);
+    await page.waitForFunction(() => document.getElementById('c-paused').textContent === '1');
+    await page.selectOption('#filter-state', 'paused');
+    const shown = await page.$$eval('#miners tbody tr', (r) => r.map((x) => x.dataset.address));
+    assert(JSON.stringify(shown) === JSON.stringify([a.address]), `paused filter: ${shown}`);
+    await page.selectOption('#filter-state', '');
+  });
+
+  await check('select all ticks the rows the filter shows, and only those', async () => {
+    await page.fill('#filter-q', 'stock-');
+    await page.waitForFunction(() => document.querySelectorAll('#miners tbody tr').length === 2);
+    await page.check('#pick-all');
+    assert(/^2 miners selected$/.test(await page.textContent('#bulk-count')),
+      await page.textContent('#bulk-count'));
+    await page.fill('#filter-q', '');
+    await page.waitForFunction(() => document.querySelectorAll('#miners tbody tr').length === 3);
+    assert(!(await page.isChecked(`${rowSelector(a.address)} td.pick input`)),
+      'the row the filter hid is not ticked');
+    await page.click('#bulk-clear');
+    await page.waitForSelector('#bulk', { state: 'hidden' });
+  });
+
+  await check('a selection with a miner that cannot do it lists that one as skipped',
+    async () => {
+      await page.check(`${rowSelector(a.address)} td.pick input`);
+      await page.check(`${rowSelector(b.address)} td.pick input`);
+      await openMenu(page, '#bulk-menu');
+      await page.click('#bulk-menu [data-action="work_mode"]');
+      /* First the setting, then the dry run. */
+      await page.waitForSelector('#act-mode');
+      await page.selectOption('#act-mode', 'low');
+      await page.click('#act-ok');
+      await page.waitForSelector('#act-plan:not([hidden])');
+      const title = await page.textContent('#act-title');
+      const plan = await page.textContent('#act-plan');
+      assert(title === 'Set the work mode of 1 miner?', `title: ${title}`);
+      assert(plan.includes('Mode: low') && plan.includes(a.address) && /skipped/.test(plan) &&
+        /work_mode/.test(plan), `the plan names the skipped miner and why: ${plan}`);
+      await page.screenshot({ path: path.join(SHOTS, 'dashboard-actions-skipped.png') });
+      await page.click('#act-cancel');
+      await page.waitForSelector('#act-dialog', { state: 'hidden' });
+      assert(/work_mode=-/.test(await fleetGet(fleet, b.ip)), 'cancel sent nothing');
+    });
+
+  await check('two selected rows: the dry run names 2 miners, then each one\'s outcome',
+    async () => {
+      await page.click('#bulk-clear');
+      await page.check(`${rowSelector(b.address)} td.pick input`);
+      await page.check(`${rowSelector(c.address)} td.pick input`);
+      assert(await page.isVisible('#fleet'), 'ticking a row does not open the miner page');
+      assert((await page.textContent('#bulk-count')) === '2 miners selected',
+        await page.textContent('#bulk-count'));
+      await openMenu(page, '#bulk-menu');
+      await page.click('#bulk-menu [data-action="pause"]');
+      await page.waitForFunction(() => document.getElementById('act-title').textContent ===
+        'Pause 2 miners?');
+      assert((await page.textContent('#act-ok')) === 'Pause 2 miners', 'the button says it');
+      await page.screenshot({ path: path.join(SHOTS, 'dashboard-actions-fleet-confirm.png') });
+      for (const m of [b, c])
+        assert(!/paused=1/.test(await fleetGet(fleet, m.ip)), 'the dry run changed nothing');
+      await page.click('#act-ok');
+      await page.waitForSelector('#act-dialog', { state: 'hidden' });
+      await page.waitForSelector('#jobs-list > li[data-state="done"]');
+      const job = await page.textContent('#jobs-list > li[data-state="done"]');
+      assert(job.includes('Pause 2 miners') && job.includes('2 confirmed'), `fleet job: ${job}`);
+      const per = await page.$$eval('#jobs-list > li[data-state="done"] .job-miners li',
+        (l) => l.map((x) => x.textContent));
+      assert(per.length === 2 && per.every((t) => t.includes('confirmed')), `per miner: ${per}`);
+      for (const m of [b, c]) {
+        assert(/paused=1/.test(await fleetGet(fleet, m.ip)), `${m.name} was paused`);
+        await page.waitForSelector(`${rowSelector(m.address)}[data-state="paused"]`);
+      }
+      await page.screenshot({ path: path.join(SHOTS, 'dashboard-actions-fleet.png'),
+        fullPage: true });
+    });
+
+  await check('a refused token asks for it again', async () => {
+    await page.evaluate(() => localStorage.setItem('antmon.token', 'not-the-token'));
+    await page.waitForSelector('#login:not([hidden])');
+    assert(/refused/.test(await page.textContent('#login-error')), 'says the token was refused');
+    await login(page, ACTION_TOKEN);
+    await page.waitForSelector('#fleet:not([hidden])');
+  });
+
+  await page.close();
+  await check('the daemon with actions stops cleanly', async () => {
+    const status = await stopDaemon(daemon);
+    assert(status === 0, `the daemon stopped with ${status}\n${daemon.log.lines.join('\n')}`);
+  });
+}
+
 async function main() {
   console.log('TAP version 13');
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -283,7 +526,7 @@ async function main() {
     await page.click('#miners th[data-sort="temp"]');
     await nextRefresh(page);
     await nextRefresh(page);
-    const temps = (await columnTexts(page, 4)).map((t) => parseFloat(t));
+    const temps = (await columnTexts(page, 5)).map((t) => parseFloat(t));
     const sorted = [...temps].sort((a, b) => b - a);
     assert(JSON.stringify(temps) === JSON.stringify(sorted), `descending temps: ${temps}`);
     assert(await page.$('#miners th[data-sort="temp"].sorted-desc'), 'the header shows the sort');
@@ -420,11 +663,14 @@ async function main() {
     assert(status === 0, `the daemon stopped with ${status}\n${stored.log.lines.join('\n')}`);
   });
 
+  await actionChecks(browser, problems);
+
   await check('no script error and no Content-Security-Policy violation', async () => {
     /* Chromium logs every failed fetch; these ones are expected: the wrong
-     * token's 401 and the no-store 503s of the history endpoints. */
+     * token's 401, the refused action's 429 and the no-store 503s of the
+     * history endpoints. */
     const real = problems.filter((p) =>
-      !/Failed to load resource: the server responded with a status of (401|503)/.test(p));
+      !/Failed to load resource: the server responded with a status of (401|429|503)/.test(p));
     assert(real.length === 0, real.join('\n'));
   });
 
