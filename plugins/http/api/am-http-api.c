@@ -167,7 +167,10 @@ am_http_api_miners(AmHttpRequest *req)
 
   AmHttpClock clock = clock_now(req);
   GString *out = g_string_sized_new(2048 * (shown->len + 1));
-  g_string_append_printf(out, "{\"total\":%u,\"miners\":[", all->len);
+  /* actions_enabled: whether this API takes actions ([http:api] actions=),
+   * so the dashboard offers its menus only where they can work. */
+  g_string_append_printf(out, "{\"total\":%u,\"actions_enabled\":%s,\"miners\":[", all->len,
+                         req->config->actions ? "true" : "false");
   for (guint i = 0; i < shown->len; i++) {
     const AmHttpMiner *m = shown->pdata[i];
     if (i > 0)
@@ -294,6 +297,7 @@ reply_detail(AmHttpRequest *req, const char *key)
     return;
   }
   add_unsupported_actions(obj, req->ctx, miner->address);
+  json_object_set_boolean_member(obj, "actions_enabled", req->config->actions);
   AmHttpHistory h = {.since_s = clock.now_us / G_USEC_PER_SEC - MINER_EVENTS_SPAN_S,
                      .until_s = clock.now_us / G_USEC_PER_SEC,
                      .limit = MINER_EVENTS_LIMIT,

@@ -250,6 +250,9 @@ test_off_by_default(void)
   g_assert_cmpuint(fleet_post->status, ==, 404);
   g_autoptr(AmTestReply) follow = am_test_get(d, "api/actions/a-1");
   g_assert_cmpuint(follow->status, ==, 404);
+  /* The dashboard hides its action menus on this. */
+  g_autoptr(AmTestReply) list = am_test_get(d, "api/miners");
+  g_assert_false(json_object_get_boolean_member(reply_object(list), "actions_enabled"));
   am_test_daemon_stop(d);
 
   d = am_test_daemon_start("interval=1h\n", "[http:api]\nlisten=127.0.0.1:0\nactions=true\n", NULL,
@@ -388,6 +391,7 @@ test_unsupported(void)
   JsonObject *m = reply_object(detail);
   JsonObject *why = am_json_object(m, "actions_unsupported");
   g_assert_nonnull(why);
+  g_assert_true(json_object_get_boolean_member(m, "actions_enabled"));
   g_assert_nonnull(am_json_string(why, "power_target"));
   JsonArray *can = am_json_array(m, "actions");
   g_assert_nonnull(can);
