@@ -85,7 +85,7 @@ fi
 if [ -e "$PLUGINS/http-api.so" ]; then
   echo "Dashboard:  http://127.0.0.1:$HTTP_PORT/   (token for actions: $(cat "$DEMO/api.token"))"
 fi
-echo "Act on one: ANTMON_PLUGIN_DIR=$PLUGINS $BUILD/core/antmon action -c $ini 127.0.20.1 pause"
+echo "Act on one: ANTMON_PLUGIN_DIR=$PLUGINS $BUILD/core/antmon action -c $ini 127.0.20.18 pause   (a LuxOS unit; resume with resume)"
 echo "Read one:   ANTMON_PLUGIN_DIR=$PLUGINS $BUILD/core/antmon query 127.0.20.1"
 echo "Trouble:    echo 'set 127.0.20.2 temp_offset=+25' | nc 127.0.0.1 $control"
 echo "Config:     $ini   (Ctrl-C stops the demo)"
