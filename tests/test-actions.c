@@ -13,10 +13,7 @@
 static guint16 fleet_port;
 
 typedef struct {
-  AmPluginSet *plugins;
-  AmContext *ctx;
-  AmInstances *instances;
-  GPtrArray *drivers;
+  AmTestDrivers plugins; /* the drivers, as the daemon loads them */
   AmScheduler *scheduler;
   AmActions *actions;
   AmTestFleet *fleet;
@@ -28,23 +25,8 @@ static void fixture_start_fleet(Fixture *f, const char *fleet_text, guint confir
 static void
 fixture_start(Fixture *f, const char *fleet_lines, guint confirm_timeout_ms)
 {
-  g_autoptr(GString) text = g_string_new(NULL);
-  g_auto(GStrv) lines = g_strsplit(fleet_lines, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++) {
-    g_auto(GStrv) words = g_strsplit(lines[i], " ", 3);
-    if (words[0] == NULL || words[0][0] == '\0')
-      continue;
-    g_autofree char *profile = am_test_profile_dir(words[1]);
-    /* A line may name its port: a web driver reaches a miner on 4028 on
-     * its web port, and one on any other port on that port. */
-    if (strchr(words[0], ':') != NULL)
-      g_string_append_printf(text, "%s %s %s\n", words[0], profile,
-                             words[2] != NULL ? words[2] : "");
-    else
-      g_string_append_printf(text, "%s:%u %s %s\n", words[0], fleet_port, profile,
-                             words[2] != NULL ? words[2] : "");
-  }
-  fixture_start_fleet(f, text->str, confirm_timeout_ms);
+  g_autofree char *text = am_test_fleet_text(fleet_lines, fleet_port);
+  fixture_start_fleet(f, text, confirm_timeout_ms);
 }
 
 /* @fleet_text: a fleet file's lines as they are. */
@@ -52,18 +34,13 @@ static void
 fixture_start_fleet(Fixture *f, const char *fleet_text, guint confirm_timeout_ms)
 {
   f->fleet = am_test_fleet_start(fleet_text);
-  g_auto(GStrv) dirs = am_plugin_dirs(NULL);
-  f->plugins = am_plugin_set_load(dirs);
-  f->ctx = am_context_new(".", NULL);
-  f->instances = am_instances_new();
-  am_instances_create_kind(f->instances, f->plugins, AM_PLUGIN_KIND_DRIVER, f->ctx, NULL, "test");
-  f->drivers = am_instances_of_kind(f->instances, AM_PLUGIN_KIND_DRIVER);
+  am_test_drivers_load(&f->plugins);
   AmSchedulerConfig sc = {.interval_ms = 1000,
                           .poll_timeout_ms = 2000,
                           .max_inflight = 16,
                           .offline_after = 2,
                           .jitter = 0.1};
-  f->scheduler = am_scheduler_new(&sc, f->drivers);
+  f->scheduler = am_scheduler_new(&sc, f->plugins.drivers);
   AmActionsConfig ac = {
       .min_interval_ms = 10000, .confirm_timeout_ms = confirm_timeout_ms, .confirm_poll_ms = 500};
   f->actions = am_actions_new(&ac, f->scheduler, NULL);
@@ -75,10 +52,7 @@ fixture_stop(Fixture *f)
 {
   am_actions_free(f->actions);
   am_scheduler_free(f->scheduler);
-  g_ptr_array_unref(f->drivers);
-  am_instances_free(f->instances);
-  am_context_free(f->ctx);
-  am_plugin_set_free(f->plugins);
+  am_test_drivers_clear(&f->plugins);
   am_test_fleet_stop(f->fleet);
 }
 
@@ -92,28 +66,13 @@ add_at(Fixture *f, const char *host, guint16 port)
 static AmMinerEntry *
 add(Fixture *f, const char *host)
 {
-  g_autoptr(AmMiner) miner = am_miner_new(host, fleet_port);
-  return am_scheduler_add(f->scheduler, miner, "static");
+  return add_at(f, host, fleet_port);
 }
 
 static char *
 address(const char *host)
 {
   return g_strdup_printf("%s:%u", host, fleet_port);
-}
-
-typedef gboolean (*Condition)(gpointer data);
-
-/* Runs the main loop until @cond holds; the limit only guards liveness. */
-static void
-wait_for(Condition cond, gpointer data, const char *what)
-{
-  gint64 limit = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-  while (!cond(data)) {
-    if (g_get_monotonic_time() > limit)
-      g_error("still waiting for %s after 60 s", what);
-    g_main_context_iteration(NULL, TRUE);
-  }
 }
 
 static gboolean
@@ -150,7 +109,7 @@ act_and_wait(Fixture *f, const char *host, const AmActionRequest *request)
   g_assert_true(g_str_has_prefix(id, "a-"));
   g_assert_cmpstr(json_object_get_string_member(o, "who"), ==, "test");
   Follow w = {f, id};
-  wait_for(action_done, &w, id);
+  am_test_wait_for(action_done, &w, id);
   JsonNode *done = am_actions_get(f->actions, id);
   JsonObject *result = json_object_ref(json_node_get_object(done));
   json_node_unref(done);
@@ -176,7 +135,7 @@ test_pause_resume_confirmed(void)
   Fixture f = {0};
   fixture_start(&f, "127.0.71.1 luxos-actions", 0);
   AmMinerEntry *e = add(&f, "127.0.71.1");
-  wait_for(has_sample, e, "the first sample");
+  am_test_wait_for(has_sample, e, "the first sample");
   g_assert_cmpint(e->state, !=, AM_MINER_PAUSED);
 
   AmActionRequest pause = {.kind = AM_ACTION_PAUSE};
@@ -210,7 +169,7 @@ test_reboot_confirmed_by_uptime(void)
   Fixture f = {0};
   fixture_start(&f, "127.0.71.2 avalon-a reboot_s=2 uptime=5000", 0);
   AmMinerEntry *e = add(&f, "127.0.71.2");
-  wait_for(has_sample, e, "the first sample");
+  am_test_wait_for(has_sample, e, "the first sample");
   g_assert_cmpint(e->latest->elapsed_s, >=, 5000);
   AmActionRequest reboot = {.kind = AM_ACTION_REBOOT};
   g_autoptr(JsonObject) o = act_and_wait(&f, "127.0.71.2", &reboot);
@@ -227,7 +186,7 @@ test_locate_confirmed(void)
   Fixture f = {0};
   fixture_start(&f, "127.0.71.3 luxos-actions", 0);
   AmMinerEntry *e = add(&f, "127.0.71.3");
-  wait_for(has_sample, e, "the first sample");
+  am_test_wait_for(has_sample, e, "the first sample");
   g_assert_cmpint(e->latest->locate, ==, FALSE);
   AmActionRequest on = {.kind = AM_ACTION_LOCATE, .on = TRUE};
   g_autoptr(JsonObject) o = act_and_wait(&f, "127.0.71.3", &on);
@@ -243,7 +202,7 @@ test_ignored_not_confirmed(void)
   Fixture f = {0};
   fixture_start(&f, "127.0.71.4 luxos-actions ignore_actions=1", 3000);
   AmMinerEntry *e = add(&f, "127.0.71.4");
-  wait_for(has_sample, e, "the first sample");
+  am_test_wait_for(has_sample, e, "the first sample");
   AmActionRequest pause = {.kind = AM_ACTION_PAUSE};
   g_autoptr(JsonObject) o = act_and_wait(&f, "127.0.71.4", &pause);
   assert_outcome(o, "not_confirmed", "last seen: hashrate");
@@ -264,7 +223,7 @@ test_refusals(void)
   g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
   g_assert_nonnull(strstr(error->message, "not been identified yet"));
   g_clear_error(&error);
-  wait_for(has_sample, e, "the first sample");
+  am_test_wait_for(has_sample, e, "the first sample");
 
   AmActionRequest power = {.kind = AM_ACTION_POWER_TARGET, .watts = 3000};
   g_assert_null(am_actions_submit(f.actions, "127.0.71.5", &power, "t", &error));
@@ -360,7 +319,7 @@ test_every_family_confirmed(void)
   }
   fixture_start_fleet(&f, lines->str, 0);
   for (guint i = 0; i < G_N_ELEMENTS(families); i++)
-    wait_for(has_sample, add_at(&f, families[i].host, 4028), families[i].profile);
+    am_test_wait_for(has_sample, add_at(&f, families[i].host, 4028), families[i].profile);
   for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
     const FamilyCase *c = &families[i];
     g_autoptr(JsonObject) o = act_and_wait(&f, c->host, &c->request);
@@ -391,9 +350,9 @@ test_fleet_batches_and_dry_run(void)
    * as one miner): the stock S19's light goes through its web CGI. */
   fixture_start(
       &f, "127.0.71.6 luxos-actions\n127.0.71.7:4028 antminer-s19pro-web\n127.0.71.8 avalon-a", 0);
-  wait_for(has_sample, add(&f, "127.0.71.6"), "127.0.71.6");
-  wait_for(has_sample, add_at(&f, "127.0.71.7", 4028), "127.0.71.7");
-  wait_for(has_sample, add(&f, "127.0.71.8"), "127.0.71.8");
+  am_test_wait_for(has_sample, add(&f, "127.0.71.6"), "127.0.71.6");
+  am_test_wait_for(has_sample, add_at(&f, "127.0.71.7", 4028), "127.0.71.7");
+  am_test_wait_for(has_sample, add(&f, "127.0.71.8"), "127.0.71.8");
   g_autofree char *a6 = address("127.0.71.6");
   const char *a7 = "127.0.71.7:4028";
   g_autofree char *a8 = address("127.0.71.8");
@@ -424,7 +383,7 @@ test_fleet_batches_and_dry_run(void)
   g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(started, 1), "state"),
                   ==, "queued");
   Follow w = {&f, id};
-  wait_for(job_done, &w, id);
+  am_test_wait_for(job_done, &w, id);
   g_autoptr(JsonNode) end = am_actions_get(f.actions, id);
   JsonObject *done = json_object_get_object_member(json_node_get_object(end), "counts");
   /* LuxOS reports its red light, the Avalon its Led, the S19 its blink

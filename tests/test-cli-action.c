@@ -20,9 +20,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 /* The fleet: one miner per test that writes, so no test sees another's
  * state. RPC profiles listen on 4028 of their own address, beside their
@@ -75,10 +73,9 @@ static const struct {
 };
 
 static struct {
-  GSubprocess *process;
+  AmTestFleet *fake;
   char *dir;
   guint8 net[2]; /* 127.net[0].net[1].x */
-  guint16 control_port;
 } fleet;
 
 static char *
@@ -87,24 +84,17 @@ miner_host(MinerId id)
   return g_strdup_printf("127.%u.%u.%u", fleet.net[0], fleet.net[1], (guint)id + 1);
 }
 
-static const char *
-fakeminer_path(void)
-{
-  static char *path;
-  if (path == NULL)
-    path = g_getenv("ANTMON_FAKEMINER") != NULL
-               ? g_strdup(g_getenv("ANTMON_FAKEMINER"))
-               : g_build_filename(g_getenv("ANTMON_BUILD_ROOT"), "tests", "fakeminer",
-                                  "antmon-fakeminer", NULL);
-  return path;
-}
-
-/* Reboots keep a miner away for 2 s instead of 5, so the tests are short. */
+/* A random 127.x block for the fleet (another is tried if it is taken).
+ * Reboots keep a miner away for 2 s instead of 5, so the tests are short. */
 static char *
-write_fleet_file(void)
+fleet_pick(gpointer user_data, guint16 *port)
 {
+  (void)user_data;
+  (void)port;
+  fleet.net[0] = (guint8)g_random_int_range(30, 250);
+  fleet.net[1] = (guint8)g_random_int_range(1, 250);
   g_autofree char *profiles = am_test_path("fakeminer/profiles");
-  g_autoptr(GString) text = g_string_new("# written by test-cli-action\n");
+  GString *text = g_string_new("# written by test-cli-action\n");
   for (guint i = 0; i < M_LAST; i++) {
     if (miners[i].profile == NULL)
       g_error("miner %u has no line in the miners table", i);
@@ -112,95 +102,7 @@ write_fleet_file(void)
     g_string_append_printf(text, "%s%s %s/%s reboot_s=2\n", host, miners[i].rpc ? ":4028" : "",
                            profiles, miners[i].profile);
   }
-  char *path = g_build_filename(fleet.dir, "action.fleet", NULL);
-  g_assert_true(g_file_set_contents(path, text->str, -1, NULL));
-  return path;
-}
-
-static void
-die_with_parent(gpointer user_data)
-{
-  (void)user_data;
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* Reads the fake's "control PORT" and "ready" lines; FALSE when it exited
- * (an address of the block was taken: another block is tried). */
-static gboolean
-fleet_wait_ready(GSubprocess *p)
-{
-  g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
-  g_filter_input_stream_set_close_base_stream(G_FILTER_INPUT_STREAM(out), FALSE);
-  for (;;) {
-    g_autofree char *line = g_data_input_stream_read_line_utf8(out, NULL, NULL, NULL);
-    guint value = 0;
-    if (line == NULL)
-      return FALSE;
-    if (sscanf(line, "control %u", &value) == 1)
-      fleet.control_port = (guint16)value;
-    if (g_str_has_prefix(line, "ready"))
-      return TRUE;
-  }
-}
-
-static void
-fleet_start(void)
-{
-  for (guint attempt = 0; attempt < 8; attempt++) {
-    fleet.net[0] = (guint8)g_random_int_range(30, 250);
-    fleet.net[1] = (guint8)g_random_int_range(1, 250);
-    g_autofree char *path = write_fleet_file();
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-    GSubprocess *p = g_subprocess_launcher_spawn(launcher, &error, fakeminer_path(), "--fleet",
-                                                 path, "--control", "127.0.0.1:0", NULL);
-    g_assert_no_error(error);
-    if (fleet_wait_ready(p)) {
-      fleet.process = p;
-      return;
-    }
-    g_subprocess_wait(p, NULL, NULL);
-    g_object_unref(p);
-  }
-  g_error("the fake fleet did not start (%s)", fakeminer_path());
-}
-
-static void
-fleet_stop(void)
-{
-  g_subprocess_send_signal(fleet.process, SIGTERM);
-  g_subprocess_wait(fleet.process, NULL, NULL);
-  g_clear_object(&fleet.process);
-}
-
-/* One line to the fake's control port; its whole answer. */
-static char *
-control(const char *line)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_socket_client_set_enable_proxy(client, FALSE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn =
-      g_socket_client_connect_to_host(client, "127.0.0.1", fleet.control_port, NULL, &error);
-  g_assert_no_error(error);
-  g_autofree char *sent = g_strconcat(line, "\n", NULL);
-  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), sent, strlen(sent),
-                            NULL, NULL, &error);
-  g_assert_no_error(error);
-  g_autoptr(GDataInputStream) in =
-      g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
-  GString *answer = g_string_new(NULL);
-  for (;;) {
-    g_autofree char *got = g_data_input_stream_read_line(in, NULL, NULL, &error);
-    g_assert_no_error(error);
-    g_assert_nonnull(got);
-    g_string_append_printf(answer, "%s\n", got);
-    if (g_str_equal(got, "ok") || g_str_has_prefix(got, "error: "))
-      break;
-  }
-  return g_string_free(answer, FALSE);
+  return g_string_free(text, FALSE);
 }
 
 /* Stages a state on @id ("paused=1"). */
@@ -208,22 +110,7 @@ static void
 miner_set(MinerId id, const char *settings)
 {
   g_autofree char *host = miner_host(id);
-  g_autofree char *line = g_strdup_printf("set %s %s", host, settings);
-  g_autofree char *answer = control(line);
-  g_assert_cmpstr(answer, ==, "ok\n");
-}
-
-/* TRUE when the fake's `get` of @id shows @setting (" paused=1"). */
-static gboolean
-miner_shows(MinerId id, const char *setting)
-{
-  g_autofree char *host = miner_host(id);
-  g_autofree char *line = g_strdup_printf("get %s", host);
-  g_autofree char *answer = control(line);
-  g_autofree char *needle = g_strdup_printf(" %s ", setting);
-  /* the last key of the line ends with a newline, not a blank */
-  g_autofree char *last = g_strdup_printf(" %s\n", setting);
-  return strstr(answer, needle) != NULL || strstr(answer, last) != NULL;
+  am_test_fleet_set(fleet.fake, host, settings);
 }
 
 /* The writes @id accepted so far (the fake's `get` writes=N). */
@@ -231,88 +118,26 @@ static guint
 miner_writes(MinerId id)
 {
   g_autofree char *host = miner_host(id);
-  g_autofree char *line = g_strdup_printf("get %s", host);
-  g_autofree char *answer = control(line);
-  const char *writes = strstr(answer, " writes=");
-  g_assert_nonnull(writes);
-  return (guint)g_ascii_strtoull(writes + strlen(" writes="), NULL, 10);
+  return am_test_fleet_writes(fleet.fake, host);
 }
 
 static void
 assert_miner_shows(MinerId id, const char *setting)
 {
-  if (!miner_shows(id, setting)) {
-    g_autofree char *host = miner_host(id);
-    g_autofree char *line = g_strdup_printf("get %s", host);
-    g_autofree char *answer = control(line);
-    g_error("the fake %s should show %s: %s", host, setting, answer);
-  }
+  g_autofree char *host = miner_host(id);
+  am_test_fleet_assert_shows(fleet.fake, host, setting);
 }
 
 /* ---- running antmon ----------------------------------------------------- */
 
-typedef struct {
-  int status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear(Run *r)
-{
-  g_free(r->out);
-  g_free(r->err);
-}
-
-static void
-on_communicated(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  (void)source;
-  *(GAsyncResult **)user_data = g_object_ref(result);
-}
-
 /* Runs `antmon action ARGS...` (NULL-terminated). The main loop runs
- * meanwhile, so the in-process stand-in agent can answer it. */
-static Run
-run_once(const char *const *args)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (gpointer)g_getenv("ANTMON_BIN"));
-  g_ptr_array_add(argv, "action");
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add(argv, (gpointer)args[i]);
-  g_ptr_array_add(argv, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc =
-      g_subprocess_newv((const char *const *)argv->pdata,
-                        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error(error);
-  GAsyncResult *result = NULL;
-  g_subprocess_communicate_utf8_async(proc, NULL, NULL, on_communicated, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  Run r = {0};
-  g_subprocess_communicate_utf8_finish(proc, result, &r.out, &r.err, &error);
-  g_object_unref(result);
-  g_assert_no_error(error);
-  r.status = g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
-  return r;
-}
-
-/* As run_once(). LeakSanitizer's own tracer now and then crashes at exit
- * (google/sanitizers#1353, see test-query.c): that one failure is run
- * again, once. The actions tested are idempotent, so a second run shows
- * the same. */
-static Run
+ * meanwhile, so the in-process stand-in agent can answer it. The actions
+ * tested are idempotent, so the one rerun am_test_antmon() may do (when
+ * LeakSanitizer's tracer crashed) shows the same. */
+static AmTestRun
 run(const char *const *args)
 {
-  Run r = run_once(args);
-  if (r.err != NULL && strstr(r.err, "LeakSanitizer has encountered a fatal error") != NULL) {
-    g_test_message("LeakSanitizer's tracer crashed; running again: %s", r.err);
-    run_clear(&r);
-    r = run_once(args);
-  }
-  return r;
+  return am_test_antmon("action", args);
 }
 
 /* The last line of @text, without its newline. (transfer full) */
@@ -328,7 +153,7 @@ last_line(const char *text)
 /* Asserts @r exited with @status and its last stdout line starts with
  * @prefix. */
 static void
-assert_ended(const Run *r, int status, const char *prefix)
+assert_ended(const AmTestRun *r, int status, const char *prefix)
 {
   g_autofree char *last = last_line(r->out);
   if (r->status != status || !g_str_has_prefix(last, prefix))
@@ -353,14 +178,14 @@ test_pause_confirmed(void)
 {
   g_autofree char *host = miner_host(M_LUX_PAUSE);
   const char *args[] = {host, "pause", "--interval", "0.5", "--timeout", "30", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   assert_ended(&r, 0, "confirmed: ");
   /* the progress before it names the miner, its driver and the action */
   g_autofree char *first = g_strdup_printf("%s:4028: ", host);
   g_assert_true(g_str_has_prefix(r.out, first));
   g_assert_nonnull(strstr(r.out, "(driver luxos): sending pause\n"));
   assert_miner_shows(M_LUX_PAUSE, "paused=1");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 static void
@@ -369,10 +194,10 @@ test_resume_confirmed(void)
   miner_set(M_LUX_RESUME, "paused=1");
   g_autofree char *host = miner_host(M_LUX_RESUME);
   const char *args[] = {host, "resume", "--interval", "0.5", "--timeout", "30", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   assert_ended(&r, 0, "confirmed: ");
   assert_miner_shows(M_LUX_RESUME, "paused=0");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* Avalon `ascset 0,reboot,0`: the fake refuses connections for 2 s, then
@@ -383,11 +208,11 @@ test_reboot_confirmed(void)
   miner_set(M_AVALON_REBOOT, "uptime=86400");
   g_autofree char *host = miner_host(M_AVALON_REBOOT);
   const char *args[] = {host, "reboot", "--interval", "0.5", "--timeout", "60", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   assert_ended(&r, 0, "confirmed: ");
   g_assert_nonnull(strstr(r.out, "waiting: the poll failed: "));
   g_assert_cmpuint(miner_writes(M_AVALON_REBOOT), ==, 1);
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* AxeOS has no restart apart from reboot: `reboot` restarts ESP-Miner. */
@@ -397,10 +222,10 @@ test_reboot_axeos(void)
   miner_set(M_BITAXE, "uptime=3600");
   g_autofree char *host = miner_host(M_BITAXE);
   const char *args[] = {host, "reboot", "--interval", "0.5", "--timeout", "60", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   assert_ended(&r, 0, "confirmed: ");
   g_assert_cmpuint(miner_writes(M_BITAXE), ==, 1);
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* Avalon `ascset 0,led,1-1` and `1-0`, the miner named by its
@@ -412,18 +237,18 @@ test_locate_confirmed(void)
   g_autofree char *text = g_strdup_printf("[miner:rack1-07]\nhost=%s\n", host);
   g_autofree char *ini = write_file("locate.ini", text);
   const char *on[] = {"rack1-07", "locate", "on=true", "-c", ini, "--interval", "0.5", NULL};
-  Run r = run(on);
+  AmTestRun r = run(on);
   assert_ended(&r, 0, "confirmed: light on");
   g_autofree char *first = g_strdup_printf("%s:4028: ", host);
   g_assert_true(g_str_has_prefix(r.out, first));
   assert_miner_shows(M_AVALON_LOCATE, "locate=1");
-  run_clear(&r);
+  am_test_run_clear(&r);
 
   const char *off[] = {"rack1-07", "locate", "on=false", "-c", ini, "--interval", "0.5", NULL};
   r = run(off);
   assert_ended(&r, 0, "confirmed: light off");
   assert_miner_shows(M_AVALON_LOCATE, "locate=0");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* A stock Antminer is read over its RPC (driver antminer), which cannot
@@ -435,12 +260,12 @@ test_web_companion(void)
 {
   g_autofree char *host = miner_host(M_WEB_COMPANION);
   const char *args[] = {host, "locate", "--interval", "0.5", "--timeout", "30", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   assert_ended(&r, 0, "confirmed: light on");
   if (strstr(r.out, "(driver antminer): sending locate through antminer-web\n") == NULL)
     g_error("expected the companion named in:\n%s", r.out);
   assert_miner_shows(M_WEB_COMPANION, "locate=1");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* set_miner_conf.cgi with mode 3, through the web companion; the
@@ -450,10 +275,10 @@ test_work_mode_confirmed(void)
 {
   g_autofree char *host = miner_host(M_WEB_MODE);
   const char *args[] = {host, "work_mode", "mode=low", "--interval", "0.5", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   assert_ended(&r, 0, "confirmed: work mode low");
   assert_miner_shows(M_WEB_MODE, "work_mode=low");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* The RPC's own pool commands (addpool, switchpool, removepool); the
@@ -465,7 +290,7 @@ test_pools_confirmed(void)
   const char *args[] = {host,         "pools", "pool=stratum+tcp://pool.example:3333,me.1,pa,ss",
                         "--interval", "0.5",   "--json",
                         NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   g_assert_cmpint(r.status, ==, 0);
   g_autoptr(JsonParser) parser = json_parser_new();
   g_assert_true(json_parser_load_from_data(parser, r.out, -1, NULL));
@@ -481,11 +306,10 @@ test_pools_confirmed(void)
   g_assert_false(json_object_has_member(pool, "password"));
   g_assert_null(strstr(r.out, "pa,ss"));
   g_assert_null(strstr(r.err, "pa,ss"));
-  g_autofree char *get = g_strdup_printf("get %s", host);
-  g_autofree char *state = control(get);
+  g_autofree char *state = am_test_fleet_ask(fleet.fake, "get %s", host);
   if (strstr(state, "pools=stratum+tcp://pool.example:3333|me.1") == NULL)
     g_error("the fake should hold the new pool: %s", state);
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* The driver offers work_mode but LuxOS has no "low": the driver's reason,
@@ -496,14 +320,14 @@ test_refused_by_driver(void)
   g_autofree char *host = miner_host(M_LUX_MODE);
   g_autofree char *address = g_strdup_printf("%s:4028", host);
   const char *args[] = {address, "work_mode", "mode=low", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   g_assert_cmpint(r.status, ==, 3);
   g_autofree char *line =
       g_strdup_printf("antmon action: %s: work_mode low: LuxOS has only", address);
   if (!g_str_has_prefix(r.err, line))
     g_error("expected '%s...', got: %s", line, r.err);
   assert_miner_shows(M_LUX_MODE, "work_mode=-");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* Braiins OS REST: PUT performance/power-target, then tuner-state and
@@ -513,10 +337,10 @@ test_power_target_confirmed(void)
 {
   g_autofree char *host = miner_host(M_BRAIINS_POWER);
   const char *args[] = {host, "power_target", "watts=3000", "--interval", "0.5", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   assert_ended(&r, 0, "confirmed: ");
   assert_miner_shows(M_BRAIINS_POWER, "power_limit_w=3000");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* ---- direct mode: what goes wrong --------------------------------------- */
@@ -529,18 +353,18 @@ test_unsupported(void)
   g_autofree char *host = miner_host(M_BITAXE);
   guint writes = miner_writes(M_BITAXE);
   const char *args[] = {host, "pause", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   g_assert_cmpint(r.status, ==, 3);
   g_assert_cmpstr(r.out, ==, "");
   if (strstr(r.err, "axeos") == NULL || strstr(r.err, "pause") == NULL)
     g_error("expected the driver and the action in: %s", r.err);
   g_assert_cmpuint(miner_writes(M_BITAXE), ==, writes);
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* Runs @action on @id with a [miner:wrong] group pinning @driver and a
  * wrong password: exit 1, and never the password in what is printed. */
-static Run
+static AmTestRun
 run_wrong_password(MinerId id, const char *driver, const char *action)
 {
   g_autofree char *host = miner_host(id);
@@ -549,7 +373,7 @@ run_wrong_password(MinerId id, const char *driver, const char *action)
                                           host, driver);
   g_autofree char *ini = write_file("wrong.ini", text);
   const char *args[] = {"wrong", action, "-c", ini, "--interval", "0.5", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   g_assert_cmpint(r.status, ==, 1);
   g_assert_null(strstr(r.err, "not-the-one"));
   g_assert_null(strstr(r.out, "not-the-one"));
@@ -560,11 +384,11 @@ run_wrong_password(MinerId id, const char *driver, const char *action)
 static void
 test_wrong_credentials_braiins(void)
 {
-  Run r = run_wrong_password(M_BRAIINS_WRONG, "braiins", "pause");
+  AmTestRun r = run_wrong_password(M_BRAIINS_WRONG, "braiins", "pause");
   if (strstr(r.err, "wrong user or password") == NULL || strstr(r.err, "\"root\"") == NULL)
     g_error("expected the refused user \"root\" in: %s", r.err);
   assert_miner_shows(M_BRAIINS_WRONG, "paused=0");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* The stock web UI's digest refusal does not: antmon adds which user, and
@@ -572,12 +396,12 @@ test_wrong_credentials_braiins(void)
 static void
 test_wrong_credentials_web(void)
 {
-  Run r = run_wrong_password(M_WEB_WRONG, "antminer-web", "locate");
+  AmTestRun r = run_wrong_password(M_WEB_WRONG, "antminer-web", "locate");
   if (strstr(r.err, "wrong username or password") == NULL ||
       strstr(r.err, "(user 'root' from [miner:wrong])") == NULL)
     g_error("expected the refused user 'root' and its group in: %s", r.err);
   assert_miner_shows(M_WEB_WRONG, "locate=0");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* The login comes from a [credentials:NAME] group matching the host: the
@@ -592,13 +416,13 @@ test_wrong_credentials_group(void)
                                           host, host);
   g_autofree char *ini = write_file("group.ini", text);
   const char *args[] = {"w", "locate", "-c", ini, NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   g_assert_cmpint(r.status, ==, 1);
   if (strstr(r.err, "(user 'root' from [credentials:s19-rack])") == NULL)
     g_error("expected the group named in: %s", r.err);
   g_assert_null(strstr(r.err, "not-the-one"));
   assert_miner_shows(M_WEB_GROUP, "locate=0");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* The firmware answers success and does nothing: after the timeout the
@@ -609,13 +433,13 @@ test_not_confirmed(void)
   miner_set(M_LUX_IGNORE, "ignore_actions=1");
   g_autofree char *host = miner_host(M_LUX_IGNORE);
   const char *args[] = {host, "pause", "--interval", "0.5", "--timeout", "2", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   assert_ended(&r, 1, "not confirmed: after 2 s: ");
   g_autofree char *last = last_line(r.out);
   g_assert_cmpuint(strlen(last), >, strlen("not confirmed: after 2 s: "));
   g_assert_cmpuint(miner_writes(M_LUX_IGNORE), ==, 1);
   assert_miner_shows(M_LUX_IGNORE, "paused=0");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* --no-wait: done once the firmware took it; --json: the action JSON. */
@@ -624,7 +448,7 @@ test_no_wait_json(void)
 {
   g_autofree char *host = miner_host(M_LUX_NO_WAIT);
   const char *args[] = {host, "locate", "--no-wait", "--json", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   if (r.status != 0)
     g_error("exit %d: %s", r.status, r.err);
   g_autoptr(JsonParser) parser = json_parser_new();
@@ -643,7 +467,7 @@ test_no_wait_json(void)
   /* the progress went to stderr, leaving stdout to the JSON */
   g_assert_nonnull(strstr(r.err, "sending locate"));
   assert_miner_shows(M_LUX_NO_WAIT, "locate=1");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* Bad words: exit 2 and a line saying what is wrong, nothing sent. */
@@ -674,12 +498,12 @@ test_usage(void)
     const char *args[9] = {NULL};
     for (guint k = 0; cases[i].args[k] != NULL; k++)
       args[k] = g_str_equal(cases[i].args[k], "HOST") ? host : cases[i].args[k];
-    Run r = run(args);
+    AmTestRun r = run(args);
     if (r.status != 2 || strstr(r.err, cases[i].says) == NULL)
       g_error("case %u: expected exit 2 and '%s', got exit %d: %s", i, cases[i].says, r.status,
               r.err);
     g_assert_cmpstr(r.out, ==, "");
-    run_clear(&r);
+    am_test_run_clear(&r);
   }
   g_assert_cmpuint(miner_writes(M_LUX_NO_WAIT), ==, writes);
 }
@@ -688,7 +512,7 @@ static void
 test_help(void)
 {
   const char *args[] = {"--help", NULL};
-  Run r = run(args);
+  AmTestRun r = run(args);
   g_assert_cmpint(r.status, ==, 0);
   static const char *const lines[] = {
       "HOST ACTION [KEY=VALUE...]",
@@ -703,7 +527,7 @@ test_help(void)
   for (guint i = 0; i < G_N_ELEMENTS(lines); i++)
     if (strstr(r.out, lines[i]) == NULL)
       g_error("expected '%s' in --help:\n%s", lines[i], r.out);
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* ---- --via: a stand-in for the agent's API ------------------------------ */
@@ -782,14 +606,7 @@ agent_start(void)
 {
   agent.server = soup_server_new(NULL, NULL);
   soup_server_add_handler(agent.server, "/api", agent_serve, NULL, NULL);
-  g_autoptr(GInetAddress) inet = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(inet, 0);
-  g_autoptr(GError) error = NULL;
-  soup_server_listen(agent.server, address, 0, &error);
-  g_assert_no_error(error);
-  GSList *uris = soup_server_get_uris(agent.server);
-  agent.port = (guint16)g_uri_get_port(uris->data);
-  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  agent.port = am_test_server_listen(agent.server, "127.0.0.1");
 }
 
 static void
@@ -801,7 +618,7 @@ agent_stop(void)
   g_free(agent.last_auth);
 }
 
-static Run
+static AmTestRun
 run_via(const char *token, const char *host, const char *const *more)
 {
   g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u/", agent.port);
@@ -820,14 +637,14 @@ test_via_confirmed(void)
 {
   agent.final = "confirmed";
   const char *more[] = {"pools", "pool=stratum+tcp://p.example:3333,me.1,x,y", NULL};
-  Run r = run_via(TOKEN "\n", "127.0.0.1:4028", more);
+  AmTestRun r = run_via(TOKEN "\n", "127.0.0.1:4028", more);
   assert_ended(&r, 0, "confirmed: as the agent saw it");
   g_assert_nonnull(strstr(r.out, "confirming: accepted\n"));
   g_assert_cmpstr(agent.last_auth, ==, "Bearer " TOKEN);
   g_assert_cmpstr(agent.last_body, ==,
                   "{\"action\":\"pools\",\"pools\":[{\"url\":\"stratum+tcp://p.example:3333\","
                   "\"user\":\"me.1\",\"password\":\"x,y\"}]}");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 static void
@@ -835,38 +652,38 @@ test_via_not_confirmed(void)
 {
   agent.final = "not_confirmed";
   const char *more[] = {"pause", NULL};
-  Run r = run_via(TOKEN, "127.0.0.1:4028", more);
+  AmTestRun r = run_via(TOKEN, "127.0.0.1:4028", more);
   assert_ended(&r, 1, "not confirmed: as the agent saw it");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 static void
 test_via_refused(void)
 {
   const char *pause[] = {"pause", NULL};
-  Run r = run_via("wrong-token", "127.0.0.1:4028", pause);
+  AmTestRun r = run_via("wrong-token", "127.0.0.1:4028", pause);
   g_assert_cmpint(r.status, ==, 1);
   if (strstr(r.err, "the agent refused the token (401): missing or unknown token") == NULL)
     g_error("401: %s", r.err);
-  run_clear(&r);
+  am_test_run_clear(&r);
 
   r = run_via(TOKEN, "nopause", pause);
   g_assert_cmpint(r.status, ==, 3);
   g_assert_cmpstr(r.err, ==, "antmon action: the axeos driver cannot pause this miner\n");
-  run_clear(&r);
+  am_test_run_clear(&r);
 
   const char *watts[] = {"power_target", "watts=9001", NULL};
   r = run_via(TOKEN, "127.0.0.1:4028", watts);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "watts=9001: above this miner's 5000 W"));
-  run_clear(&r);
+  am_test_run_clear(&r);
 
   g_autofree char *empty = write_file("empty-token", " \n");
   const char *args[] = {"--via", "http://127.0.0.1:1", "--token-file", empty, "h", "pause", NULL};
   r = run(args);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "is empty"));
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* ---- --via: a real agent ------------------------------------------------ */
@@ -941,8 +758,7 @@ daemon_start(void)
       state, pause_host, other_host);
   g_autofree char *ini = write_file("agent.ini", text);
   g_autoptr(GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+      am_test_launcher(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GError) error = NULL;
   agentd.process =
       g_subprocess_launcher_spawn(launcher, &error, g_getenv("ANTMON_BIN"), "run", "-c", ini, NULL);
@@ -963,7 +779,7 @@ daemon_stop(void)
   g_free(agentd.url);
 }
 
-static Run
+static AmTestRun
 run_via_agent(const char *token, const char *const *more)
 {
   g_autofree char *token_file = write_file("agent-token", token);
@@ -980,10 +796,10 @@ test_agent_pause(void)
 {
   g_autofree char *host = miner_host(M_AGENT_PAUSE);
   const char *more[] = {host, "pause", "--timeout", "60", NULL};
-  Run r = run_via_agent(AGENT_TOKEN, more);
+  AmTestRun r = run_via_agent(AGENT_TOKEN, more);
   assert_ended(&r, 0, "confirmed: ");
   assert_miner_shows(M_AGENT_PAUSE, "paused=1");
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 /* Avalon has no pool write: the agent's 409 and its reason, exit 3. */
@@ -992,13 +808,13 @@ test_agent_unsupported(void)
 {
   g_autofree char *host = miner_host(M_AGENT_OTHER);
   const char *more[] = {host, "pools", "pool=stratum+tcp://pool.example:3333,me", NULL};
-  Run r = run_via_agent(AGENT_TOKEN, more);
+  AmTestRun r = run_via_agent(AGENT_TOKEN, more);
   g_assert_cmpint(r.status, ==, 3);
   g_autofree char *why = g_strdup_printf("the avalon driver cannot pools %s:4028", host);
   if (strstr(r.err, why) == NULL)
     g_error("expected '%s' in: %s", why, r.err);
   g_assert_cmpuint(miner_writes(M_AGENT_OTHER), ==, 0);
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 static void
@@ -1006,14 +822,14 @@ test_agent_token_refused(void)
 {
   g_autofree char *host = miner_host(M_AGENT_OTHER);
   const char *more[] = {host, "locate", NULL};
-  Run r = run_via_agent("not-the-token", more);
+  AmTestRun r = run_via_agent("not-the-token", more);
   g_assert_cmpint(r.status, ==, 1);
   g_autofree char *line =
       g_strdup_printf("antmon action: %s: the agent refused the token (401)", agentd.url);
   if (!g_str_has_prefix(r.err, line))
     g_error("expected '%s...', got: %s", line, r.err);
   g_assert_cmpuint(miner_writes(M_AGENT_OTHER), ==, 0);
-  run_clear(&r);
+  am_test_run_clear(&r);
 }
 
 int
@@ -1021,7 +837,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   fleet.dir = g_dir_make_tmp("antmon-action-XXXXXX", NULL);
-  fleet_start();
+  fleet.fake = am_test_fleet_start_anywhere(fleet_pick, NULL, NULL);
   agent_start();
   daemon_start();
 
@@ -1053,7 +869,7 @@ main(int argc, char **argv)
   int status = g_test_run();
   daemon_stop();
   agent_stop();
-  fleet_stop();
+  am_test_fleet_stop(fleet.fake);
   g_autoptr(GDir) dir = g_dir_open(fleet.dir, 0, NULL);
   const char *name;
   while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {

@@ -13,9 +13,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <math.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #define U NULL /* "unknown": the JSON says null */
 
@@ -113,23 +111,10 @@ static const FaultExpect faults[] = {
 /* ---- the fleet ---------------------------------------------------------- */
 
 static struct {
-  GSubprocess *process;
-  char *fleet_path;
+  AmTestFleet *fake;
   guint8 net[2]; /* 127.net[0].net[1].x */
   guint16 port;
 } fleet;
-
-static const char *
-fakeminer_path(void)
-{
-  static char *path;
-  if (path == NULL)
-    path = g_getenv("ANTMON_FAKEMINER") != NULL
-               ? g_strdup(g_getenv("ANTMON_FAKEMINER"))
-               : g_build_filename(g_getenv("ANTMON_BUILD_ROOT"), "tests", "fakeminer",
-                                  "antmon-fakeminer", NULL);
-  return path;
-}
 
 static char *
 profile_address(guint i)
@@ -144,10 +129,10 @@ fault_address(guint i)
 }
 
 static char *
-write_fleet_file(const char *dir)
+fleet_text(void)
 {
   g_autofree char *profiles = am_test_path("fakeminer/profiles");
-  g_autoptr(GString) text = g_string_new("# written by test-query\n");
+  GString *text = g_string_new("# written by test-query\n");
   for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
     g_autofree char *address = profile_address(i);
     g_string_append_printf(text, "%s%s %s/%s\n", address,
@@ -159,134 +144,40 @@ write_fleet_file(const char *dir)
     g_string_append_printf(text, "%s %s/antminer-s9 fault=%s\n", address, profiles,
                            faults[i].fault);
   }
-  char *path = g_build_filename(dir, "query.fleet", NULL);
-  g_assert_true(g_file_set_contents(path, text->str, -1, NULL));
-  return path;
+  return g_string_free(text, FALSE);
 }
 
-/* In the fake's process: end with us, even when a failed assertion aborts
- * this test before fleet_stop(). */
-static void
-die_with_parent(gpointer user_data)
+/* A random 127.x block and port; a taken one makes the fake exit, and
+ * another pair is tried. */
+static char *
+fleet_pick(gpointer user_data, guint16 *port)
 {
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* Starts the fleet on a random 127.x block and port; a taken port makes
- * the fake exit with status 2, and another pair is tried. */
-static void
-fleet_start(const char *dir)
-{
-  for (guint attempt = 0; attempt < 8; attempt++) {
-    fleet.net[0] = (guint8)g_random_int_range(30, 250);
-    fleet.net[1] = (guint8)g_random_int_range(1, 250);
-    fleet.port = (guint16)g_random_int_range(20000, 60000);
-    g_free(fleet.fleet_path);
-    fleet.fleet_path = write_fleet_file(dir);
-    g_autofree char *port = g_strdup_printf("%u", fleet.port);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-    GSubprocess *p = g_subprocess_launcher_spawn(launcher, &error, fakeminer_path(), "--fleet",
-                                                 fleet.fleet_path, "--port", port, NULL);
-    g_assert_no_error(error);
-    g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
-    g_autofree char *line = g_data_input_stream_read_line_utf8(out, NULL, NULL, NULL);
-    if (line != NULL && g_str_has_prefix(line, "ready")) {
-      fleet.process = p;
-      return;
-    }
-    g_subprocess_wait(p, NULL, NULL);
-    g_object_unref(p);
-  }
-  g_error("the fake fleet did not start (%s)", fakeminer_path());
-}
-
-static void
-fleet_stop(void)
-{
-  g_subprocess_send_signal(fleet.process, SIGTERM);
-  g_subprocess_wait(fleet.process, NULL, NULL);
-  g_clear_object(&fleet.process);
-  g_unlink(fleet.fleet_path);
-  g_free(fleet.fleet_path);
+  (void)user_data;
+  fleet.net[0] = (guint8)g_random_int_range(30, 250);
+  fleet.net[1] = (guint8)g_random_int_range(1, 250);
+  fleet.port = (guint16)g_random_int_range(20000, 60000);
+  *port = fleet.port;
+  return fleet_text();
 }
 
 /* ---- running antmon ----------------------------------------------------- */
 
-typedef struct {
-  int status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear(Run *r)
-{
-  g_free(r->out);
-  g_free(r->err);
-}
-
-static void
-on_communicated(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref(result);
-}
-
-/* Runs `antmon query ADDRESS --json --timeout T [-c INI]` once. The main
- * loop keeps running meanwhile, so an in-process server can answer it. */
 /* "--json" for every test but the one reading what a person sees. */
 static const char *query_format = "--json";
 
-/* Runs antmon with @argv (argv[0] is set here) and collects what it said. */
-static Run
-run_antmon(const char **argv)
-{
-  g_autoptr(GError) error = NULL;
-  argv[0] = g_getenv("ANTMON_BIN");
-  g_autoptr(GSubprocess) proc = g_subprocess_newv(
-      argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error(error);
-  GAsyncResult *result = NULL;
-  g_subprocess_communicate_utf8_async(proc, NULL, NULL, on_communicated, &result);
-  while (result == NULL)
-    g_main_context_iteration(NULL, TRUE);
-  Run r = {0};
-  g_subprocess_communicate_utf8_finish(proc, result, &r.out, &r.err, &error);
-  g_object_unref(result);
-  g_assert_no_error(error);
-  r.status = g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
-  return r;
-}
-
-static Run
-run_query_once(const char *address, const char *timeout, const char *ini)
-{
-  const char *argv[] = {
-      NULL, "query", address, query_format, "--timeout", timeout, ini != NULL ? "-c" : NULL,
-      ini,  NULL};
-  return run_antmon(argv);
-}
-
-/* As run_query_once(). Under ASan, LeakSanitizer's own tracer now and then
- * crashes at exit ("Tracer caught signal 11", google/sanitizers#1353): a
- * fault of the tool, not a leak (a leak says "detected memory leaks"), so
- * that one failure is run again, once. */
-static Run
+/* Runs `antmon query ADDRESS --json --timeout T [-c INI]` (again if
+ * LeakSanitizer's tracer crashed: am_test_antmon()). The main loop keeps
+ * running meanwhile, so an in-process server can answer it. */
+static AmTestRun
 run_query(const char *address, const char *timeout, const char *ini)
 {
-  Run r = run_query_once(address, timeout, ini);
-  if (r.err != NULL && strstr(r.err, "LeakSanitizer has encountered a fatal error") != NULL) {
-    g_test_message("LeakSanitizer's tracer crashed; running the query again: %s", r.err);
-    run_clear(&r);
-    r = run_query_once(address, timeout, ini);
-  }
-  return r;
+  const char *args[] = {address, query_format, "--timeout", timeout, ini != NULL ? "-c" : NULL,
+                        ini,     NULL};
+  return am_test_antmon("query", args);
 }
 
 static JsonObject *
-parse_sample(const Run *r, const char *address)
+parse_sample(const AmTestRun *r, const char *address)
 {
   if (r->status != 0)
     g_error("antmon query %s: exit %d: %s", address, r->status, r->err);
@@ -325,12 +216,11 @@ test_profile(gconstpointer data)
   g_autofree char *address = e->reach == REACH_HOST || e->reach == REACH_HOST_RPC
                                  ? g_strdup(host)
                                  : g_strdup_printf("%s:%u", host, port);
-  Run r = run_query(address, "10", NULL);
+  g_auto(AmTestRun) r = run_query(address, "10", NULL);
   if (e->not_read != NULL) {
     g_assert_cmpint(r.status, ==, 1);
     if (strstr(r.err, e->not_read) == NULL)
       g_error("%s: expected '%s' in: %s", e->profile, e->not_read, r.err);
-    run_clear(&r);
     return;
   }
   g_autoptr(JsonObject) s = parse_sample(&r, address);
@@ -344,7 +234,6 @@ test_profile(gconstpointer data)
   if (!(fabs(hashrate - e->hashrate_ths) <= 0.05 * e->hashrate_ths))
     g_error("%s: hashrate %.9g TH/s, expected about %.9g", e->profile, hashrate, e->hashrate_ths);
   g_assert_cmpstr(r.err, ==, "");
-  run_clear(&r);
 }
 
 /* What a person sees of a newer firmware's extra readings: the ePIC says
@@ -358,7 +247,7 @@ test_text_extended(void)
     i++;
   g_autofree char *host = profile_address(i);
   query_format = "--timeout=10"; /* in --json's place: text output */
-  Run r = run_query(host, "10", NULL);
+  g_auto(AmTestRun) r = run_query(host, "10", NULL);
   query_format = "--json";
   g_assert_cmpint(r.status, ==, 0);
   static const char *const lines[] = {
@@ -371,7 +260,6 @@ test_text_extended(void)
     if (strstr(r.out, lines[k]) == NULL)
       g_error("expected '%s' in:\n%s", lines[k], r.out);
   g_assert_true(g_regex_match_simple("chain 1 .* MHz, [0-9.]+ V\n", r.out, 0, 0));
-  run_clear(&r);
 }
 
 /* `antmon scan` over the fleet's block, with the default ports and the
@@ -384,9 +272,9 @@ test_scan_every_family(void)
   g_autofree char *last = profile_address(G_N_ELEMENTS(expected) - 1);
   g_autofree char *range = g_strdup_printf("%s-%s", first, last);
   g_autofree char *rpc_port = g_strdup_printf("%u", fleet.port);
-  const char *argv[] = {NULL, "scan", range, "--json", "--timeout", "10",   "-p", rpc_port,
-                        "-p", "4028", "-p",  "80",     "-p",        "4433", NULL};
-  Run r = run_antmon(argv);
+  const char *args[] = {range,  "--json", "--timeout", "10", "-p",   rpc_port, "-p",
+                        "4028", "-p",     "80",        "-p", "4433", NULL};
+  g_auto(AmTestRun) r = am_test_antmon_once("scan", args);
   if (r.status != 0)
     g_error("antmon scan %s: exit %d: %s", range, r.status, r.err);
   g_autoptr(JsonParser) parser = json_parser_new();
@@ -425,7 +313,6 @@ test_scan_every_family(void)
   g_autofree char *left_out = g_strdup_printf(", %u web pages of no miner left out", not_miners);
   if (strstr(r.err, left_out) == NULL)
     g_error("expected '%s' in: %s", left_out, r.err);
-  run_clear(&r);
 }
 
 /* Every profile has a line in the table, so a new profile is tested (or
@@ -460,7 +347,7 @@ test_fault(gconstpointer data)
   const FaultExpect *f = data;
   g_autofree char *host = fault_address((guint)(f - faults));
   g_autofree char *address = g_strdup_printf("%s:%u", host, fleet.port);
-  Run r = run_query(address, FAULT_TIMEOUT, NULL);
+  g_auto(AmTestRun) r = run_query(address, FAULT_TIMEOUT, NULL);
   g_assert_cmpint(r.status, ==, 1);
   g_assert_cmpstr(r.out, ==, "");
   /* One line, naming the miner and what went wrong. */
@@ -468,7 +355,6 @@ test_fault(gconstpointer data)
   g_autofree char *prefix = g_strdup_printf("antmon query: %s: ", address);
   if (!g_str_has_prefix(r.err, prefix) || strstr(r.err, f->says) == NULL)
     g_error("fault %s: expected '%s...%s', got: %s", f->fault, prefix, f->says, r.err);
-  run_clear(&r);
 }
 
 /* The garbage miner's line quotes the first bytes it sent. */
@@ -480,12 +366,11 @@ test_fault_garbage_quotes(void)
     garbage++;
   g_autofree char *host = fault_address(garbage);
   g_autofree char *address = g_strdup_printf("%s:%u", host, fleet.port);
-  Run r = run_query(address, FAULT_TIMEOUT, NULL);
+  g_auto(AmTestRun) r = run_query(address, FAULT_TIMEOUT, NULL);
   g_assert_cmpint(r.status, ==, 1);
   const char *quote = strstr(r.err, ": \"");
   g_assert_nonnull(quote);
   g_assert_true(g_str_has_suffix(r.err, "\"...\n"));
-  run_clear(&r);
 }
 
 /* ---- a stock Antminer that only its web server answers for ------------- */
@@ -553,14 +438,7 @@ web_start(void)
   soup_server_add_handler(web.server, "/cgi-bin", web_serve, NULL, NULL);
   soup_server_add_handler(web.server, "/", web_root, NULL, NULL);
   web.host = g_strdup_printf("127.%u.%u.250", fleet.net[0], fleet.net[1]);
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(web.host);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new(inet, 0);
-  g_autoptr(GError) error = NULL;
-  soup_server_listen(web.server, address, 0, &error);
-  g_assert_no_error(error);
-  GSList *uris = soup_server_get_uris(web.server);
-  web.port = (guint16)g_uri_get_port(uris->data);
-  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  web.port = am_test_server_listen(web.server, web.host);
 }
 
 static void
@@ -580,7 +458,7 @@ test_web_antminer(void)
 {
   web.password = "root";
   g_autofree char *address = g_strdup_printf("%s:%u", web.host, web.port);
-  Run r = run_query(address, "10", NULL);
+  g_auto(AmTestRun) r = run_query(address, "10", NULL);
   g_autoptr(JsonObject) s = parse_sample(&r, address);
   g_assert_cmpstr(string_or_null(s, "driver"), ==, "antminer-web");
   g_assert_cmpstr(string_or_null(s, "host"), ==, web.host);
@@ -598,7 +476,6 @@ test_web_antminer(void)
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(s, "chains")), ==, 3);
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(s, "fans_rpm")), ==, 0);
   g_assert_cmpstr(string_or_null(s, "status"), ==, "ok");
-  run_clear(&r);
 }
 
 /* The same unit with its password changed: one line saying so, not a
@@ -608,13 +485,12 @@ test_web_wrong_password(void)
 {
   web.password = "s3cret";
   g_autofree char *address = g_strdup_printf("%s:%u", web.host, web.port);
-  Run r = run_query(address, "10", NULL);
+  g_auto(AmTestRun) r = run_query(address, "10", NULL);
   g_assert_cmpint(r.status, ==, 1);
   g_assert_cmpstr(r.out, ==, "");
   g_autofree char *line = g_strdup_printf("antmon query: %s: wrong username or password", address);
   if (!g_str_has_prefix(r.err, line) || !is_one_line(r.err))
     g_error("expected one line '%s...', got: %s", line, r.err);
-  run_clear(&r);
 }
 
 /* ... and with the password given to the driver in the configuration. */
@@ -627,11 +503,10 @@ test_web_configured_password(void)
   g_assert_true(g_file_set_contents(ini, "[driver:antminer-web]\nusername=root\npassword=s3cret\n",
                                     -1, NULL));
   g_autofree char *address = g_strdup_printf("%s:%u", web.host, web.port);
-  Run r = run_query(address, "10", ini);
+  g_auto(AmTestRun) r = run_query(address, "10", ini);
   g_autoptr(JsonObject) s = parse_sample(&r, address);
   g_assert_cmpstr(string_or_null(s, "driver"), ==, "antminer-web");
   g_assert_cmpstr(string_or_null(s, "model"), ==, "Antminer S23 Hyd.");
-  run_clear(&r);
   g_unlink(ini);
   g_rmdir(dir);
 }
@@ -640,8 +515,7 @@ int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
-  g_autofree char *dir = g_dir_make_tmp("antmon-query-XXXXXX", NULL);
-  fleet_start(dir);
+  fleet.fake = am_test_fleet_start_anywhere(fleet_pick, NULL, NULL);
   web_start();
 
   g_test_add_func("/query/profiles/covered", test_profiles_covered);
@@ -662,7 +536,6 @@ main(int argc, char **argv)
 
   int status = g_test_run();
   web_stop();
-  fleet_stop();
-  g_rmdir(dir);
+  am_test_fleet_stop(fleet.fake);
   return status;
 }

@@ -16,10 +16,7 @@ static gboolean private_netns;
 static guint16 fleet_port;
 
 typedef struct {
-  AmPluginSet *plugins;
-  AmContext *ctx;
-  AmInstances *instances;
-  GPtrArray *drivers;
+  AmTestDrivers plugins; /* the drivers, as the daemon loads them */
   AmScheduler *scheduler;
   AmTestFleet *fleet;
   GPtrArray *states;   /* "address state failures reason", in order */
@@ -56,25 +53,11 @@ samples_of(Fixture *f, const char *address)
 static void
 fixture_start(Fixture *f, const char *fleet_lines, const AmSchedulerConfig *config)
 {
-  g_autoptr(GString) text = g_string_new(NULL);
-  g_auto(GStrv) lines = g_strsplit(fleet_lines, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++) {
-    g_auto(GStrv) words = g_strsplit(lines[i], " ", 3);
-    if (words[0] == NULL || words[0][0] == '\0')
-      continue;
-    g_autofree char *profile = am_test_profile_dir(words[1]);
-    g_string_append_printf(text, "%s:%u %s %s\n", words[0], fleet_port, profile,
-                           words[2] != NULL ? words[2] : "");
-  }
-  f->fleet = am_test_fleet_start(text->str);
-  g_auto(GStrv) dirs = am_plugin_dirs(NULL);
-  f->plugins = am_plugin_set_load(dirs);
-  f->ctx = am_context_new(".", NULL);
-  f->instances = am_instances_new();
-  am_instances_create_kind(f->instances, f->plugins, AM_PLUGIN_KIND_DRIVER, f->ctx, NULL, "test");
-  f->drivers = am_instances_of_kind(f->instances, AM_PLUGIN_KIND_DRIVER);
-  g_assert_cmpuint(f->drivers->len, >=, 5);
-  f->scheduler = am_scheduler_new(config, f->drivers);
+  g_autofree char *text = am_test_fleet_text(fleet_lines, fleet_port);
+  f->fleet = am_test_fleet_start(text);
+  am_test_drivers_load(&f->plugins);
+  g_assert_cmpuint(f->plugins.drivers->len, >=, 5);
+  f->scheduler = am_scheduler_new(config, f->plugins.drivers);
   f->states = g_ptr_array_new_with_free_func(g_free);
   f->samples = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   am_scheduler_add_state_hook(f->scheduler, on_state, f);
@@ -85,10 +68,7 @@ static void
 fixture_stop(Fixture *f)
 {
   am_scheduler_free(f->scheduler);
-  g_ptr_array_unref(f->drivers);
-  am_instances_free(f->instances);
-  am_context_free(f->ctx);
-  am_plugin_set_free(f->plugins);
+  am_test_drivers_clear(&f->plugins);
   am_test_fleet_stop(f->fleet);
   g_ptr_array_unref(f->states);
   g_hash_table_unref(f->samples);
@@ -105,21 +85,6 @@ static char *
 address(const char *host)
 {
   return g_strdup_printf("%s:%u", host, fleet_port);
-}
-
-typedef gboolean (*Condition)(gpointer data);
-
-/* Runs the main loop until @cond holds. The limit is a liveness guard
- * (something is broken if it is reached), not a speed requirement. */
-static void
-wait_for(Condition cond, gpointer data, const char *what)
-{
-  gint64 give_up = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-  while (!cond(data)) {
-    if (g_get_monotonic_time() > give_up)
-      g_error("still waiting for %s after 60 s", what);
-    g_main_context_iteration(NULL, TRUE);
-  }
 }
 
 static gboolean
@@ -188,21 +153,14 @@ test_web_page_not_a_miner(void)
   guint requests = 0;
   g_autoptr(SoupServer) web = soup_server_new(NULL, NULL);
   soup_server_add_handler(web, NULL, serve_printer, &requests, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_from_string("127.50.5.2");
-  g_autoptr(GSocketAddress) where = g_inet_socket_address_new(lo, 0);
-  g_assert_true(soup_server_listen(web, where, 0, &error));
-  g_assert_no_error(error);
-  GSList *uris = soup_server_get_uris(web);
-  guint16 port = (guint16)g_uri_get_port(uris->data);
-  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  guint16 port = am_test_server_listen(web, "127.50.5.2");
 
   g_autoptr(AmMiner) printer = am_miner_new("127.50.5.2", port);
   AmMinerEntry *e = am_scheduler_add(f.scheduler, printer, "cidr");
   g_assert_nonnull(e);
   am_scheduler_start(f.scheduler);
   Lookup gone = {f.scheduler, am_miner_get_address(printer)};
-  wait_for(is_gone, &gone, "the printer dropped");
+  am_test_wait_for(is_gone, &gone, "the printer dropped");
   g_assert_cmpuint(requests, ==, 1); /* GET /, and nothing after it */
   for (guint i = 0; i < f.states->len; i++)
     g_assert_false(g_str_has_prefix(f.states->pdata[i], gone.address));
@@ -211,7 +169,7 @@ test_web_page_not_a_miner(void)
   /* Named by hand it is polled, and says why it cannot be read. */
   AmMinerEntry *named = am_scheduler_add(f.scheduler, printer, "static");
   g_assert_nonnull(named);
-  wait_for(has_failed, named, "the named printer polled");
+  am_test_wait_for(has_failed, named, "the named printer polled");
   g_assert_cmpint(named->last_error, ==, AM_ERROR_NOT_MINER);
   g_assert_nonnull(strstr(named->reason, "a web server that is not a known miner"));
   soup_server_disconnect(web);
@@ -231,16 +189,16 @@ test_offline_after_n(void)
   AmMinerEntry *a = add(&f, "127.50.0.1", "static");
   AmMinerEntry *b = add(&f, "127.50.0.2", "cidr");
   am_scheduler_start(f.scheduler);
-  wait_for(is_online, a, "127.50.0.1 online");
-  wait_for(is_online, b, "127.50.0.2 online");
+  am_test_wait_for(is_online, a, "127.50.0.1 online");
+  am_test_wait_for(is_online, b, "127.50.0.2 online");
   g_assert_nonnull(a->driver);
   g_assert_cmpstr(a->driver->info->name, ==, "antminer");
   g_assert_cmpstr(b->driver->info->name, ==, "braiins");
 
   am_test_fleet_control(f.fleet, "set 127.50.0.1 fault=refuse");
   am_test_fleet_control(f.fleet, "set 127.50.0.2 fault=hang");
-  wait_for(is_offline, a, "127.50.0.1 offline");
-  wait_for(is_offline, b, "127.50.0.2 offline");
+  am_test_wait_for(is_offline, a, "127.50.0.1 offline");
+  am_test_wait_for(is_offline, b, "127.50.0.2 offline");
 
   g_autofree char *addr_a = address("127.50.0.1");
   g_autofree char *addr_b = address("127.50.0.2");
@@ -284,7 +242,7 @@ test_never_reached_is_unreachable(void)
   fixture_start(&f, "127.50.1.1 antminer-s9 fault=refuse\n", &config);
   AmMinerEntry *e = add(&f, "127.50.1.1", "cidr");
   am_scheduler_start(f.scheduler);
-  wait_for(has_failed, e, "a failure");
+  am_test_wait_for(has_failed, e, "a failure");
   g_assert_cmpint(e->state, ==, AM_MINER_UNREACHABLE);
   g_assert_nonnull(strstr(e->reason, "connection refused"));
   g_assert_cmpint(e->last_error, ==, AM_ERROR_REFUSED);
@@ -338,10 +296,10 @@ test_backoff_and_recovery(void)
   fixture_start(&f, "127.50.2.1 antminer-s9\n", &config);
   Backoff b = {.entry = add(&f, "127.50.2.1", "static")};
   am_scheduler_start(f.scheduler);
-  wait_for(is_online, b.entry, "online");
+  am_test_wait_for(is_online, b.entry, "online");
   am_test_fleet_control(f.fleet, "set 127.50.2.1 fault=refuse");
   guint watch = g_timeout_add(2, watch_backoff, &b);
-  wait_for(five_failures, &b, "five failures");
+  am_test_wait_for(five_failures, &b, "five failures");
   const guint multiples[] = {1, 2, 4, 8, 8};
   for (guint i = 0; i < G_N_ELEMENTS(multiples); i++) {
     double expect_us = multiples[i] * interval_ms * 1000.0;
@@ -353,7 +311,7 @@ test_backoff_and_recovery(void)
   g_assert_cmpint(b.entry->state, ==, AM_MINER_OFFLINE);
 
   am_test_fleet_control(f.fleet, "set 127.50.2.1 fault=none");
-  wait_for(is_ok_again, b.entry, "recovery");
+  am_test_wait_for(is_ok_again, b.entry, "recovery");
   g_source_remove(watch);
   /* The reason is the sample's own problem again, not the failure. */
   g_assert_null(strstr(b.entry->reason, "refused"));
@@ -392,7 +350,7 @@ test_hung_never_delays_others(void)
   for (guint i = 0; i < G_N_ELEMENTS(others); i++)
     add(&f, others[i], "static");
   am_scheduler_start(f.scheduler);
-  wait_for(hung_failed, &w, "the hung miner's poll deadline");
+  am_test_wait_for(hung_failed, &w, "the hung miner's poll deadline");
   g_assert_cmpint(w.hung->last_error, ==, AM_ERROR_TIMEOUT);
   /* 4 s of deadline at a 200 ms interval: many polls each; three is plenty
    * to show nobody waited for the hung one. */
@@ -471,7 +429,7 @@ test_max_inflight(void)
   }
   guint watch = g_timeout_add(1, watch_cap, &w);
   am_scheduler_start(f.scheduler);
-  wait_for(all_timed_out_once, &w, "every hung miner to time out once");
+  am_test_wait_for(all_timed_out_once, &w, "every hung miner to time out once");
   g_source_remove(watch);
   g_assert_cmpuint(w.max_in_flight, ==, 3);
   g_assert_cmpuint(w.max_connected, ==, 3);
@@ -527,10 +485,10 @@ test_dedupe_by_mac(void)
   g_autofree char *mdns_addr = address("127.50.5.1");
   g_autofree char *fixed_addr = address("127.50.5.2");
   EntryGone gone = {&f, mdns_addr};
-  wait_for(entry_gone, &gone, "the duplicate to be folded");
-  wait_for(is_online, fixed, "the static entry online");
-  wait_for(is_online, s9a, "first S9");
-  wait_for(is_online, s9b, "second S9");
+  am_test_wait_for(entry_gone, &gone, "the duplicate to be folded");
+  am_test_wait_for(is_online, fixed, "the static entry online");
+  am_test_wait_for(is_online, s9a, "first S9");
+  am_test_wait_for(is_online, s9b, "second S9");
   (void)mdns; /* freed by the fold */
   g_autoptr(GPtrArray) entries = am_scheduler_entries(f.scheduler);
   g_assert_cmpuint(entries->len, ==, 3);
@@ -544,7 +502,7 @@ test_dedupe_by_mac(void)
   /* From now on only the kept address delivers samples. */
   guint before = samples_of(&f, mdns_addr);
   SampleCount more = {&f, fixed_addr, samples_of(&f, fixed_addr) + 3};
-  wait_for(has_samples, &more, "three more samples");
+  am_test_wait_for(has_samples, &more, "three more samples");
   g_assert_cmpuint(samples_of(&f, mdns_addr), ==, before);
   fixture_stop(&f);
 }
@@ -559,14 +517,14 @@ test_dedupe_moved_miner(void)
   fixture_start(&f, "127.50.6.1 avalon-7xx\n127.50.6.2 avalon-7xx fault=refuse\n", &config);
   AmMinerEntry *old = add(&f, "127.50.6.1", "cidr");
   am_scheduler_start(f.scheduler);
-  wait_for(is_online, old, "the miner at its first address");
+  am_test_wait_for(is_online, old, "the miner at its first address");
   am_test_fleet_control(f.fleet, "set 127.50.6.1 fault=refuse");
-  wait_for(is_offline, old, "the first address offline");
+  am_test_wait_for(is_offline, old, "the first address offline");
   am_test_fleet_control(f.fleet, "set 127.50.6.2 fault=none");
   AmMinerEntry *moved = add(&f, "127.50.6.2", "cidr");
   g_autofree char *old_addr = address("127.50.6.1");
   EntryGone gone = {&f, old_addr};
-  wait_for(entry_gone, &gone, "the stale address to be folded");
+  am_test_wait_for(entry_gone, &gone, "the stale address to be folded");
   g_assert_true(is_online(moved));
   g_autoptr(GPtrArray) entries = am_scheduler_entries(f.scheduler);
   g_assert_cmpuint(entries->len, ==, 1);
@@ -591,14 +549,14 @@ test_stop_and_start(void)
   fixture_start(&f, "127.50.7.1 antminer-s9 fault=hang\n", &config);
   AmMinerEntry *e = add(&f, "127.50.7.1", "static");
   am_scheduler_start(f.scheduler);
-  wait_for(is_in_flight, e, "a poll in flight");
+  am_test_wait_for(is_in_flight, e, "a poll in flight");
   am_scheduler_stop(f.scheduler);
   g_assert_false(e->in_flight);
   g_assert_cmpuint(e->failures, ==, 0);
   g_assert_cmpint(e->state, ==, AM_MINER_UNREACHABLE);
   am_test_fleet_control(f.fleet, "set 127.50.7.1 fault=none");
   am_scheduler_start(f.scheduler);
-  wait_for(is_online, e, "online after a restart");
+  am_test_wait_for(is_online, e, "online after a restart");
   fixture_stop(&f);
 }
 
@@ -622,7 +580,7 @@ test_pass_counters(void)
   add(&f, "127.50.8.1", "static");
   add(&f, "127.50.8.2", "static");
   am_scheduler_start(f.scheduler);
-  wait_for(pass_with_both, f.scheduler, "a pass with a success and a failure");
+  am_test_wait_for(pass_with_both, f.scheduler, "a pass with a success and a failure");
   const AmPassStats *pass = am_scheduler_last_pass(f.scheduler);
   g_assert_cmpuint(pass->polled, ==, pass->succeeded + pass->failed);
   g_assert_cmpuint(pass->failed_by_code[AM_ERROR_REFUSED], ==, pass->failed);

@@ -3,14 +3,14 @@
  * pyasic), with the real login, and the test checks the reply shape and the
  * effect on the next read replies. Plain GIO sockets, never libantmon.
  */
+#include "am-test-fleet.h"
+#include "fm-test-util.h"
+
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <crypt.h>
 #include <nettle/aes.h>
@@ -35,14 +35,8 @@ enum {
 };
 
 static struct {
-  GSubprocess *process;
-  guint octet;
-  guint16 port;
-  guint16 http_port;
-  guint16 v3_port;
-  guint16 web_port;
-  guint16 control_port;
-  char *dir;
+  AmTestFleet *fake;
+  FmTestNet net;
 } fleet;
 
 /* ---- plumbing ---- */
@@ -50,13 +44,7 @@ static struct {
 static char *
 host(guint n)
 {
-  return g_strdup_printf("127.79.%u.%u", fleet.octet, n);
-}
-
-static void
-die_with_parent(gpointer data)
-{
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  return g_strdup_printf("127.79.%u.%u", fleet.net.octet, n);
 }
 
 /* Connects, sends, reads to EOF. NULL (and *refused) when the connect fails. */
@@ -116,51 +104,11 @@ static char *
 rpc(guint n, const char *request)
 {
   g_autoptr(GByteArray) data =
-      exchange(n, fleet.port, (const guint8 *)request, strlen(request), NULL);
+      exchange(n, fleet.net.port, (const guint8 *)request, strlen(request), NULL);
   g_assert_nonnull(data);
   g_assert_cmpuint(data->len, >, 0);
   g_assert_cmpint(data->data[data->len - 1], ==, '\0');
   return g_strndup((char *)data->data, data->len - 1);
-}
-
-static char *control(const char *format, ...) G_GNUC_PRINTF(1, 2);
-
-static char *
-control(const char *format, ...)
-{
-  va_list args;
-  va_start(args, format);
-  g_autofree char *line = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_socket_client_set_enable_proxy(client, FALSE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn =
-      g_socket_client_connect_to_host(client, "127.0.0.1", fleet.control_port, NULL, &error);
-  g_assert_no_error(error);
-  g_autofree char *sent = g_strconcat(line, "\n", NULL);
-  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), sent, strlen(sent),
-                            NULL, NULL, &error);
-  g_assert_no_error(error);
-  g_autoptr(GDataInputStream) in =
-      g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
-  GString *answer = g_string_new(NULL);
-  for (;;) {
-    g_autofree char *got = g_data_input_stream_read_line(in, NULL, NULL, &error);
-    g_assert_no_error(error);
-    g_assert_nonnull(got);
-    g_string_append_printf(answer, "%s\n", got);
-    if (g_str_equal(got, "ok") || g_str_has_prefix(got, "error: "))
-      break;
-  }
-  return g_string_free(answer, FALSE);
-}
-
-static void
-control_ok(const char *line)
-{
-  g_autofree char *answer = control("%s", line);
-  g_assert_cmpstr(answer, ==, "ok\n");
 }
 
 typedef struct {
@@ -177,16 +125,16 @@ http_clear(Http *h)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Http, http_clear)
 
+/* One HTTP/1.1 exchange with @n on @port (the connection closed after it). */
 static void
-http(guint n, const char *method, const char *target, const char *headers, const char *body,
-     Http *h)
+http_on(guint n, guint16 port, const char *method, const char *target, const char *headers,
+        const char *body, Http *h)
 {
   g_autofree char *request = g_strdup_printf(
       "%s %s HTTP/1.1\r\nHost: miner\r\nConnection: close\r\n%sContent-Type: "
       "application/json\r\nContent-Length: %zu\r\n\r\n%s",
       method, target, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
-  g_autoptr(GByteArray) data =
-      exchange(n, fleet.http_port, (const guint8 *)request, strlen(request), NULL);
+  g_autoptr(GByteArray) data = exchange(n, port, (const guint8 *)request, strlen(request), NULL);
   g_assert_nonnull(data);
   g_autofree char *text = g_strndup((char *)data->data, data->len);
   const char *end = strstr(text, "\r\n\r\n");
@@ -196,30 +144,18 @@ http(guint n, const char *method, const char *target, const char *headers, const
   h->body = g_strdup(end + 4);
 }
 
-static JsonNode *
-json_at(const char *text, const char *path)
+/* The same on the fleet's HTTP port, where the web APIs are. */
+static void
+http(guint n, const char *method, const char *target, const char *headers, const char *body,
+     Http *h)
 {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  g_autoptr(GError) error = NULL;
-  json_parser_load_from_data(parser, text, -1, &error);
-  g_assert_no_error(error);
-  JsonNode *node = json_parser_get_root(parser);
-  g_auto(GStrv) parts = g_strsplit(path, "/", -1);
-  for (gsize i = 0; parts[i] != NULL && parts[i][0] != '\0'; i++) {
-    if (JSON_NODE_HOLDS_ARRAY(node))
-      node = json_array_get_element(json_node_get_array(node), (guint)atoi(parts[i]));
-    else
-      node = json_object_get_member(json_node_get_object(node), parts[i]);
-    if (node == NULL)
-      g_error("no %s in %.300s", path, text);
-  }
-  return json_node_copy(node);
+  http_on(n, fleet.net.http_port, method, target, headers, body, h);
 }
 
 static char *
 string_at(const char *text, const char *path)
 {
-  g_autoptr(JsonNode) node = json_at(text, path);
+  g_autoptr(JsonNode) node = fm_test_json_at(text, path);
   if (json_node_get_value_type(node) == G_TYPE_STRING)
     return g_strdup(json_node_get_string(node));
   g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -241,24 +177,7 @@ digest(guint n, const char *user, const char *password, const char *method, cons
   g_auto(Http) h = {0};
   http(n, method, uri, NULL, NULL, &h);
   g_assert_cmpint(h.status, ==, 401);
-  g_autoptr(GRegex) re_realm = g_regex_new("realm=\"([^\"]*)\"", 0, 0, NULL);
-  g_autoptr(GRegex) re_nonce = g_regex_new("nonce=\"([^\"]*)\"", 0, 0, NULL);
-  g_autoptr(GMatchInfo) m1 = NULL;
-  g_autoptr(GMatchInfo) m2 = NULL;
-  g_assert_true(g_regex_match(re_realm, h.head, 0, &m1));
-  g_assert_true(g_regex_match(re_nonce, h.head, 0, &m2));
-  g_autofree char *realm = g_match_info_fetch(m1, 1);
-  g_autofree char *nonce = g_match_info_fetch(m2, 1);
-  g_autofree char *a1 = g_strdup_printf("%s:%s:%s", user, realm, password);
-  g_autofree char *a2 = g_strdup_printf("%s:%s", method, uri);
-  g_autofree char *ha1 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a1, -1);
-  g_autofree char *ha2 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a2, -1);
-  g_autofree char *all = g_strdup_printf("%s:%s:00000001:0a4f113b:auth:%s", ha1, nonce, ha2);
-  g_autofree char *response = g_compute_checksum_for_string(G_CHECKSUM_MD5, all, -1);
-  return g_strdup_printf("Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
-                         "uri=\"%s\", qop=auth, nc=00000001, cnonce=\"0a4f113b\", "
-                         "response=\"%s\", algorithm=MD5\r\n",
-                         user, realm, nonce, uri, response);
+  return fm_test_digest_header(h.head, user, password, method, uri);
 }
 
 /* An Antminer CGI call with Digest root/root. */
@@ -350,10 +269,10 @@ test_antminer_cgi(void)
   g_assert_cmpstr(now_off, ==, "false");
 
   g_autofree char *target = host(M_ANTMINER);
-  g_autofree char *get = control("get %s", target);
-  g_assert_nonnull(strstr(get, " paused=0 locate=0 "));
-  g_assert_nonnull(strstr(get, " work_mode=low "));
-  g_assert_nonnull(strstr(get, " pools=stratum+tcp://new.pool.example:3333|new.worker "));
+  am_test_fleet_assert_shows(fleet.fake, target, "paused=0 locate=0");
+  am_test_fleet_assert_shows(fleet.fake, target, "work_mode=low");
+  am_test_fleet_assert_shows(fleet.fake, target,
+                             "pools=stratum+tcp://new.pool.example:3333|new.worker");
 }
 
 static void
@@ -366,15 +285,13 @@ test_antminer_rpc_restart(void)
 
   /* without api-allow W: the firmware denies it */
   g_autofree char *target = host(M_ANTMINER);
-  g_autofree char *set = g_strdup_printf("set %s write_access=0 uptime=500", target);
-  control_ok(set);
+  am_test_fleet_set(fleet.fake, target, "write_access=0 uptime=500");
   g_autofree char *denied = rpc(M_ANTMINER, "restart|");
   g_autofree char *st = string_at(denied, "STATUS/0/STATUS");
   g_assert_cmpstr(st, ==, "E");
   g_assert_cmpfloat(number_at(denied, "STATUS/0/Code"), ==, 45);
   g_assert_cmpfloat(rpc_number(M_ANTMINER, "summary", "SUMMARY/0/Elapsed"), >=, 500);
-  g_autofree char *back = g_strdup_printf("set %s write_access=1", target);
-  control_ok(back);
+  am_test_fleet_set(fleet.fake, target, "write_access=1");
 }
 
 /* reboot.cgi: the miner refuses connections for reboot_s, then comes back
@@ -383,14 +300,12 @@ static void
 test_reboot(void)
 {
   g_autofree char *target = host(M_REBOOT);
-  g_autofree char *set = g_strdup_printf("set %s reboot_s=1", target);
-  control_ok(set);
+  am_test_fleet_set(fleet.fake, target, "reboot_s=1");
   g_auto(Http) h = {0};
   cgi(M_REBOOT, "POST", "/cgi-bin/reboot.cgi", NULL, &h);
   g_assert_cmpint(h.status, ==, 200);
-  g_assert_true(refused_soon(M_REBOOT, fleet.port));
-  g_autofree char *get = control("get %s", target);
-  g_assert_nonnull(strstr(get, " rebooting=1 "));
+  g_assert_true(refused_soon(M_REBOOT, fleet.net.port));
+  am_test_fleet_assert_shows(fleet.fake, target, "rebooting=1");
   g_usleep(1500 * 1000);
   double elapsed = rpc_number(M_REBOOT, "summary", "SUMMARY/0/Elapsed");
   g_assert_cmpfloat(elapsed, <, 5);
@@ -398,9 +313,8 @@ test_reboot(void)
   g_assert_cmpfloat(number_at(stats, "STATS/1/Elapsed"), <, 5);
 
   /* the control port can stage a reboot too */
-  g_autofree char *again = g_strdup_printf("set %s rebooting=1", target);
-  control_ok(again);
-  g_assert_true(refused_soon(M_REBOOT, fleet.port));
+  am_test_fleet_set(fleet.fake, target, "rebooting=1");
+  g_assert_true(refused_soon(M_REBOOT, fleet.net.port));
   g_usleep(1500 * 1000);
   g_assert_cmpfloat(rpc_number(M_REBOOT, "summary", "SUMMARY/0/Elapsed"), <, 5);
 }
@@ -419,9 +333,8 @@ test_ignore_actions(void)
   g_assert_cmpstr(reply, ==, "{\"STATUS\":\"RESTART\"}");
   g_assert_cmpfloat(rpc_number(M_IGNORE, "summary", "SUMMARY/0/Elapsed"), >, 1000);
   g_autofree char *target = host(M_IGNORE);
-  g_autofree char *get = control("get %s", target);
-  g_assert_nonnull(strstr(get, " paused=0 "));
-  g_assert_nonnull(strstr(get, " writes=2"));
+  am_test_fleet_assert_shows(fleet.fake, target, "paused=0");
+  am_test_fleet_assert_shows(fleet.fake, target, "writes=2");
 }
 
 /* ---- Braiins OS REST ---- */
@@ -518,9 +431,8 @@ test_braiins_rest(void)
   braiins(auth, "GET", "/api/v1/miner/details", NULL, &details3);
   g_assert_cmpfloat(number_at(details3.body, "bosminer_uptime_s"), <, 5);
   g_autofree char *host_b = host(M_BRAIINS);
-  g_autofree char *get = control("get %s", host_b);
-  g_assert_nonnull(strstr(get, " locate=1 "));
-  g_assert_nonnull(strstr(get, " power_limit_w=1750 "));
+  am_test_fleet_assert_shows(fleet.fake, host_b, "locate=1");
+  am_test_fleet_assert_shows(fleet.fake, host_b, "power_limit_w=1750");
 }
 
 /* ---- LuxOS ---- */
@@ -622,8 +534,7 @@ static void
 test_avalon(void)
 {
   g_autofree char *target = host(M_AVALON);
-  g_autofree char *fast = g_strdup_printf("set %s reboot_s=1", target);
-  control_ok(fast);
+  am_test_fleet_set(fleet.fake, target, "reboot_s=1");
   g_autofree char *off = rpc(M_AVALON, "{\"command\":\"ascset\",\"parameter\":[\"0\","
                                        "\"softoff,1:1753434821\"]}");
   assert_status(off, "I");
@@ -659,7 +570,7 @@ test_avalon(void)
   g_autofree char *reboot = rpc(M_AVALON, "ascset|0,reboot,0");
   g_autofree char *reboot_msg = string_at(reboot, "STATUS/0/Msg");
   g_assert_cmpstr(reboot_msg, ==, "ASC 0 set OK");
-  g_assert_true(refused_soon(M_AVALON, fleet.port));
+  g_assert_true(refused_soon(M_AVALON, fleet.net.port));
   g_usleep(1500 * 1000);
   g_autofree char *restart = rpc(M_AVALON, "{\"command\":\"restart\"}");
   g_assert_cmpstr(restart, ==, "{\"STATUS\":\"RESTART\"}");
@@ -684,12 +595,11 @@ test_axeos(void)
   g_assert_cmpstr(user, ==, "bc1q.axe");
 
   g_autofree char *target = host(M_BITAXE);
-  g_autofree char *set = g_strdup_printf("set %s reboot_s=1", target);
-  control_ok(set);
+  am_test_fleet_set(fleet.fake, target, "reboot_s=1");
   g_auto(Http) restart = {0};
   http(M_BITAXE, "POST", "/api/system/restart", NULL, NULL, &restart);
   g_assert_cmpint(restart.status, ==, 200);
-  g_assert_true(refused_soon(M_BITAXE, fleet.http_port));
+  g_assert_true(refused_soon(M_BITAXE, fleet.net.http_port));
   g_usleep(1500 * 1000);
   g_auto(Http) info2 = {0};
   http(M_BITAXE, "GET", "/api/system/info", NULL, NULL, &info2);
@@ -704,7 +614,7 @@ test_antminer_rpc_pools(void)
   /* as the driver does: count the pools, add, switch to the first new one,
    * remove the old ones from the front */
   g_autofree char *list = rpc(M_S19, "{\"command\":\"pools\"}");
-  g_autoptr(JsonNode) pools = json_at(list, "POOLS");
+  g_autoptr(JsonNode) pools = fm_test_json_at(list, "POOLS");
   guint old = json_array_get_length(json_node_get_array(pools));
   g_assert_cmpuint(old, >=, 1);
   g_autofree char *added = rpc(
@@ -731,12 +641,10 @@ test_antminer_rpc_pools(void)
   g_assert_cmpfloat(number_at(bad, "STATUS/0/Code"), ==, 26);
 
   g_autofree char *target = host(M_S19);
-  g_autofree char *closed = g_strdup_printf("set %s write_access=0", target);
-  control_ok(closed);
+  am_test_fleet_set(fleet.fake, target, "write_access=0");
   g_autofree char *denied = rpc(M_S19, "addpool|stratum+tcp://x.example:1,u,p");
   g_assert_cmpfloat(number_at(denied, "STATUS/0/Code"), ==, 45);
-  g_autofree char *open = g_strdup_printf("set %s write_access=1", target);
-  control_ok(open);
+  am_test_fleet_set(fleet.fake, target, "write_access=1");
 }
 
 /* ---- Whatsminer API v2 ---- */
@@ -879,14 +787,12 @@ test_whatsminer_v2(void)
   g_assert_cmpfloat(rpc_number(M_WM2, "summary", "SUMMARY/0/Elapsed"), <, 5);
 
   g_autofree char *target = host(M_WM2);
-  g_autofree char *closed = g_strdup_printf("set %s write_access=0", target);
-  control_ok(closed);
+  am_test_fleet_set(fleet.fake, target, "write_access=0");
   g_autofree char *denied = wm2_write("admin", "\"cmd\":\"power_off\"", &plain);
   g_assert_cmpfloat(number_at(denied, "Code"), ==, 45);
   g_autofree char *denied_msg = string_at(denied, "Msg");
   g_assert_cmpstr(denied_msg, ==, "can't access write cmd");
-  g_autofree char *open = g_strdup_printf("set %s write_access=1", target);
-  control_ok(open);
+  am_test_fleet_set(fleet.fake, target, "write_access=1");
 }
 
 /* ---- Whatsminer API v3 ---- */
@@ -904,7 +810,7 @@ v3(const char *payload)
   g_socket_client_set_enable_proxy(client, FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) conn =
-      g_socket_client_connect_to_host(client, address, fleet.v3_port, NULL, &error);
+      g_socket_client_connect_to_host(client, address, fleet.net.v3_port, NULL, &error);
   g_assert_no_error(error);
   g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), frame->data,
                             frame->len, NULL, NULL, &error);
@@ -1010,12 +916,10 @@ test_whatsminer_v3(void)
   g_assert_cmpfloat(number_at(unknown, "code"), ==, -2);
 
   g_autofree char *target = host(M_WM3);
-  g_autofree char *closed = g_strdup_printf("set %s write_access=0", target);
-  control_ok(closed);
+  am_test_fleet_set(fleet.fake, target, "write_access=0");
   g_autofree char *apiswitch = v3_info("msg/system/apiswitch");
   g_assert_cmpstr(apiswitch, ==, "0");
-  g_autofree char *open = g_strdup_printf("set %s write_access=1", target);
-  control_ok(open);
+  am_test_fleet_set(fleet.fake, target, "write_access=1");
   g_autofree char *apiswitch_on = v3_info("msg/system/apiswitch");
   g_assert_cmpstr(apiswitch_on, ==, "1");
 }
@@ -1077,22 +981,11 @@ test_epic(void)
 
 /* ---- Auradine ---- */
 
+/* Auradine's API on its own web port: every call a POST. */
 static void
 auradine(const char *auth, const char *path, const char *body, Http *h)
 {
-  g_autofree char *request =
-      g_strdup_printf("POST %s HTTP/1.1\r\nHost: miner\r\nConnection: close\r\n%sContent-Type: "
-                      "application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                      path, auth ? auth : "", strlen(body), body);
-  g_autoptr(GByteArray) data =
-      exchange(M_AURADINE, fleet.web_port, (const guint8 *)request, strlen(request), NULL);
-  g_assert_nonnull(data);
-  g_autofree char *text = g_strndup((char *)data->data, data->len);
-  const char *end = strstr(text, "\r\n\r\n");
-  g_assert_nonnull(end);
-  g_assert_cmpint(sscanf(text, "HTTP/1.1 %d ", &h->status), ==, 1);
-  h->head = g_strndup(text, (gsize)(end - text) + 2);
-  h->body = g_strdup(end + 4);
+  http_on(M_AURADINE, fleet.net.web_port, "POST", path, auth, body, h);
 }
 
 static void
@@ -1165,26 +1058,23 @@ static void
 test_control_state(void)
 {
   g_autofree char *target = host(M_IGNORE);
-  g_autofree char *set = g_strdup_printf("set %s paused=1", target);
-  control_ok(set); /* ignore_actions does not stop the control port */
+  am_test_fleet_set(fleet.fake, target,
+                    "paused=1"); /* ignore_actions does not stop the control port */
   g_assert_cmpfloat(rpc_number(M_IGNORE, "summary", "SUMMARY/0/GHS 5s"), ==, 0);
   g_auto(Http) conf = {0};
   cgi(M_IGNORE, "GET", "/cgi-bin/get_miner_conf.cgi", NULL, &conf);
   g_autofree char *mode = string_at(conf.body, "bitmain-work-mode");
   g_assert_cmpstr(mode, ==, "1");
-  g_autofree char *unset = g_strdup_printf("set %s paused=0", target);
-  control_ok(unset);
+  am_test_fleet_set(fleet.fake, target, "paused=0");
   g_assert_cmpfloat(rpc_number(M_IGNORE, "summary", "SUMMARY/0/GHS 5s"), >, 1000);
 
-  g_autofree char *bad = control("set %s paused=maybe", target);
+  g_autofree char *bad = am_test_fleet_ask(fleet.fake, "set %s paused=maybe", target);
   g_assert_true(g_str_has_prefix(bad, "error: "));
-  g_autofree char *bad_mode = control("set %s work_mode=turbo", target);
+  g_autofree char *bad_mode = am_test_fleet_ask(fleet.fake, "set %s work_mode=turbo", target);
   g_assert_true(g_str_has_prefix(bad_mode, "error: "));
 
-  g_autofree char *pools = g_strdup_printf("set %s pools=stratum+tcp://a.example:1|wa,"
-                                           "stratum+tcp://b.example:2|wb",
-                                           target);
-  control_ok(pools);
+  am_test_fleet_set(fleet.fake, target,
+                    "pools=stratum+tcp://a.example:1|wa,stratum+tcp://b.example:2|wb");
   g_autofree char *reply = rpc(M_IGNORE, "{\"command\":\"pools\"}");
   g_autofree char *second = string_at(reply, "POOLS/1/URL");
   g_assert_cmpstr(second, ==, "stratum+tcp://b.example:2");
@@ -1198,98 +1088,48 @@ static char *
 fleet_text(const char *root)
 {
   GString *t = g_string_new(NULL);
-  const guint o = fleet.octet;
+  const guint o = fleet.net.octet;
   g_string_append_printf(t, "127.79.%u.%u %s/antminer-s19pro-web http_port=%u\n", o, M_ANTMINER,
-                         root, fleet.http_port);
+                         root, fleet.net.http_port);
   g_string_append_printf(t, "127.79.%u.%u %s/braiins-rest-26 http_port=%u\n", o, M_BRAIINS, root,
-                         fleet.http_port);
+                         fleet.net.http_port);
   g_string_append_printf(t, "127.79.%u.%u %s/luxos-actions\n", o, M_LUXOS, root);
   g_string_append_printf(t, "127.79.%u.%u %s/avalon-a\n", o, M_AVALON, root);
   g_string_append_printf(t, "127.79.%u.%u %s/bitaxe-supra http_port=%u\n", o, M_BITAXE, root,
-                         fleet.http_port);
+                         fleet.net.http_port);
   g_string_append_printf(t, "127.79.%u.%u %s/antminer-s19pro-web http_port=%u\n", o, M_REBOOT, root,
-                         fleet.http_port);
+                         fleet.net.http_port);
   g_string_append_printf(t, "127.79.%u.%u %s/antminer-s19pro-web http_port=%u ignore_actions=1\n",
-                         o, M_IGNORE, root, fleet.http_port);
+                         o, M_IGNORE, root, fleet.net.http_port);
   g_string_append_printf(t, "127.79.%u.%u %s/antminer-s19pro\n", o, M_S19, root);
   g_string_append_printf(t, "127.79.%u.%u %s/whatsminer-v2-actions\n", o, M_WM2, root);
   g_string_append_printf(t, "127.79.%u.%u %s/whatsminer-m60s-v3 v3_port=%u\n", o, M_WM3, root,
-                         fleet.v3_port);
+                         fleet.net.v3_port);
   g_string_append_printf(t, "127.79.%u.%u %s/epic-umc http_port=%u\n", o, M_EPIC, root,
-                         fleet.http_port);
+                         fleet.net.http_port);
   g_string_append_printf(t, "127.79.%u.%u %s/auradine-at1500 web_port=%u\n", o, M_AURADINE, root,
-                         fleet.web_port);
+                         fleet.net.web_port);
   return g_string_free(t, FALSE);
 }
 
-static void
-fleet_start(void)
+/* A random /24 in 127.79/16 and a random high port; taken ones (another
+ * run, the ASan build) mean: try elsewhere. */
+static char *
+fleet_pick(gpointer user_data, guint16 *port)
 {
-  const char *exe = g_getenv("ANTMON_FAKEMINER");
-  if (exe == NULL)
-    g_error("ANTMON_FAKEMINER is not set (run through meson test)");
+  (void)user_data;
+  fm_test_net_pick(&fleet.net);
+  *port = fleet.net.port;
   g_autofree char *root = g_test_build_filename(G_TEST_DIST, "fakeminer", "profiles", NULL);
-  for (int attempt = 0; attempt < 8; attempt++) {
-    fleet.octet = (guint)g_random_int_range(1, 250);
-    fleet.port = (guint16)g_random_int_range(20000, 60000);
-    fleet.http_port = (guint16)(fleet.port + 3);
-    fleet.v3_port = (guint16)(fleet.port + 4);
-    fleet.web_port = (guint16)(fleet.port + 5);
-    g_autofree char *text = fleet_text(root);
-    g_autofree char *path = g_build_filename(fleet.dir, "actions.fleet", NULL);
-    g_file_set_contents(path, text, -1, NULL);
-    g_autofree char *port = g_strdup_printf("%u", fleet.port);
-    const char *argv[] = {exe, "--fleet", path, "--port", port, "--control", "127.0.0.1:0", NULL};
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-    g_autoptr(GError) error = NULL;
-    fleet.process = g_subprocess_launcher_spawnv(launcher, argv, &error);
-    g_assert_no_error(error);
-    g_autoptr(GDataInputStream) out =
-        g_data_input_stream_new(g_subprocess_get_stdout_pipe(fleet.process));
-    g_filter_input_stream_set_close_base_stream(G_FILTER_INPUT_STREAM(out), FALSE);
-    for (;;) {
-      g_autofree char *line = g_data_input_stream_read_line(out, NULL, NULL, NULL);
-      guint value = 0;
-      if (line == NULL)
-        break;
-      if (sscanf(line, "control %u", &value) == 1)
-        fleet.control_port = (guint16)value;
-      if (sscanf(line, "ready %u listeners", &value) == 1) {
-        g_assert_cmpuint(value, ==, M_LAST);
-        return;
-      }
-    }
-    g_autofree char *err = NULL;
-    g_subprocess_communicate_utf8(fleet.process, NULL, NULL, NULL, &err, NULL);
-    g_test_message("fake did not start (%s); retrying", err);
-    g_clear_object(&fleet.process);
-  }
-  g_error("could not start the fake fleet");
-}
-
-static void
-test_clean_exit(void)
-{
-  g_autoptr(GError) error = NULL;
-  g_subprocess_send_signal(fleet.process, SIGTERM);
-  g_autofree char *err = NULL;
-  g_subprocess_communicate_utf8(fleet.process, NULL, NULL, NULL, &err, &error);
-  g_assert_no_error(error);
-  if (!g_subprocess_get_if_exited(fleet.process) || g_subprocess_get_exit_status(fleet.process))
-    g_printerr("fake's stderr:\n%s\n", err);
-  g_assert_true(g_subprocess_get_if_exited(fleet.process));
-  g_assert_cmpint(g_subprocess_get_exit_status(fleet.process), ==, 0);
+  return fleet_text(root);
 }
 
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
-  fleet.dir = g_dir_make_tmp("fakeminer-actions-XXXXXX", NULL);
-  g_assert_nonnull(fleet.dir);
-  fleet_start();
+  fleet.fake = am_test_fleet_start_anywhere(fleet_pick, NULL, NULL);
+  g_assert_cmpuint(fleet.fake->listeners, ==, M_LAST);
   g_test_add_func("/fakeminer/actions/antminer-cgi", test_antminer_cgi);
   g_test_add_func("/fakeminer/actions/antminer-rpc-restart", test_antminer_rpc_restart);
   g_test_add_func("/fakeminer/actions/reboot", test_reboot);
@@ -1304,10 +1144,8 @@ main(int argc, char **argv)
   g_test_add_func("/fakeminer/actions/epic", test_epic);
   g_test_add_func("/fakeminer/actions/auradine", test_auradine);
   g_test_add_func("/fakeminer/actions/control-state", test_control_state);
-  g_test_add_func("/fakeminer/actions/clean-exit", test_clean_exit);
+  g_test_add_data_func("/fakeminer/actions/clean-exit", fleet.fake, am_test_fleet_test_clean_exit);
   int status = g_test_run();
-  g_autofree char *path = g_build_filename(fleet.dir, "actions.fleet", NULL);
-  g_unlink(path);
-  g_rmdir(fleet.dir);
+  am_test_fleet_stop(fleet.fake);
   return status;
 }

@@ -4,6 +4,9 @@
  * test must not share code), and check what a client would see: the cgminer
  * RPC, HTTP (Bitaxe/AxeOS, ePIC) and Whatsminer API v3 framing.
  */
+#include "am-test-fleet.h"
+#include "fm-test-util.h"
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -12,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 #define SHORT_WAIT_MS 300  /* "nothing happens" for hang and silent */
 #define LONG_WAIT_MS 30000 /* a generous bound for replies that do come */
@@ -33,11 +34,11 @@ enum {
   M_CONTROL, /* changed by the control tests, reset after each */
   M_BRAIINS,
   M_OTHER_PORT,   /* same fleet, its own port */
-  M_BITAXE,       /* HTTP on fleet.http_port; faults set through the control port */
-  M_V3,           /* Whatsminer API v3 on fleet.v3_port; likewise */
-  M_EPIC,         /* HTTP on fleet.http_port */
-  M_AURADINE,     /* RPC on fleet.port, web API on fleet.web_port (token) */
-  M_ICERIVER,     /* HTTP on fleet.http_port (cookie) */
+  M_BITAXE,       /* HTTP on fleet.net.http_port; faults set through the control port */
+  M_V3,           /* Whatsminer API v3 on fleet.net.v3_port; likewise */
+  M_EPIC,         /* HTTP on fleet.net.http_port */
+  M_AURADINE,     /* RPC on fleet.net.port, web API on fleet.net.web_port (token) */
+  M_ICERIVER,     /* HTTP on fleet.net.http_port (cookie) */
   M_GOLDSHELL,    /* RPC, HTTP (JWT) */
   M_ELPHAPEX,     /* HTTP (digest) */
   M_BRAIINS_REST, /* RPC, HTTP (raw token) */
@@ -47,14 +48,8 @@ enum {
 };
 
 typedef struct {
-  GSubprocess *process;
-  gboolean exited;
-  guint octet;
-  guint16 port;
-  guint16 http_port; /* port + 3: Bitaxe and ePIC (port + 2 is the demo fleet's) */
-  guint16 v3_port;   /* port + 4: Whatsminer v3 */
-  guint16 web_port;  /* port + 5: [http:web], Auradine's API */
-  guint16 control_port;
+  AmTestFleet *fake;
+  FmTestNet net;
   char *dir;
 } Fleet;
 
@@ -62,16 +57,10 @@ static Fleet fleet;
 
 /* ---- helpers: files and spawning ---- */
 
-static char *
-profile_dir(const char *name)
-{
-  return g_test_build_filename(G_TEST_DIST, "fakeminer", "profiles", name, NULL);
-}
-
 static GBytes *
 profile_file(const char *profile, const char *command)
 {
-  g_autofree char *dir = profile_dir(profile);
+  g_autofree char *dir = am_test_profile_dir(profile);
   g_autofree char *name = g_strconcat(command, ".json", NULL);
   g_autofree char *path = g_build_filename(dir, name, NULL);
   g_autofree char *data = NULL;
@@ -85,51 +74,15 @@ profile_file(const char *profile, const char *command)
 static char *
 host(guint n)
 {
-  return g_strdup_printf("127.77.%u.%u", fleet.octet, n);
-}
-
-static const char *
-fakeminer_path(void)
-{
-  const char *path = g_getenv("ANTMON_FAKEMINER");
-  if (path == NULL)
-    g_error("ANTMON_FAKEMINER is not set (run through meson test)");
-  return path;
-}
-
-/* The fake dies with us even if an assertion aborts this process. */
-static void
-die_with_parent(gpointer data)
-{
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  return g_strdup_printf("127.77.%u.%u", fleet.net.octet, n);
 }
 
 static GSubprocess *
 spawn(const char *const *argv, GError **error)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+      am_test_launcher(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   return g_subprocess_launcher_spawnv(launcher, argv, error);
-}
-
-/* Reads stdout up to "ready N listeners"; returns N, or -1 when the fake
- * exited first. Also picks up "control PORT". */
-static int
-wait_ready(GSubprocess *process, guint16 *control_port)
-{
-  g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(process));
-  g_filter_input_stream_set_close_base_stream(G_FILTER_INPUT_STREAM(out), FALSE);
-  for (;;) {
-    g_autofree char *line = g_data_input_stream_read_line(out, NULL, NULL, NULL);
-    if (line == NULL)
-      return -1;
-    guint value = 0;
-    if (control_port != NULL && sscanf(line, "control %u", &value) == 1)
-      *control_port = (guint16)value;
-    if (sscanf(line, "ready %u listeners", &value) == 1)
-      return (int)value;
-  }
 }
 
 /* Runs the fake expecting it to fail at start-up; returns its stderr. */
@@ -230,7 +183,7 @@ exchange_full(guint n, guint16 port, const char *request, gsize max, guint wait_
 static void
 exchange(guint n, const char *request, Reply *r)
 {
-  exchange_full(n, fleet.port, request, 16 * 1024 * 1024, LONG_WAIT_MS, r);
+  exchange_full(n, fleet.net.port, request, 16 * 1024 * 1024, LONG_WAIT_MS, r);
 }
 
 /* The reply as text without its trailing NUL (asserting the NUL is there). */
@@ -318,50 +271,6 @@ status_of(JsonObject *reply)
   JsonArray *status = json_object_get_array_member(reply, "STATUS");
   g_assert_nonnull(status);
   return json_array_get_object_element(status, 0);
-}
-
-/* ---- helpers: the control port ---- */
-
-/* Sends one line; returns every answer line up to "ok" or "error: ...". */
-static char *control(const char *format, ...) G_GNUC_PRINTF(1, 2);
-
-static char *
-control(const char *format, ...)
-{
-  va_list args;
-  va_start(args, format);
-  g_autofree char *line = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_socket_client_set_timeout(client, 10);
-  g_socket_client_set_enable_proxy(client, FALSE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn =
-      g_socket_client_connect_to_host(client, "127.0.0.1", fleet.control_port, NULL, &error);
-  g_assert_no_error(error);
-  g_autofree char *sent = g_strconcat(line, "\n", NULL);
-  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), sent, strlen(sent),
-                            NULL, NULL, &error);
-  g_assert_no_error(error);
-  g_autoptr(GDataInputStream) in =
-      g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
-  GString *answer = g_string_new(NULL);
-  for (;;) {
-    g_autofree char *got = g_data_input_stream_read_line(in, NULL, NULL, &error);
-    g_assert_no_error(error);
-    g_assert_nonnull(got);
-    g_string_append_printf(answer, "%s\n", got);
-    if (g_str_equal(got, "ok") || g_str_has_prefix(got, "error: "))
-      break;
-  }
-  return g_string_free(answer, FALSE);
-}
-
-static void
-control_ok(const char *command)
-{
-  g_autofree char *answer = control("%s", command);
-  g_assert_cmpstr(answer, ==, "ok\n");
 }
 
 /* ---- normal replies ---- */
@@ -526,7 +435,7 @@ static void
 test_fault_hang(void)
 {
   g_auto(Reply) r = {0};
-  exchange_full(M_HANG, fleet.port, "{\"command\":\"summary\"}", 1024, SHORT_WAIT_MS, &r);
+  exchange_full(M_HANG, fleet.net.port, "{\"command\":\"summary\"}", 1024, SHORT_WAIT_MS, &r);
   g_assert_no_error(r.error);
   g_assert_true(r.timed_out);
   g_assert_cmpuint(r.data->len, ==, 0);
@@ -536,7 +445,7 @@ static void
 test_fault_close(void)
 {
   g_auto(Reply) r = {0};
-  exchange_full(M_CLOSE, fleet.port, NULL, 1024, LONG_WAIT_MS, &r);
+  exchange_full(M_CLOSE, fleet.net.port, NULL, 1024, LONG_WAIT_MS, &r);
   g_assert_no_error(r.error);
   g_assert_true(r.eof);
   g_assert_cmpuint(r.data->len, ==, 0);
@@ -574,7 +483,7 @@ test_fault_huge(void)
 {
   g_auto(Reply) r = {0};
   gsize wanted = 4 * 1024 * 1024 + 1;
-  exchange_full(M_HUGE, fleet.port, "{\"command\":\"stats\"}", wanted, LONG_WAIT_MS, &r);
+  exchange_full(M_HUGE, fleet.net.port, "{\"command\":\"stats\"}", wanted, LONG_WAIT_MS, &r);
   g_assert_no_error(r.error);
   g_assert_cmpuint(r.data->len, >=, wanted); /* and we stop reading: the fake must cope */
   static const char head[] = "{\"STATUS\":[{\"STATUS\":\"S\"";
@@ -635,8 +544,8 @@ connect_completes(guint n, guint16 port, guint wait_ms)
 static void
 test_fault_silent(void)
 {
-  g_assert_false(connect_completes(M_SILENT, fleet.port, SHORT_WAIT_MS));
-  g_assert_true(connect_completes(M_NORMAL, fleet.port, LONG_WAIT_MS)); /* the probe works */
+  g_assert_false(connect_completes(M_SILENT, fleet.net.port, SHORT_WAIT_MS));
+  g_assert_true(connect_completes(M_NORMAL, fleet.net.port, LONG_WAIT_MS)); /* the probe works */
 }
 
 static void
@@ -652,7 +561,7 @@ test_fleet_ports(void)
 {
   /* A fleet line's own :PORT wins over --port. */
   g_auto(Reply) r = {0};
-  exchange_full(M_OTHER_PORT, (guint16)(fleet.port + 1), "{\"command\":\"version\"}", 65536,
+  exchange_full(M_OTHER_PORT, (guint16)(fleet.net.port + 1), "{\"command\":\"version\"}", 65536,
                 LONG_WAIT_MS, &r);
   g_autofree char *got = reply_text(&r);
   g_assert_nonnull(strstr(got, "BOSminer+"));
@@ -663,11 +572,11 @@ test_fleet_ports(void)
 static void
 reset_control_miner(void)
 {
-  g_autofree char *dir = profile_dir("antminer-s9");
+  g_autofree char *dir = am_test_profile_dir("antminer-s9");
   g_autofree char *line =
       g_strdup_printf("set 127.77.%u.%u fault=none hashrate_scale=1 temp_offset=0 profile=%s",
-                      fleet.octet, M_CONTROL, dir);
-  control_ok(line);
+                      fleet.net.octet, M_CONTROL, dir);
+  am_test_fleet_control(fleet.fake, line);
 }
 
 static void
@@ -675,24 +584,24 @@ test_control_fault(void)
 {
   g_autofree char *target = host(M_CONTROL);
   g_autofree char *hang = g_strdup_printf("set %s fault=hang", target);
-  control_ok(hang);
+  am_test_fleet_control(fleet.fake, hang);
   {
     g_auto(Reply) r = {0};
-    exchange_full(M_CONTROL, fleet.port, "{\"command\":\"summary\"}", 1024, SHORT_WAIT_MS, &r);
+    exchange_full(M_CONTROL, fleet.net.port, "{\"command\":\"summary\"}", 1024, SHORT_WAIT_MS, &r);
     g_assert_true(r.timed_out);
   }
-  g_autofree char *refuse = g_strdup_printf("set %s:%u fault=refuse", target, fleet.port);
-  control_ok(refuse);
+  g_autofree char *refuse = g_strdup_printf("set %s:%u fault=refuse", target, fleet.net.port);
+  am_test_fleet_control(fleet.fake, refuse);
   {
     g_auto(Reply) r = {0};
     exchange(M_CONTROL, "{\"command\":\"summary\"}", &r);
     g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
   }
   g_autofree char *silent = g_strdup_printf("set %s fault=silent", target);
-  control_ok(silent);
-  g_assert_false(connect_completes(M_CONTROL, fleet.port, SHORT_WAIT_MS));
+  am_test_fleet_control(fleet.fake, silent);
+  g_assert_false(connect_completes(M_CONTROL, fleet.net.port, SHORT_WAIT_MS));
   g_autofree char *none = g_strdup_printf("set %s fault=none", target);
-  control_ok(none);
+  am_test_fleet_control(fleet.fake, none);
   g_autofree char *version = command_reply(M_CONTROL, "version");
   g_autofree char *expected = file_text("antminer-s9", "version");
   g_assert_cmpstr(version, ==, expected);
@@ -704,7 +613,7 @@ test_control_hashrate_and_temp(void)
 {
   g_autofree char *target = host(M_CONTROL);
   g_autofree char *set = g_strdup_printf("set %s hashrate_scale=0.5 temp_offset=+20", target);
-  control_ok(set);
+  am_test_fleet_control(fleet.fake, set);
   for (int i = 0; i < 20; i++) {
     g_autofree char *stats = command_reply(M_CONTROL, "stats");
     assert_within(number_of(stats, "GHS 5s"), 13883.81 / 2, 13883.81 / 2 * 0.02);
@@ -721,9 +630,9 @@ static void
 test_control_profile(void)
 {
   g_autofree char *target = host(M_CONTROL);
-  g_autofree char *dir = profile_dir("whatsminer-m20s");
+  g_autofree char *dir = am_test_profile_dir("whatsminer-m20s");
   g_autofree char *set = g_strdup_printf("set %s profile=%s", target, dir);
-  control_ok(set);
+  am_test_fleet_control(fleet.fake, set);
   g_autofree char *summary = command_reply(M_CONTROL, "summary");
   assert_within(number_of(summary, "MHS 5s"), 65371302.78, 65371302.78 * 0.02);
   assert_within(number_of(summary, "Temperature"), 75, 1.5);
@@ -746,21 +655,21 @@ test_control_errors_and_stats(void)
       {g_strdup("frobnicate"), "frobnicate"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-    g_autofree char *answer = control("%s", bad[i].line);
+    g_autofree char *answer = am_test_fleet_ask(fleet.fake, "%s", bad[i].line);
     g_assert_true(g_str_has_prefix(answer, "error: "));
     g_assert_nonnull(strstr(answer, bad[i].needle));
     g_free(bad[i].line);
   }
   /* A failed line changes nothing. */
   g_autofree char *half = g_strdup_printf("set %s hashrate_scale=0.1 fault=wobble", target);
-  g_autofree char *answer = control("%s", half);
+  g_autofree char *answer = am_test_fleet_ask(fleet.fake, "%s", half);
   g_assert_true(g_str_has_prefix(answer, "error: "));
   g_autofree char *stats_reply = command_reply(M_CONTROL, "stats");
   assert_within(number_of(stats_reply, "GHS 5s"), 13883.81, 13883.81 * 0.02);
 
-  g_autofree char *get = control("get %s", target);
+  g_autofree char *get = am_test_fleet_ask(fleet.fake, "get %s", target);
   g_assert_nonnull(strstr(get, "fault=none"));
-  g_autofree char *stats = control("stats");
+  g_autofree char *stats = am_test_fleet_ask(fleet.fake, "stats");
   g_assert_true(g_str_has_suffix(stats, "\nok\n"));
   g_assert_true(g_str_has_prefix(stats, "connections "));
   g_assert_nonnull(strstr(stats, "\ncommand stats "));
@@ -823,7 +732,7 @@ http_exchange(guint n, const char *method, const char *path, HttpReply *h)
 {
   g_autofree char *request = http_request(method, path, TRUE);
   g_auto(Reply) r = {0};
-  exchange_full(n, fleet.http_port, request, 16 * 1024 * 1024, LONG_WAIT_MS, &r);
+  exchange_full(n, fleet.net.http_port, request, 16 * 1024 * 1024, LONG_WAIT_MS, &r);
   g_assert_no_error(r.error);
   g_assert_true(r.eof);
   g_assert_cmpuint(http_split(r.data->data, r.data->len, h), ==, r.data->len);
@@ -855,7 +764,7 @@ test_http_index(void)
   /* HEAD: the same head, no body. */
   g_autofree char *request = http_request("HEAD", "/", TRUE);
   g_auto(Reply) r = {0};
-  exchange_full(M_BITAXE, fleet.http_port, request, 65536, LONG_WAIT_MS, &r);
+  exchange_full(M_BITAXE, fleet.net.http_port, request, 65536, LONG_WAIT_MS, &r);
   g_assert_true(r.eof);
   g_autofree char *text = g_strndup((char *)r.data->data, r.data->len);
   g_assert_true(g_str_has_prefix(text, "HTTP/1.1 200 OK\r\n"));
@@ -886,7 +795,7 @@ test_http_keep_alive(void)
 {
   /* Two requests on one connection, the second pipelined behind a third. */
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn = connect_to(M_BITAXE, fleet.http_port, &error);
+  g_autoptr(GSocketConnection) conn = connect_to(M_BITAXE, fleet.net.http_port, &error);
   g_assert_no_error(error);
   GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
   GSocket *socket = g_socket_connection_get_socket(conn);
@@ -928,7 +837,7 @@ test_http_not_http(void)
 {
   /* A cgminer request on an HTTP port: 400 at once, not a timeout. */
   g_auto(Reply) r = {0};
-  exchange_full(M_EPIC, fleet.http_port, "{\"command\":\"version\"}", 65536, LONG_WAIT_MS, &r);
+  exchange_full(M_EPIC, fleet.net.http_port, "{\"command\":\"version\"}", 65536, LONG_WAIT_MS, &r);
   g_assert_no_error(r.error);
   g_assert_true(r.eof);
   g_autofree char *text = g_strndup((char *)r.data->data, r.data->len);
@@ -987,23 +896,11 @@ head_value(const char *head, const char *name)
   return g_strndup(at, strcspn(at, "\r\n"));
 }
 
-/* A member of a JSON object reply, by JSON pointer-ish path "a/0/b". */
+/* A string member of a JSON reply, by its path "a/0/b". */
 static char *
 json_string_at(const char *text, const char *path)
 {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  g_autoptr(GError) error = NULL;
-  json_parser_load_from_data(parser, text, -1, &error);
-  g_assert_no_error(error);
-  JsonNode *node = json_parser_get_root(parser);
-  g_auto(GStrv) parts = g_strsplit(path, "/", -1);
-  for (gsize i = 0; parts[i] != NULL; i++) {
-    if (JSON_NODE_HOLDS_ARRAY(node))
-      node = json_array_get_element(json_node_get_array(node), (guint)atoi(parts[i]));
-    else
-      node = json_object_get_member(json_node_get_object(node), parts[i]);
-    g_assert_nonnull(node);
-  }
+  g_autoptr(JsonNode) node = fm_test_json_at(text, path);
   return g_strdup(json_node_get_string(node));
 }
 
@@ -1015,37 +912,12 @@ assert_profile_body(const HttpReply *h, const char *profile, const char *file)
   assert_same_but_numbers(h->body, expected);
 }
 
-/* RFC 7616 MD5 qop=auth, computed here independently of the fake. */
-static char *
-digest_header(const char *challenge, const char *user, const char *password, const char *method,
-              const char *uri)
-{
-  g_autoptr(GRegex) re_realm = g_regex_new("realm=\"([^\"]*)\"", 0, 0, NULL);
-  g_autoptr(GRegex) re_nonce = g_regex_new("nonce=\"([^\"]*)\"", 0, 0, NULL);
-  g_autoptr(GMatchInfo) m1 = NULL;
-  g_autoptr(GMatchInfo) m2 = NULL;
-  g_assert_true(g_regex_match(re_realm, challenge, 0, &m1));
-  g_assert_true(g_regex_match(re_nonce, challenge, 0, &m2));
-  g_autofree char *realm = g_match_info_fetch(m1, 1);
-  g_autofree char *nonce = g_match_info_fetch(m2, 1);
-  g_autofree char *a1 = g_strdup_printf("%s:%s:%s", user, realm, password);
-  g_autofree char *a2 = g_strdup_printf("%s:%s", method, uri);
-  g_autofree char *ha1 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a1, -1);
-  g_autofree char *ha2 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a2, -1);
-  g_autofree char *all = g_strdup_printf("%s:%s:00000001:0a4f113b:auth:%s", ha1, nonce, ha2);
-  g_autofree char *response = g_compute_checksum_for_string(G_CHECKSUM_MD5, all, -1);
-  return g_strdup_printf("Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
-                         "uri=\"%s\", qop=auth, nc=00000001, cnonce=\"0a4f113b\", "
-                         "response=\"%s\", algorithm=MD5\r\n",
-                         user, realm, nonce, uri, response);
-}
-
 static void
 test_auth_digest(void)
 {
   /* Every request without credentials: 401 and the challenge, GET / too. */
   g_auto(HttpReply) first = {0};
-  http_call(M_ELPHAPEX, fleet.http_port, "GET", "/", NULL, NULL, &first);
+  http_call(M_ELPHAPEX, fleet.net.http_port, "GET", "/", NULL, NULL, &first);
   g_assert_cmpint(first.status, ==, 401);
   g_autofree char *challenge = head_value(first.head, "WWW-Authenticate");
   g_assert_nonnull(challenge);
@@ -1053,20 +925,20 @@ test_auth_digest(void)
   g_assert_nonnull(strstr(challenge, "qop=\"auth\""));
   /* The right credentials: the recorded reply. */
   const char *uri = "/cgi-bin/get_system_info.cgi";
-  g_autofree char *good = digest_header(challenge, "root", "root", "GET", uri);
+  g_autofree char *good = fm_test_digest_header(challenge, "root", "root", "GET", uri);
   g_auto(HttpReply) ok = {0};
-  http_call(M_ELPHAPEX, fleet.http_port, "GET", uri, good, NULL, &ok);
+  http_call(M_ELPHAPEX, fleet.net.http_port, "GET", uri, good, NULL, &ok);
   assert_profile_body(&ok, "elphapex-dg1", "get_system_info");
   g_assert_nonnull(strstr(ok.body, "\"minertype\": \"DG-Home1\""));
   /* A wrong password, or a response signed for another URI: 401 again. */
-  g_autofree char *bad = digest_header(challenge, "root", "wrong", "GET", uri);
+  g_autofree char *bad = fm_test_digest_header(challenge, "root", "wrong", "GET", uri);
   g_auto(HttpReply) refused = {0};
-  http_call(M_ELPHAPEX, fleet.http_port, "GET", uri, bad, NULL, &refused);
+  http_call(M_ELPHAPEX, fleet.net.http_port, "GET", uri, bad, NULL, &refused);
   g_assert_cmpint(refused.status, ==, 401);
   g_autofree char *again = head_value(refused.head, "WWW-Authenticate");
   g_assert_cmpstr(again, ==, challenge);
   g_auto(HttpReply) replayed = {0};
-  http_call(M_ELPHAPEX, fleet.http_port, "GET", "/cgi-bin/summary.cgi", good, NULL, &replayed);
+  http_call(M_ELPHAPEX, fleet.net.http_port, "GET", "/cgi-bin/summary.cgi", good, NULL, &replayed);
   g_assert_cmpint(replayed.status, ==, 401);
 }
 
@@ -1087,62 +959,63 @@ test_auth_token(void)
 {
   /* Auradine: POST /token, then the "Token:" header, on the web port. */
   g_autofree char *token = login_json(
-      M_AURADINE, fleet.web_port, "/token",
+      M_AURADINE, fleet.net.web_port, "/token",
       "{\"command\":\"token\",\"user\":\"admin\",\"password\":\"admin\"}", "Token/0/Token");
   g_autofree char *header = g_strdup_printf("Token: %s\r\n", token);
   g_auto(HttpReply) mode = {0};
-  http_call(M_AURADINE, fleet.web_port, "GET", "/mode", header, NULL, &mode);
+  http_call(M_AURADINE, fleet.net.web_port, "GET", "/mode", header, NULL, &mode);
   assert_profile_body(&mode, "auradine-at1500", "mode");
   g_auto(HttpReply) wrong = {0};
-  http_call(M_AURADINE, fleet.web_port, "POST", "/token", NULL,
+  http_call(M_AURADINE, fleet.net.web_port, "POST", "/token", NULL,
             "{\"command\":\"token\",\"user\":\"admin\",\"password\":\"nope\"}", &wrong);
   g_assert_cmpint(wrong.status, ==, 401);
   g_autofree char *wrong_status = json_string_at(wrong.body, "STATUS/0/STATUS");
   g_assert_cmpstr(wrong_status, ==, "E");
   g_auto(HttpReply) none = {0};
-  http_call(M_AURADINE, fleet.web_port, "GET", "/mode", NULL, NULL, &none);
+  http_call(M_AURADINE, fleet.net.web_port, "GET", "/mode", NULL, NULL, &none);
   g_assert_cmpint(none.status, ==, 401);
   g_auto(HttpReply) forged = {0};
-  http_call(M_AURADINE, fleet.web_port, "GET", "/mode", "Token: 0123456789abcdef\r\n", NULL,
+  http_call(M_AURADINE, fleet.net.web_port, "GET", "/mode", "Token: 0123456789abcdef\r\n", NULL,
             &forged);
   g_assert_cmpint(forged.status, ==, 401);
 
   /* Braiins REST: {"token","timeout_s":3600}, raw in Authorization. */
   g_auto(HttpReply) login = {0};
-  http_call(M_BRAIINS_REST, fleet.http_port, "POST", "/api/v1/auth/login", NULL,
+  http_call(M_BRAIINS_REST, fleet.net.http_port, "POST", "/api/v1/auth/login", NULL,
             "{\"username\":\"root\",\"password\":\"root\"}", &login);
   g_assert_cmpint(login.status, ==, 200);
   g_assert_cmpfloat(number_of(login.body, "timeout_s"), ==, 3600);
   g_autofree char *bos = json_string_at(login.body, "token");
   g_autofree char *raw = g_strdup_printf("Authorization: %s\r\n", bos);
   g_auto(HttpReply) details = {0};
-  http_call(M_BRAIINS_REST, fleet.http_port, "GET", "/api/v1/miner/details", raw, NULL, &details);
+  http_call(M_BRAIINS_REST, fleet.net.http_port, "GET", "/api/v1/miner/details", raw, NULL,
+            &details);
   assert_profile_body(&details, "braiins-rest-26", "rest-miner_details");
   g_autofree char *bearer = g_strdup_printf("Authorization: Bearer %s\r\n", bos);
   g_auto(HttpReply) not_raw = {0};
-  http_call(M_BRAIINS_REST, fleet.http_port, "GET", "/api/v1/miner/details", bearer, NULL,
+  http_call(M_BRAIINS_REST, fleet.net.http_port, "GET", "/api/v1/miner/details", bearer, NULL,
             &not_raw);
   g_assert_cmpint(not_raw.status, ==, 401);
   g_auto(HttpReply) bad_login = {0};
-  http_call(M_BRAIINS_REST, fleet.http_port, "POST", "/api/v1/auth/login", NULL,
+  http_call(M_BRAIINS_REST, fleet.net.http_port, "POST", "/api/v1/auth/login", NULL,
             "{\"username\":\"root\",\"password\":\"admin\"}", &bad_login);
   g_assert_cmpint(bad_login.status, ==, 401);
 
   /* Proto: a password only; "Authorization: Bearer"; /api/v1/system open. */
-  g_autofree char *proto = login_json(M_PROTO, fleet.http_port, "/api/v1/auth/login",
+  g_autofree char *proto = login_json(M_PROTO, fleet.net.http_port, "/api/v1/auth/login",
                                       "{\"password\":\"\"}", "access_token");
   g_autofree char *proto_bearer = g_strdup_printf("Authorization: Bearer %s\r\n", proto);
   g_auto(HttpReply) pools = {0};
-  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/pools", proto_bearer, NULL, &pools);
+  http_call(M_PROTO, fleet.net.http_port, "GET", "/api/v1/pools", proto_bearer, NULL, &pools);
   assert_profile_body(&pools, "proto-rig", "pools");
   g_auto(HttpReply) closed = {0};
-  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/pools", NULL, NULL, &closed);
+  http_call(M_PROTO, fleet.net.http_port, "GET", "/api/v1/pools", NULL, NULL, &closed);
   g_assert_cmpint(closed.status, ==, 401);
   g_auto(HttpReply) open = {0};
-  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/system", NULL, NULL, &open);
+  http_call(M_PROTO, fleet.net.http_port, "GET", "/api/v1/system", NULL, NULL, &open);
   assert_profile_body(&open, "proto-rig", "system");
   g_auto(HttpReply) proto_wrong = {0};
-  http_call(M_PROTO, fleet.http_port, "POST", "/api/v1/auth/login", NULL,
+  http_call(M_PROTO, fleet.net.http_port, "POST", "/api/v1/auth/login", NULL,
             "{\"password\":\"guess\"}", &proto_wrong);
   g_assert_cmpint(proto_wrong.status, ==, 401);
 }
@@ -1153,17 +1026,17 @@ test_auth_cookie(void)
   /* Iceriver: the login in the query string sets the cookie. */
   const char *panel = "/user/userpanel?post=4";
   g_auto(HttpReply) before = {0};
-  http_call(M_ICERIVER, fleet.http_port, "POST", panel, NULL, NULL, &before);
+  http_call(M_ICERIVER, fleet.net.http_port, "POST", panel, NULL, NULL, &before);
   g_assert_cmpint(before.status, ==, 401);
   g_auto(HttpReply) wrong = {0};
-  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/loginpost?post=6&user=admin&pwd=1234", NULL,
-            NULL, &wrong);
+  http_call(M_ICERIVER, fleet.net.http_port, "POST", "/user/loginpost?post=6&user=admin&pwd=1234",
+            NULL, NULL, &wrong);
   g_assert_cmpint(wrong.status, ==, 200);
   g_assert_cmpstr(wrong.body, ==, "{\"error\":1}\n");
   g_assert_null(strstr(wrong.head, "Set-Cookie"));
   g_auto(HttpReply) login = {0};
-  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/loginpost?post=6&user=admin&pwd=12345678",
-            NULL, NULL, &login);
+  http_call(M_ICERIVER, fleet.net.http_port, "POST",
+            "/user/loginpost?post=6&user=admin&pwd=12345678", NULL, NULL, &login);
   g_assert_cmpint(login.status, ==, 200);
   g_autofree char *set = head_value(login.head, "Set-Cookie");
   g_assert_nonnull(set);
@@ -1171,13 +1044,13 @@ test_auth_cookie(void)
   g_autofree char *pair = g_strndup(set, strcspn(set, ";"));
   g_autofree char *cookie = g_strdup_printf("Cookie: lang=zh; %s\r\n", pair);
   g_auto(HttpReply) after = {0};
-  http_call(M_ICERIVER, fleet.http_port, "POST", panel, cookie, NULL, &after);
+  http_call(M_ICERIVER, fleet.net.http_port, "POST", panel, cookie, NULL, &after);
   assert_profile_body(&after, "iceriver-ks5l", "userpanel-post4");
   g_assert_nonnull(strstr(after.body, "\"rtpow\": \"15011G\""));
 
   /* SealMiner: the credentials in a form body. */
   g_auto(HttpReply) seal = {0};
-  http_call(M_SEALMINER, fleet.http_port, "POST", "/cgi-bin/login.php",
+  http_call(M_SEALMINER, fleet.net.http_port, "POST", "/cgi-bin/login.php",
             "Content-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n",
             "username=seal&origin_pwd=seal", &seal);
   g_autofree char *seal_set = head_value(seal.head, "Set-Cookie");
@@ -1185,11 +1058,11 @@ test_auth_cookie(void)
   g_autofree char *seal_pair = g_strndup(seal_set, strcspn(seal_set, ";"));
   g_autofree char *seal_cookie = g_strdup_printf("Cookie: %s\r\n", seal_pair);
   g_auto(HttpReply) psu = {0};
-  http_call(M_SEALMINER, fleet.http_port, "GET", "/cgi-bin/miner-psu-status.php", seal_cookie, NULL,
-            &psu);
+  http_call(M_SEALMINER, fleet.net.http_port, "GET", "/cgi-bin/miner-psu-status.php", seal_cookie,
+            NULL, &psu);
   assert_profile_body(&psu, "sealminer", "miner-psu-status");
   g_auto(HttpReply) seal_wrong = {0};
-  http_call(M_SEALMINER, fleet.http_port, "POST", "/cgi-bin/login.php", NULL,
+  http_call(M_SEALMINER, fleet.net.http_port, "POST", "/cgi-bin/login.php", NULL,
             "username=seal&origin_pwd=admin", &seal_wrong);
   g_assert_null(strstr(seal_wrong.head, "Set-Cookie"));
 }
@@ -1198,7 +1071,7 @@ static void
 test_auth_jwt(void)
 {
   g_auto(HttpReply) login = {0};
-  http_call(M_GOLDSHELL, fleet.http_port, "GET",
+  http_call(M_GOLDSHELL, fleet.net.http_port, "GET",
             "/user/login?username=admin&password=123456789&cipher=false", NULL, NULL, &login);
   g_assert_cmpint(login.status, ==, 200);
   g_autofree char *jwt = json_string_at(login.body, "JWT Token");
@@ -1206,15 +1079,15 @@ test_auth_jwt(void)
   g_assert_cmpuint(g_strv_length(parts), ==, 3); /* header.payload.signature */
   g_autofree char *bearer = g_strdup_printf("Authorization: Bearer %s\r\n", jwt);
   g_auto(HttpReply) status = {0};
-  http_call(M_GOLDSHELL, fleet.http_port, "GET", "/mcb/status", bearer, NULL, &status);
+  http_call(M_GOLDSHELL, fleet.net.http_port, "GET", "/mcb/status", bearer, NULL, &status);
   assert_profile_body(&status, "goldshell-ari31", "mcb-status");
   g_assert_nonnull(strstr(status.body, "\"model\": \"Goldshell-ARI31\""));
   g_autofree char *raw = g_strdup_printf("Authorization: %s\r\n", jwt);
   g_auto(HttpReply) no_scheme = {0};
-  http_call(M_GOLDSHELL, fleet.http_port, "GET", "/mcb/status", raw, NULL, &no_scheme);
+  http_call(M_GOLDSHELL, fleet.net.http_port, "GET", "/mcb/status", raw, NULL, &no_scheme);
   g_assert_cmpint(no_scheme.status, ==, 401);
   g_auto(HttpReply) wrong = {0};
-  http_call(M_GOLDSHELL, fleet.http_port, "GET",
+  http_call(M_GOLDSHELL, fleet.net.http_port, "GET",
             "/user/login?username=admin&password=12345678&cipher=false", NULL, NULL, &wrong);
   g_assert_cmpint(wrong.status, ==, 401);
 }
@@ -1223,52 +1096,54 @@ static void
 test_http_body_routing(void)
 {
   g_autofree char *token = login_json(
-      M_AURADINE, fleet.web_port, "/token",
+      M_AURADINE, fleet.net.web_port, "/token",
       "{\"command\":\"token\",\"user\":\"admin\",\"password\":\"admin\"}", "Token/0/Token");
   g_autofree char *header = g_strdup_printf("Token: %s\r\n", token);
   /* Auradine: POST /<command> {"command":...}; the body must agree. */
   g_auto(HttpReply) psu = {0};
-  http_call(M_AURADINE, fleet.web_port, "POST", "/psu", header, "{\"command\":\"psu\"}", &psu);
+  http_call(M_AURADINE, fleet.net.web_port, "POST", "/psu", header, "{\"command\":\"psu\"}", &psu);
   assert_profile_body(&psu, "auradine-at1500", "psu");
   g_auto(HttpReply) other = {0};
-  http_call(M_AURADINE, fleet.web_port, "POST", "/psu", header, "{\"command\":\"fan\"}", &other);
+  http_call(M_AURADINE, fleet.net.web_port, "POST", "/psu", header, "{\"command\":\"fan\"}",
+            &other);
   g_assert_cmpint(other.status, ==, 404);
   /* Iceriver: post=4 in a form body works as in the query; post=5 is not recorded. */
   g_auto(HttpReply) login = {0};
-  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/loginpost?post=6&user=admin&pwd=12345678",
-            NULL, NULL, &login);
+  http_call(M_ICERIVER, fleet.net.http_port, "POST",
+            "/user/loginpost?post=6&user=admin&pwd=12345678", NULL, NULL, &login);
   g_autofree char *set = head_value(login.head, "Set-Cookie");
   g_autofree char *cookie = g_strdup_printf("Cookie: %.*s\r\n", (int)strcspn(set, ";"), set);
   g_autofree char *form =
       g_strconcat(cookie, "Content-Type: application/x-www-form-urlencoded\r\n", NULL);
   g_auto(HttpReply) panel = {0};
-  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/userpanel", form, "post=4", &panel);
+  http_call(M_ICERIVER, fleet.net.http_port, "POST", "/user/userpanel", form, "post=4", &panel);
   assert_profile_body(&panel, "iceriver-ks5l", "userpanel-post4");
   g_auto(HttpReply) five = {0};
-  http_call(M_ICERIVER, fleet.http_port, "POST", "/user/userpanel", form, "post=5", &five);
+  http_call(M_ICERIVER, fleet.net.http_port, "POST", "/user/userpanel", form, "post=5", &five);
   g_assert_cmpint(five.status, ==, 404);
 }
 
 static void
 test_http_query_routes(void)
 {
-  g_autofree char *token = login_json(M_PROTO, fleet.http_port, "/api/v1/auth/login",
+  g_autofree char *token = login_json(M_PROTO, fleet.net.http_port, "/api/v1/auth/login",
                                       "{\"password\":\"\"}", "access_token");
   g_autofree char *bearer = g_strdup_printf("Authorization: Bearer %s\r\n", token);
   /* asic-rs asks /api/v1/telemetry?level=miner,hashboard,psu (comma escaped). */
   g_auto(HttpReply) full = {0};
-  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/telemetry?level=miner%2Chashboard%2Cpsu",
+  http_call(M_PROTO, fleet.net.http_port, "GET", "/api/v1/telemetry?level=miner%2Chashboard%2Cpsu",
             bearer, NULL, &full);
   assert_profile_body(&full, "proto-rig", "telemetry_full");
   g_auto(HttpReply) plain = {0};
-  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/telemetry?level=miner,hashboard,psu", bearer,
-            NULL, &plain);
+  http_call(M_PROTO, fleet.net.http_port, "GET", "/api/v1/telemetry?level=miner,hashboard,psu",
+            bearer, NULL, &plain);
   g_assert_cmpint(plain.status, ==, 200);
   g_auto(HttpReply) other = {0};
-  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/telemetry?level=miner", bearer, NULL, &other);
+  http_call(M_PROTO, fleet.net.http_port, "GET", "/api/v1/telemetry?level=miner", bearer, NULL,
+            &other);
   g_assert_cmpint(other.status, ==, 404);
   g_auto(HttpReply) none = {0};
-  http_call(M_PROTO, fleet.http_port, "GET", "/api/v1/telemetry", bearer, NULL, &none);
+  http_call(M_PROTO, fleet.net.http_port, "GET", "/api/v1/telemetry", bearer, NULL, &none);
   g_assert_cmpint(none.status, ==, 404);
 }
 
@@ -1294,15 +1169,23 @@ test_http_second_port(void)
                      "login=POST /login\nlogin_reply=login.json\ntoken_header=X-Token\n"
                      "GET /api=api.json\n");
   g_autofree char *addr = host(203);
-  guint16 front = (guint16)(fleet.port + 6), web = (guint16)(fleet.port + 7);
+  guint16 front = (guint16)(fleet.net.port + 6), web = (guint16)(fleet.net.port + 7);
   g_autofree char *set_front = g_strdup_printf("http_port=%u", front);
   g_autofree char *set_web = g_strdup_printf("web_port=%u", web);
-  const char *argv[] = {fakeminer_path(), "--base",  addr,    "--profile", dir,
-                        "--set",          set_front, "--set", set_web,     NULL};
+  const char *argv[] = {am_test_fakeminer_path(),
+                        "--base",
+                        addr,
+                        "--profile",
+                        dir,
+                        "--set",
+                        set_front,
+                        "--set",
+                        set_web,
+                        NULL};
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) process = spawn(argv, &error);
   g_assert_no_error(error);
-  g_assert_cmpint(wait_ready(process, NULL), ==, 1);
+  g_assert_cmpint(am_test_fleet_wait_ready(process, NULL), ==, 1);
   g_auto(HttpReply) page = {0};
   http_call(203, front, "GET", "/", NULL, NULL, &page);
   g_assert_cmpstr(page.body, ==, "<title>front</title>");
@@ -1349,13 +1232,13 @@ test_new_profiles(void)
   };
   for (gsize i = 0; i < G_N_ELEMENTS(pages); i++) {
     g_auto(HttpReply) h = {0};
-    http_call(pages[i].n, fleet.http_port, "GET", "/", NULL, NULL, &h);
+    http_call(pages[i].n, fleet.net.http_port, "GET", "/", NULL, NULL, &h);
     g_assert_cmpint(h.status, ==, 200);
     g_assert_nonnull(strstr(h.body, pages[i].text));
   }
   /* Auradine's web port needs the token even for an unknown path. */
   g_auto(HttpReply) web = {0};
-  http_call(M_AURADINE, fleet.web_port, "GET", "/ipreport", NULL, NULL, &web);
+  http_call(M_AURADINE, fleet.net.web_port, "GET", "/ipreport", NULL, NULL, &web);
   g_assert_cmpint(web.status, ==, 401);
 }
 
@@ -1382,7 +1265,7 @@ test_auth_profile_errors(void)
   g_autofree char *addr = host(204);
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_assert_true(g_file_set_contents(ini, bad[i][0], -1, NULL));
-    const char *argv[] = {fakeminer_path(), "--base", addr, "--profile", profile, NULL};
+    const char *argv[] = {am_test_fakeminer_path(), "--base", addr, "--profile", profile, NULL};
     int status = 0;
     g_autofree char *err = run_expect_failure(argv, &status);
     g_assert_cmpint(status, ==, 2);
@@ -1409,7 +1292,7 @@ static GSocketConnection *
 v3_connect(void)
 {
   g_autoptr(GError) error = NULL;
-  GSocketConnection *conn = connect_to(M_V3, fleet.v3_port, &error);
+  GSocketConnection *conn = connect_to(M_V3, fleet.net.v3_port, &error);
   g_assert_no_error(error);
   g_socket_set_timeout(g_socket_connection_get_socket(conn), 30);
   return conn;
@@ -1523,7 +1406,7 @@ test_v3_bad_frames(void)
     g_auto(Reply) r = {0};
     r.data = g_byte_array_new();
     g_autoptr(GError) error = NULL;
-    g_autoptr(GSocketConnection) raw = connect_to(M_V3, fleet.v3_port, &error);
+    g_autoptr(GSocketConnection) raw = connect_to(M_V3, fleet.net.v3_port, &error);
     g_assert_no_error(error);
     g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(raw)), frames[i].bytes,
                               frames[i].len, NULL, NULL, &error);
@@ -1542,7 +1425,7 @@ set_fault(guint n, const char *fault)
 {
   g_autofree char *target = host(n);
   g_autofree char *line = g_strdup_printf("set %s fault=%s", target, fault);
-  control_ok(line);
+  am_test_fleet_control(fleet.fake, line);
 }
 
 static void
@@ -1553,7 +1436,7 @@ test_new_protocol_faults(void)
   struct {
     guint n;
     guint16 port;
-  } miners[] = {{M_BITAXE, fleet.http_port}, {M_V3, fleet.v3_port}};
+  } miners[] = {{M_BITAXE, fleet.net.http_port}, {M_V3, fleet.net.v3_port}};
   for (gsize i = 0; i < G_N_ELEMENTS(miners); i++) {
     guint n = miners[i].n;
     guint16 port = miners[i].port;
@@ -1647,29 +1530,30 @@ test_new_protocol_faults(void)
     }
   }
   /* A port changed at run time moves the listener. */
-  guint16 moved = (guint16)(fleet.port + 5);
+  guint16 moved = (guint16)(fleet.net.port + 5);
   g_autofree char *bitaxe = host(M_BITAXE);
   g_autofree char *move = g_strdup_printf("set %s http_port=%u", bitaxe, moved);
-  control_ok(move);
+  am_test_fleet_control(fleet.fake, move);
   {
     g_auto(Reply) r = {0};
-    exchange_full(M_BITAXE, fleet.http_port, NULL, 1024, LONG_WAIT_MS, &r);
+    exchange_full(M_BITAXE, fleet.net.http_port, NULL, 1024, LONG_WAIT_MS, &r);
     g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-    guint16 saved = fleet.http_port;
-    fleet.http_port = moved;
+    guint16 saved = fleet.net.http_port;
+    fleet.net.http_port = moved;
     g_auto(HttpReply) h = {0};
     http_exchange(M_BITAXE, "GET", "/", &h);
-    fleet.http_port = saved;
+    fleet.net.http_port = saved;
     g_assert_cmpint(h.status, ==, 200);
   }
-  g_autofree char *back = g_strdup_printf("set %s:%u http_port=%u", bitaxe, moved, fleet.http_port);
-  control_ok(back);
+  g_autofree char *back =
+      g_strdup_printf("set %s:%u http_port=%u", bitaxe, moved, fleet.net.http_port);
+  am_test_fleet_control(fleet.fake, back);
 
   /* get shows where a miner without RPC listens. */
   g_autofree char *target = host(M_BITAXE);
-  g_autofree char *get = control("get %s", target);
+  g_autofree char *get = am_test_fleet_ask(fleet.fake, "get %s", target);
   g_autofree char *serves =
-      g_strdup_printf(" http_port=%u serves=http:%u\n", fleet.http_port, fleet.http_port);
+      g_strdup_printf(" http_port=%u serves=http:%u\n", fleet.net.http_port, fleet.net.http_port);
   g_assert_nonnull(strstr(get, serves));
 }
 
@@ -1678,10 +1562,10 @@ test_new_protocol_faults(void)
 static void
 test_refuses_outside_loopback(void)
 {
-  g_autofree char *dir = profile_dir("antminer-s9");
+  g_autofree char *dir = am_test_profile_dir("antminer-s9");
   const char *bases[] = {"10.0.0.1", "192.168.1.20", "::ffff:127.0.0.1", "0.0.0.0"};
   for (gsize i = 0; i < G_N_ELEMENTS(bases); i++) {
-    const char *argv[] = {fakeminer_path(), "--base", bases[i], "--profile", dir, NULL};
+    const char *argv[] = {am_test_fakeminer_path(), "--base", bases[i], "--profile", dir, NULL};
     int status = 0;
     g_autofree char *err = run_expect_failure(argv, &status);
     g_assert_cmpint(status, ==, 2);
@@ -1689,8 +1573,14 @@ test_refuses_outside_loopback(void)
     g_assert_nonnull(strstr(err, "127.0.0.0/8"));
   }
   /* A range that would leave 127/8. */
-  const char *argv[] = {
-      fakeminer_path(), "--base", "127.255.255.250", "--count", "9", "--profile", dir, NULL};
+  const char *argv[] = {am_test_fakeminer_path(),
+                        "--base",
+                        "127.255.255.250",
+                        "--count",
+                        "9",
+                        "--profile",
+                        dir,
+                        NULL};
   int status = 0;
   g_autofree char *err = run_expect_failure(argv, &status);
   g_assert_cmpint(status, ==, 2);
@@ -1698,8 +1588,8 @@ test_refuses_outside_loopback(void)
 
   /* And the control port. */
   g_autofree char *octet = host(200);
-  const char *argv2[] = {fakeminer_path(), "--base",     octet, "--profile", dir,
-                         "--control",      "10.1.2.3:0", NULL};
+  const char *argv2[] = {
+      am_test_fakeminer_path(), "--base", octet, "--profile", dir, "--control", "10.1.2.3:0", NULL};
   g_autofree char *err2 = run_expect_failure(argv2, &status);
   g_assert_cmpint(status, ==, 2);
   g_assert_nonnull(strstr(err2, "10.1.2.3"));
@@ -1708,11 +1598,11 @@ test_refuses_outside_loopback(void)
 static void
 test_fleet_file_errors(void)
 {
-  g_autofree char *dir = profile_dir("antminer-s9");
+  g_autofree char *dir = am_test_profile_dir("antminer-s9");
   g_autofree char *addr = host(201);
   g_autofree char *addr_bad_port = g_strconcat(addr, ":99999", NULL);
   g_autofree char *addr_rpc_port = g_strconcat(addr, ":4028", NULL);
-  g_autofree char *bitaxe = profile_dir("bitaxe-supra");
+  g_autofree char *bitaxe = am_test_profile_dir("bitaxe-supra");
   struct {
     char *line;
     const char *needle;
@@ -1729,9 +1619,9 @@ test_fleet_file_errors(void)
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autofree char *line = bad[i].line;
     g_autofree char *text =
-        g_strdup_printf("# a fleet\n127.77.%u.200 %s\n\n%s\n", fleet.octet, dir, line);
+        g_strdup_printf("# a fleet\n127.77.%u.200 %s\n\n%s\n", fleet.net.octet, dir, line);
     g_autofree char *path = write_temp_file("bad.fleet", text);
-    const char *argv[] = {fakeminer_path(), "--fleet", path, NULL};
+    const char *argv[] = {am_test_fakeminer_path(), "--fleet", path, NULL};
     int status = 0;
     g_autofree char *err = run_expect_failure(argv, &status);
     g_assert_cmpint(status, ==, 2);
@@ -1740,10 +1630,10 @@ test_fleet_file_errors(void)
     g_assert_nonnull(strstr(err, bad[i].needle));
   }
   /* The same address twice names both lines. */
-  g_autofree char *dup =
-      g_strdup_printf("127.77.%u.200 %s\n127.77.%u.200 %s\n", fleet.octet, dir, fleet.octet, dir);
+  g_autofree char *dup = g_strdup_printf("127.77.%u.200 %s\n127.77.%u.200 %s\n", fleet.net.octet,
+                                         dir, fleet.net.octet, dir);
   g_autofree char *path = write_temp_file("dup.fleet", dup);
-  const char *argv[] = {fakeminer_path(), "--fleet", path, NULL};
+  const char *argv[] = {am_test_fakeminer_path(), "--fleet", path, NULL};
   int status = 0;
   g_autofree char *err = run_expect_failure(argv, &status);
   g_assert_cmpint(status, ==, 2);
@@ -1770,7 +1660,7 @@ test_profile_ini_errors(void)
   g_autofree char *addr = host(202);
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_assert_true(g_file_set_contents(ini, bad[i][0], -1, NULL));
-    const char *argv[] = {fakeminer_path(), "--base", addr, "--profile", profile, NULL};
+    const char *argv[] = {am_test_fakeminer_path(), "--base", addr, "--profile", profile, NULL};
     int status = 0;
     g_autofree char *err = run_expect_failure(argv, &status);
     g_assert_cmpint(status, ==, 2);
@@ -1787,13 +1677,14 @@ test_bind_conflict(void)
 {
   /* Something else already listens there: exit 2 naming the address. */
   g_autofree char *text = host(M_NORMAL);
-  g_autofree char *dir = profile_dir("antminer-s9");
-  g_autofree char *port = g_strdup_printf("%u", fleet.port);
-  const char *argv[] = {fakeminer_path(), "--base", text, "--port", port, "--profile", dir, NULL};
+  g_autofree char *dir = am_test_profile_dir("antminer-s9");
+  g_autofree char *port = g_strdup_printf("%u", fleet.net.port);
+  const char *argv[] = {
+      am_test_fakeminer_path(), "--base", text, "--port", port, "--profile", dir, NULL};
   int status = 0;
   g_autofree char *err = run_expect_failure(argv, &status);
   g_assert_cmpint(status, ==, 2);
-  g_autofree char *label = g_strdup_printf("%s:%u", text, fleet.port);
+  g_autofree char *label = g_strdup_printf("%s:%u", text, fleet.net.port);
   g_assert_nonnull(strstr(err, label));
 }
 
@@ -1801,20 +1692,30 @@ static void
 test_range_wraps(void)
 {
   /* .253, .254, then the next /24 from .1 (host parts .0 and .255 skipped). */
-  guint next = fleet.octet + 1;
-  g_autofree char *base = g_strdup_printf("127.77.%u.253", fleet.octet);
-  g_autofree char *dir = profile_dir("generic-cgminer");
-  g_autofree char *port = g_strdup_printf("%u", fleet.port);
-  const char *argv[] = {fakeminer_path(), "--base", base,    "--count",       "4", "--port", port,
-                        "--profile",      dir,      "--set", "temp_offset=1", NULL};
+  guint next = fleet.net.octet + 1;
+  g_autofree char *base = g_strdup_printf("127.77.%u.253", fleet.net.octet);
+  g_autofree char *dir = am_test_profile_dir("generic-cgminer");
+  g_autofree char *port = g_strdup_printf("%u", fleet.net.port);
+  const char *argv[] = {am_test_fakeminer_path(),
+                        "--base",
+                        base,
+                        "--count",
+                        "4",
+                        "--port",
+                        port,
+                        "--profile",
+                        dir,
+                        "--set",
+                        "temp_offset=1",
+                        NULL};
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) process = spawn(argv, &error);
   g_assert_no_error(error);
-  g_assert_cmpint(wait_ready(process, NULL), ==, 4);
-  guint saved = fleet.octet;
-  fleet.octet = next;
+  g_assert_cmpint(am_test_fleet_wait_ready(process, NULL), ==, 4);
+  guint saved = fleet.net.octet;
+  fleet.net.octet = next;
   g_autofree char *version = command_reply(2, "version");
-  fleet.octet = saved;
+  fleet.net.octet = saved;
   g_assert_nonnull(strstr(version, "cgminer 4.11.1"));
   g_subprocess_send_signal(process, SIGTERM);
   g_subprocess_wait(process, NULL, &error);
@@ -1828,12 +1729,12 @@ test_demo_fleet(void)
 {
   /* The demo fleet uses every profile; each one must load and answer. */
   g_autofree char *path = g_test_build_filename(G_TEST_DIST, "fakeminer", "demo.fleet", NULL);
-  g_autofree char *port = g_strdup_printf("%u", fleet.port + 2);
-  const char *argv[] = {fakeminer_path(), "--fleet", path, "--port", port, NULL};
+  g_autofree char *port = g_strdup_printf("%u", fleet.net.port + 2);
+  const char *argv[] = {am_test_fakeminer_path(), "--fleet", path, "--port", port, NULL};
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) process = spawn(argv, &error);
   g_assert_no_error(error);
-  int listeners = wait_ready(process, NULL);
+  int listeners = am_test_fleet_wait_ready(process, NULL);
   if (listeners < 0) {
     g_autofree char *err = NULL;
     g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, NULL);
@@ -1856,11 +1757,11 @@ test_demo_fleet_2026(void)
     return;
   }
   g_autofree char *path = g_test_build_filename(G_TEST_DIST, "fakeminer", "demo-2026.fleet", NULL);
-  const char *argv[] = {fakeminer_path(), "--fleet", path, NULL};
+  const char *argv[] = {am_test_fakeminer_path(), "--fleet", path, NULL};
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) process = spawn(argv, &error);
   g_assert_no_error(error);
-  int listeners = wait_ready(process, NULL);
+  int listeners = am_test_fleet_wait_ready(process, NULL);
   if (listeners < 0) {
     g_autofree char *err = NULL;
     g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, NULL);
@@ -1878,8 +1779,8 @@ test_demo_fleet_2026(void)
 static char *
 fleet_text(void)
 {
-  g_autofree char *s9 = profile_dir("antminer-s9");
-  g_autofree char *bos = profile_dir("braiins-s9");
+  g_autofree char *s9 = am_test_profile_dir("antminer-s9");
+  g_autofree char *bos = am_test_profile_dir("braiins-s9");
   GString *text = g_string_new("# test fleet: one miner per fault\n");
   const char *extra[] = {
       [M_NORMAL] = "",
@@ -1895,16 +1796,16 @@ fleet_text(void)
       [M_CONTROL] = "   # changed at run time",
   };
   for (guint n = M_NORMAL; n <= M_CONTROL; n++)
-    g_string_append_printf(text, "127.77.%u.%u %s %s\n", fleet.octet, n, s9, extra[n]);
-  g_string_append_printf(text, "127.77.%u.%u braiins-s9\n", fleet.octet, M_BRAIINS);
-  g_string_append_printf(text, "127.77.%u.%u:%u braiins-plus-s9\n", fleet.octet, M_OTHER_PORT,
-                         fleet.port + 1);
-  g_string_append_printf(text, "127.77.%u.%u bitaxe-supra http_port=%u\n", fleet.octet, M_BITAXE,
-                         fleet.http_port);
-  g_string_append_printf(text, "127.77.%u.%u whatsminer-m60s-v3 v3_port=%u\n", fleet.octet, M_V3,
-                         fleet.v3_port);
-  g_string_append_printf(text, "127.77.%u.%u epic-umc http_port=%u\n", fleet.octet, M_EPIC,
-                         fleet.http_port);
+    g_string_append_printf(text, "127.77.%u.%u %s %s\n", fleet.net.octet, n, s9, extra[n]);
+  g_string_append_printf(text, "127.77.%u.%u braiins-s9\n", fleet.net.octet, M_BRAIINS);
+  g_string_append_printf(text, "127.77.%u.%u:%u braiins-plus-s9\n", fleet.net.octet, M_OTHER_PORT,
+                         fleet.net.port + 1);
+  g_string_append_printf(text, "127.77.%u.%u bitaxe-supra http_port=%u\n", fleet.net.octet,
+                         M_BITAXE, fleet.net.http_port);
+  g_string_append_printf(text, "127.77.%u.%u whatsminer-m60s-v3 v3_port=%u\n", fleet.net.octet,
+                         M_V3, fleet.net.v3_port);
+  g_string_append_printf(text, "127.77.%u.%u epic-umc http_port=%u\n", fleet.net.octet, M_EPIC,
+                         fleet.net.http_port);
   const struct {
     guint n;
     const char *profile;
@@ -1915,56 +1816,29 @@ fleet_text(void)
       {M_SEALMINER, "sealminer"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(logins); i++)
-    g_string_append_printf(text, "127.77.%u.%u %s http_port=%u web_port=%u\n", fleet.octet,
-                           logins[i].n, logins[i].profile, fleet.http_port, fleet.web_port);
+    g_string_append_printf(text, "127.77.%u.%u %s http_port=%u web_port=%u\n", fleet.net.octet,
+                           logins[i].n, logins[i].profile, fleet.net.http_port, fleet.net.web_port);
   return g_string_free(text, FALSE);
 }
 
 /* A random /24 in 127.77/16 and a random high port; another run (or the ASan
  * build) may hold one, so a bind failure just means: try elsewhere. */
+static char *
+fleet_pick(gpointer user_data, guint16 *port)
+{
+  (void)user_data;
+  fm_test_net_pick(&fleet.net);
+  *port = fleet.net.port;
+  return fleet_text();
+}
+
 static void
 fleet_start(void)
 {
   g_autofree char *root = g_test_build_filename(G_TEST_DIST, "fakeminer", "profiles", NULL);
-  for (int attempt = 0; attempt < 8; attempt++) {
-    fleet.octet = (guint)g_random_int_range(1, 250);
-    fleet.port = (guint16)g_random_int_range(20000, 60000);
-    fleet.http_port = (guint16)(fleet.port + 3);
-    fleet.v3_port = (guint16)(fleet.port + 4);
-    fleet.web_port = (guint16)(fleet.port + 5);
-    g_autofree char *text = fleet_text();
-    g_autofree char *path = write_temp_file("test.fleet", text);
-    g_autofree char *port = g_strdup_printf("%u", fleet.port);
-    const char *argv[] = {fakeminer_path(),  "--fleet", path,        "--port",      port,
-                          "--profiles-root", root,      "--control", "127.0.0.1:0", NULL};
-    g_autoptr(GError) error = NULL;
-    fleet.process = spawn(argv, &error);
-    g_assert_no_error(error);
-    int listeners = wait_ready(fleet.process, &fleet.control_port);
-    if (listeners >= 0) {
-      g_assert_cmpint(listeners, ==, M_LAST - 1); /* all but refuse */
-      g_assert_cmpuint(fleet.control_port, >, 0);
-      return;
-    }
-    g_autofree char *err = NULL;
-    g_subprocess_communicate_utf8(fleet.process, NULL, NULL, NULL, &err, NULL);
-    g_test_message("fake did not start (%s); retrying", err);
-    g_clear_object(&fleet.process);
-  }
-  g_error("could not start the fake fleet");
-}
-
-/* Last test: SIGTERM ends it cleanly (exit 0; under ASan also leak-free). */
-static void
-test_clean_exit(void)
-{
-  g_autoptr(GError) error = NULL;
-  g_subprocess_send_signal(fleet.process, SIGTERM);
-  g_subprocess_wait(fleet.process, NULL, &error);
-  g_assert_no_error(error);
-  fleet.exited = TRUE;
-  g_assert_true(g_subprocess_get_if_exited(fleet.process));
-  g_assert_cmpint(g_subprocess_get_exit_status(fleet.process), ==, 0);
+  const char *args[] = {"--profiles-root", root, NULL};
+  fleet.fake = am_test_fleet_start_anywhere(fleet_pick, NULL, args);
+  g_assert_cmpuint(fleet.fake->listeners, ==, M_LAST - 1); /* all but refuse */
 }
 
 int
@@ -2022,14 +1896,11 @@ main(int argc, char **argv)
   g_test_add_func("/fakeminer/startup/range-wraps", test_range_wraps);
   g_test_add_func("/fakeminer/startup/demo-fleet", test_demo_fleet);
   g_test_add_func("/fakeminer/startup/demo-fleet-2026", test_demo_fleet_2026);
-  g_test_add_func("/fakeminer/shutdown/clean-exit", test_clean_exit);
+  /* last: SIGTERM ends it cleanly (exit 0; under ASan also leak-free) */
+  g_test_add_data_func("/fakeminer/shutdown/clean-exit", fleet.fake, am_test_fleet_test_clean_exit);
   int status = g_test_run();
 
-  if (fleet.process != NULL && !fleet.exited) {
-    g_subprocess_send_signal(fleet.process, SIGTERM);
-    g_subprocess_wait(fleet.process, NULL, NULL);
-  }
-  g_clear_object(&fleet.process);
+  am_test_fleet_stop(fleet.fake);
   g_autoptr(GFile) dir = g_file_new_for_path(fleet.dir);
   g_autoptr(GFileEnumerator) files =
       g_file_enumerate_children(dir, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
