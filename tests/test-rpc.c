@@ -30,8 +30,9 @@ typedef struct {
   char *host;
   guint16 port;
   GPtrArray *rules;
-  GPtrArray *active;   /* Conn */
-  GPtrArray *requests; /* JsonNode of each request received */
+  GPtrArray *active;       /* Conn */
+  GPtrArray *requests;     /* JsonNode of each request received */
+  GPtrArray *raw_requests; /* GBytes: each request's bytes as received */
   GCancellable *cancellable;
   GCancellable *cancel_on_accept; /* the client's, to cancel mid-call */
   guint accepted;
@@ -223,6 +224,7 @@ on_request_read(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   JsonNode *root = json_parser_get_root(parser);
   g_ptr_array_add(c->server->requests, json_node_copy(root));
+  g_ptr_array_add(c->server->raw_requests, g_bytes_new(c->request->data, c->request->len));
   const char *command = am_json_string(json_node_get_object(root), "command");
   c->rule = server_find_rule(c->server, command);
   conn_respond(c);
@@ -275,6 +277,7 @@ test_server_new(const char *host)
   s->rules = g_ptr_array_new_with_free_func((GDestroyNotify)rule_free);
   s->active = g_ptr_array_new();
   s->requests = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
+  s->raw_requests = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
   s->cancellable = g_cancellable_new();
   s->drip_bytes = 16;
   s->drip_ms = 5;
@@ -291,6 +294,7 @@ test_server_new(const char *host)
     g_ptr_array_unref(s->rules);
     g_ptr_array_unref(s->active);
     g_ptr_array_unref(s->requests);
+    g_ptr_array_unref(s->raw_requests);
     g_object_unref(s->cancellable);
     g_free(s);
     return NULL;
@@ -319,6 +323,7 @@ test_server_free(TestServer *s)
   g_ptr_array_unref(s->rules);
   g_ptr_array_unref(s->active);
   g_ptr_array_unref(s->requests);
+  g_ptr_array_unref(s->raw_requests);
   g_object_unref(s->cancellable);
   g_free(s->host);
   g_free(s);
@@ -653,10 +658,10 @@ test_call_cap_boundary(void)
   assert_failed(s, &over, AM_ERROR, AM_ERROR_TOO_LARGE);
 }
 
-static void
-test_call_refused(void)
+/* A loopback port bound and closed again: nothing listens there now. */
+static guint16
+closed_port(void)
 {
-  /* Bind a loopback port, close it: nothing listens there now. */
   g_autoptr(GSocket) sock =
       g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
@@ -665,7 +670,13 @@ test_call_refused(void)
   g_autoptr(GSocketAddress) bound = g_socket_get_local_address(sock, NULL);
   guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
   g_socket_close(sock, NULL);
+  return port;
+}
 
+static void
+test_call_refused(void)
+{
+  guint16 port = closed_port();
   g_autoptr(GAsyncResult) result = NULL;
   am_rpc_call_async("127.0.0.1", port, "summary", NULL, 2000, NULL, on_done, &result);
   g_autoptr(GBytes) raw = NULL;
@@ -756,6 +767,178 @@ test_call_ipv6(void)
   assert_failed(s, &bad, AM_ERROR, AM_ERROR_API);
   g_autofree char *prefix = g_strdup_printf("[::1]:%u: ", s->port);
   g_assert_true(g_str_has_prefix(bad.error->message, prefix));
+}
+
+/* ---- the raw exchange (am_rpc_send_async) ---- */
+
+typedef struct {
+  GBytes *reply;
+  GError *error;
+  gboolean sent;
+} SendResult;
+
+static void
+send_result_clear(SendResult *r)
+{
+  g_clear_pointer(&r->reply, g_bytes_unref);
+  g_clear_error(&r->error);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SendResult, send_result_clear)
+
+static void
+send_full(const char *host, guint16 port, const char *request, guint timeout_ms,
+          GCancellable *cancellable, SendResult *out)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new(request, strlen(request));
+  g_autoptr(GAsyncResult) result = NULL;
+  am_rpc_send_async(host, port, bytes, timeout_ms, cancellable, on_done, &result);
+  wait_for(&result);
+  out->reply = am_rpc_send_finish(result, &out->error);
+  out->sent = am_rpc_send_was_sent(result);
+}
+
+static void
+send_to(TestServer *s, const char *request, guint timeout_ms, SendResult *out)
+{
+  send_full(s->host, s->port, request, timeout_ms, NULL, out);
+}
+
+static void
+assert_send_failed(TestServer *s, SendResult *r, GQuark domain, gint code)
+{
+  g_assert_null(r->reply);
+  g_assert_error(r->error, domain, code);
+  g_autofree char *address = server_address(s);
+  g_assert_true(g_str_has_prefix(r->error->message, address));
+}
+
+/* Whatsminer v2's encrypted envelope: JSON that is not a cgminer command,
+ * with spacing and an escape json-glib would not write. */
+#define RAW_REQUEST "{ \"enc\" : 1,\n  \"data\":\"q83v\\/Ez+AA==\" }"
+
+static void
+test_send_raw_request(void)
+{
+  /* A reply of several read chunks, NUL-terminated, that is not cgminer's. */
+  g_autoptr(GString) text = g_string_new("{\"enc\":\"");
+  for (guint i = 0; text->len < 100000; i++)
+    g_string_append_c(text, 'A' + i % 26);
+  g_string_append(text, "\"}");
+  g_autoptr(TestServer) s = test_server_new("127.0.0.1");
+  server_reply(s, NULL, text->str);
+
+  g_auto(SendResult) r = {0};
+  send_to(s, RAW_REQUEST, 0, &r);
+  g_assert_no_error(r.error);
+  g_assert_true(r.sent);
+
+  /* The request arrived byte for byte, nothing added, nothing rebuilt. */
+  g_assert_cmpuint(s->raw_requests->len, ==, 1);
+  GBytes *got = s->raw_requests->pdata[0];
+  g_assert_cmpmem(g_bytes_get_data(got, NULL), g_bytes_get_size(got), RAW_REQUEST,
+                  strlen(RAW_REQUEST));
+
+  /* The reply came back whole, its NUL included, not parsed nor checked. */
+  g_assert_cmpmem(g_bytes_get_data(r.reply, NULL), g_bytes_get_size(r.reply), text->str,
+                  text->len + 1);
+}
+
+static void
+test_send_reply_ends(void)
+{
+  /* Closed without a NUL: everything that came, whatever it is. */
+  g_autoptr(TestServer) s = test_server_new("127.0.0.1");
+  server_reply_raw(s, NULL, "not json, and no NUL");
+  g_auto(SendResult) closed = {0};
+  send_to(s, RAW_REQUEST, 0, &closed);
+  g_assert_no_error(closed.error);
+  g_assert_cmpmem(g_bytes_get_data(closed.reply, NULL), g_bytes_get_size(closed.reply),
+                  "not json, and no NUL", 20);
+
+  /* A NUL ends the reply: what follows it is not read. */
+  g_autoptr(TestServer) s2 = test_server_new("127.0.0.1");
+  g_autoptr(GBytes) body = g_bytes_new("{\"a\":1}\0{\"b\":2}", 15);
+  server_add_rule(s2, NULL, SERVE_REPLY, body);
+  g_auto(SendResult) nul = {0};
+  send_to(s2, RAW_REQUEST, 0, &nul);
+  g_assert_no_error(nul.error);
+  g_assert_cmpmem(g_bytes_get_data(nul.reply, NULL), g_bytes_get_size(nul.reply), "{\"a\":1}\0", 8);
+
+  /* Closed without a byte: a reset, though the request went out. */
+  g_autoptr(TestServer) s3 = test_server_new("127.0.0.1");
+  server_reply_raw(s3, NULL, "");
+  g_auto(SendResult) empty = {0};
+  send_to(s3, RAW_REQUEST, 0, &empty);
+  assert_send_failed(s3, &empty, AM_ERROR, AM_ERROR_RESET);
+  g_assert_nonnull(strstr(empty.error->message, "closed the connection without replying"));
+  g_assert_true(empty.sent);
+}
+
+static void
+test_send_timeout(void)
+{
+  /* The request is read, then nothing: the deadline ends it, and the
+   * caller learns the request had gone out (a reboot taking effect). */
+  g_autoptr(TestServer) s = test_server_new("127.0.0.1");
+  /* A first rule for a named command keeps the server reading the request;
+   * the request has no "command", so the hang is what it gets. */
+  server_add_rule(s, "never-sent", SERVE_REPLY, NULL);
+  server_add_rule(s, NULL, SERVE_HANG, NULL);
+  g_auto(SendResult) r = {0};
+  send_to(s, RAW_REQUEST, SHORT_DEADLINE_MS, &r);
+  assert_send_failed(s, &r, AM_ERROR, AM_ERROR_TIMEOUT);
+  g_assert_nonnull(strstr(r.error->message, "timed out after 0.3 s"));
+  g_assert_true(r.sent);
+  g_assert_cmpuint(s->raw_requests->len, ==, 1);
+}
+
+static void
+test_send_size_cap(void)
+{
+  /* The cap of am_rpc_set_max_reply(), NUL included: exactly it passes
+   * whole, one byte more is TOO_LARGE with nothing handed back. */
+  const gsize cap = 1000;
+  g_autoptr(GString) text = g_string_new(NULL);
+  while (text->len < cap - 1)
+    g_string_append_c(text, 'r');
+  am_rpc_set_max_reply(cap);
+  g_autoptr(TestServer) s = test_server_new("127.0.0.1");
+  server_reply(s, NULL, text->str);
+  g_auto(SendResult) fits = {0};
+  send_to(s, RAW_REQUEST, 0, &fits);
+  g_string_append_c(text, 'r');
+  g_autoptr(TestServer) s_over = test_server_new("127.0.0.1");
+  server_reply(s_over, NULL, text->str);
+  g_auto(SendResult) over = {0};
+  send_to(s_over, RAW_REQUEST, 0, &over);
+  am_rpc_set_max_reply(0); /* back to the default */
+
+  g_assert_no_error(fits.error);
+  g_assert_cmpuint(g_bytes_get_size(fits.reply), ==, cap);
+  assert_send_failed(s_over, &over, AM_ERROR, AM_ERROR_TOO_LARGE);
+  g_assert_nonnull(strstr(over.error->message, "reply is over the 1000-byte cap"));
+}
+
+static void
+test_send_refused_and_cancelled(void)
+{
+  guint16 port = closed_port();
+  g_auto(SendResult) refused = {0};
+  send_full("127.0.0.1", port, RAW_REQUEST, 2000, NULL, &refused);
+  g_assert_null(refused.reply);
+  g_assert_error(refused.error, AM_ERROR, AM_ERROR_REFUSED);
+  g_autofree char *expect = g_strdup_printf("127.0.0.1:%u: connection refused", port);
+  g_assert_cmpstr(refused.error->message, ==, expect);
+  g_assert_false(refused.sent);
+
+  g_autoptr(TestServer) s = test_server_new("127.0.0.1");
+  server_add_rule(s, NULL, SERVE_HANG, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  s->cancel_on_accept = cancellable;
+  g_auto(SendResult) cancelled = {0};
+  send_full(s->host, s->port, RAW_REQUEST, 5000, cancellable, &cancelled);
+  s->cancel_on_accept = NULL;
+  assert_send_failed(s, &cancelled, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
 /* ---- multi-command ---- */
@@ -982,6 +1165,11 @@ main(int argc, char **argv)
   g_test_add_func("/rpc/call/silent-host", test_call_silent_host);
   g_test_add_func("/rpc/call/cancelled", test_call_cancelled);
   g_test_add_func("/rpc/call/ipv6", test_call_ipv6);
+  g_test_add_func("/rpc/send/raw-request", test_send_raw_request);
+  g_test_add_func("/rpc/send/reply-ends", test_send_reply_ends);
+  g_test_add_func("/rpc/send/timeout", test_send_timeout);
+  g_test_add_func("/rpc/send/size-cap", test_send_size_cap);
+  g_test_add_func("/rpc/send/refused-cancelled", test_send_refused_and_cancelled);
   g_test_add_func("/rpc/multi/sections", test_multi_command);
   g_test_add_func("/rpc/multi/single-reply-is-root", test_single_reply_section_is_root);
   g_test_add_func("/rpc/miner/raw-store", test_miner_raw_store);

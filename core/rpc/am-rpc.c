@@ -5,7 +5,11 @@
  * caller's cancellable is chained to the same one, and the two causes are
  * told apart afterwards (AM_ERROR_TIMEOUT versus G_IO_ERROR_CANCELLED).
  * Replies are read in fixed chunks into a buffer that never grows past the
- * size cap, whatever the peer sends or claims. */
+ * size cap, whatever the peer sends or claims.
+ *
+ * Two layers: the exchange (am_rpc_send_async: any request bytes out, the
+ * reply bytes back) and the call on top of it (the cgminer request, the
+ * JSON repairs, STATUS), so every request on the port shares one transport. */
 #include "am-miner-private.h"
 
 #include <antmon/deadline.h>
@@ -132,12 +136,10 @@ am_rpc_reply_get_section(AmRpcReply *reply, const char *command, GError **error)
   return section;
 }
 
-/* ---- one call ---- */
+/* ---- one exchange: the transport ---- */
 
 typedef struct {
   char *address; /* "host:port" or "[v6]:port", for every message */
-  char *command;
-  guint timeout_ms;
   gsize max_reply;
   GBytes *request;
   AmDeadline *deadline;      /* over connect, write and read */
@@ -147,23 +149,23 @@ typedef struct {
   guint8 *buf; /* the reply so far: len bytes of cap, cap <= max_reply */
   gsize len;
   gsize cap;
-  guint8 *chunk; /* READ_CHUNK bytes for each read, never zeroed */
-  GBytes *raw;   /* what came, for raw_out and the miner's raw view */
-} Call;
+  guint8 *chunk;   /* READ_CHUNK bytes for each read, never zeroed */
+  gboolean sent;   /* the whole request went out */
+  GBytes *partial; /* on failure, what had come (never an over-cap stream) */
+} Exchange;
 
 static void
-call_free(Call *c)
+exchange_free(Exchange *x)
 {
-  g_clear_pointer(&c->deadline, am_deadline_free);
-  g_clear_object(&c->connection);
-  g_clear_object(&c->client);
-  g_clear_pointer(&c->request, g_bytes_unref);
-  g_clear_pointer(&c->raw, g_bytes_unref);
-  g_free(c->buf);
-  g_free(c->chunk);
-  g_free(c->address);
-  g_free(c->command);
-  g_free(c);
+  g_clear_pointer(&x->deadline, am_deadline_free);
+  g_clear_object(&x->connection);
+  g_clear_object(&x->client);
+  g_clear_pointer(&x->request, g_bytes_unref);
+  g_clear_pointer(&x->partial, g_bytes_unref);
+  g_free(x->buf);
+  g_free(x->chunk);
+  g_free(x->address);
+  g_free(x);
 }
 
 static char *
@@ -171,6 +173,260 @@ format_address(const char *host, guint16 port)
 {
   return strchr(host, ':') != NULL ? g_strdup_printf("[%s]:%u", host, port)
                                    : g_strdup_printf("%s:%u", host, port);
+}
+
+/* Stops the clock, unhooks the caller and closes the socket: called once,
+ * just before the task returns. */
+static void
+exchange_finish_io(Exchange *x)
+{
+  am_deadline_stop(x->deadline);
+  if (x->connection != NULL) {
+    g_io_stream_close(G_IO_STREAM(x->connection), NULL, NULL);
+    g_clear_object(&x->connection);
+  }
+}
+
+/* Hands the bytes read so far over as the reply. */
+static GBytes *
+take_buffer(Exchange *x)
+{
+  /* An exact copy: the raw view keeps these bytes for the miner's life,
+   * and the read buffer (at least a whole read chunk) goes back to malloc. */
+  GBytes *bytes = g_bytes_new(x->buf, x->len);
+  g_clear_pointer(&x->buf, g_free);
+  x->len = x->cap = 0;
+  return bytes;
+}
+
+/* Fails the exchange with @error turned into the AM_ERROR the caller can
+ * act on, naming the address (cancellation stays G_IO_ERROR_CANCELLED
+ * unless our deadline did it). */
+static void
+exchange_fail(GTask *task, const GError *error)
+{
+  Exchange *x = g_task_get_task_data(task);
+  GError *mapped = am_deadline_error(x->deadline, x->address, error);
+  /* Keep what arrived (a partial or slow reply) for the raw view, but never
+   * an over-cap stream. */
+  if (x->len > 0 && !g_error_matches(mapped, AM_ERROR, AM_ERROR_TOO_LARGE))
+    x->partial = take_buffer(x);
+  g_clear_pointer(&x->buf, g_free);
+  x->len = x->cap = 0;
+  exchange_finish_io(x);
+  g_task_return_error(task, mapped);
+}
+
+static void
+exchange_fail_literal(GTask *task, AmError code, const char *message)
+{
+  g_autoptr(GError) error = g_error_new_literal(AM_ERROR, code, message);
+  exchange_fail(task, error);
+}
+
+static void
+exchange_complete(GTask *task)
+{
+  Exchange *x = g_task_get_task_data(task);
+  if (x->len == 0) {
+    exchange_fail_literal(task, AM_ERROR_RESET, "closed the connection without replying");
+    return;
+  }
+  exchange_finish_io(x);
+  g_task_return_pointer(task, take_buffer(x), (GDestroyNotify)g_bytes_unref);
+}
+
+/* Appends @n bytes, growing the buffer geometrically but never past the cap,
+ * so a peer streaming forever costs at most max_reply bytes. */
+static gboolean
+append_bytes(Exchange *x, const guint8 *data, gsize n)
+{
+  if (n > x->max_reply - x->len)
+    return FALSE;
+  if (x->len + n > x->cap) {
+    gsize cap = MAX(x->cap * 2, MAX(x->len + n, (gsize)READ_CHUNK));
+    x->cap = MIN(cap, x->max_reply);
+    x->buf = g_realloc(x->buf, x->cap);
+  }
+  memcpy(x->buf + x->len, data, n);
+  x->len += n;
+  return TRUE;
+}
+
+static void read_next(GTask *task);
+
+static void
+on_read(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Exchange *x = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
+  if (n < 0) {
+    /* A reset after part of a reply: hand over what came (the repairs close
+     * a truncated tail). With nothing yet it is a plain reset. */
+    if (x->len > 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+      exchange_complete(task);
+    else
+      exchange_fail(task, error);
+    return;
+  }
+  if (n == 0) {
+    exchange_complete(task);
+    return;
+  }
+
+  /* cgminer ends a reply with a NUL; stop there even if the socket stays open. */
+  const guint8 *nul = memchr(x->chunk, '\0', n);
+  gsize take = nul != NULL ? (gsize)(nul - x->chunk) + 1 : (gsize)n;
+  if (!append_bytes(x, x->chunk, take)) {
+    g_autofree char *message =
+        g_strdup_printf("reply is over the %" G_GSIZE_FORMAT "-byte cap", x->max_reply);
+    exchange_fail_literal(task, AM_ERROR_TOO_LARGE, message);
+    return;
+  }
+  /* A web server where the RPC was expected (ePIC UMC serves HTTP on 4028)
+   * answers our JSON with an HTTP error, and may keep the socket open:
+   * say so at once rather than wait for the deadline. */
+  if (x->len >= 5 && memcmp(x->buf, "HTTP/", 5) == 0) {
+    exchange_fail_literal(task, AM_ERROR_PROTOCOL, "the port speaks HTTP, not the cgminer API");
+    return;
+  }
+  if (nul != NULL)
+    exchange_complete(task);
+  else
+    read_next(g_steal_pointer(&task));
+}
+
+static void
+read_next(GTask *task)
+{
+  Exchange *x = g_task_get_task_data(task);
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(x->connection));
+  g_input_stream_read_async(in, x->chunk, READ_CHUNK, G_PRIORITY_DEFAULT, x->cancellable, on_read,
+                            task);
+}
+
+static void
+on_written(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), result, NULL, &error)) {
+    exchange_fail(task, error);
+    return;
+  }
+  Exchange *x = g_task_get_task_data(task);
+  x->sent = TRUE;
+  read_next(g_steal_pointer(&task));
+}
+
+static void
+on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Exchange *x = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  x->connection = g_socket_client_connect_finish(G_SOCKET_CLIENT(source), result, &error);
+  if (x->connection == NULL) {
+    exchange_fail(task, error);
+    return;
+  }
+  gsize len = 0;
+  const void *data = g_bytes_get_data(x->request, &len);
+  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(x->connection));
+  g_output_stream_write_all_async(out, data, len, G_PRIORITY_DEFAULT, x->cancellable, on_written,
+                                  g_steal_pointer(&task));
+}
+
+/* One socket client for every call: it holds only settings, and creating a
+ * GObject per call is measurable at thousands of polls (tests/bench/). */
+static GSocketClient *
+shared_client(void)
+{
+  static GSocketClient *client = NULL;
+  if (g_once_init_enter(&client)) {
+    GSocketClient *c = g_socket_client_new();
+    /* Miners sit on the local network: a desktop proxy setting must not
+     * route 4028 through an HTTP proxy. */
+    g_socket_client_set_enable_proxy(c, FALSE);
+    g_once_init_leave(&client, c);
+  }
+  return g_object_ref(client);
+}
+
+void
+am_rpc_send_async(const char *host, guint16 port, GBytes *request, guint timeout_ms,
+                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail(host != NULL && request != NULL);
+
+  GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(task, am_rpc_send_async);
+  /* We report cancellation ourselves, with the address in the message. */
+  g_task_set_check_cancellable(task, FALSE);
+
+  Exchange *x = g_new0(Exchange, 1);
+  x->address = format_address(host, port);
+  x->max_reply = max_reply_bytes;
+  x->request = g_bytes_ref(request);
+  x->chunk = g_malloc(READ_CHUNK);
+  x->deadline =
+      am_deadline_new(cancellable, timeout_ms > 0 ? timeout_ms : AM_RPC_DEFAULT_TIMEOUT_MS,
+                      g_task_get_context(task));
+  x->cancellable = am_deadline_get_cancellable(x->deadline);
+  g_task_set_task_data(task, x, (GDestroyNotify)exchange_free);
+
+  x->client = shared_client();
+  g_autoptr(GSocketConnectable) address = g_network_address_new(host, port);
+  g_socket_client_connect_async(x->client, address, x->cancellable, on_connected, task);
+}
+
+static Exchange *
+exchange_of(GAsyncResult *result)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) == am_rpc_send_async, NULL);
+  return g_task_get_task_data(G_TASK(result));
+}
+
+GBytes *
+am_rpc_send_finish(GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(exchange_of(result) != NULL, NULL);
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+gboolean
+am_rpc_send_was_sent(GAsyncResult *result)
+{
+  Exchange *x = exchange_of(result);
+  return x != NULL && x->sent;
+}
+
+/* What a failed exchange had received, for the raw view. (transfer full) */
+static GBytes *
+exchange_take_partial(GAsyncResult *result)
+{
+  Exchange *x = exchange_of(result);
+  return x != NULL ? g_steal_pointer(&x->partial) : NULL;
+}
+
+/* ---- one call: the exchange, then the JSON ---- */
+
+typedef struct {
+  char *address;
+  char *command;
+  GBytes *raw; /* what came, for raw_out and the miner's raw view */
+} Call;
+
+static void
+call_free(Call *c)
+{
+  g_clear_pointer(&c->raw, g_bytes_unref);
+  g_free(c->address);
+  g_free(c->command);
+  g_free(c);
 }
 
 /* {"command":"C","parameter":"P"}, built by json-glib so quoting is right. */
@@ -194,200 +450,38 @@ build_request(const char *command, const char *parameter)
   return g_bytes_new_take(text, len);
 }
 
-/* Stops the clock, unhooks the caller and closes the socket: called once,
- * just before the task returns. */
 static void
-call_finish_io(Call *c)
-{
-  am_deadline_stop(c->deadline);
-  if (c->connection != NULL) {
-    g_io_stream_close(G_IO_STREAM(c->connection), NULL, NULL);
-    g_clear_object(&c->connection);
-  }
-}
-
-/* Hands the bytes read so far over as the raw reply. */
-static GBytes *
-take_buffer(Call *c)
-{
-  /* An exact copy: the raw view keeps these bytes for the miner's life,
-   * and the read buffer (at least a whole read chunk) goes back to malloc. */
-  GBytes *bytes = g_bytes_new(c->buf, c->len);
-  g_clear_pointer(&c->buf, g_free);
-  c->len = c->cap = 0;
-  return bytes;
-}
-
-/* Turns a GIO error into the AM_ERROR the caller can act on, naming the
- * address. Cancellation stays G_IO_ERROR_CANCELLED unless our deadline did it. */
-static GError *
-map_error(Call *c, const GError *error)
-{
-  return am_deadline_error(c->deadline, c->address, error);
-}
-
-static void
-call_fail(GTask *task, const GError *error)
+call_fail(GTask *task, GError *error)
 {
   Call *c = g_task_get_task_data(task);
-  GError *mapped = map_error(c, error);
-  /* Keep what arrived (a partial or slow reply) for the raw view, but never
-   * an over-cap stream. */
-  if (c->raw == NULL && c->len > 0 && !g_error_matches(mapped, AM_ERROR, AM_ERROR_TOO_LARGE))
-    c->raw = take_buffer(c);
-  g_clear_pointer(&c->buf, g_free);
-  c->len = c->cap = 0;
-  call_finish_io(c);
-  g_debug("%s (%s)", mapped->message, c->command);
-  g_task_return_error(task, mapped);
+  g_debug("%s (%s)", error->message, c->command);
+  g_task_return_error(task, error);
 }
 
 static void
-call_fail_literal(GTask *task, AmError code, const char *message)
+on_exchanged(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GError) error = g_error_new_literal(AM_ERROR, code, message);
-  call_fail(task, error);
-}
-
-static void
-call_complete(GTask *task)
-{
+  g_autoptr(GTask) task = user_data;
   Call *c = g_task_get_task_data(task);
-  call_finish_io(c);
-  if (c->len == 0) {
-    call_fail_literal(task, AM_ERROR_RESET, "closed the connection without replying");
+  GError *error = NULL;
+  c->raw = am_rpc_send_finish(result, &error);
+  if (c->raw == NULL) {
+    c->raw = exchange_take_partial(result);
+    call_fail(task, error);
     return;
   }
-  c->raw = take_buffer(c);
 
   gsize len = 0;
   const char *data = g_bytes_get_data(c->raw, &len);
-  g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) root = am_rpc_parse(data, len, &error);
   if (root == NULL || !am_rpc_check_status(json_node_get_object(root), &error)) {
+    g_prefix_error(&error, "%s: ", c->address);
     call_fail(task, error);
     return;
   }
   g_debug("%s: %s: %" G_GSIZE_FORMAT " bytes", c->address, c->command, len);
   g_task_return_pointer(task, reply_new(c->raw, g_steal_pointer(&root)),
                         (GDestroyNotify)am_rpc_reply_unref);
-}
-
-/* Appends @n bytes, growing the buffer geometrically but never past the cap,
- * so a peer streaming forever costs at most max_reply bytes. */
-static gboolean
-append_bytes(Call *c, const guint8 *data, gsize n)
-{
-  if (n > c->max_reply - c->len)
-    return FALSE;
-  if (c->len + n > c->cap) {
-    gsize cap = MAX(c->cap * 2, MAX(c->len + n, (gsize)READ_CHUNK));
-    c->cap = MIN(cap, c->max_reply);
-    c->buf = g_realloc(c->buf, c->cap);
-  }
-  memcpy(c->buf + c->len, data, n);
-  c->len += n;
-  return TRUE;
-}
-
-static void read_next(GTask *task);
-
-static void
-on_read(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Call *c = g_task_get_task_data(task);
-  g_autoptr(GError) error = NULL;
-  gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
-  if (n < 0) {
-    /* A reset after part of a reply: parse what came (the repairs close a
-     * truncated tail). With nothing yet it is a plain reset. */
-    if (c->len > 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
-      call_complete(task);
-    else
-      call_fail(task, error);
-    return;
-  }
-  if (n == 0) {
-    call_complete(task);
-    return;
-  }
-
-  /* cgminer ends a reply with a NUL; stop there even if the socket stays open. */
-  const guint8 *nul = memchr(c->chunk, '\0', n);
-  gsize take = nul != NULL ? (gsize)(nul - c->chunk) + 1 : (gsize)n;
-  if (!append_bytes(c, c->chunk, take)) {
-    g_autofree char *message =
-        g_strdup_printf("reply is over the %" G_GSIZE_FORMAT "-byte cap", c->max_reply);
-    call_fail_literal(task, AM_ERROR_TOO_LARGE, message);
-    return;
-  }
-  /* A web server where the RPC was expected (ePIC UMC serves HTTP on 4028)
-   * answers our JSON with an HTTP error, and may keep the socket open:
-   * say so at once rather than wait for the deadline. */
-  if (c->len >= 5 && memcmp(c->buf, "HTTP/", 5) == 0) {
-    call_fail_literal(task, AM_ERROR_PROTOCOL, "the port speaks HTTP, not the cgminer API");
-    return;
-  }
-  if (nul != NULL)
-    call_complete(task);
-  else
-    read_next(g_steal_pointer(&task));
-}
-
-static void
-read_next(GTask *task)
-{
-  Call *c = g_task_get_task_data(task);
-  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(c->connection));
-  g_input_stream_read_async(in, c->chunk, READ_CHUNK, G_PRIORITY_DEFAULT, c->cancellable, on_read,
-                            task);
-}
-
-static void
-on_written(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), result, NULL, &error)) {
-    call_fail(task, error);
-    return;
-  }
-  read_next(g_steal_pointer(&task));
-}
-
-static void
-on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Call *c = g_task_get_task_data(task);
-  g_autoptr(GError) error = NULL;
-  c->connection = g_socket_client_connect_finish(G_SOCKET_CLIENT(source), result, &error);
-  if (c->connection == NULL) {
-    call_fail(task, error);
-    return;
-  }
-  gsize len = 0;
-  const void *data = g_bytes_get_data(c->request, &len);
-  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(c->connection));
-  g_output_stream_write_all_async(out, data, len, G_PRIORITY_DEFAULT, c->cancellable, on_written,
-                                  g_steal_pointer(&task));
-}
-
-/* One socket client for every call: it holds only settings, and creating a
- * GObject per call is measurable at thousands of polls (tests/bench/). */
-static GSocketClient *
-shared_client(void)
-{
-  static GSocketClient *client = NULL;
-  if (g_once_init_enter(&client)) {
-    GSocketClient *c = g_socket_client_new();
-    /* Miners sit on the local network: a desktop proxy setting must not
-     * route 4028 through an HTTP proxy. */
-    g_socket_client_set_enable_proxy(c, FALSE);
-    g_once_init_leave(&client, c);
-  }
-  return g_object_ref(client);
 }
 
 void
@@ -399,23 +493,16 @@ am_rpc_call_async(const char *host, guint16 port, const char *command, const cha
 
   GTask *task = g_task_new(NULL, cancellable, callback, user_data);
   g_task_set_source_tag(task, am_rpc_call_async);
-  /* We report cancellation ourselves, with the address in the message. */
+  /* The exchange reports cancellation, with the address in the message. */
   g_task_set_check_cancellable(task, FALSE);
 
   Call *c = g_new0(Call, 1);
   c->address = format_address(host, port);
   c->command = g_strdup(command);
-  c->timeout_ms = timeout_ms > 0 ? timeout_ms : AM_RPC_DEFAULT_TIMEOUT_MS;
-  c->max_reply = max_reply_bytes;
-  c->request = build_request(command, parameter);
-  c->chunk = g_malloc(READ_CHUNK);
-  c->deadline = am_deadline_new(cancellable, c->timeout_ms, g_task_get_context(task));
-  c->cancellable = am_deadline_get_cancellable(c->deadline);
   g_task_set_task_data(task, c, (GDestroyNotify)call_free);
 
-  c->client = shared_client();
-  g_autoptr(GSocketConnectable) address = g_network_address_new(host, port);
-  g_socket_client_connect_async(c->client, address, c->cancellable, on_connected, task);
+  g_autoptr(GBytes) request = build_request(command, parameter);
+  am_rpc_send_async(host, port, request, timeout_ms, cancellable, on_exchanged, task);
 }
 
 AmRpcReply *

@@ -4,7 +4,9 @@
  * {"command":"C","parameter":"P"}, read until EOF or NUL under one hard
  * deadline for connect and read together, refuse replies over a size cap
  * (never allocating what the peer claims), repair the known firmware JSON
- * defects, parse, and check STATUS. */
+ * defects, parse, and check STATUS. am_rpc_send_async() is the same
+ * exchange for any request body (Whatsminer's encrypted writes), without
+ * the JSON part. */
 #pragma once
 
 #include <antmon/miner.h>
@@ -30,6 +32,27 @@ void am_rpc_call_async(const char *host, guint16 port, const char *command, cons
  * reply arrived but did not parse, @raw_out (optional) still receives the
  * bytes that came. */
 AmRpcReply *am_rpc_call_finish(GAsyncResult *result, GBytes **raw_out, GError **error);
+
+/* Since ABI 1.3. The transport under am_rpc_call_async(), for a request
+ * that is not {"command","parameter"}: sends @request byte for byte to
+ * @host:@port and reads the reply until the peer closes or sends a NUL,
+ * under the same deadline (@timeout_ms over connect, write and read; 0
+ * means AM_RPC_DEFAULT_TIMEOUT_MS) and the same size cap
+ * (am_rpc_set_max_reply()). Errors (AM_ERROR, the message starting with
+ * "host:port: "): TIMEOUT, REFUSED, RESET (closed without a byte of reply),
+ * TOO_LARGE, PROTOCOL (the port answered HTTP); cancellation by
+ * @cancellable is G_IO_ERROR_CANCELLED. A connection reset after part of
+ * a reply ends the reply there. */
+void am_rpc_send_async(const char *host, guint16 port, GBytes *request, guint timeout_ms,
+                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+/* Since ABI 1.3. Returns: (transfer full) the reply bytes as received (the
+ * NUL included when one came; am_rpc_parse() takes them as they are), or
+ * NULL with @error set. */
+GBytes *am_rpc_send_finish(GAsyncResult *result, GError **error);
+/* Since ABI 1.3. Whether the whole request went out before the exchange
+ * ended, good or bad: a miner that reboots on a command may close the
+ * connection before it answers. Either side of am_rpc_send_finish(). */
+gboolean am_rpc_send_was_sent(GAsyncResult *result);
 
 /* As am_rpc_call_async() with @miner's address and timeout; the raw reply
  * (good or bad) is stored on @miner for the API's raw view. */

@@ -11,7 +11,8 @@
  *      frequency, inlet/outlet and serial, partial polls).
  * 1.3: actions (antmon/action.h): AmDriverVTable.actions, act_async and
  *      act_finish in what were reserved slots; AmSample.locate; the
- *      context's control plane (am_context_action_*). */
+ *      context's control plane (am_context_action_*); am_rpc_send_async/
+ *      _finish/_was_sent (antmon/rpc.h): any request on the RPC port. */
 #pragma once
 
 #define AM_ABI_MAJOR 1

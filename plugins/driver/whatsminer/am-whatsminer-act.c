@@ -76,7 +76,7 @@ v2_on_reply(GObject *source, GAsyncResult *result, gpointer user_data)
   (void)source;
   gboolean sent = FALSE;
   GError *error = NULL;
-  g_autoptr(JsonObject) reply = am_whatsminer_v2_call_finish(result, &sent, &error);
+  g_autoptr(JsonObject) reply = am_whatsminer_v2_call_finish(result, a->address, &sent, &error);
   if (reply == NULL) {
     act_written(task, sent, error);
     return;
@@ -101,7 +101,7 @@ v2_on_token(GObject *source, GAsyncResult *result, gpointer user_data)
   Act *a = g_task_get_task_data(task);
   (void)source;
   GError *error = NULL;
-  g_autoptr(JsonObject) reply = am_whatsminer_v2_call_finish(result, NULL, &error);
+  g_autoptr(JsonObject) reply = am_whatsminer_v2_call_finish(result, a->address, NULL, &error);
   g_autofree char *time = NULL, *salt = NULL, *newsalt = NULL, *sign = NULL;
   if (reply == NULL ||
       !am_whatsminer_v2_read_token(reply, a->address, &time, &salt, &newsalt, &error) ||
@@ -118,9 +118,9 @@ v2_on_token(GObject *source, GAsyncResult *result, gpointer user_data)
   memset(command, 0, strlen(command)); /* holds pool passwords in clear */
   g_autoptr(GBytes) request = g_bytes_new(envelope, strlen(envelope));
   GCancellable *cancellable = g_task_get_cancellable(task);
-  am_whatsminer_v2_call_async(am_miner_get_host(a->miner), a->port, request,
-                              am_miner_get_timeout_ms(a->miner), cancellable, v2_on_reply,
-                              g_steal_pointer(&task));
+  am_rpc_send_async(am_miner_get_host(a->miner), a->port, request,
+                    am_miner_get_timeout_ms(a->miner), cancellable, v2_on_reply,
+                    g_steal_pointer(&task));
 }
 
 static void
@@ -129,9 +129,9 @@ v2_start(GTask *task)
   Act *a = g_task_get_task_data(task);
   static const char get_token[] = "{\"command\":\"get_token\"}";
   g_autoptr(GBytes) request = g_bytes_new_static(get_token, sizeof get_token - 1);
-  am_whatsminer_v2_call_async(am_miner_get_host(a->miner), a->port, request,
-                              am_miner_get_timeout_ms(a->miner), g_task_get_cancellable(task),
-                              v2_on_token, task);
+  am_rpc_send_async(am_miner_get_host(a->miner), a->port, request,
+                    am_miner_get_timeout_ms(a->miner), g_task_get_cancellable(task), v2_on_token,
+                    task);
 }
 
 /* ---- API v3 ---- */
