@@ -511,6 +511,31 @@ test_web_configured_password(void)
   g_rmdir(dir);
 }
 
+/* A [credentials:NAME] group's login is the one `antmon query` uses, and
+ * when the miner refuses it that is what it says (not the error of a
+ * driver tried after the one that knew the firmware). */
+static void
+test_credentials_wrong_password(void)
+{
+  guint i = 0;
+  while (!g_str_equal(expected[i].profile, "braiins-rest-26"))
+    i++;
+  g_autofree char *host = profile_address(i);
+  g_autofree char *dir = g_dir_make_tmp("antmon-query-XXXXXX", NULL);
+  g_autofree char *ini = g_build_filename(dir, "cred.ini", NULL);
+  g_autofree char *text =
+      g_strdup_printf("[credentials:bos]\nhosts=%s\nuser=root\npassword=n0t-this-one\n", host);
+  g_assert_true(g_file_set_contents(ini, text, -1, NULL));
+  g_assert_cmpint(g_chmod(ini, 0600), ==, 0);
+  g_auto(AmTestRun) r = run_query(host, "10", ini);
+  g_assert_cmpint(r.status, ==, 1);
+  if (strstr(r.err, "wrong user or password") == NULL || strstr(r.err, "\"root\"") == NULL ||
+      strstr(r.err, "n0t-this-one") != NULL)
+    g_error("expected the refused login of user \"root\" (and no password), got: %s", r.err);
+  g_unlink(ini);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -533,6 +558,7 @@ main(int argc, char **argv)
   g_test_add_func("/query/web/antminer-web", test_web_antminer);
   g_test_add_func("/query/web/wrong-password", test_web_wrong_password);
   g_test_add_func("/query/web/configured-password", test_web_configured_password);
+  g_test_add_func("/query/credentials/wrong-password", test_credentials_wrong_password);
 
   int status = g_test_run();
   web_stop();

@@ -207,6 +207,11 @@ am_cli_query(int argc, char **argv)
   g_autoptr(AmMiner) miner =
       am_miner_new(g_network_address_get_hostname(na), g_network_address_get_port(na));
   am_miner_set_timeout_ms(miner, (guint)(query_timeout * 1000));
+  /* The login a [credentials:NAME] group gives this address (groups by
+   * model or driver need the miner identified first: `antmon action` and
+   * the daemon apply those). */
+  if (config != NULL)
+    am_credentials_apply(config->credentials, miner, NULL, NULL);
   Query q = {.loop = g_main_loop_new(NULL, FALSE), .cancellable = g_cancellable_new()};
   guint deadline_id = g_timeout_add((guint)(query_timeout * 1000), deadline, &q);
   am_selector_identify_async(drivers, miner, q.cancellable, identified, &q);

@@ -242,8 +242,15 @@ probe_done(GObject *source, GAsyncResult *result, gpointer user_data)
     identify_return(task, NULL, error);
     return;
   }
-  g_clear_error(&id->last_error);
-  id->last_error = error;
+  /* A refused login says the most (the password is wrong, not the
+   * firmware): keep it over the errors of the long shots after it. */
+  if (g_error_matches(id->last_error, AM_ERROR, AM_ERROR_AUTH) &&
+      !g_error_matches(error, AM_ERROR, AM_ERROR_AUTH)) {
+    g_error_free(error);
+  } else {
+    g_clear_error(&id->last_error);
+    id->last_error = error;
+  }
   probe_next(task);
 }
 
