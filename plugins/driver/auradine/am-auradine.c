@@ -280,21 +280,29 @@ web_next(GTask *task)
   am_web_call_async(p->session, &read, g_task_get_cancellable(task), on_web_reply, task);
 }
 
+/* The token a POST /token reply carries, for the polls and the actions
+ * alike. The body holds a secret: it is not kept for the raw view.
+ * (transfer full) */
+static char *
+login_token(GAsyncResult *result, GError **error)
+{
+  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, error);
+  if (body == NULL)
+    return NULL;
+  gsize len = 0;
+  const char *data = g_bytes_get_data(body, &len);
+  g_autoptr(JsonObject) reply = am_auradine_parse_body("token", data, len, error);
+  const char *token = reply != NULL ? am_auradine_token(reply, error) : NULL;
+  return g_strdup(token);
+}
+
 static void
 on_token(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   Poll *p = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
-  /* The body holds the token, a secret: it is not kept for the raw view. */
-  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
-  g_autoptr(JsonObject) reply = NULL;
-  if (body != NULL) {
-    gsize len = 0;
-    const char *data = g_bytes_get_data(body, &len);
-    reply = am_auradine_parse_body("token", data, len, &error);
-  }
-  const char *token = reply != NULL ? am_auradine_token(reply, &error) : NULL;
+  g_autofree char *token = login_token(result, &error);
   if (token == NULL) {
     if (return_if_cancelled(task, &error))
       return;
@@ -307,7 +315,7 @@ on_token(GObject *source, GAsyncResult *result, gpointer user_data)
     finish_poll(task);
     return;
   }
-  g_hash_table_replace(p->tokens, g_strdup(p->web_address), g_strdup(token));
+  g_hash_table_replace(p->tokens, g_strdup(p->web_address), g_steal_pointer(&token));
   web_next(g_steal_pointer(&task));
 }
 
@@ -522,16 +530,9 @@ on_act_token(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   Act *a = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = am_web_call_finish(result, NULL, &error);
-  g_autoptr(JsonObject) reply = NULL;
-  if (body != NULL) {
-    gsize len = 0;
-    const char *data = g_bytes_get_data(body, &len);
-    reply = am_auradine_parse_body("token", data, len, &error);
-  }
-  const char *token = reply != NULL ? am_auradine_token(reply, &error) : NULL;
+  g_autofree char *token = login_token(result, &error);
   if (token != NULL) {
-    g_hash_table_replace(a->tokens, g_strdup(a->web_address), g_strdup(token));
+    g_hash_table_replace(a->tokens, g_strdup(a->web_address), g_steal_pointer(&token));
     act_send(g_steal_pointer(&task));
     return;
   }
