@@ -110,7 +110,10 @@ request(Via *v, const char *method, const char *path, JsonNode *body)
   g_autoptr(JsonParser) parser = json_parser_new();
   gsize size = 0;
   const char *data = g_bytes_get_data(reply, &size);
-  if (size > 0 && json_parser_load_from_data(parser, data, (gssize)size, NULL))
+  /* A text json-glib reads as nothing (a comment, a byte-order mark) has no
+   * root: no body then. */
+  if (size > 0 && json_parser_load_from_data(parser, data, (gssize)size, NULL) &&
+      json_parser_get_root(parser) != NULL)
     r.body = json_node_copy(json_parser_get_root(parser));
   return r;
 }

@@ -215,7 +215,9 @@ gboolean
 am_braiins_gql_parse_mutation(const char *data, gsize len, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new();
+  /* An empty or blank text parses with no root at all. */
   if (!json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
+      json_parser_get_root(parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
     g_set_error_literal(error, AM_ERROR, AM_ERROR_PARSE,
                         "the answer to the GraphQL mutation is not a JSON object");

@@ -133,7 +133,8 @@ am_epic_action_check(const char *path, const char *data, gsize len, GError **err
   if (*text == '\0')
     return TRUE;
   g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, text, -1, NULL) ||
+  /* A text json-glib reads as nothing (a lone byte-order mark) has no root. */
+  if (!json_parser_load_from_data(parser, text, -1, NULL) || json_parser_get_root(parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
     g_set_error(error, AM_ERROR, AM_ERROR_PARSE, "%s: the answer is not a JSON object", path);
     return FALSE;

@@ -114,6 +114,9 @@ test_check(void)
       {"{\"result\":false}", AM_ERROR_API, "/miner: ePIC refused the command: no reason given"},
       {"<html>", AM_ERROR_PARSE, "/miner: the answer is not a JSON object"},
       {"[true]", AM_ERROR_PARSE, NULL},
+      /* json-glib reads these as nothing at all (found by the fuzzer) */
+      {"/* stopped */", AM_ERROR_PARSE, "/miner: the answer is not a JSON object"},
+      {"\xef\xbb\xbf", AM_ERROR_PARSE, NULL},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(GError) error = NULL;

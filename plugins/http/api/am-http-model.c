@@ -562,7 +562,7 @@ action_detail(JsonNode *detail)
     return NULL;
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   if (!json_parser_load_from_data(parser, json_node_get_string(detail), -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+      json_parser_get_root(parser) == NULL || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
     return NULL;
   return json_node_copy(json_parser_get_root(parser));
 }
