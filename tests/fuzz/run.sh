@@ -36,7 +36,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # intercept_tls_get_addr=0: see tests/lib/meson.build (LSan tracer crash).
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0
+# handle_sigtrap=1: a GLib critical (fatal below) traps; ASan then reports it
+# with its stack and libFuzzer keeps the input, as for any other crash.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0:handle_sigtrap=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp
 export G_DEBUG=fatal-criticals
