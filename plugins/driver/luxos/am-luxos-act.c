@@ -14,6 +14,8 @@ typedef struct {
   const AmActionRequest *request; /* the core's, valid until act_finish */
   const char *command;            /* the write being sent (static) */
   char *profile;                  /* power_target: the profile chosen */
+  GArray *writes;                 /* pools: AmLuxosWrite, in order */
+  guint next;                     /* pools: the next write to send */
   char *sid;
   gboolean own_session; /* antmon logged on, so logs off after */
   GError *result;       /* the command's error, reported after logoff */
@@ -24,6 +26,8 @@ act_free(Act *a)
 {
   am_miner_unref(a->miner);
   g_free(a->profile);
+  if (a->writes != NULL)
+    g_array_unref(a->writes);
   g_free(a->sid);
   g_clear_error(&a->result);
   g_free(a);
@@ -83,6 +87,20 @@ on_logoff(GObject *source, GAsyncResult *result, gpointer user_data)
   act_return(task, g_steal_pointer(&a->result));
 }
 
+/* Ends the action with @error (or success), logging off first when
+ * antmon opened the session. */
+static void
+finish_session(GTask *task, GError *error)
+{
+  Act *a = g_task_get_task_data(task);
+  a->result = error;
+  if (a->own_session && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    act_call(task, "logoff", a->sid, on_logoff);
+    return;
+  }
+  act_return(task, g_steal_pointer(&a->result));
+}
+
 /* rebootdevice may take the board down before it answers. */
 static gboolean
 reboot_went_down(Act *a, const GError *error)
@@ -103,19 +121,108 @@ on_command(GObject *source, GAsyncResult *result, gpointer user_data)
     act_return(task, NULL);
     return;
   }
-  if (reply == NULL)
-    a->result = refusal(a, a->command, error);
-  if (a->own_session && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    act_call(task, "logoff", a->sid, on_logoff);
+  finish_session(task, reply == NULL ? refusal(a, a->command, error) : NULL);
+}
+
+/* What a pool write does, for the operator (no user or password). */
+static char *
+describe_write(const AmLuxosWrite *w)
+{
+  if (g_str_equal(w->command, "addpool")) {
+    const char *comma = strchr(w->parameter, ',');
+    int len = comma != NULL ? (int)(comma - w->parameter) : (int)strlen(w->parameter);
+    return g_strdup_printf("add %.*s", len, w->parameter);
+  }
+  if (g_str_equal(w->command, "switchpool"))
+    return g_strdup_printf("switch to pool %s", w->parameter);
+  return g_strdup_printf("remove pool %s", w->parameter);
+}
+
+/* "done: add a, add b; not done: switch to pool 2, remove pool 0" */
+static char *
+describe_progress(Act *a)
+{
+  GString *out = g_string_new("done: ");
+  for (guint i = 0; i < a->writes->len; i++) {
+    if (i == a->next)
+      g_string_append(out, i == 0 ? "nothing; not done: " : "; not done: ");
+    else if (i > 0)
+      g_string_append(out, ", ");
+    g_autofree char *what = describe_write(&g_array_index(a->writes, AmLuxosWrite, i));
+    g_string_append(out, what);
+  }
+  return g_string_free(out, FALSE);
+}
+
+static void send_pool_write(GTask *task);
+
+static void
+on_pool_write(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Act *a = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AmRpcReply) reply = am_rpc_call_finish(result, NULL, &error);
+  if (reply == NULL) {
+    /* Stop at the first refusal: later steps assume the earlier ones. */
+    const AmLuxosWrite *w = &g_array_index(a->writes, AmLuxosWrite, a->next);
+    g_autofree char *progress = describe_progress(a);
+    g_autofree char *what = describe_write(w);
+    GError *e;
+    if (g_error_matches(error, AM_ERROR, AM_ERROR_API))
+      e = g_error_new(AM_ERROR, AM_ERROR_API, "%s: LuxOS refused %s (%s): %s; %s",
+                      am_miner_get_address(a->miner), w->command, what, without_address(a, error),
+                      progress);
+    else
+      e = g_error_new(error->domain, error->code, "%s; pools %s", error->message, progress);
+    finish_session(task, e);
     return;
   }
-  act_return(task, g_steal_pointer(&a->result));
+  a->next++;
+  send_pool_write(task);
+}
+
+static void
+send_pool_write(GTask *task)
+{
+  Act *a = g_task_get_task_data(task);
+  if (a->next >= a->writes->len) {
+    finish_session(task, NULL);
+    return;
+  }
+  const AmLuxosWrite *w = &g_array_index(a->writes, AmLuxosWrite, a->next);
+  act_call(task, w->command, w->parameter, on_pool_write);
+}
+
+/* The pool count says which indexes the new pools get. */
+static void
+on_pools(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Act *a = g_task_get_task_data(task);
+  GError *error = NULL;
+  g_autoptr(AmRpcReply) reply = am_rpc_call_finish(result, NULL, &error);
+  JsonArray *pools = reply != NULL ? am_json_array(am_rpc_reply_get_root(reply), "POOLS") : NULL;
+  if (reply != NULL && pools == NULL)
+    error = g_error_new(AM_ERROR, AM_ERROR_PARSE, "%s: LuxOS \"pools\" gave no POOLS list",
+                        am_miner_get_address(a->miner));
+  if (error != NULL) {
+    g_prefix_error(&error, "pools: nothing changed: ");
+    finish_session(task, error);
+    return;
+  }
+  a->writes = am_luxos_pool_writes(a->request, json_array_get_length(pools));
+  send_pool_write(task);
 }
 
 static void
 send_command(GTask *task)
 {
   Act *a = g_task_get_task_data(task);
+  if (a->request->kind == AM_ACTION_POOLS) {
+    act_call(task, "pools", NULL, on_pools);
+    return;
+  }
   AmLuxosWrite w;
   GError *error = NULL;
   if (!am_luxos_action_build(a->request, a->sid, a->profile, &w, &error)) {

@@ -5,15 +5,46 @@
 
 #include "../common/am-cgminer-common.h"
 
+#include <string.h>
+
 #define BIT(kind) AM_ACTION_BIT(AM_ACTION_##kind)
 
 AmActionSet
 am_luxos_actions(const AmSample *sample)
 {
-  /* Pools are left out: LuxOS edits the list one pool at a time by index
-   * (addpool, removepool, switchpool), which antmon does not do yet. */
   return BIT(REBOOT) | BIT(RESTART) | BIT(PAUSE) | BIT(RESUME) | BIT(POWER_TARGET) |
-         BIT(WORK_MODE) | BIT(LOCATE);
+         BIT(WORK_MODE) | BIT(LOCATE) | BIT(POOLS);
+}
+
+/* addpool takes "url,user,pass" split at commas, with no escape that the
+ * LuxOS documentation describes: a comma inside a field is refused here
+ * rather than sent as a different pool. */
+static gboolean
+validate_pools(const AmActionRequest *request, GError **error)
+{
+  if (request->pools == NULL || request->n_pools < 1 || request->n_pools > 3) {
+    g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "pools: expected 1 to 3 pools, got %u",
+                request->pools != NULL ? request->n_pools : 0);
+    return FALSE;
+  }
+  for (guint i = 0; i < request->n_pools; i++) {
+    const AmPoolSetting *p = &request->pools[i];
+    if (p->url == NULL || *p->url == '\0') {
+      g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "pools: pool %u has no url", i + 1);
+      return FALSE;
+    }
+    const char *fields[] = {p->url, p->user, p->password};
+    const char *names[] = {"url", "user", "password"};
+    for (guint f = 0; f < G_N_ELEMENTS(fields); f++) {
+      if (fields[f] != NULL && strchr(fields[f], ',') != NULL) {
+        g_set_error(error, AM_ERROR, AM_ERROR_CONFIG,
+                    "pools: the %s of pool %u has a comma, which LuxOS's addpool cannot take",
+                    names[f], i + 1);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
 }
 
 gboolean
@@ -45,10 +76,7 @@ am_luxos_action_validate(const AmActionRequest *request, GError **error)
                 request->mode != NULL ? request->mode : "nothing");
     return FALSE;
   case AM_ACTION_POOLS:
-    g_set_error_literal(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
-                        "pools: antmon does not set LuxOS pools yet (LuxOS edits them one by "
-                        "one with addpool and removepool)");
-    return FALSE;
+    return validate_pools(request, error);
   default:
     return TRUE;
   }
@@ -97,6 +125,10 @@ am_luxos_action_build(const AmActionRequest *request, const char *sid, const cha
     out->command = "profileset";
     out->parameter = g_strconcat(sid, ",", profile, NULL);
     return TRUE;
+  case AM_ACTION_POOLS:
+    g_set_error_literal(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
+                        "pools: LuxOS sets pools in several commands (am_luxos_pool_writes)");
+    return FALSE;
   default:
     g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED, "LuxOS has no %s action",
                 am_action_kind_to_string(request->kind) != NULL
@@ -110,6 +142,34 @@ void
 am_luxos_write_clear(AmLuxosWrite *write)
 {
   g_clear_pointer(&write->parameter, g_free);
+}
+
+static void
+append_write(GArray *writes, const char *command, char *parameter)
+{
+  AmLuxosWrite w = {.command = command, .parameter = parameter};
+  g_array_append_val(writes, w);
+}
+
+GArray *
+am_luxos_pool_writes(const AmActionRequest *request, guint old_count)
+{
+  GArray *writes = g_array_new(FALSE, TRUE, sizeof(AmLuxosWrite));
+  g_array_set_clear_func(writes, (GDestroyNotify)am_luxos_write_clear);
+  /* New pools go in after the old ones (indexes old_count...), so the
+   * miner always has a pool to mine on. */
+  for (guint i = 0; i < request->n_pools; i++) {
+    const AmPoolSetting *p = &request->pools[i];
+    append_write(writes, "addpool",
+                 g_strdup_printf("%s,%s,%s", p->url, p->user != NULL ? p->user : "",
+                                 p->password != NULL ? p->password : "x"));
+  }
+  /* The active pool cannot be removed: move to the first new one first. */
+  append_write(writes, "switchpool", g_strdup_printf("%u", old_count));
+  /* Removing pool 0 renumbers the rest: the old ones are 0 each time. */
+  for (guint i = 0; i < old_count; i++)
+    append_write(writes, "removepool", g_strdup("0"));
+  return writes;
 }
 
 char *

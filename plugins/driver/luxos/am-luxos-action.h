@@ -30,12 +30,22 @@ typedef struct {
 /* Builds the command for @request in session @sid. @profile is the
  * profile to set for AM_ACTION_POWER_TARGET (from am_luxos_pick_profile()),
  * else ignored. Errors: AM_ERROR_CONFIG (bad values), AM_ERROR_UNSUPPORTED
- * (no such action on LuxOS: pools, work_mode low or high). */
+ * (work_mode low or high; pools, which take am_luxos_pool_writes()). */
 gboolean am_luxos_action_build(const AmActionRequest *request, const char *sid, const char *profile,
                                AmLuxosWrite *out, GError **error);
 void am_luxos_write_clear(AmLuxosWrite *write);
 
-/* Checks @request's values without building it (watts range, work mode).
+/* AM_ACTION_POOLS as LuxOS edits pools, one at a time, in the format of
+ * its cgminer-compatible pool commands (no session id in the parameter):
+ * addpool "url,user,pass" for each new pool, switchpool to the first new
+ * one (index @old_count), then removepool "0" @old_count times. The miner
+ * is never left without a pool. @request must have passed
+ * am_luxos_action_validate(). Returns: (transfer full) AmLuxosWrite array
+ * that clears its elements. */
+GArray *am_luxos_pool_writes(const AmActionRequest *request, guint old_count);
+
+/* Checks @request's values without building it (watts range, work mode,
+ * 1..3 pools with a url and no comma in any field).
  * Errors as am_luxos_action_build(). */
 gboolean am_luxos_action_validate(const AmActionRequest *request, GError **error);
 

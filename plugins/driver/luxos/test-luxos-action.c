@@ -13,7 +13,7 @@
   (AM_ACTION_BIT(AM_ACTION_REBOOT) | AM_ACTION_BIT(AM_ACTION_RESTART) |                            \
    AM_ACTION_BIT(AM_ACTION_PAUSE) | AM_ACTION_BIT(AM_ACTION_RESUME) |                              \
    AM_ACTION_BIT(AM_ACTION_POWER_TARGET) | AM_ACTION_BIT(AM_ACTION_WORK_MODE) |                    \
-   AM_ACTION_BIT(AM_ACTION_LOCATE))
+   AM_ACTION_BIT(AM_ACTION_LOCATE) | AM_ACTION_BIT(AM_ACTION_POOLS))
 
 static AmActionRequest
 request(AmActionKind kind)
@@ -90,7 +90,46 @@ test_invalid(void)
   r.watts = 90000;
   assert_invalid(&r, AM_ERROR_CONFIG, "90000 W");
   r = request(AM_ACTION_POOLS);
-  assert_invalid(&r, AM_ERROR_UNSUPPORTED, "pools");
+  assert_invalid(&r, AM_ERROR_CONFIG, "1 to 3 pools");
+  AmPoolSetting comma[] = {{"stratum+tcp://a:3333", "w,1", NULL}};
+  r.pools = comma;
+  r.n_pools = 1;
+  assert_invalid(&r, AM_ERROR_CONFIG, "user of pool 1 has a comma");
+  AmPoolSetting no_url[] = {{"", "w", NULL}};
+  r.pools = no_url;
+  assert_invalid(&r, AM_ERROR_CONFIG, "pool 1 has no url");
+}
+
+static const AmPoolSetting new_pools[] = {{"stratum+tcp://new-a:3333", "farm.w1", NULL},
+                                          {"stratum+tcp://new-b:3333", "farm.w1", "secret"}};
+
+/* Two new pools over three old: add both (indexes 3, 4), switch to 3,
+ * remove the old three, each time at index 0. */
+static void
+test_pool_writes(void)
+{
+  AmActionRequest r = request(AM_ACTION_POOLS);
+  r.pools = new_pools;
+  r.n_pools = 2;
+  g_assert_true(am_luxos_action_validate(&r, NULL));
+  g_autoptr(GArray) w = am_luxos_pool_writes(&r, 3);
+  const char *expected[] = {"addpool|stratum+tcp://new-a:3333,farm.w1,x",
+                            "addpool|stratum+tcp://new-b:3333,farm.w1,secret",
+                            "switchpool|3",
+                            "removepool|0",
+                            "removepool|0",
+                            "removepool|0"};
+  g_assert_cmpuint(w->len, ==, G_N_ELEMENTS(expected));
+  for (guint i = 0; i < w->len; i++) {
+    const AmLuxosWrite *x = &g_array_index(w, AmLuxosWrite, i);
+    g_autofree char *got = g_strconcat(x->command, "|", x->parameter, NULL);
+    g_assert_cmpstr(got, ==, expected[i]);
+  }
+  /* The builder for single commands does not take pools. */
+  AmLuxosWrite one;
+  g_autoptr(GError) error = NULL;
+  g_assert_false(am_luxos_action_build(&r, "sid9", NULL, &one, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
 }
 
 static void
@@ -141,7 +180,7 @@ test_actions(void)
   am_sample_set(s, &s->firmware, "LUXminer");
   am_sample_set(s, &s->firmware_version, "2025.4.8.220305-57b389c7");
   g_assert_cmpuint(am_luxos_actions(s), ==, ALL_LUXOS);
-  g_assert_false(am_luxos_actions(s) & AM_ACTION_BIT(AM_ACTION_POOLS));
+  g_assert_true(am_luxos_actions(s) & AM_ACTION_BIT(AM_ACTION_POOLS));
 }
 
 /* config RedLed: "auto" as recorded (off), "blink" after ledset. */
@@ -185,6 +224,9 @@ typedef struct {
   GPtrArray *log;       /* "command" or "command|parameter", in order */
   gboolean refuse;      /* answer write commands with an error */
   gboolean drop_reboot; /* close on rebootdevice without answering */
+  GPtrArray *pools;     /* pool urls, in order */
+  guint active;         /* index of the active pool */
+  char *refuse_pool;    /* answer this pool command with an error */
 } FakeLux;
 
 static const char *const writes[] = {"curtail", "rebootdevice", "resetminer",
@@ -198,10 +240,57 @@ status(const char *letter, int code, const char *msg, const char *extra)
                          letter, code, msg, extra != NULL ? extra : "");
 }
 
+static char *
+pools_reply(FakeLux *f)
+{
+  GString *list = g_string_new(",\"POOLS\":[");
+  for (guint i = 0; i < f->pools->len; i++)
+    g_string_append_printf(list, "%s{\"POOL\":%u,\"URL\":\"%s\",\"Stratum Active\":%s}",
+                           i > 0 ? "," : "", i, (char *)f->pools->pdata[i],
+                           i == f->active ? "true" : "false");
+  g_string_append(list, "]");
+  g_autofree char *extra = g_string_free(list, FALSE);
+  return status("S", 7, "Pools", extra);
+}
+
+/* addpool "url,user,pass", switchpool N, removepool N as cgminer does
+ * them: removing renumbers, the active pool cannot be removed. */
+static char *
+pool_answer(FakeLux *f, const char *command, const char *parameter)
+{
+  if (g_strcmp0(command, f->refuse_pool) == 0)
+    return status("E", 26, "Invalid pool id", NULL);
+  if (g_str_equal(command, "addpool")) {
+    g_auto(GStrv) fields = g_strsplit(parameter != NULL ? parameter : "", ",", -1);
+    if (g_strv_length(fields) != 3)
+      return status("E", 25, "Missing addpool details", NULL);
+    g_ptr_array_add(f->pools, g_strdup(fields[0]));
+    return status("S", 55, "Added pool", NULL);
+  }
+  guint64 n = 0;
+  if (!g_ascii_string_to_unsigned(parameter, 10, 0, f->pools->len - 1, &n, NULL))
+    return status("E", 26, "Invalid pool id", NULL);
+  if (g_str_equal(command, "switchpool")) {
+    f->active = n;
+    return status("S", 27, "Switching to pool", NULL);
+  }
+  if (n == f->active)
+    return status("E", 67, "Cannot remove active pool", NULL);
+  g_ptr_array_remove_index(f->pools, n);
+  if (n < f->active)
+    f->active--;
+  return status("S", 68, "Removed pool", NULL);
+}
+
 /* What LuxOS answers to @command with @parameter ("sid,args"); NULL: drop. */
 static char *
 answer(FakeLux *f, const char *command, const char *parameter)
 {
+  if (g_str_equal(command, "pools"))
+    return pools_reply(f);
+  if (g_str_equal(command, "addpool") || g_str_equal(command, "switchpool") ||
+      g_str_equal(command, "removepool"))
+    return pool_answer(f, command, parameter);
   if (g_str_equal(command, "session")) {
     g_autofree char *s =
         g_strdup_printf(",\"SESSION\":[{\"SessionID\":\"%s\"}]", f->sid != NULL ? f->sid : "");
@@ -274,7 +363,10 @@ serve(GThreadedSocketService *service, GSocketConnection *connection, GObject *s
 static void
 fake_start(FakeLux *f)
 {
-  *f = (FakeLux){.log = g_ptr_array_new_with_free_func(g_free)};
+  *f = (FakeLux){.log = g_ptr_array_new_with_free_func(g_free),
+                 .pools = g_ptr_array_new_with_free_func(g_free)};
+  g_ptr_array_add(f->pools, g_strdup("stratum+tcp://old-a:700"));
+  g_ptr_array_add(f->pools, g_strdup("stratum+tcp://old-b:700"));
   g_mutex_init(&f->lock);
   f->service = g_threaded_socket_service_new(4);
   g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
@@ -296,6 +388,7 @@ fake_stop(FakeLux *f)
   g_socket_listener_close(G_SOCKET_LISTENER(f->service));
   g_object_unref(f->service);
   g_ptr_array_unref(f->log);
+  g_ptr_array_unref(f->pools);
   g_free(f->sid);
   g_mutex_clear(&f->lock);
 }
@@ -430,7 +523,7 @@ test_module_refusals(void)
   /* Unsupported and invalid: nothing is sent. */
   r = request(AM_ACTION_POOLS);
   g_assert_false(am_test_driver_act(&d, miner, &r, &error));
-  g_assert_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED);
+  g_assert_error(error, AM_ERROR, AM_ERROR_CONFIG);
   g_clear_error(&error);
   r = request(AM_ACTION_WORK_MODE);
   r.mode = "high";
@@ -450,6 +543,82 @@ test_module_refusals(void)
   fake_stop(&f);
 }
 
+/* The pool list replaced in the session: the new pools are all that is
+ * left, the first one active, and the session closed. */
+static void
+test_module_pools(void)
+{
+  FakeLux f;
+  fake_start(&f);
+  AmTestDriver d;
+  am_test_driver_open(&d, "luxos", NULL);
+  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", f.port);
+  AmActionRequest r = request(AM_ACTION_POOLS);
+  r.pools = new_pools;
+  r.n_pools = 2;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(am_test_driver_act(&d, miner, &r, &error));
+  g_assert_no_error(error);
+  const char *expected[] = {"session",
+                            "logon",
+                            "pools",
+                            "addpool|stratum+tcp://new-a:3333,farm.w1,x",
+                            "addpool|stratum+tcp://new-b:3333,farm.w1,secret",
+                            "switchpool|2",
+                            "removepool|0",
+                            "removepool|0",
+                            "logoff|lux-1",
+                            NULL};
+  assert_log(&f, expected);
+  g_assert_cmpuint(f.pools->len, ==, 2);
+  g_assert_cmpstr(f.pools->pdata[0], ==, "stratum+tcp://new-a:3333");
+  g_assert_cmpstr(f.pools->pdata[1], ==, "stratum+tcp://new-b:3333");
+  g_assert_cmpuint(f.active, ==, 0);
+  g_assert_null(f.sid);
+  am_test_driver_close(&d);
+  fake_stop(&f);
+}
+
+/* A refused switchpool stops the sequence: the old pools stay, the error
+ * says what was and was not done, the session is closed. */
+static void
+test_module_pools_refused(void)
+{
+  FakeLux f;
+  fake_start(&f);
+  f.refuse_pool = g_strdup("switchpool");
+  AmTestDriver d;
+  am_test_driver_open(&d, "luxos", NULL);
+  g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", f.port);
+  AmActionRequest r = request(AM_ACTION_POOLS);
+  r.pools = new_pools;
+  r.n_pools = 2;
+  g_autoptr(GError) error = NULL;
+  g_assert_false(am_test_driver_act(&d, miner, &r, &error));
+  g_assert_error(error, AM_ERROR, AM_ERROR_API);
+  g_assert_nonnull(strstr(error->message, "LuxOS refused switchpool (switch to pool 2)"));
+  g_assert_nonnull(strstr(error->message, "Invalid pool id"));
+  g_assert_nonnull(strstr(error->message, "done: add stratum+tcp://new-a:3333, add "
+                                          "stratum+tcp://new-b:3333; not done: switch to pool 2, "
+                                          "remove pool 0, remove pool 0"));
+  g_assert_null(strstr(error->message, "secret"));
+  const char *expected[] = {"session",
+                            "logon",
+                            "pools",
+                            "addpool|stratum+tcp://new-a:3333,farm.w1,x",
+                            "addpool|stratum+tcp://new-b:3333,farm.w1,secret",
+                            "switchpool|2",
+                            "logoff|lux-1",
+                            NULL};
+  assert_log(&f, expected);
+  g_assert_cmpuint(f.pools->len, ==, 4);
+  g_assert_cmpstr(f.pools->pdata[0], ==, "stratum+tcp://old-a:700");
+  g_assert_null(f.sid);
+  g_free(f.refuse_pool);
+  am_test_driver_close(&d);
+  fake_stop(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -463,5 +632,8 @@ main(int argc, char **argv)
   g_test_add_func("/luxos/action/module-writes", test_module_writes);
   g_test_add_func("/luxos/action/module-open-session", test_module_open_session);
   g_test_add_func("/luxos/action/module-refusals", test_module_refusals);
+  g_test_add_func("/luxos/action/pool-writes", test_pool_writes);
+  g_test_add_func("/luxos/action/module-pools", test_module_pools);
+  g_test_add_func("/luxos/action/module-pools-refused", test_module_pools_refused);
   return g_test_run();
 }
