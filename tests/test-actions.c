@@ -160,6 +160,15 @@ test_pause_resume_confirmed(void)
   assert_outcome(resumed, "confirmed", "mining hashing");
   g_assert_false(e->held);
   g_assert_cmpint(e->state, !=, AM_MINER_PAUSED);
+
+  /* New pools replace the old ones, and the polls list them. */
+  AmPoolSetting pools[] = {{"stratum+tcp://new.example:3333", "farm.w9", "x"},
+                           {"stratum+tcp://backup.example:443", "farm.w9", NULL}};
+  AmActionRequest set = {.kind = AM_ACTION_POOLS, .pools = pools, .n_pools = 2};
+  g_autoptr(JsonObject) switched = act_and_wait(&f, "127.0.71.1", &set);
+  assert_outcome(switched, "confirmed", "2 pools, first stratum+tcp://new.example:3333");
+  g_autofree char *params = json_to_string(json_object_get_member(switched, "params"), FALSE);
+  g_assert_null(strstr(params, "\"x\"")); /* the password stays out */
   fixture_stop(&f);
 }
 
@@ -274,6 +283,10 @@ typedef struct {
   const char *seen; /* in the confirmed action's message */
 } FamilyCase;
 
+/* One poll reads a firmware's replies side by side: the one that first
+ * shows the effect may still carry a number read just before it (a
+ * Whatsminer's hashrate beside its new mineroff), so each case names the
+ * evidence the action itself changes. */
 static const FamilyCase families[] = {
     {"127.0.72.1", "antminer-s19pro-web", "", {.kind = AM_ACTION_PAUSE}, "mining sleeping"},
     {"127.0.72.2",

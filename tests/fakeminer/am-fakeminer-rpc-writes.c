@@ -249,6 +249,13 @@ am_fm_rpc_writes_luxos(AmFmMiner *miner, const char *command, const char *parame
     lux_session_reply(miner, "Session created", 316, when, out);
     return TRUE;
   }
+  /* The pool commands are cgminer's, without a session id (asic-rs's
+   * luxminer client sends them so); the pool list then follows them. */
+  if (g_str_equal(command, "addpool") || g_str_equal(command, "switchpool") ||
+      g_str_equal(command, "removepool")) {
+    antminer_pools(miner, command, parameter, when, out);
+    return TRUE;
+  }
   if (!g_strv_contains(privileged, command))
     return FALSE;
   g_auto(GStrv) args = g_strsplit(parameter ? parameter : "", ",", -1);
