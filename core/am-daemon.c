@@ -359,10 +359,14 @@ am_daemon_free(AmDaemon *d)
   am_scheduler_free(d->scheduler); /* waits for polls in flight to cancel */
   if (d->ctx != NULL)
     d->ctx->scheduler = NULL;
-  am_alerts_free(d->alerts);
-  am_store_queue_free(d->store); /* flushes what was queued */
+  /* Unhook the parts from the context before freeing them: freeing the
+   * alerts runs the main loop (deliveries in flight), and an HTTP request
+   * answered then must not read a half-freed part (/api/summary's health
+   * reads the alert counters). */
   if (d->ctx != NULL)
     d->ctx->store = NULL, d->ctx->alerts = NULL, d->ctx->discovery = NULL;
+  am_alerts_free(d->alerts);
+  am_store_queue_free(d->store); /* flushes what was queued */
   g_clear_pointer(&d->drivers, g_ptr_array_unref);
   g_clear_pointer(&d->sinks, g_ptr_array_unref);
   g_clear_pointer(&d->discovery, g_ptr_array_unref);

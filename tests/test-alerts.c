@@ -1098,6 +1098,48 @@ test_engine_digest(void)
   fake_store_free(fs);
 }
 
+/* The API may ask for the counters while the alerts are being freed (the
+ * free runs the main loop for deliveries in flight, with the sinks already
+ * let go): the answer counts no sink instead of crashing. */
+static gboolean
+stats_while_freeing(gpointer data)
+{
+  gboolean *asked = data;
+  *asked = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct {
+  AmAlerts *alerts;
+  gboolean asked;
+  gint64 sinks;
+} StatsProbe;
+
+static gboolean
+probe_stats(gpointer data)
+{
+  StatsProbe *p = data;
+  g_autoptr(JsonNode) stats = am_alerts_stats_json(p->alerts);
+  JsonArray *sinks = json_object_get_array_member(json_node_get_object(stats), "sinks");
+  p->sinks = json_array_get_length(sinks);
+  return stats_while_freeing(&p->asked);
+}
+
+static void
+test_engine_stats_while_freeing(void)
+{
+  FakeInstance *sink = fake_instance_new("sink:fake", FAKE_OK);
+  FakeInstance *fakes[] = {sink};
+  g_autoptr(GPtrArray) sinks = sinks_of(fakes, 1);
+  AmAlerts *a = alerts_new(HOT_RULE "[sink:fake]\ndigest_window=0\n", sinks, NULL);
+  StatsProbe p = {.alerts = a, .sinks = -1};
+  g_idle_add(probe_stats, &p);
+  am_alerts_free(a);
+  g_assert_true(p.asked);
+  g_assert_cmpint(p.sinks, ==, 0);
+  fake_instance_free(sink);
+}
+
 static void
 test_engine_persist_restart(void)
 {
@@ -1476,6 +1518,7 @@ main(int argc, char **argv)
   g_test_add_func("/alerts/engine/filters", test_engine_filters);
   g_test_add_func("/alerts/engine/offline-tick", test_engine_offline_tick);
   g_test_add_func("/alerts/engine/bad-config", test_engine_bad_config);
+  g_test_add_func("/alerts/engine/stats-while-freeing", test_engine_stats_while_freeing);
   int status = g_test_run();
   g_string_free(logged, TRUE);
   return status;

@@ -757,7 +757,7 @@ am_alerts_stats_json(AmAlerts *a)
   json_builder_end_array(b);
   json_builder_set_member_name(b, "sinks");
   json_builder_begin_array(b);
-  for (guint i = 0; i < a->sinks->len; i++) {
+  for (guint i = 0; a->sinks != NULL && i < a->sinks->len; i++) {
     sent += am_alert_sink_get_sent(a->sinks->pdata[i]);
     failed += am_alert_sink_get_failed(a->sinks->pdata[i]);
     json_builder_add_value(b, am_alert_sink_stats_json(a->sinks->pdata[i]));
