@@ -103,9 +103,14 @@ whatsminer_create(AmContext *ctx, GKeyFile *kf, const char *group, GError **erro
     if (!am_config_get_uint(kf, group, "v3_port", AM_WHATSMINER_V3_DEFAULT_PORT, 1, 65535, &v3_port,
                             error))
       return NULL;
-    password = am_config_get_string(kf, group, "password", "", error);
-    if (password == NULL)
+    /* password= or password_file= (the file not world-readable), as the
+     * other drivers' web passwords. */
+    GError *local = NULL;
+    password = am_config_get_secret(kf, group, "password", &local);
+    if (local != NULL) {
+      g_propagate_error(error, local);
       return NULL;
+    }
   }
   AmWhatsminer *self = g_new0(AmWhatsminer, 1);
   self->api = api;

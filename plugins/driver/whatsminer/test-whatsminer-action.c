@@ -14,6 +14,7 @@
 #include "am-whatsminer-v3-parse.h"
 #include "am-whatsminer-v3.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <nettle/aes.h>
 #include <string.h>
@@ -809,14 +810,14 @@ test_module_v2(void)
   fake_stop(&f);
 }
 
-/* The driver's password= stands in for a miner without one. */
+/* With @cfg as the driver's group, a miner without a password of its own
+ * pauses on a fake whose admin password is @password: @cfg's stood in. */
 static void
-test_module_v2_driver_password(void)
+assert_driver_password_used(const char *cfg, const char *password)
 {
   Fake f;
-  fake_start(&f, FALSE, "farmpw");
+  fake_start(&f, FALSE, password);
   Module m;
-  g_autofree char *cfg = ini("auto", 4433, "farmpw");
   module_open(&m, cfg);
   g_autoptr(AmMiner) miner = am_miner_new("127.0.0.1", f.port);
   g_autoptr(GError) error = NULL;
@@ -825,6 +826,29 @@ test_module_v2_driver_password(void)
   g_assert_cmpuint(f.writes->len, ==, 1);
   module_close(&m);
   fake_stop(&f);
+}
+
+/* The driver's password= stands in for a miner without one. */
+static void
+test_module_v2_driver_password(void)
+{
+  g_autofree char *cfg = ini("auto", 4433, "farmpw");
+  assert_driver_password_used(cfg, "farmpw");
+}
+
+/* password_file= is read as password= is, its trailing newline dropped. */
+static void
+test_module_v2_driver_password_file(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("antmon-wm-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "wm.pass", NULL);
+  g_assert_true(g_file_set_contents(path, "filepw\n", -1, NULL));
+  g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+  g_autofree char *cfg =
+      g_strdup_printf("[driver:whatsminer]\napi=v2\nv3_port=4433\npassword_file=%s\n", path);
+  assert_driver_password_used(cfg, "filepw");
+  g_unlink(path);
+  g_rmdir(dir);
 }
 
 static const char *const v3_want[] = {
@@ -906,6 +930,8 @@ main(int argc, char **argv)
   g_test_add_func("/whatsminer-action/poll-fields", test_poll_fields);
   g_test_add_func("/whatsminer-action/module/v2", test_module_v2);
   g_test_add_func("/whatsminer-action/module/v2-driver-password", test_module_v2_driver_password);
+  g_test_add_func("/whatsminer-action/module/v2-driver-password-file",
+                  test_module_v2_driver_password_file);
   g_test_add_func("/whatsminer-action/module/v3", test_module_v3);
   return g_test_run();
 }
