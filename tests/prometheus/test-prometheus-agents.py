@@ -126,6 +126,7 @@ class Proc:
     def stop(self, timeout=20):
         """SIGTERM, then SIGKILL after timeout; the exit status (None: killed)."""
         if self.proc.poll() is not None:
+            self.log.close()
             return self.proc.returncode
         self.proc.terminate()
         try:
@@ -148,8 +149,37 @@ def start_fleet(fake, profiles, work, site, net, port):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     p = Proc("fleet-" + site, [fake, "--fleet", path], work)
-    p.wait_for(r"ready \d+ listeners", 20, "the fake fleet did not start")
+    try:
+        p.wait_for(r"ready \d+ listeners", 20, "the fake fleet did not start")
+    except Abort:
+        p.stop()
+        raise
     return p, hosts
+
+
+def start_fleets(fake, profiles, work, procs):
+    """Both fleets on random 127.A.B.x and 127.A.B+1.x and a random port
+    (the machine may be shared); another draw when an address is taken."""
+    rng = random.Random()
+    for _attempt in range(3):
+        a_octet, b_octet = rng.randint(32, 250), rng.randint(0, 249)
+        port = rng.randint(20000, 60000)
+        fleets = {}
+        try:
+            for i, site in enumerate(sorted(FLEETS)):
+                net = "127.%d.%d" % (a_octet, b_octet + i)
+                procs[site + "-fleet"], fleets[site] = start_fleet(fake, profiles, work, site,
+                                                                   net, port)
+                say("fleet %s: %s.x:%d (pid %d)" % (site, net, port, procs[site + "-fleet"].pid))
+            return fleets, port
+        except Abort as e:
+            if "cannot listen" not in str(e):
+                raise
+            say("address taken, drawing others: %s" % str(e).splitlines()[-1])
+            for site in FLEETS:
+                if site + "-fleet" in procs:
+                    procs.pop(site + "-fleet").stop()
+    raise Abort("the fake fleets could not bind three times")
 
 
 def start_agent(antmon, plugin_dir, work, site, hosts, port):
@@ -340,6 +370,33 @@ def dashboard_targets(dash):
     return out
 
 
+def model_problems(dash):
+    """What would stop Grafana importing the dashboard as meant: panel ids
+    must be unique, every query must go to the Prometheus picked in the
+    datasource variable, and the site and miner variables must exist."""
+    problems = []
+    variables = {v["name"]: v for v in dash.get("templating", {}).get("list", [])}
+    if variables.get("datasource", {}).get("type") != "datasource":
+        problems.append("no datasource variable")
+    for name in ("site", "miner"):
+        if variables.get(name, {}).get("type") != "query":
+            problems.append("no %s query variable" % name)
+    ids = []
+
+    def walk(panels):
+        for p in panels:
+            ids.append(p.get("id"))
+            if p.get("type") != "row":
+                for thing in [p] + p.get("targets", []):
+                    if thing.get("datasource", {}).get("uid") != "${datasource}":
+                        problems.append("%r does not query ${datasource}" % p.get("title"))
+            walk(p.get("panels", []))
+    walk(dash.get("panels", []))
+    if len(ids) != len(set(ids)) or None in ids:
+        problems.append("panel ids not unique: %r" % ids)
+    return problems
+
+
 def substitute(expr, values):
     """Grafana's variables, as the dashboard shows them with these values."""
     for name, value in sorted(values.items(), key=lambda kv: -len(kv[0])):
@@ -387,15 +444,8 @@ def run(a, work, procs, tap):
             raise Abort("missing %s (build first; Prometheus: apt-get install prometheus, "
                         "which make deps-test does)" % exe)
 
-    # Random 127.A.B.x and port: the machine may be shared.
-    rng = random.Random()
-    a_octet, b_octet = rng.randint(32, 250), rng.randint(0, 249)
-    port = rng.randint(20000, 60000)
-    fleets, agents = {}, {}
-    for i, site in enumerate(sorted(FLEETS)):
-        net = "127.%d.%d" % (a_octet, b_octet + i)
-        procs[site + "-fleet"], fleets[site] = start_fleet(fake, a.profiles, work, site, net, port)
-        say("fleet %s: %s.x:%d (pid %d)" % (site, net, port, procs[site + "-fleet"].pid))
+    fleets, port = start_fleets(fake, a.profiles, work, procs)
+    agents = {}
     for site in sorted(FLEETS):
         agents[site] = procs[site + "-agent"] = start_agent(antmon, plugin_dir, work, site,
                                                             fleets[site], port)
@@ -457,6 +507,9 @@ def run(a, work, procs, tap):
     with open(a.dashboard) as f:
         dash = json.load(f)
     everything = {"site": ".*", "miner": ".*", "__rate_interval": "1m", "datasource": "prometheus"}
+    problems = model_problems(dash)
+    tap.check(not problems, "the dashboard is a Grafana model with its variables",
+              "\n".join(problems))
     fleet = {p["title"]: p["targets"][0]["expr"] for p in dash["panels"] if p["type"] == "stat"}
     parts = [efficiency_parts(agent) for agent in agents.values()]
     total = {
