@@ -556,6 +556,23 @@ def run(a, work, procs, tap):
                   "alert %s: its expression returns %d series, state %s"
                   % (r["name"], len(rows), "/".join(active) or "inactive"),
                   r["query"])
+    # The annotations as Prometheus wrote them (a template that cannot run
+    # leaves "<error expanding template: ...>" in its place).
+    texts = [a["annotations"] for r in alerting for a in r.get("alerts", [])]
+    broken = [t for t in texts if not t.get("summary") or not t.get("description")
+              or any("error expanding" in v or "<no value>" in v for v in t.values())]
+    for t in texts[:: max(1, len(texts) // 3)]:
+        say("annotation: " + t.get("summary", ""))
+    tap.check(texts and not broken, "the %d active alerts have their summary and description"
+              % len(texts), json.dumps(broken)[:1500])
+    # The down miner's description names it, looked up in antmon_miner_info.
+    down = [a for r in alerting if r["name"] == "AntmonMinerDown" for a in r.get("alerts", [])]
+    names = [labels.get("name") for labels, _v in promql(
+        prom, 'antmon_miner_info{site="north", miner="%s:%d"}' % (fleets["north"][-1], port))]
+    tap.check(len(down) == 1 and len(names) == 1 and names[0]
+              and "(%s)" % names[0] in down[0]["annotations"].get("description", ""),
+              "the miner-down alert names the miner (%s)" % names,
+              json.dumps(down)[:1000])
 
     # 7. every expression of the dashboard returns data, with all sites and
     # miners selected and with one site and one miner
