@@ -538,7 +538,8 @@ def run(a, work, procs, tap):
     recorded = [r for r in rules if r["type"] == "recording"]
     empty = [r["name"] for r in recorded if not promql(prom, r["name"])]
     empty += ["%s (its expression)" % r["name"] for r in recorded if not promql(prom, r["query"])]
-    tap.check(not empty, "all %d recording rules return data" % len(recorded), repr(empty))
+    tap.check(recorded and not empty, "all %d recording rules return data" % len(recorded),
+              repr(empty))
 
     # 6. every alert's expression returns data, and the alert is active
     # (pending from the first evaluation that sees its cause: waited for)
