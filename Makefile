@@ -10,10 +10,12 @@ DEPS_BUILD := meson ninja-build pkg-config gcc libglib2.0-dev libsoup-3.0-dev li
   libsqlite3-dev sqlite3 libavahi-client-dev libavahi-glib-dev libcurl4-openssl-dev \
   libjs-chart.js glib-networking nettle-dev libcrypt-dev
 # What the test suite drives: a real avahi-daemon in a namespace, a real SMTP
-# server, nftables for silent hosts, clang for the fuzzers.
+# server, nftables for silent hosts, clang for the fuzzers, a real Prometheus
+# (and promtool) for the rules and the Grafana dashboard's queries.
 DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd curl jq \
   clang libclang-rt-14-dev \
-  chromium python3-prometheus-client openssl
+  chromium python3-prometheus-client openssl \
+  prometheus
 DEPS_BENCH := nmap wrk hyperfine
 
 .PHONY: all run test soak demo bench install deps deps-test deps-bench build build-asan clean help
