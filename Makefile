@@ -9,11 +9,16 @@ CONFIG ?= antmon.ini
 DEPS_BUILD := meson ninja-build pkg-config gcc libglib2.0-dev libsoup-3.0-dev libjson-glib-dev \
   libsqlite3-dev sqlite3 libavahi-client-dev libavahi-glib-dev libcurl4-openssl-dev \
   libjs-chart.js glib-networking nettle-dev libcrypt-dev
+# sd_notify (readiness, status, watchdog) when run as a systemd service.
+DEPS_BUILD += libsystemd-dev
 # What the test suite drives: a real avahi-daemon in a namespace, a real SMTP
 # server, nftables for silent hosts, clang for the fuzzers.
 DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd curl jq \
   clang libclang-rt-14-dev \
   chromium python3-prometheus-client openssl
+# systemd-analyze (verify, security) and groff (man page warnings) for
+# tests/test-systemd.py.
+DEPS_TEST += systemd groff man-db
 DEPS_BENCH := nmap wrk hyperfine
 
 .PHONY: all run test soak demo bench install deps deps-test deps-bench build build-asan clean help
@@ -89,8 +94,18 @@ demo: build
 bench: deps-bench build
 	@tests/bench/run-all.sh $(BUILD)
 
+# make install [PREFIX=/usr] [DESTDIR=/tmp/root]: the binary, plugins,
+# headers, antmon.pc, antmon.service, the man pages and /etc/antmon/antmon.ini
+# (kept when it exists; the shipped one is antmon.ini.dist). A PREFIX other
+# than the build's reconfigures it (and so rebuilds what depends on it).
+PREFIX ?=
+DESTDIR ?=
 install: build
-	meson install -C $(BUILD)
+	@if [ -n "$(PREFIX)" ] && [ "$$(meson introspect --buildoptions $(BUILD) | /usr/bin/python3 -c \
+	    'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])')" \
+	    != "$(PREFIX)" ]; then \
+	  meson configure $(BUILD) --prefix=$(PREFIX) && ninja -C $(BUILD); fi
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -2,6 +2,7 @@
  * sequence ordered by when they are due, so 10,000 miners cost one timer,
  * not 10,000 GSources the main loop would walk on every iteration. */
 #include "am-scheduler.h"
+#include "am-log.h"
 #include "am-miner-private.h"
 #include "am-selector.h"
 #include <antmon/error.h>
@@ -337,9 +338,10 @@ set_state(AmScheduler *s, AmMinerEntry *e, AmMinerState state, const char *reaso
   if (old == state && !reason_changed)
     return;
   if (old != state)
-    g_message("%s: %s -> %s%s%s", am_miner_get_address(e->miner), am_miner_state_to_string(old),
-              am_miner_state_to_string(state), reason != NULL ? ": " : "",
-              reason != NULL ? reason : "");
+    am_log_miner(G_LOG_LEVEL_MESSAGE, am_miner_get_address(e->miner), "%s: %s -> %s%s%s",
+                 am_miner_get_address(e->miner), am_miner_state_to_string(old),
+                 am_miner_state_to_string(state), reason != NULL ? ": " : "",
+                 reason != NULL ? reason : "");
   for (guint i = 0; i < s->state_hooks->len; i++) {
     StateHook *h = &g_array_index(s->state_hooks, StateHook, i);
     h->func(e, old, h->data);
