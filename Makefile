@@ -59,7 +59,7 @@ deps-bench: deps-test
 	$(call install_missing,$(DEPS_BENCH))
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD)
+	meson setup $(BUILD) $(if $(PREFIX),--prefix=$(PREFIX))
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug

@@ -13,8 +13,9 @@ struct _AmService {
   gboolean stopping;
 };
 
-char *
-am_service_status_text(AmScheduler *scheduler)
+/* The status line systemctl status shows. */
+static char *
+status_text(AmScheduler *scheduler)
 {
   g_autoptr(GPtrArray) entries = am_scheduler_entries(scheduler);
   guint online = 0;
@@ -34,7 +35,7 @@ am_service_status_text(AmScheduler *scheduler)
 static void
 refresh_status(AmService *s)
 {
-  g_autofree char *text = am_service_status_text(s->scheduler);
+  g_autofree char *text = status_text(s->scheduler);
   if (g_strcmp0(text, s->last_status) == 0)
     return;
   am_notify_status("%s", text);

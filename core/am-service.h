@@ -19,8 +19,4 @@ void am_service_stopping(AmService *service);
 
 void am_service_free(AmService *service);
 
-/* The status line for @scheduler, as systemctl status shows it.
- * (transfer full) */
-char *am_service_status_text(AmScheduler *scheduler);
-
 G_END_DECLS

@@ -160,15 +160,6 @@ use_journal(void)
   return log_file == NULL && stderr_is_journal;
 }
 
-const char *
-am_log_destination(void)
-{
-  g_mutex_lock(&out_lock);
-  const char *where = log_file != NULL ? "file" : use_journal() ? "journal" : "stderr";
-  g_mutex_unlock(&out_lock);
-  return where;
-}
-
 static GLogWriterOutput
 writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {

@@ -28,9 +28,6 @@ gboolean am_log_set_format(const char *name);
  * was. */
 gboolean am_log_set_file(const char *path, GError **error);
 
-/* Which writer messages go to now: "journal", "file" or "stderr". */
-const char *am_log_destination(void);
-
 /* A message about one miner (its address), carrying MINER= in the journal
  * and "miner" in JSON. */
 #define am_log_miner(level, miner, ...)                                                            \
