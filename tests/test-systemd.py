@@ -320,6 +320,9 @@ def test_install():
             loaded = api(port, "/api/health")["plugins"]["loaded"]
             ok("driver:antminer" in loaded and "http:api" in loaded,
                "it found its plugins in the compiled-in directory", loaded)
+            with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=10) as r:
+                page = r.read().decode(errors="replace")
+            ok("app.js" in page, "and serves its dashboard", page[:2000])
         except TimeoutError as err:
             ok(False, "the installed antmon runs", "%s\n%s" % (err, d.text()))
         ok(d.stop() == 0, "the installed antmon stops cleanly", d.text())
@@ -503,7 +506,7 @@ def test_sighup():
 
 
 def main():
-    print("1..32", flush=True)
+    print("1..33", flush=True)
     try:
         test_security_score()
         test_man_pages()
