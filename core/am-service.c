@@ -25,10 +25,10 @@ status_text(AmScheduler *scheduler)
   const AmPassStats *pass = am_scheduler_last_pass(scheduler);
   if (pass == NULL || pass->started_us == 0)
     return g_strdup_printf("%u miners, %u online; first poll pass under way", entries->len, online);
-  g_autoptr(GDateTime) when = g_date_time_new_from_unix_local(pass->started_us / G_USEC_PER_SEC);
-  g_autofree char *at = g_date_time_format(when, "%H:%M:%S");
-  return g_strdup_printf("%u miners, %u online; last pass at %s: %u polled, %u ok, %u failed",
-                         entries->len, online, at, pass->polled, pass->succeeded, pass->failed);
+  return g_strdup_printf(
+      "%u miners, %u online; last pass: %u polled, %u ok, %u failed in %" G_GINT64_FORMAT " ms",
+      entries->len, online, pass->polled, pass->succeeded, pass->failed,
+      am_pass_stats_duration_ms(pass));
 }
 
 /* A status line is sent only when it changed: systemd keeps the last one. */

@@ -540,9 +540,7 @@ close_pass_if_due(AmScheduler *s, gint64 now)
                              am_error_code_to_string(c), s->pass.failed_by_code[c]);
   if (failures->len > 0)
     g_string_append_c(failures, ')');
-  gint64 took = s->pass.last_done_us > s->pass.first_start_us
-                    ? (s->pass.last_done_us - s->pass.first_start_us) / 1000
-                    : 0;
+  gint64 took = am_pass_stats_duration_ms(&s->pass);
   g_info("poll pass: %u polled, %u ok, %u failed%s in %" G_GINT64_FORMAT
          " ms; %u online, %u degraded, %u offline, %u unreachable",
          s->pass.polled, s->pass.succeeded, s->pass.failed, failures->str, took,
@@ -551,6 +549,14 @@ close_pass_if_due(AmScheduler *s, gint64 now)
   g_string_free(failures, TRUE);
   memset(&s->pass, 0, sizeof s->pass);
   s->pass.started_us = now;
+}
+
+gint64
+am_pass_stats_duration_ms(const AmPassStats *pass)
+{
+  return pass->last_done_us > pass->first_start_us
+             ? (pass->last_done_us - pass->first_start_us) / 1000
+             : 0;
 }
 
 static void
