@@ -18,7 +18,7 @@ DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd cu
   chromium python3-prometheus-client openssl
 # systemd-analyze (verify, security) and groff (man page warnings) for
 # tests/test-systemd.py.
-DEPS_TEST += systemd groff man-db
+DEPS_TEST += systemd groff-base man-db
 DEPS_BENCH := nmap wrk hyperfine
 
 .PHONY: all run test soak demo bench install deps deps-test deps-bench build build-asan clean help

@@ -494,6 +494,16 @@ def test_sighup():
            "SIGHUP names the changed key that needs a restart", log)
         ok("reload: [alert:down] added" in log and "reload: [miner:b] added" in log,
            "SIGHUP logs what it applied, into the reopened log file", log)
+        # A miner whose host changed is polled at the new address only.
+        with open(ini) as f:
+            text = f.read().replace("host=127.77.5.2:1", "host=127.77.5.4:1")
+        with open(ini, "w") as f:
+            f.write(text)
+        d.proc.send_signal(signal.SIGHUP)
+        miners = wait_until(lambda: (lambda m: m if "127.77.5.4:1" in m else None)(
+            json.dumps(api(port, "/api/miners"))), "miner b at its new address")
+        ok("127.77.5.2:1" not in miners and "127.77.5.1:1" in miners,
+           "SIGHUP: a changed [miner:NAME] moves to its new address", miners[:2000])
         # A broken file changes nothing.
         with open(ini, "a") as f:
             f.write("[miner:c]\nhost=127.77.5.3:1\nport=notaport\n")
@@ -509,7 +519,7 @@ def test_sighup():
 
 
 def main():
-    print("1..33", flush=True)
+    print("1..34", flush=True)
     try:
         test_security_score()
         test_man_pages()
