@@ -9,6 +9,8 @@ CONFIG ?= antmon.ini
 DEPS_BUILD := meson ninja-build pkg-config gcc libglib2.0-dev libsoup-3.0-dev libjson-glib-dev \
   libsqlite3-dev sqlite3 libavahi-client-dev libavahi-glib-dev libcurl4-openssl-dev \
   libjs-chart.js glib-networking nettle-dev libcrypt-dev
+# sd_notify (readiness, status, watchdog) when run as a systemd service.
+DEPS_BUILD += libsystemd-dev
 # What the test suite drives: a real avahi-daemon in a namespace, a real SMTP
 # server, nftables for silent hosts, clang for the fuzzers, a real Prometheus
 # (and promtool) for the rules and the Grafana dashboard's queries.
@@ -16,6 +18,9 @@ DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd cu
   clang libclang-rt-14-dev \
   chromium python3-prometheus-client openssl \
   prometheus
+# systemd-analyze (verify, security) and groff (man page warnings) for
+# tests/test-systemd.py.
+DEPS_TEST += systemd groff-base man-db
 DEPS_BENCH := nmap wrk hyperfine
 
 .PHONY: all run test soak demo bench install deps deps-test deps-bench build build-asan clean help
@@ -56,7 +61,7 @@ deps-bench: deps-test
 	$(call install_missing,$(DEPS_BENCH))
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD)
+	meson setup $(BUILD) $(if $(PREFIX),--prefix=$(PREFIX))
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
@@ -91,8 +96,18 @@ demo: build
 bench: deps-bench build
 	@tests/bench/run-all.sh $(BUILD)
 
+# make install [PREFIX=/usr] [DESTDIR=/tmp/root]: the binary, plugins,
+# headers, antmon.pc, antmon.service, the man pages and /etc/antmon/antmon.ini
+# (kept when it exists; the shipped one is antmon.ini.dist). A PREFIX other
+# than the build's reconfigures it (and so rebuilds what depends on it).
+PREFIX ?=
+DESTDIR ?=
 install: build
-	meson install -C $(BUILD)
+	@if [ -n "$(PREFIX)" ] && [ "$$(meson introspect --buildoptions $(BUILD) | /usr/bin/python3 -c \
+	    'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])')" \
+	    != "$(PREFIX)" ]; then \
+	  meson configure $(BUILD) --prefix=$(PREFIX) && ninja -C $(BUILD); fi
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

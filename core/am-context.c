@@ -182,9 +182,7 @@ add_poll(JsonBuilder *b, AmScheduler *scheduler)
       }
     json_builder_end_object(b);
     json_builder_set_member_name(b, "duration_ms");
-    json_builder_add_int_value(b, pass->last_done_us > pass->first_start_us
-                                      ? (pass->last_done_us - pass->first_start_us) / 1000
-                                      : 0);
+    json_builder_add_int_value(b, am_pass_stats_duration_ms(pass));
     json_builder_end_object(b);
   }
   json_builder_end_object(b);

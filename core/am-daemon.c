@@ -1,12 +1,9 @@
 /* The daemon's lifetime: start in dependency order, stop in reverse. */
 #include "am-daemon.h"
-#include "am-actions.h"
-#include "am-alerts.h"
 #include "am-allocator.h"
 #include "am-context-private.h"
-#include "am-instances.h"
+#include "am-daemon-private.h"
 #include "am-process.h"
-#include "am-store-queue.h"
 #include <antmon/config.h>
 #include <antmon/error.h>
 #include <errno.h>
@@ -18,25 +15,6 @@
 static const AmPluginKind start_order[] = {
     AM_PLUGIN_KIND_DRIVER, AM_PLUGIN_KIND_STORE,     AM_PLUGIN_KIND_SINK,
     AM_PLUGIN_KIND_HTTP,   AM_PLUGIN_KIND_DISCOVERY,
-};
-
-struct _AmDaemon {
-  AmConfigFile *config;
-  AmPluginSet *plugins;
-  AmContext *ctx;
-  AmInstances *instances;
-  GPtrArray *drivers;
-  GPtrArray *sinks;
-  GPtrArray *discovery;
-  AmStoreQueue *store;
-  AmAlerts *alerts;
-  AmScheduler *scheduler;
-  AmActions *actions;
-  GMainLoop *loop;
-  guint sigint_id;
-  guint sigterm_id;
-  guint trim_id;
-  gint64 budget_warned_us;
 };
 
 /* Heap pages freed between polls (replies, JSON trees, API answers) go
@@ -52,6 +30,7 @@ am_daemon_new(AmConfigFile *config, AmPluginSet *plugins)
   d->config = config;
   d->plugins = plugins;
   d->loop = g_main_loop_new(NULL, FALSE);
+  d->reloaded = g_ptr_array_new_with_free_func((GDestroyNotify)am_config_file_free);
   return d;
 }
 
@@ -73,17 +52,17 @@ make_state_dir(const char *dir, GError **error)
   return TRUE;
 }
 
-static void
-add_static_miners(AmDaemon *d)
+void
+am_daemon_add_static_miners(AmDaemon *d, AmConfigFile *config)
 {
-  GPtrArray *miners = d->config->core.miners;
+  GPtrArray *miners = config->core.miners;
   for (guint i = 0; miners != NULL && i < miners->len; i++) {
     AmStaticMiner *m = miners->pdata[i];
     g_autoptr(AmMiner) miner = am_miner_new(m->host, m->port);
     am_miner_set_name(miner, m->name);
     am_miner_set_driver_pin(miner, m->driver);
     am_miner_set_credentials(miner, m->username, m->password);
-    am_credentials_apply(d->config->credentials, miner, NULL, m->driver);
+    am_credentials_apply(config->credentials, miner, NULL, m->driver);
     am_scheduler_add(d->scheduler, miner, "static");
   }
 }
@@ -198,7 +177,7 @@ on_trim(gpointer user_data)
   am_allocator_trim();
   AmProcessStats st;
   am_process_stats(&st);
-  gint64 budget = d->config->core.memory_budget;
+  gint64 budget = d->ctx->memory_budget;
   gint64 now = g_get_monotonic_time();
   if ((gint64)st.rss_bytes > budget &&
       (d->budget_warned_us == 0 || now - d->budget_warned_us >= BUDGET_WARNING_INTERVAL_US)) {
@@ -217,7 +196,15 @@ on_signal(gpointer user_data)
 {
   AmDaemon *d = user_data;
   g_message("stopping");
+  am_service_stopping(d->service);
   g_main_loop_quit(d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sighup(gpointer user_data)
+{
+  am_daemon_reload(user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -304,13 +291,14 @@ am_daemon_start(AmDaemon *d, GError **error)
   d->ctx->store = d->store;
   d->ctx->alerts = d->alerts;
   d->ctx->discovery = d->discovery;
-  add_static_miners(d);
+  am_daemon_add_static_miners(d, d->config);
   start_http(d);
   start_discovery(d);
   am_scheduler_start(d->scheduler);
 
   d->sigint_id = g_unix_signal_add(SIGINT, on_signal, d);
   d->sigterm_id = g_unix_signal_add(SIGTERM, on_signal, d);
+  d->sighup_id = g_unix_signal_add(SIGHUP, on_sighup, d);
   d->trim_id = g_timeout_add_seconds(TRIM_INTERVAL_S, on_trim, d);
   g_message("antmon %s running: %u drivers, %u miners configured, polling every %.0f s",
             AM_VERSION_STRING, d->drivers->len, core->miners != NULL ? core->miners->len : 0,
@@ -321,6 +309,8 @@ am_daemon_start(AmDaemon *d, GError **error)
 void
 am_daemon_run(AmDaemon *d)
 {
+  /* Started: the configuration is loaded and the HTTP API listens. */
+  d->service = am_service_ready(d->scheduler);
   g_main_loop_run(d->loop);
 }
 
@@ -349,6 +339,9 @@ am_daemon_free(AmDaemon *d)
     g_source_remove(d->sigint_id);
   if (d->sigterm_id != 0)
     g_source_remove(d->sigterm_id);
+  if (d->sighup_id != 0)
+    g_source_remove(d->sighup_id);
+  am_service_free(d->service); /* STOPPING=1, if no signal said it */
   if (d->trim_id != 0)
     g_source_remove(d->trim_id);
   if (d->instances != NULL)
@@ -372,6 +365,7 @@ am_daemon_free(AmDaemon *d)
   g_clear_pointer(&d->discovery, g_ptr_array_unref);
   am_instances_free(d->instances); /* reverse order: HTTP first, stores last */
   am_context_free(d->ctx);
+  g_ptr_array_unref(d->reloaded);
   g_main_loop_unref(d->loop);
   g_free(d);
 }

@@ -18,7 +18,9 @@ AmDaemon *am_daemon_new(AmConfigFile *config, AmPluginSet *plugins);
  * when the state directory cannot be made or no driver is available. */
 gboolean am_daemon_start(AmDaemon *daemon, GError **error);
 
-/* Runs the main loop until SIGINT or SIGTERM (or am_daemon_quit()). */
+/* Tells systemd it is ready (sd_notify, when started as a Type=notify
+ * service), then runs the main loop until SIGINT or SIGTERM (or
+ * am_daemon_quit()). SIGHUP reloads what can be (am-daemon-private.h). */
 void am_daemon_run(AmDaemon *daemon);
 void am_daemon_quit(AmDaemon *daemon);
 
@@ -27,5 +29,9 @@ void am_daemon_free(AmDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmDaemon, am_daemon_free)
 
 AmScheduler *am_daemon_get_scheduler(AmDaemon *daemon);
+
+/* Applies [core] log_level=, log_format= and log_file=. FALSE when the log
+ * file cannot be opened (logging then stays where it was). */
+gboolean am_daemon_apply_log_settings(const AmCoreConfig *core, GError **error);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
  * until they confirm, records the outcome. See am-actions.h. */
 #include "am-action-confirm.h"
 #include "am-action-private.h"
+#include "am-log.h"
 
 #include <antmon/config.h>
 #include <antmon/error.h>
@@ -331,9 +332,10 @@ finish(AmActions *m, AmAction *a, AmActionState state, const char *message)
   if (e != NULL &&
       (a->req.request.kind == AM_ACTION_REBOOT || a->req.request.kind == AM_ACTION_RESTART))
     e->expect_down_until_us = 0; /* back (or given up on): failures count again */
-  g_message("%s: action %s %s by %s: %s%s%s", a->address, a->id,
-            am_action_kind_to_string(a->req.request.kind), a->who, am_action_state_to_string(state),
-            message != NULL ? ": " : "", message != NULL ? message : "");
+  am_log_miner(G_LOG_LEVEL_MESSAGE, a->address, "%s: action %s %s by %s: %s%s%s", a->address, a->id,
+               am_action_kind_to_string(a->req.request.kind), a->who,
+               am_action_state_to_string(state), message != NULL ? ": " : "",
+               message != NULL ? message : "");
   record_event(m, a);
   g_queue_push_tail(&m->done_ids, g_strdup(a->id));
   prune(m);
@@ -559,8 +561,8 @@ am_actions_create(AmActions *m, const char *key, const AmActionRequest *request,
   a->state = AM_ACTION_QUEUED;
   a->created_us = g_get_real_time();
   g_hash_table_insert(m->by_id, a->id, a);
-  g_message("%s: action %s %s by %s", a->address, a->id, am_action_kind_to_string(request->kind),
-            a->who);
+  am_log_miner(G_LOG_LEVEL_MESSAGE, a->address, "%s: action %s %s by %s", a->address, a->id,
+               am_action_kind_to_string(request->kind), a->who);
   if (!queued)
     am_actions_start(m, a);
   return a;

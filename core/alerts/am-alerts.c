@@ -10,6 +10,7 @@
 #include "am-alert-delivery.h"
 #include "am-alert-env.h"
 #include "am-alert-rules.h"
+#include "am-log.h"
 #include <antmon/config.h>
 #include <antmon/error.h>
 #include <math.h>
@@ -261,8 +262,9 @@ apply_outcome(AmAlerts *a, MinerRecord *r, const AmAlertRule *rule, AmAlertTrack
     notify_sinks(a, r, rule, o);
   } else if (o->change == AM_ALERT_RAISED) {
     a->suppressed++;
-    g_info("%s: %s raised within its cooldown: not sent (yet): %s", r->address,
-           am_alert_rule_get_name(rule), o->message);
+    am_log_miner(G_LOG_LEVEL_INFO, r->address,
+                 "%s: %s raised within its cooldown: not sent (yet): %s", r->address,
+                 am_alert_rule_get_name(rule), o->message);
   }
 }
 

@@ -28,6 +28,7 @@ load_all(const char *given, AmConfigFile **config_out, AmPluginSet **plugins_out
   GLogLevelFlags level = G_LOG_LEVEL_MESSAGE;
   if (am_log_level_from_string(config->core.log_level, &level))
     am_log_init(level);
+  am_log_set_format(config->core.log_format);
 
   g_auto(GStrv) dirs = am_plugin_dirs(config->core.plugin_dirs);
   g_autoptr(AmPluginSet) plugins = am_plugin_set_load(dirs);
@@ -61,6 +62,12 @@ am_cli_run(int argc, char **argv)
 
   int status = AM_EXIT_OK;
   g_autoptr(GError) error = NULL;
+  if (!am_daemon_apply_log_settings(&config->core, &error)) {
+    fprintf(stderr, "antmon: %s: [core] log_file=: %s\n", config->path, error->message);
+    am_plugin_set_free(plugins);
+    am_config_file_free(config);
+    return AM_EXIT_USAGE;
+  }
   AmDaemon *daemon = am_daemon_new(config, plugins);
   if (am_daemon_start(daemon, &error)) {
     am_daemon_run(daemon);

@@ -29,6 +29,7 @@ typedef enum {
   KEY_LIST,        /* char **, am_config_get_list */
   KEY_STRING,      /* char *, default def_text */
   KEY_LOG_LEVEL,   /* char *, one of log_levels[], default def_text */
+  KEY_LOG_FORMAT,  /* char *, one of log_formats[], default def_text */
   KEY_DURATION,    /* guint64 ms, def / min / max */
   KEY_UINT,        /* guint, def / min / max */
   KEY_SIZE,        /* gint64 bytes, def / min / max */
@@ -53,6 +54,8 @@ static const KnownKey known_keys[] = {
     {"core", "plugin_dir", KEY_LIST, offsetof(AmCoreConfig, plugin_dirs)},
     {"core", "state_dir", KEY_STRING, offsetof(AmCoreConfig, state_dir), "./var"},
     {"core", "log_level", KEY_LOG_LEVEL, offsetof(AmCoreConfig, log_level), "message"},
+    {"core", "log_format", KEY_LOG_FORMAT, offsetof(AmCoreConfig, log_format), "text"},
+    {"core", "log_file", KEY_STRING, offsetof(AmCoreConfig, log_file)},
     {"core", "interval", KEY_DURATION, offsetof(AmCoreConfig, interval_ms), NULL, SECONDS(30),
      SECONDS(1), SECONDS(24 * 3600)},
     {"core", "poll_timeout", KEY_DURATION, offsetof(AmCoreConfig, poll_timeout_ms), NULL,
@@ -72,8 +75,10 @@ static const KnownKey known_keys[] = {
 };
 
 /* GLib's log levels, by the names G_MESSAGES_DEBUG users know. */
-static const char *const log_levels[] = {"error",   "critical", "warning",
-                                         "message", "info",     "debug"};
+static const char *const log_levels[] = {"error", "critical", "warning", "message",
+                                         "info",  "debug",    NULL};
+/* Lines of text, or one JSON object per line (core/base/am-log.h). */
+static const char *const log_formats[] = {"text", "json", NULL};
 
 /* ---- the objects ------------------------------------------------------- */
 
@@ -112,6 +117,8 @@ am_config_file_free(AmConfigFile *config)
   g_strfreev(config->core.plugin_dirs);
   g_free(config->core.state_dir);
   g_free(config->core.log_level);
+  g_free(config->core.log_format);
+  g_free(config->core.log_file);
   g_clear_pointer(&config->core.miners, g_ptr_array_unref);
   g_clear_pointer(&config->credentials, am_credentials_free);
   g_free(config);
@@ -126,21 +133,21 @@ am_config_file_prefix_error(AmConfigFile *config, GError **error)
 
 /* ---- parsing one key --------------------------------------------------- */
 
+/* A key whose value is one of @choices (NULL-terminated), in any case. */
 static char *
-get_log_level(GKeyFile *kf, const char *group, const KnownKey *k, GError **error)
+get_choice(GKeyFile *kf, const char *group, const KnownKey *k, const char *const *choices,
+           GError **error)
 {
-  g_autofree char *level = am_config_get_string(kf, group, k->key, k->def_text, error);
-  if (level == NULL)
+  g_autofree char *value = am_config_get_string(kf, group, k->key, k->def_text, error);
+  if (value == NULL)
     return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS(log_levels); i++)
-    if (g_ascii_strcasecmp(level, log_levels[i]) == 0)
-      return g_strdup(log_levels[i]);
+  for (guint i = 0; choices[i] != NULL; i++)
+    if (g_ascii_strcasecmp(value, choices[i]) == 0)
+      return g_strdup(choices[i]);
 
-  g_autoptr(GString) names = g_string_new(NULL);
-  for (guint i = 0; i < G_N_ELEMENTS(log_levels); i++)
-    g_string_append_printf(names, "%s%s", i > 0 ? ", " : "", log_levels[i]);
+  g_autofree char *names = g_strjoinv(", ", (char **)choices);
   g_set_error(error, AM_ERROR, AM_ERROR_CONFIG, "[%s] %s=%s: expected one of %s", group, k->key,
-              level, names->str);
+              value, names);
   return NULL;
 }
 
@@ -184,7 +191,10 @@ parse_key(GKeyFile *kf, const char *group, const KnownKey *k, gpointer base, GEr
     *(char **)field = am_config_get_string(kf, group, k->key, k->def_text, &local);
     break;
   case KEY_LOG_LEVEL:
-    *(char **)field = get_log_level(kf, group, k, &local);
+    *(char **)field = get_choice(kf, group, k, log_levels, &local);
+    break;
+  case KEY_LOG_FORMAT:
+    *(char **)field = get_choice(kf, group, k, log_formats, &local);
     break;
   case KEY_DURATION:
     am_config_get_duration_ms(kf, group, k->key, k->def, k->min, k->max, field, &local);
@@ -358,6 +368,20 @@ load_key_file(AmConfigFile *config, GError **error)
   return FALSE;
 }
 
+/* Without state_dir=, a service that systemd gave a StateDirectory= keeps its
+ * state there (/var/lib/antmon); anything else keeps it in ./var. */
+static void
+default_state_dir(AmConfigFile *config)
+{
+  const char *given = g_getenv("STATE_DIRECTORY");
+  if (g_key_file_has_key(config->kf, "core", "state_dir", NULL) || given == NULL || *given == '\0')
+    return;
+  /* systemd passes one path per StateDirectory= entry, ':'-separated. */
+  g_auto(GStrv) dirs = g_strsplit(given, ":", 2);
+  g_free(config->core.state_dir);
+  config->core.state_dir = g_strdup(dirs[0]);
+}
+
 AmConfigFile *
 am_config_file_load(const char *path, GError **error)
 {
@@ -374,6 +398,7 @@ am_config_file_load(const char *path, GError **error)
     am_config_file_prefix_error(config, error);
     return NULL;
   }
+  default_state_dir(config);
   /* Its messages already start with the path. */
   config->credentials = load_credentials(config, error);
   if (config->credentials == NULL)

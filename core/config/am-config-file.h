@@ -21,8 +21,10 @@ typedef struct {
 /* The [core] group, every key with its default applied. */
 typedef struct {
   char **plugin_dirs;      /* plugin_dir= ';' list (may be empty) */
-  char *state_dir;         /* state_dir=, default "./var" */
+  char *state_dir;         /* state_dir=, default $STATE_DIRECTORY, else "./var" */
   char *log_level;         /* "error" "warning" "message" "info" "debug", default "message" */
+  char *log_format;        /* log_format=, "text" (default) or "json" */
+  char *log_file;          /* log_file=, or NULL: stderr (the journal under systemd) */
   guint64 interval_ms;     /* interval=, default 30 s, 1 s .. 1 d */
   guint64 poll_timeout_ms; /* poll_timeout=, default 10 s, 100 ms .. 5 min */
   guint max_inflight;      /* max_inflight=, default 256, 1 .. 65535 */

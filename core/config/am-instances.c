@@ -129,3 +129,27 @@ am_instances_find_driver(AmInstances *instances, const char *name)
   }
   return NULL;
 }
+
+AmInstances *
+am_instances_take_kind(AmInstances *instances, AmPluginKind kind)
+{
+  AmInstances *taken = am_instances_new();
+  for (guint i = 0; i < instances->items->len;) {
+    AmInstance *inst = instances->items->pdata[i];
+    if (inst->info->kind == kind) {
+      g_ptr_array_add(taken->items, inst);
+      g_ptr_array_remove_index(instances->items, i);
+    } else {
+      i++;
+    }
+  }
+  return taken;
+}
+
+void
+am_instances_move_all(AmInstances *to, AmInstances *from)
+{
+  for (guint i = 0; i < from->items->len; i++)
+    g_ptr_array_add(to->items, from->items->pdata[i]);
+  g_ptr_array_set_size(from->items, 0);
+}

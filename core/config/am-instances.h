@@ -33,6 +33,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmInstances, am_instances_free)
 /* The instances of @kind, in creation order. (transfer container) */
 GPtrArray *am_instances_of_kind(AmInstances *instances, AmPluginKind kind);
 
+/* Moves the instances of @kind out of @instances, keeping their order, into
+ * a new set: what a reload replaces. (transfer full) */
+AmInstances *am_instances_take_kind(AmInstances *instances, AmPluginKind kind);
+
+/* Moves every instance of @from to the end of @to; @from is left empty. */
+void am_instances_move_all(AmInstances *to, AmInstances *from);
+
 /* The driver instance named @name, or NULL. (transfer none) */
 AmInstance *am_instances_find_driver(AmInstances *instances, const char *name);
 

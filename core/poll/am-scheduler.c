@@ -2,6 +2,7 @@
  * sequence ordered by when they are due, so 10,000 miners cost one timer,
  * not 10,000 GSources the main loop would walk on every iteration. */
 #include "am-scheduler.h"
+#include "am-log.h"
 #include "am-miner-private.h"
 #include "am-selector.h"
 #include <antmon/error.h>
@@ -337,9 +338,10 @@ set_state(AmScheduler *s, AmMinerEntry *e, AmMinerState state, const char *reaso
   if (old == state && !reason_changed)
     return;
   if (old != state)
-    g_message("%s: %s -> %s%s%s", am_miner_get_address(e->miner), am_miner_state_to_string(old),
-              am_miner_state_to_string(state), reason != NULL ? ": " : "",
-              reason != NULL ? reason : "");
+    am_log_miner(G_LOG_LEVEL_MESSAGE, am_miner_get_address(e->miner), "%s: %s -> %s%s%s",
+                 am_miner_get_address(e->miner), am_miner_state_to_string(old),
+                 am_miner_state_to_string(state), reason != NULL ? ": " : "",
+                 reason != NULL ? reason : "");
   for (guint i = 0; i < s->state_hooks->len; i++) {
     StateHook *h = &g_array_index(s->state_hooks, StateHook, i);
     h->func(e, old, h->data);
@@ -538,9 +540,7 @@ close_pass_if_due(AmScheduler *s, gint64 now)
                              am_error_code_to_string(c), s->pass.failed_by_code[c]);
   if (failures->len > 0)
     g_string_append_c(failures, ')');
-  gint64 took = s->pass.last_done_us > s->pass.first_start_us
-                    ? (s->pass.last_done_us - s->pass.first_start_us) / 1000
-                    : 0;
+  gint64 took = am_pass_stats_duration_ms(&s->pass);
   g_info("poll pass: %u polled, %u ok, %u failed%s in %" G_GINT64_FORMAT
          " ms; %u online, %u degraded, %u offline, %u unreachable",
          s->pass.polled, s->pass.succeeded, s->pass.failed, failures->str, took,
@@ -549,6 +549,14 @@ close_pass_if_due(AmScheduler *s, gint64 now)
   g_string_free(failures, TRUE);
   memset(&s->pass, 0, sizeof s->pass);
   s->pass.started_us = now;
+}
+
+gint64
+am_pass_stats_duration_ms(const AmPassStats *pass)
+{
+  return pass->last_done_us > pass->first_start_us
+             ? (pass->last_done_us - pass->first_start_us) / 1000
+             : 0;
 }
 
 static void

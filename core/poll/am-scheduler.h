@@ -68,6 +68,10 @@ typedef struct {
   gint64 last_done_us;
 } AmPassStats;
 
+/* How long a pass's polls took, first start to last end, in ms (0 when
+ * none ended). */
+gint64 am_pass_stats_duration_ms(const AmPassStats *pass);
+
 typedef struct _AmScheduler AmScheduler;
 
 typedef void (*AmSampleHook)(AmMinerEntry *entry, AmSample *sample, gpointer user_data);
