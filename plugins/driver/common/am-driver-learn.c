@@ -41,6 +41,13 @@ am_learn_try_joined(AmMiner *miner)
   return g_strcmp0(joined, "no") != 0;
 }
 
+gboolean
+am_learn_joined_works(AmMiner *miner)
+{
+  g_autofree char *joined = am_miner_dup_note(miner, AM_LEARN_NOTE_JOINED);
+  return g_strcmp0(joined, "yes") == 0;
+}
+
 void
 am_learn_joined_result(AmMiner *miner, gboolean worked)
 {

@@ -34,6 +34,8 @@ void am_learn_keep_version(AmMiner *miner, AmRpcReply *reply);
 
 /* TRUE unless this firmware is known to fail joined commands. */
 gboolean am_learn_try_joined(AmMiner *miner);
+/* TRUE once a joined command read well on this firmware. */
+gboolean am_learn_joined_works(AmMiner *miner);
 /* Records how a joined command went on this miner. */
 void am_learn_joined_result(AmMiner *miner, gboolean worked);
 

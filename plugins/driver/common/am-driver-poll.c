@@ -19,15 +19,15 @@
 typedef struct {
   AmMiner *miner;
   AmDriverParseFunc parse;
-  GPtrArray *asking;     /* const char* (static): the commands to ask */
-  guint next;            /* in asking, asked one by one */
-  AmRpcReply *version;   /* kept from earlier polls, or NULL */
-  gboolean has_version;  /* "version" is one of the driver's commands */
-  gboolean rereading;    /* asking "version" again after a change */
-  GHashTable *replies;   /* command -> AmRpcReply*: what was read */
-  GPtrArray *failed;     /* char*: "<command>: <why>" */
-  GError *first_error;   /* of the first failed command */
-  gboolean joined_reset; /* a joined command was closed on unanswered */
+  GPtrArray *asking;          /* const char* (static): the commands to ask */
+  guint next;                 /* in asking, asked one by one */
+  AmRpcReply *version;        /* kept from earlier polls, or NULL */
+  gboolean has_version;       /* "version" is one of the driver's commands */
+  gboolean rereading;         /* asking "version" again after a change */
+  GHashTable *replies;        /* command -> AmRpcReply*: what was read */
+  GPtrArray *failed;          /* char*: "<command>: <why>" */
+  GError *first_error;        /* of the first failed command */
+  gboolean joined_unanswered; /* a joined command was closed on or timed out */
 } PollData;
 
 static void poll_step(GTask *task);
@@ -203,10 +203,13 @@ on_joined(GObject *source, GAsyncResult *result, gpointer user_data)
   if (parts != NULL) {
     am_learn_joined_result(data->miner, TRUE);
     take_parts(data, parts);
-  } else if (g_error_matches(error, AM_ERROR, AM_ERROR_RESET) && am_learn_try_joined(data->miner)) {
-    /* Closed without a word: a firmware that drops what it does not know,
-     * or a miner going down. The commands one by one tell which. */
-    data->joined_reset = TRUE;
+  } else if ((g_error_matches(error, AM_ERROR, AM_ERROR_RESET) ||
+              g_error_matches(error, AM_ERROR, AM_ERROR_TIMEOUT)) &&
+             !am_learn_joined_works(data->miner)) {
+    /* Closed on or never answered, where joined commands never worked: a
+     * firmware that drops or hangs on what it does not know, or a miner
+     * going down. The commands one by one tell which. */
+    data->joined_unanswered = TRUE;
   } else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || is_unreachable(error)) {
     g_task_return_error(task, g_steal_pointer(&error));
     return;
@@ -223,7 +226,7 @@ on_joined(GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 may_join(PollData *data)
 {
-  return data->next == 0 && data->asking->len >= 2 && !data->joined_reset &&
+  return data->next == 0 && data->asking->len >= 2 && !data->joined_unanswered &&
          !am_learn_single_only(data->miner) && am_learn_try_joined(data->miner);
 }
 
@@ -232,9 +235,9 @@ poll_step(GTask *task)
 {
   PollData *data = g_task_get_task_data(task);
   if (data->next >= data->asking->len) {
-    if (data->joined_reset && g_hash_table_size(data->replies) > 0)
+    if (data->joined_unanswered && g_hash_table_size(data->replies) > 0)
       am_learn_joined_result(data->miner, FALSE); /* it answers, but not joined */
-    data->joined_reset = FALSE;
+    data->joined_unanswered = FALSE;
     exchange_done(task);
     return;
   }

@@ -2,7 +2,7 @@
  * Antminer module against an in-process cgminer server on 127.0.0.1 that
  * serves the fake fleet's S19 Pro replies and counts connections:
  *  - joined commands answered: one connection per poll, "version" once;
- *  - joined refused (or missing a member): the commands one by one, and
+ *  - joined refused (missing a member, closed on): the commands one by one, and
  *    from then on no joined command is tried on that miner;
  *  - a firmware change: joined commands are tried again;
  *  - uptime going backwards (a restart): "version" is asked again, and the
@@ -18,6 +18,7 @@ typedef enum {
   JOINED_ANSWER,  /* as cgminer: {"stats":[<reply>],"pools":[<reply>],"id":1} */
   JOINED_REFUSE,  /* "Invalid command" for the whole */
   JOINED_PARTIAL, /* the last command's member missing */
+  JOINED_CLOSE,   /* the connection closed without a word */
 } JoinedMode;
 
 /* What the server answers; changed by the tests between polls (the server
@@ -80,6 +81,8 @@ answer(gpointer user_data, JsonObject *request)
   g_autofree char *text = NULL;
   if (strchr(command, '+') == NULL)
     text = single_reply(m, command);
+  else if (m->joined == JOINED_CLOSE)
+    return NULL;
   else if (m->joined != JOINED_REFUSE)
     text = joined_reply(m, command);
   return am_test_rpc_text(text != NULL ? text : invalid_command, TRUE);
@@ -269,6 +272,12 @@ test_joined_refused(void)
 }
 
 static void
+test_joined_closed(void)
+{
+  check_fallback(JOINED_CLOSE);
+}
+
+static void
 test_joined_lacks_member(void)
 {
   check_fallback(JOINED_PARTIAL);
@@ -344,6 +353,7 @@ main(int argc, char **argv)
   g_test_add_func("/driver-rounds/joined-answered", test_joined_answered);
   g_test_add_func("/driver-rounds/joined-refused", test_joined_refused);
   g_test_add_func("/driver-rounds/joined-lacks-member", test_joined_lacks_member);
+  g_test_add_func("/driver-rounds/joined-closed", test_joined_closed);
   g_test_add_func("/driver-rounds/firmware-change-tries-joined", test_firmware_change_tries_joined);
   g_test_add_func("/driver-rounds/restart-asks-version", test_restart_asks_version);
   g_test_add_func("/driver-rounds/single-rounds", test_single_rounds);
