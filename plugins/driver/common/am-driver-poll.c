@@ -74,9 +74,12 @@ poll_done(GTask *task)
     g_task_return_error(task, g_steal_pointer(&data->first_error));
     return;
   }
-  /* The kept "version" stands in for the one not asked. */
-  if (data->version != NULL && !g_hash_table_contains(data->replies, "version"))
+  /* The kept "version" stands in for the one not asked, in the raw view
+   * too (dropped there at once unless somebody looks). */
+  if (data->version != NULL && !g_hash_table_contains(data->replies, "version")) {
     g_hash_table_replace(data->replies, (gpointer) "version", am_rpc_reply_ref(data->version));
+    am_miner_store_raw(data->miner, "version", am_rpc_reply_get_raw(data->version));
+  }
   /* am_driver_rpc_each_async(): the caller parses, with its other API. */
   if (data->parse == NULL) {
     g_task_return_pointer(task, g_hash_table_ref(data->replies),

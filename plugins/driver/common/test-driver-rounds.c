@@ -246,6 +246,9 @@ test_joined_answered(void)
   g_assert_true(json_object_has_member(views, "stats"));
   g_assert_true(json_object_has_member(views, "summary"));
   g_assert_false(json_object_has_member(views, "stats+pools+summary"));
+  /* The kept version too, though not asked again. */
+  const char *version = am_json_string(json_object_get_object_member(views, "version"), "text");
+  g_assert_nonnull(strstr(version, "Antminer S19 Pro"));
   const char *text = am_json_string(json_object_get_object_member(views, "summary"), "text");
   g_assert_nonnull(strstr(text, "\"SUMMARY\""));
   fixture_stop(&f);
