@@ -9,6 +9,10 @@ G_BEGIN_DECLS
  * view was asked for, or a call or poll failed and its bytes matter). */
 void am_miner_want_raw(AmMiner *miner);
 
+/* TRUE while the raw view wants the replies of @miner's calls (so a joined
+ * reply is worth splitting into per-command bytes). */
+gboolean am_miner_raw_wanted(AmMiner *miner);
+
 /* TRUE when some raw reply of @miner is kept. */
 gboolean am_miner_has_raw(AmMiner *miner);
 

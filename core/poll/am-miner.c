@@ -24,6 +24,8 @@ struct _AmMiner {
   GMutex raw_lock;            /* guards the two below */
   GHashTable *raw;            /* command -> RawReply */
   gint64 raw_wanted_until_us; /* monotonic; keep replies until then */
+  GMutex memo_lock;           /* guards memo */
+  GHashTable *memo;           /* key -> Memo: what drivers remember; NULL until used */
 };
 
 /* How long one look at the raw view (or one failure) keeps replies coming:
@@ -43,6 +45,23 @@ raw_reply_free(RawReply *r)
   g_free(r);
 }
 
+/* One remembered thing: a kept reply or a note (am_miner_keep_reply(),
+ * am_miner_set_note()); the two share a table, which exists only once a
+ * driver remembers something, so a miner costs nothing more until then. */
+typedef struct {
+  AmRpcReply *reply;
+  char *note;
+  gint64 when_us; /* monotonic */
+} Memo;
+
+static void
+memo_free(Memo *m)
+{
+  g_clear_pointer(&m->reply, am_rpc_reply_unref);
+  g_free(m->note);
+  g_free(m);
+}
+
 AmMiner *
 am_miner_new(const char *host, guint16 port)
 {
@@ -57,6 +76,7 @@ am_miner_new(const char *host, guint16 port)
   m->timeout_ms = AM_RPC_DEFAULT_TIMEOUT_MS;
   g_mutex_init(&m->raw_lock);
   m->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)raw_reply_free);
+  g_mutex_init(&m->memo_lock);
   return m;
 }
 
@@ -82,6 +102,8 @@ am_miner_unref(AmMiner *m)
   g_free(m->driver_pin);
   g_hash_table_unref(m->raw);
   g_mutex_clear(&m->raw_lock);
+  g_clear_pointer(&m->memo, g_hash_table_unref);
+  g_mutex_clear(&m->memo_lock);
   g_free(m);
 }
 
@@ -172,6 +194,16 @@ am_miner_want_raw(AmMiner *m)
 }
 
 gboolean
+am_miner_raw_wanted(AmMiner *m)
+{
+  g_return_val_if_fail(m != NULL, FALSE);
+  g_mutex_lock(&m->raw_lock);
+  gboolean wanted = g_get_monotonic_time() < m->raw_wanted_until_us;
+  g_mutex_unlock(&m->raw_lock);
+  return wanted;
+}
+
+gboolean
 am_miner_has_raw(AmMiner *m)
 {
   g_return_val_if_fail(m != NULL, FALSE);
@@ -229,4 +261,71 @@ am_miner_raw_to_json(AmMiner *m)
   g_mutex_unlock(&m->raw_lock);
   json_builder_end_object(b);
   return json_builder_get_root(b);
+}
+
+/* Stores @memo under @key (NULL removes it); takes @memo. */
+static void
+memo_put(AmMiner *m, const char *key, Memo *memo)
+{
+  g_mutex_lock(&m->memo_lock);
+  if (memo != NULL && m->memo == NULL)
+    m->memo = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)memo_free);
+  if (memo != NULL)
+    g_hash_table_replace(m->memo, g_strdup(key), memo);
+  else if (m->memo != NULL)
+    g_hash_table_remove(m->memo, key);
+  g_mutex_unlock(&m->memo_lock);
+}
+
+void
+am_miner_keep_reply(AmMiner *m, const char *key, AmRpcReply *reply)
+{
+  g_return_if_fail(m != NULL && key != NULL);
+  Memo *memo = NULL;
+  if (reply != NULL) {
+    memo = g_new0(Memo, 1);
+    memo->reply = am_rpc_reply_ref(reply);
+    memo->when_us = g_get_monotonic_time();
+  }
+  memo_put(m, key, memo);
+}
+
+AmRpcReply *
+am_miner_get_kept_reply(AmMiner *m, const char *key, gint64 *kept_at_us)
+{
+  g_return_val_if_fail(m != NULL && key != NULL, NULL);
+  AmRpcReply *reply = NULL;
+  g_mutex_lock(&m->memo_lock);
+  Memo *memo = m->memo != NULL ? g_hash_table_lookup(m->memo, key) : NULL;
+  if (memo != NULL && memo->reply != NULL) {
+    reply = am_rpc_reply_ref(memo->reply);
+    if (kept_at_us != NULL)
+      *kept_at_us = memo->when_us;
+  }
+  g_mutex_unlock(&m->memo_lock);
+  return reply;
+}
+
+void
+am_miner_set_note(AmMiner *m, const char *key, const char *value)
+{
+  g_return_if_fail(m != NULL && key != NULL);
+  Memo *memo = NULL;
+  if (value != NULL) {
+    memo = g_new0(Memo, 1);
+    memo->note = g_strdup(value);
+    memo->when_us = g_get_monotonic_time();
+  }
+  memo_put(m, key, memo);
+}
+
+char *
+am_miner_dup_note(AmMiner *m, const char *key)
+{
+  g_return_val_if_fail(m != NULL && key != NULL, NULL);
+  g_mutex_lock(&m->memo_lock);
+  Memo *memo = m->memo != NULL ? g_hash_table_lookup(m->memo, key) : NULL;
+  char *note = memo != NULL ? g_strdup(memo->note) : NULL;
+  g_mutex_unlock(&m->memo_lock);
+  return note;
 }

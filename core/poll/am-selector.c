@@ -455,6 +455,11 @@ version_done(GObject *source, GAsyncResult *result, gpointer user_data)
   }
   id->version = version;
   id->rpc_error = error;
+  /* The drivers' poll glue keeps "version" between polls under this key
+   * (plugins/driver/common/am-driver-learn.h): the probe that follows
+   * need not ask it again. */
+  if (version != NULL)
+    am_miner_keep_reply(id->miner, "version", version);
   /* An API error to "version" (access denied) still says an API is there.
    * A reply some driver is sure of decides now; a plain cgminer reply
    * (Goldshell's, say) waits for the web page, which names the family. */

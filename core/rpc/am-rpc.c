@@ -11,6 +11,7 @@
  * reply bytes back) and the call on top of it (the cgminer request, the
  * JSON repairs, STATUS), so every request on the port shares one transport. */
 #include "am-miner-private.h"
+#include "am-rpc-private.h"
 
 #include <antmon/deadline.h>
 #include <antmon/error.h>
@@ -33,7 +34,7 @@ am_rpc_set_max_reply(gsize max_bytes)
 
 struct _AmRpcReply {
   gint ref_count;
-  GBytes *raw;
+  GBytes *raw;    /* NULL for a part of a joined reply until asked for */
   JsonNode *root; /* always an object */
 };
 
@@ -42,9 +43,16 @@ reply_new(GBytes *raw, JsonNode *root)
 {
   AmRpcReply *reply = g_new0(AmRpcReply, 1);
   reply->ref_count = 1;
-  reply->raw = g_bytes_ref(raw);
+  reply->raw = raw != NULL ? g_bytes_ref(raw) : NULL;
   reply->root = root;
   return reply;
+}
+
+AmRpcReply *
+am_rpc_reply_new_part(JsonObject *section)
+{
+  JsonNode *root = json_node_init_object(json_node_alloc(), section);
+  return reply_new(NULL, root);
 }
 
 AmRpcReply *
@@ -60,7 +68,7 @@ am_rpc_reply_unref(AmRpcReply *reply)
 {
   if (reply == NULL || !g_atomic_int_dec_and_test(&reply->ref_count))
     return;
-  g_bytes_unref(reply->raw);
+  g_clear_pointer(&reply->raw, g_bytes_unref);
   json_node_unref(reply->root);
   g_free(reply);
 }
@@ -76,7 +84,18 @@ GBytes *
 am_rpc_reply_get_raw(AmRpcReply *reply)
 {
   g_return_val_if_fail(reply != NULL, NULL);
-  return reply->raw;
+  GBytes *raw = g_atomic_pointer_get(&reply->raw);
+  if (raw != NULL)
+    return raw;
+  /* A part of a joined reply: its text only when somebody asks, so a kept
+   * part does not hold the whole joined reply's bytes. */
+  gsize len = 0;
+  char *text = json_to_string(reply->root, FALSE);
+  len = strlen(text);
+  GBytes *made = g_bytes_new_take(text, len + 1); /* the NUL, as cgminer sends */
+  if (!g_atomic_pointer_compare_and_exchange(&reply->raw, NULL, made))
+    g_bytes_unref(made);
+  return g_atomic_pointer_get(&reply->raw);
 }
 
 static gboolean

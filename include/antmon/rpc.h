@@ -81,7 +81,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmRpcReply, am_rpc_reply_unref)
 
 /* The whole parsed reply. (transfer none) */
 JsonObject *am_rpc_reply_get_root(AmRpcReply *reply);
-/* The bytes as received (NUL included). (transfer none) */
+/* The bytes as received (NUL included); for a command's part of a joined
+ * reply (am_miner_rpc_joined_finish()), its own reply as JSON text. (transfer none) */
 GBytes *am_rpc_reply_get_raw(AmRpcReply *reply);
 
 /* The reply object for @command: for a multi-command reply, the first
@@ -105,5 +106,41 @@ JsonNode *am_rpc_parse(const char *data, gsize len, GError **error);
  * missing STATUS passes). E and F (access denied, Code 45, included) become
  * AM_ERROR_API whose message carries the Code and Msg. */
 gboolean am_rpc_check_status(JsonObject *reply, GError **error);
+
+/* ---- ABI 1.4: fewer round trips ------------------------------------------ */
+
+/* Since ABI 1.4. Asks @commands (NULL-terminated, at least two, report
+ * commands without parameters) in one connection as cgminer's joined
+ * command "a+b+c", under the miner's timeout. The raw view keeps each
+ * command's part under the command's own name, as if it had been asked
+ * alone. Errors: the transport's (as am_miner_rpc_async()); AM_ERROR_API
+ * when the firmware refused the joined command as a whole (a STATUS E at
+ * the top: "Invalid command" from a firmware without it); AM_ERROR_PARSE
+ * when the reply is not cgminer's joined layout or lacks a command's
+ * member (the caller then asks the commands one by one). */
+void am_miner_rpc_joined_async(AmMiner *miner, const char *const *commands,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data);
+/* Since ABI 1.4. Returns: (transfer full) command -> AmRpcReply* whose root
+ * is that command's own reply (its STATUS not checked: a command the
+ * firmware refused has its own STATUS E there, see am_rpc_check_status()),
+ * or NULL with @error. */
+GHashTable *am_miner_rpc_joined_finish(AmMiner *miner, GAsyncResult *result, GError **error);
+
+/* Since ABI 1.4. What a driver remembers about @miner between polls, kept by
+ * the core with the miner (so it lives as long as the miner, whichever
+ * plugin instance polls it). Safe from any thread.
+ *
+ * Keeps @reply (a ref; NULL forgets) as the miner's kept reply @key, e.g.
+ * the "version" fingerprint that need not be asked on every poll. */
+void am_miner_keep_reply(AmMiner *miner, const char *key, AmRpcReply *reply);
+/* Since ABI 1.4. Returns: (transfer full) the reply kept under @key, or
+ * NULL; @kept_at_us (optional) gets when it was kept (monotonic clock). */
+AmRpcReply *am_miner_get_kept_reply(AmMiner *miner, const char *key, gint64 *kept_at_us);
+/* Since ABI 1.4. A short text remembered under @key (NULL forgets): what was
+ * learnt of the firmware ("joined commands work"), the last uptime seen. */
+void am_miner_set_note(AmMiner *miner, const char *key, const char *value);
+/* Since ABI 1.4. Returns: (transfer full) the note @key, or NULL. */
+char *am_miner_dup_note(AmMiner *miner, const char *key);
 
 G_END_DECLS

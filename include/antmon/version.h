@@ -12,11 +12,15 @@
  * 1.3: actions (antmon/action.h): AmDriverVTable.actions, act_async and
  *      act_finish in what were reserved slots; AmSample.locate; the
  *      context's control plane (am_context_action_*); am_rpc_send_async/
- *      _finish/_was_sent (antmon/rpc.h): any request on the RPC port. */
+ *      _finish/_was_sent (antmon/rpc.h): any request on the RPC port.
+ * 1.4: fewer round trips (antmon/rpc.h): am_miner_rpc_joined_async/_finish
+ *      (cgminer's "a+b+c" in one connection, split per command) and what a
+ *      driver remembers about a miner between polls (am_miner_keep_reply,
+ *      am_miner_get_kept_reply, am_miner_set_note, am_miner_dup_note). */
 #pragma once
 
 #define AM_ABI_MAJOR 1
-#define AM_ABI_MINOR 3
+#define AM_ABI_MINOR 4
 
 /* The antmon release these headers belong to. */
 #define AM_VERSION_STRING "0.1.0"

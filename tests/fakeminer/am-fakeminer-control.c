@@ -3,7 +3,8 @@
  * that stops answering).
  *
  *   set TARGET key=value...   fault=KIND|none, profile=DIR, hashrate_scale=X,
- *                             temp_offset=+N, drip_ms=N, http_port=N, v3_port=N, web_port=N
+ *                             temp_offset=+N, drip_ms=N, http_port=N, v3_port=N, web_port=N,
+ *                             joined=refuse|answer
  *   get [TARGET]              one line per miner with its settings
  *   stats                     connections, requests by command and by fault
  *   help | quit
@@ -71,14 +72,15 @@ typedef struct {
   double hashrate_scale;
   double temp_offset;
   guint drip_ms;
+  gboolean joined_refused;
   guint16 port_override[AM_FM_PROTOCOL_COUNT];
 } Saved;
 
 static void
 save_settings(AmFmMiner *miner, Saved *saved)
 {
-  *saved = (Saved){miner->profile, miner->fault, miner->hashrate_scale, miner->temp_offset,
-                   miner->drip_ms};
+  *saved = (Saved){miner->profile,     miner->fault,   miner->hashrate_scale,
+                   miner->temp_offset, miner->drip_ms, miner->joined_refused};
   memcpy(saved->port_override, miner->port_override, sizeof saved->port_override);
 }
 
@@ -90,6 +92,7 @@ restore_settings(AmFmMiner *miner, const Saved *saved)
   miner->hashrate_scale = saved->hashrate_scale;
   miner->temp_offset = saved->temp_offset;
   miner->drip_ms = saved->drip_ms;
+  miner->joined_refused = saved->joined_refused;
   memcpy(miner->port_override, saved->port_override, sizeof miner->port_override);
 }
 
@@ -159,7 +162,7 @@ command_stats(AmFmControl *control)
 
 static const char help_text[] =
     "set TARGET key=value...  (fault=KIND|none profile=DIR hashrate_scale=X temp_offset=+N "
-    "drip_ms=N http_port=N v3_port=N web_port=N)\n"
+    "drip_ms=N http_port=N v3_port=N web_port=N joined=refuse|answer)\n"
     "get [TARGET]\n"
     "stats\n"
     "quit\n"

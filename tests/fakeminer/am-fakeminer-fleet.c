@@ -226,6 +226,8 @@ am_fm_miner_describe(AmFmMiner *miner)
                   g_ascii_dtostr(scale, sizeof scale, miner->hashrate_scale),
                   g_ascii_dtostr(offset, sizeof offset, miner->temp_offset), miner->drip_ms);
   am_fm_state_describe(&miner->state, out);
+  if (miner->joined_refused)
+    g_string_append(out, " joined=refuse");
   /* Only what differs from a cgminer miner, so those lines read as before. */
   for (int p = AM_FM_PROTOCOL_HTTP; p < AM_FM_PROTOCOL_COUNT; p++)
     if (miner->port_override[p] != 0)
@@ -290,6 +292,15 @@ am_fm_miner_apply(AmFmMiner *miner, const char *key, const char *value,
     miner->profile = profile;
     return TRUE;
   }
+  if (g_str_equal(key, "joined")) {
+    if (!g_str_equal(value, "refuse") && !g_str_equal(value, "answer")) {
+      g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE, "joined=%s: expected answer or refuse",
+                  value);
+      return FALSE;
+    }
+    miner->joined_refused = g_str_equal(value, "refuse");
+    return TRUE;
+  }
   if (g_str_equal(key, "hashrate_scale"))
     return parse_double(key, value, 0, 1000, &miner->hashrate_scale, error);
   if (g_str_equal(key, "temp_offset"))
@@ -319,7 +330,7 @@ am_fm_miner_apply(AmFmMiner *miner, const char *key, const char *value,
   if (known)
     return TRUE;
   g_set_error(error, AM_FM_ERROR, AM_FM_ERROR_USAGE,
-              "unknown setting '%s' (fault, profile, hashrate_scale, temp_offset, drip_ms, "
+              "unknown setting '%s' (fault, profile, joined, hashrate_scale, temp_offset, drip_ms, "
               "http_port, v3_port, web_port, paused, locate, rebooting, uptime, reboot_s, "
               "power_limit_w, power_delay_s, nominal_w, work_mode, pools, ignore_actions, "
               "write_access)",

@@ -65,7 +65,8 @@ parse_options(int argc, char **argv, Options *o, GError **error)
       {"profile", 0, 0, G_OPTION_ARG_FILENAME, &o->profile, "Profile directory for --base", "DIR"},
       {"fault", 0, 0, G_OPTION_ARG_STRING, &o->fault, "Fault of every --base miner", "KIND"},
       {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->settings,
-       "Setting for every miner (repeatable): hashrate_scale, temp_offset, drip_ms, http_port, "
+       "Setting for every miner (repeatable): joined, hashrate_scale, temp_offset, drip_ms, "
+       "http_port, "
        "v3_port, ...",
        "KEY=VALUE"},
       {"fleet", 0, 0, G_OPTION_ARG_FILENAME, &o->fleet, "Fleet file, one miner per line", "FILE"},

@@ -284,6 +284,8 @@ rpc_reply(Conn *c, const char *command)
   gint64 when = g_get_real_time() / G_USEC_PER_SEC;
   if (c->fault == AM_FM_FAULT_APIERROR) {
     am_fm_reply_access_denied(command, when, out);
+  } else if (c->miner->joined_refused && strchr(command, '+') != NULL) {
+    am_fm_reply_invalid_command(when, out);
   } else if (c->fault == AM_FM_FAULT_GARBAGE) {
     append_garbage(out, &c->miner->rng);
   } else {

@@ -427,6 +427,9 @@ typedef struct {
   double hashrate_scale;
   double temp_offset;
   guint drip_ms;
+  /* joined=refuse: cgminer's joined commands ("summary+stats") get
+   * "Invalid command", as on the S19 firmware pyasic reports failing them. */
+  gboolean joined_refused;
   AmFmState state; /* what actions changed: paused, uptime, power, pools, ... */
   guint64 seed;    /* from the label: per-miner variation */
   guint64 rng;     /* per-request jitter */

@@ -573,10 +573,38 @@ static void
 reset_control_miner(void)
 {
   g_autofree char *dir = am_test_profile_dir("antminer-s9");
-  g_autofree char *line =
-      g_strdup_printf("set 127.77.%u.%u fault=none hashrate_scale=1 temp_offset=0 profile=%s",
-                      fleet.net.octet, M_CONTROL, dir);
+  g_autofree char *line = g_strdup_printf(
+      "set 127.77.%u.%u fault=none hashrate_scale=1 temp_offset=0 joined=answer profile=%s",
+      fleet.net.octet, M_CONTROL, dir);
   am_test_fleet_control(fleet.fake, line);
+}
+
+/* joined=refuse: a joined command gets cgminer's "Invalid command" for the
+ * whole, while each command alone still answers; joined=answer undoes it.
+ * (The S9 profile's stats has "}{" as recorded: pools parses as JSON.) */
+static void
+test_control_joined(void)
+{
+  g_autofree char *target = host(M_CONTROL);
+  g_autofree char *refuse = g_strdup_printf("set %s joined=refuse", target);
+  am_test_fleet_control(fleet.fake, refuse);
+  {
+    g_autofree char *got = command_reply(M_CONTROL, "summary+pools");
+    g_autoptr(JsonObject) reply = parse_object(got);
+    g_assert_false(json_object_has_member(reply, "summary"));
+    JsonObject *status = status_of(reply);
+    g_assert_cmpstr(json_object_get_string_member(status, "STATUS"), ==, "E");
+    g_assert_cmpstr(json_object_get_string_member(status, "Msg"), ==, "Invalid command");
+    g_autofree char *summary = command_reply(M_CONTROL, "summary");
+    g_assert_nonnull(strstr(summary, "\"SUMMARY\""));
+  }
+  g_autofree char *answer = g_strdup_printf("set %s joined=answer", target);
+  am_test_fleet_control(fleet.fake, answer);
+  g_autofree char *got = command_reply(M_CONTROL, "summary+pools");
+  g_autoptr(JsonObject) reply = parse_object(got);
+  g_assert_true(json_object_has_member(reply, "summary"));
+  g_assert_true(json_object_has_member(reply, "pools"));
+  reset_control_miner();
 }
 
 static void
@@ -1868,6 +1896,7 @@ main(int argc, char **argv)
   g_test_add_func("/fakeminer/fault/refuse", test_fault_refuse);
   g_test_add_func("/fakeminer/fleet/ports", test_fleet_ports);
   g_test_add_func("/fakeminer/control/fault", test_control_fault);
+  g_test_add_func("/fakeminer/control/joined", test_control_joined);
   g_test_add_func("/fakeminer/control/hashrate-and-temp", test_control_hashrate_and_temp);
   g_test_add_func("/fakeminer/control/profile", test_control_profile);
   g_test_add_func("/fakeminer/control/errors-and-stats", test_control_errors_and_stats);
