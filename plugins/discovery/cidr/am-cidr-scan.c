@@ -28,13 +28,13 @@
  * (within these bounds). */
 #define BEACON_EVERY_US 20000
 #define BEACON_RTTS 8
-#define BEACON_MIN_WAIT_US 20000
+#define BEACON_MIN_WAIT_US 50000
 #define BEACON_MAX_WAIT_US 500000
 /* Descriptors left for the rest of the process (and the beacon). */
 #define FD_RESERVE 64
 /* A loss this recent makes silent hosts be tried again, this many times. */
 #define LOSSY_US 3000000
-#define MAX_RETRIES 2
+#define MAX_RETRIES 3
 
 typedef enum {
   CONN_UNUSED = 0,

@@ -312,7 +312,7 @@ test_ipv6_loopback(void)
 
 #define DROP_OVER 500       /* SYNs per second the namespace lets through */
 #define LOSSY_S 6           /* the drop rule is removed after this long */
-#define END_S 10            /* no more hosts after this long */
+#define END_S 11            /* no more hosts after this long */
 #define LIVE_EVERY 40       /* one host in this many listens */
 #define BUCKETS (END_S * 2) /* half seconds */
 
