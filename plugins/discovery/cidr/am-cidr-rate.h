@@ -23,23 +23,27 @@
  *       3. a local error (ENOBUFS, EAGAIN, EADDRNOTAVAIL): this machine's
  *          own queues or ports ran out.
  *
- * The control, per epoch of EPOCH_MS:
+ * The control, per epoch of 50 ms:
  *   - a back-off when losses are seen among connects started since the last
  *     back-off (2 of the last 5 beacons, or at least 3 retransmitted answers
  *     making 2% of the epoch's answers, or any local error): the rate becomes
  *     half the rate at which the first lost connect was started (not the
- *     rate now, which may have grown since), never below RATE_FLOOR.
+ *     rate now, which may have grown since), never below AM_RATE_FLOOR.
  *     Losses of connects started before a back-off are already answered by
  *     it and are not counted twice;
  *   - a rise otherwise, but only when the rate was what held the scan back
  *     in that epoch (its tokens ran out, and it started at least half of what
  *     the rate allowed: a scan held back by max_inflight or by the CPU gives
  *     no evidence that a higher rate is safe): doubling per epoch from
- *     RATE_START until the first back-off; after one, quickly back to 85% of
+ *     AM_RATE_START until the first back-off; after one, quickly back to 85% of
  *     the rate that lost, then slowly past it (2% per epoch), and quickly
- *     again once it has gone PROBE_MS past it without a loss (the loss is
+ *     again once it has gone 2 s past it without a loss (the loss is
  *     gone: a rule removed, a link freed).
  *   - max_rate (when not 0) caps the rate at all times.
+ * And while losses are being seen (the last within 3 s), the scan (not
+ * this file) tries again, with a new connect paced like a new host, a host
+ * still unanswered at its deadline, up to three times: its SYNs may have
+ * been among those dropped.
  *
  * Pure arithmetic on times the caller passes: the unit test drives it with
  * a made-up clock. */
