@@ -18,6 +18,10 @@
 #include <unistd.h>
 
 #define TICK_MS 10
+/* Below the default: when the CPU is short, a sweep at full rate would
+ * otherwise hold up the identification of the miners it finds (and, in the
+ * daemon, the polls), which then time out. The sweep waits instead. */
+#define SCAN_PRIORITY (G_PRIORITY_DEFAULT + 10)
 #define EVENTS_PER_WAKE 256
 /* The rate bucket holds this much time's worth of tokens, so a pause (a
  * slow main loop iteration) never turns into a burst. */
@@ -716,9 +720,11 @@ am_scan_async(const AmScanLimits *limits, AmScanNextFunc next, AmScanFoundFunc f
   }
   GMainContext *context = g_task_get_context(task);
   scan->io_source = g_unix_fd_source_new(scan->epfd, G_IO_IN);
+  g_source_set_priority(scan->io_source, SCAN_PRIORITY);
   g_source_set_callback(scan->io_source, (GSourceFunc)(void (*)(void))on_io, scan, NULL);
   g_source_attach(scan->io_source, context);
   scan->tick_source = g_timeout_source_new(TICK_MS);
+  g_source_set_priority(scan->tick_source, SCAN_PRIORITY);
   g_source_set_callback(scan->tick_source, on_tick, scan, NULL);
   g_source_attach(scan->tick_source, context);
   pump(scan);
