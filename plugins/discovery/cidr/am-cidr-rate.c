@@ -7,7 +7,7 @@
 #define RETURN_SHARE 0.85  /* quick rise up to this share of the lost rate */
 #define RISE_START 2.0     /* per epoch, before the first loss */
 #define RISE_FAST 1.25     /* per epoch, below the lost rate or once it is stale */
-#define RISE_PROBE 1.02    /* per epoch, near and past the lost rate */
+#define RISE_PROBE 1.01    /* per epoch, near and past the lost rate */
 #define PROBE_US 2000000   /* past the lost rate this long: it is stale */
 #define BEACON_WINDOW 5    /* outcomes looked at */
 #define BEACON_LOST 2      /* lost among them for a back-off */

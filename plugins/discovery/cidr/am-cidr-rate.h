@@ -36,7 +36,7 @@
  *     the rate allowed: a scan held back by max_inflight or by the CPU gives
  *     no evidence that a higher rate is safe): doubling per epoch from
  *     AM_RATE_START until the first back-off; after one, quickly back to 85% of
- *     the rate that lost, then slowly past it (2% per epoch), and quickly
+ *     the rate that lost, then slowly past it (1% per epoch), and quickly
  *     again once it has gone 2 s past it without a loss (the loss is
  *     gone: a rule removed, a link freed).
  *   - max_rate (when not 0) caps the rate at all times.

@@ -136,7 +136,7 @@ test_recovery(void)
   g_assert_cmpuint(epochs, <=, 4);
   double at = r.rate;
   now = busy_epoch(&r, now);
-  g_assert_cmpfloat(r.rate, <=, at * 1.021);
+  g_assert_cmpfloat(r.rate, <=, at * 1.011);
   for (guint i = 0; i < 2000000 / EPOCH; i++)
     now = busy_epoch(&r, now);
   at = r.rate;
