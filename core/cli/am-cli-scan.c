@@ -31,7 +31,9 @@ static const GOptionEntry scan_options[] = {
      "port to try (repeatable, in order of preference; default 4028, 80, 4433)", "PORT"},
     {"exclude", 0, 0, G_OPTION_ARG_STRING, &scan_exclude, "addresses never to connect to", "LIST"},
     {"max-rate", 0, 0, G_OPTION_ARG_INT, &scan_max_rate,
-     "connections started per second, at most (0: no limit; default 1000)", "N"},
+     "connections started per second, at most (0: no cap, the default: the rate adapts to "
+     "the network)",
+     "N"},
     {"max-inflight", 0, 0, G_OPTION_ARG_INT, &scan_max_inflight,
      "connections in flight at once, at most (default 256)", "N"},
     {"parallel", 0, 0, G_OPTION_ARG_INT, &scan_parallel, "miners identified at once, at most (64)",
@@ -392,6 +394,16 @@ print_summary(GPtrArray *found, AmInstance *cidr, gint64 started_us)
                            json_object_get_int_member(o, "duration_ms") / 1000.0,
                            json_object_get_int_member(o, "refused"),
                            json_object_get_int_member(o, "silent"));
+    gint64 backoffs = json_object_get_int_member(o, "backoffs");
+    g_string_append_printf(line, ", up to %" G_GINT64_FORMAT " connects/s",
+                           json_object_get_int_member(o, "rate_highest"));
+    if (backoffs > 0)
+      g_string_append_printf(line,
+                             " (backed off %" G_GINT64_FORMAT
+                             " times on lost answers, to %" G_GINT64_FORMAT
+                             "/s at the lowest; %" G_GINT64_FORMAT "/s at the end)",
+                             backoffs, json_object_get_int_member(o, "rate_lowest"),
+                             json_object_get_int_member(o, "rate"));
   }
   g_string_append_printf(line, "; %.1f s in all", (g_get_monotonic_time() - started_us) / 1e6);
   fprintf(stderr, "%s\n", line->str);

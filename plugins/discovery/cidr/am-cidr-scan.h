@@ -1,8 +1,9 @@
 /* A TCP connect sweep on the GLib main loop: non-blocking connect() to each
- * host's ports, at most max_inflight connections at once and max_rate
- * started per second, each host under one deadline, the whole pass under a
- * time budget. A port that accepts is reported; the connection is closed at
- * once (the selector talks to the miner later).
+ * host's ports, at most max_inflight connections at once, started at a rate
+ * that adapts to the network (am-cidr-rate.h: fast while every answer comes
+ * back, slower when answers get lost) and never above max_rate, each host
+ * under one deadline, the whole pass under a time budget. A port that accepts is reported; the
+ * connection is closed at once (the selector talks to the miner later).
  *
  * Raw sockets in one epoll set, watched by one GSource, instead of a
  * GSocketClient per host: a /16 is 65,534 connects, and GLib's per-fd
@@ -17,7 +18,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   guint max_inflight;               /* connections open at once (>= 1) */
-  guint max_rate;                   /* connections started per second; 0: no limit */
+  guint max_rate;                   /* connections started per second at most; 0: no cap */
   guint host_timeout_ms;            /* one host, every port, connect only */
   guint64 time_budget_ms;           /* the whole pass; 0: none */
   guint16 ports[AM_SCAN_MAX_PORTS]; /* in order of preference */
@@ -33,6 +34,12 @@ typedef struct {
   guint64 timed_out;     /* no answer within the deadline on some port */
   guint64 unreachable;   /* no route, ... */
   gboolean budget_spent; /* stopped starting hosts: time_budget ran out */
+  /* The adaptive rate (connects per second). */
+  guint rate;         /* at the end */
+  guint rate_lowest;  /* after a back-off; 0: there was none */
+  guint rate_highest; /* reached */
+  guint backoffs;
+  guint64 losses; /* beacons dropped, answers after a retransmission, local errors */
 } AmScanStats;
 
 /* Writes the next host (an address literal) to @buf; FALSE when there are

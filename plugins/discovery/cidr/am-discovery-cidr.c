@@ -122,7 +122,7 @@ read_limits(GKeyFile *kf, const char *group, AmCidr *self, GError **error)
   guint max_inflight, max_rate, max_hosts;
   guint64 host_timeout_ms, budget_ms;
   if (!am_config_get_uint(kf, group, "max_inflight", 256, 1, 100000, &max_inflight, error) ||
-      !am_config_get_uint(kf, group, "max_rate", 1000, 0, 1000000, &max_rate, error) ||
+      !am_config_get_uint(kf, group, "max_rate", 0, 0, 1000000, &max_rate, error) ||
       !am_config_get_duration_ms(kf, group, "host_timeout", 2000, 10, 60000, &host_timeout_ms,
                                  error) ||
       !am_config_get_duration_ms(kf, group, "time_budget", 600000, 0, 7 * 86400000ull, &budget_ms,
@@ -346,9 +346,10 @@ log_pass(AmCidr *self, const AmScanStats *st, guint64 found, guint64 new_found, 
 {
   g_info("[%s] pass: %" G_GUINT64_FORMAT " hosts tried in %.1f s: %" G_GUINT64_FORMAT
          " miners (%" G_GUINT64_FORMAT " new, %" G_GUINT64_FORMAT " lost), %" G_GUINT64_FORMAT
-         " refused, %" G_GUINT64_FORMAT " silent, %" G_GUINT64_FORMAT " unreachable",
+         " refused, %" G_GUINT64_FORMAT " silent, %" G_GUINT64_FORMAT
+         " unreachable; %u connects/s at the end (%u back-offs)",
          self->group, st->hosts_tried, st->duration_ms / 1000.0, found, new_found, lost,
-         st->refused, st->timed_out, st->unreachable);
+         st->refused, st->timed_out, st->unreachable, st->rate, st->backoffs);
   if (st->budget_spent)
     g_warning("[%s] time_budget=%.0f s ran out after %" G_GUINT64_FORMAT
               " hosts; the next pass resumes there (raise max_rate or time_budget)",
@@ -559,6 +560,12 @@ cidr_stats_json(gpointer instance)
   add_int(b, "refused", (gint64)self->last.refused);
   add_int(b, "silent", (gint64)self->last.timed_out);
   add_int(b, "unreachable", (gint64)self->last.unreachable);
+  /* The adaptive rate, in connects per second (am-cidr-rate.h). */
+  add_int(b, "rate", self->last.rate);
+  add_int(b, "rate_lowest", self->last.rate_lowest);
+  add_int(b, "rate_highest", self->last.rate_highest);
+  add_int(b, "backoffs", self->last.backoffs);
+  add_int(b, "losses", (gint64)self->last.losses);
   json_builder_set_member_name(b, "budget_spent");
   json_builder_add_boolean_value(b, self->last.budget_spent);
   json_builder_end_object(b);

@@ -308,6 +308,174 @@ test_ipv6_loopback(void)
   close(l);
 }
 
+/* ---- back-off on a network that drops SYNs over a rate ------------------ */
+
+#define DROP_OVER 500       /* SYNs per second the namespace lets through */
+#define LOSSY_S 6           /* the drop rule is removed after this long */
+#define END_S 11            /* no more hosts after this long */
+#define LIVE_EVERY 40       /* one host in this many listens */
+#define BUCKETS (END_S * 2) /* half seconds */
+
+typedef struct {
+  gint64 t0;
+  guint handed;
+  guint bucket[BUCKETS]; /* hosts handed out per half second */
+  gboolean rule_removed;
+  GPtrArray *live;   /* "host:port" that listen */
+  GArray *listeners; /* fds */
+  GPtrArray *found;
+  gboolean done;
+  GError *error;
+  AmScanStats stats;
+} Backoff;
+
+/* nft with these arguments, in the test's own namespace; fails the test
+ * with nft's message. */
+static void
+nft(const char *const *args)
+{
+  g_autofree char *path = g_find_program_in_path("nft");
+  if (path == NULL && g_file_test("/usr/sbin/nft", G_FILE_TEST_IS_EXECUTABLE))
+    path = g_strdup("/usr/sbin/nft");
+  if (path == NULL)
+    g_error("nft not found: the back-off test needs nftables (apt-get install nftables)");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new();
+  g_ptr_array_add(argv, path);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add(argv, (gpointer)args[i]);
+  g_ptr_array_add(argv, NULL);
+  g_autofree char *err = NULL;
+  int status = 0;
+  g_autoptr(GError) error = NULL;
+  if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                    &err, &status, &error) ||
+      !g_spawn_check_wait_status(status, &error))
+    g_error("nft %s: %s %s", args[0], error->message, err != NULL ? err : "");
+}
+
+static void
+drop_syns_over(guint16 port, guint per_second)
+{
+  g_autofree char *dport = g_strdup_printf("%u", port);
+  g_autofree char *rate = g_strdup_printf("%u/second", per_second);
+  g_autofree char *burst = g_strdup_printf("%u", per_second / 10);
+  nft((const char *[]){"add", "table", "inet", "antmon_backoff", NULL});
+  nft((const char *[]){"add", "chain", "inet", "antmon_backoff", "syns",
+                       "{ type filter hook input priority 0 ; }", NULL});
+  nft((const char *[]){"add",     "rule",  "inet",  "antmon_backoff",
+                       "syns",    "tcp",   "dport", dport,
+                       "tcp",     "flags", "syn",   "/",
+                       "syn,ack", "limit", "rate",  "over",
+                       rate,      "burst", burst,   "packets",
+                       "drop",    NULL});
+}
+
+/* Hosts from 127.80.0.0/16 (nobody: refused at once), one in LIVE_EVERY
+ * a listener opened just before it is handed out; the drop rule is
+ * removed after LOSSY_S, and the scan ends after END_S. */
+static gboolean
+backoff_next(gpointer user_data, char *buf, gsize len)
+{
+  Backoff *b = user_data;
+  gint64 now = g_get_monotonic_time();
+  if (b->t0 == 0)
+    b->t0 = now;
+  gint64 elapsed = now - b->t0;
+  if (!b->rule_removed && elapsed >= LOSSY_S * G_USEC_PER_SEC) {
+    nft((const char *[]){"delete", "table", "inet", "antmon_backoff", NULL});
+    b->rule_removed = TRUE;
+  }
+  if (elapsed >= END_S * G_USEC_PER_SEC || b->handed >= 65000)
+    return FALSE;
+  b->bucket[elapsed * 2 / G_USEC_PER_SEC]++;
+  guint n = b->handed++;
+  if (n % LIVE_EVERY == LIVE_EVERY - 1) {
+    guint k = b->live->len + 1;
+    g_snprintf(buf, len, "127.81.%u.%u", k / 250, k % 250 + 1);
+    int fd = listen_on(buf, port_a, 64);
+    g_array_append_val(b->listeners, fd);
+    g_ptr_array_add(b->live, g_strdup_printf("%s:%u", buf, port_a));
+  } else {
+    g_snprintf(buf, len, "127.80.%u.%u", n / 250, n % 250 + 1);
+  }
+  return TRUE;
+}
+
+static void
+backoff_found(const char *host, guint16 port, gpointer user_data)
+{
+  Backoff *b = user_data;
+  g_ptr_array_add(b->found, g_strdup_printf("%s:%u", host, port));
+}
+
+static void
+backoff_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Backoff *b = user_data;
+  am_scan_finish(result, &b->stats, &b->error);
+  b->done = TRUE;
+}
+
+/* Connects per second over the half seconds [from, to). */
+static double
+rate_between(const Backoff *b, guint from, guint to)
+{
+  guint n = 0;
+  for (guint i = from; i < to; i++)
+    n += b->bucket[i];
+  return n * 2.0 / (to - from);
+}
+
+/* A network that drops SYNs over DROP_OVER per second: the scan backs off
+ * below that, finds every listening host anyway, and speeds up again once
+ * the rule is gone. */
+static void
+test_backoff(void)
+{
+  if (!private_netns)
+    g_error("the back-off test needs a network namespace of its own (root, or unprivileged "
+            "user namespaces) to add its nftables rule in: none could be created");
+  drop_syns_over(port_a, DROP_OVER);
+  Backoff b = {
+      .live = g_ptr_array_new_with_free_func(g_free),
+      .listeners = g_array_new(FALSE, FALSE, sizeof(int)),
+      .found = g_ptr_array_new_with_free_func(g_free),
+  };
+  AmScanLimits limits = limits_for(256, 0, 2000);
+  am_scan_async(&limits, backoff_next, backoff_found, &b, NULL, backoff_done, &b);
+  while (!b.done)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_no_error(b.error);
+  for (guint i = 0; i < BUCKETS; i += 2)
+    g_test_message("second %u: %.0f connects/s", i / 2, rate_between(&b, i, i + 2));
+  g_test_message(
+      "rate: %u at the end, lowest %u, highest %u; %u back-offs, %" G_GUINT64_FORMAT " losses",
+      b.stats.rate, b.stats.rate_lowest, b.stats.rate_highest, b.stats.backoffs, b.stats.losses);
+  /* Every host that listened was found, drops or not. */
+  g_ptr_array_sort(b.live, compare_strings);
+  g_ptr_array_sort(b.found, compare_strings);
+  for (guint i = 0, j = 0; i < b.live->len; i++) {
+    if (j < b.found->len && g_strcmp0(b.found->pdata[j], b.live->pdata[i]) == 0)
+      j++;
+    else
+      g_test_message("not found: %s", (char *)b.live->pdata[i]);
+  }
+  g_assert_cmpuint(b.found->len, ==, b.live->len);
+  for (guint i = 0; i < b.live->len; i++)
+    g_assert_cmpstr(b.found->pdata[i], ==, b.live->pdata[i]);
+  /* It backed off, and settled below the rule's rate over the last 3 s the
+   * rule was there... */
+  g_assert_cmpuint(b.stats.backoffs, >=, 1);
+  g_assert_cmpfloat(rate_between(&b, 2 * (LOSSY_S - 3), 2 * LOSSY_S), <, DROP_OVER);
+  /* ... and went well past it within the seconds after it was removed. */
+  g_assert_cmpfloat(rate_between(&b, 2 * (END_S - 2), 2 * END_S), >, 2 * DROP_OVER);
+  for (guint i = 0; i < b.listeners->len; i++)
+    close(g_array_index(b.listeners, int, i));
+  g_array_unref(b.listeners);
+  g_ptr_array_unref(b.live);
+  g_ptr_array_unref(b.found);
+}
+
 static void
 test_nothing_to_scan(void)
 {
@@ -335,5 +503,6 @@ main(int argc, char **argv)
   g_test_add_func("/cidr-scan/port-preference", test_port_preference);
   g_test_add_func("/cidr-scan/nothing-to-scan", test_nothing_to_scan);
   g_test_add_func("/cidr-scan/ipv6-loopback", test_ipv6_loopback);
+  g_test_add_func("/cidr-scan/backoff", test_backoff);
   return g_test_run();
 }
