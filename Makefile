@@ -13,7 +13,8 @@ DEPS_BUILD := meson ninja-build pkg-config gcc libglib2.0-dev libsoup-3.0-dev li
 # server, nftables for silent hosts, clang for the fuzzers.
 DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd curl jq \
   clang libclang-rt-14-dev \
-  chromium python3-prometheus-client openssl
+  chromium python3-prometheus-client openssl \
+  prometheus
 DEPS_BENCH := nmap wrk hyperfine
 
 .PHONY: all run test soak demo bench install deps deps-test deps-bench build build-asan clean help
