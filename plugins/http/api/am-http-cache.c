@@ -228,7 +228,11 @@ on_refresh(gpointer user_data)
   for (guint i = 0; i < N_WANTS; i++)
     any |= want[i] = now < f->wanted_until[i];
   if (!any) {
+    /* Nobody asks any more: give the memory back (some 4 KB a miner). */
     f->refresh_id = 0;
+    g_ptr_array_set_size(f->ordered, 0);
+    g_hash_table_remove_all(f->by_address);
+    f->generation++;
     return G_SOURCE_REMOVE;
   }
   if (!am_http_fleet_update(f))
