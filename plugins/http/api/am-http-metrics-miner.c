@@ -94,7 +94,7 @@ family_lines(Writer *w, AmHttpMinerFamily f)
 }
 
 /* Integers (most readings: chips, RPM, hashes per second, counters) without
- * printf; other values in the shortest form that reads back the same. */
+ * printf; other values in a short form that reads back the same. */
 static void
 append_value(GString *out, double value)
 {
@@ -111,8 +111,13 @@ append_value(GString *out, double value)
     g_string_append_len(out, p, digits + sizeof digits - p);
     return;
   }
+  /* 15 digits when they read back as the same double (3254.888, not
+   * 3254.8880000000004), else the 17 that always do. */
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_string_append(out, g_ascii_dtostr(buf, sizeof buf, value));
+  g_ascii_formatd(buf, sizeof buf, "%.15g", value);
+  if (g_ascii_strtod(buf, NULL) != value)
+    g_ascii_dtostr(buf, sizeof buf, value);
+  g_string_append(out, buf);
 }
 
 static void
