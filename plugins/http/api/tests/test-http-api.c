@@ -428,6 +428,11 @@ test_prometheus(void)
   g_autoptr(AmTestReply) r = am_test_get(d, "metrics");
   g_assert_cmpuint(r->status, ==, 200);
   g_assert_cmpstr(r->content_type, ==, "text/plain");
+  /* How long the scrape held the main loop, for the benchmarks. */
+  const char *timing = soup_message_headers_get_one(r->headers, "Server-Timing");
+  g_assert_nonnull(timing);
+  g_assert_true(g_str_has_prefix(timing, "handler;dur="));
+  g_assert_nonnull(strstr(timing, ", cpu;dur="));
   g_autofree char *series = parse_prometheus(r->body);
 
   g_autoptr(JsonObject) s19 = get_object(d, "api/miners/rack1-s19", 200);
