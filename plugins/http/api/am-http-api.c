@@ -6,6 +6,7 @@
 #include "am-http-metrics.h"
 #include "am-http-model.h"
 #include "am-http-params.h"
+#include "am-http-sample-json.h"
 
 #include <string.h>
 
@@ -16,21 +17,6 @@
 static const char *const no_params[] = {NULL};
 
 /* ---- shared ----------------------------------------------------------------------- */
-
-static void
-collect_miner(const AmMinerView *view, gpointer user_data)
-{
-  g_ptr_array_add(user_data, am_http_miner_new(view));
-}
-
-/* Copies of every miner as the core sees it now. (transfer full) */
-static GPtrArray *
-snapshot(AmContext *ctx)
-{
-  GPtrArray *miners = g_ptr_array_new_with_free_func((GDestroyNotify)am_http_miner_free);
-  am_context_foreach_miner(ctx, collect_miner, miners);
-  return miners;
-}
 
 static void
 copy_one_miner(const AmMinerView *view, gpointer user_data)
@@ -104,12 +90,22 @@ am_http_api_summary(AmHttpRequest *req)
 {
   if (!check_no_params(req, no_params))
     return;
+  /* Wall screens and scripts ask many times a second; at 10,000 miners the
+   * totals cost a millisecond or two, so a reply is reused while it holds. */
+  GBytes *cached = am_http_request_cached_summary(req);
+  if (cached != NULL) {
+    am_http_reply_json_text(req->msg, SOUP_STATUS_OK, cached);
+    return;
+  }
   AmHttpClock clock = clock_now(req);
   AmHttpSummary *totals = am_http_summary_new(&clock);
   am_context_foreach_miner(req->ctx, add_to_summary, totals);
-  JsonNode *summary = am_http_summary_finish(totals);
+  g_autoptr(JsonNode) summary = am_http_summary_finish(totals);
   add_health_parts(json_node_get_object(summary), req);
-  am_http_reply_json(req->msg, SOUP_STATUS_OK, summary);
+  char *text = json_to_string(summary, FALSE);
+  GBytes *bytes = g_bytes_new_take(text, strlen(text));
+  am_http_request_cache_summary(req, bytes);
+  am_http_reply_json_text(req->msg, SOUP_STATUS_OK, bytes);
 }
 
 /* ---- /api/miners ---------------------------------------------------------------------- */
@@ -152,37 +148,59 @@ parse_miners_query(AmHttpRequest *req, MinersQuery *out)
   return ok;
 }
 
+/* The miners shown, in the order asked: the cache's own order (by
+ * address) when nothing is filtered and the default sort is asked, else a
+ * filtered, sorted copy of it. (transfer full) */
+static GPtrArray *
+miners_shown(GPtrArray *all, const MinersQuery *q)
+{
+  gboolean everyone = q->filter.states == 0 && q->filter.model == NULL && q->filter.q == NULL;
+  if (everyone && q->sort == AM_HTTP_SORT_HOST && !q->descending)
+    return g_ptr_array_ref(all);
+  GPtrArray *shown = g_ptr_array_sized_new(all->len);
+  for (guint i = 0; i < all->len; i++)
+    if (am_http_miner_matches(all->pdata[i], &q->filter))
+      g_ptr_array_add(shown, all->pdata[i]);
+  am_http_miners_sort(shown, q->sort, q->descending);
+  return shown;
+}
+
+/* One miner object from the cache's parts: only age_s and stale are
+ * written now, the rest was written when the miner last changed. */
+static void
+write_cached_miner(GString *out, AmHttpFleet *fleet, AmHttpFleetMiner *e, const AmHttpClock *clock,
+                   gboolean brief)
+{
+  const char *sample = am_http_fleet_miner_sample(fleet, e, brief);
+  g_string_append(out, am_http_fleet_miner_head(e));
+  am_http_miner_write_json_age(out, &e->miner, clock);
+  g_string_append(out, am_http_fleet_miner_tail(e));
+  g_string_append(out, sample != NULL ? sample : "null");
+  g_string_append_c(out, '}');
+}
+
 void
 am_http_api_miners(AmHttpRequest *req)
 {
   MinersQuery q;
   if (!parse_miners_query(req, &q))
     return;
-  g_autoptr(GPtrArray) all = snapshot(req->ctx);
-  g_autoptr(GPtrArray) shown = g_ptr_array_new();
-  for (guint i = 0; i < all->len; i++)
-    if (am_http_miner_matches(all->pdata[i], &q.filter))
-      g_ptr_array_add(shown, all->pdata[i]);
-  am_http_miners_sort(shown, q.sort, q.descending);
+  am_http_fleet_update(req->fleet);
+  GPtrArray *all = am_http_fleet_miners(req->fleet);
+  g_autoptr(GPtrArray) shown = miners_shown(all, &q);
 
   AmHttpClock clock = clock_now(req);
-  GString *out = g_string_sized_new(2048 * (shown->len + 1));
+  GString *out = g_string_sized_new((q.brief ? 1024 : 4096) * (shown->len + 1));
   /* actions_enabled: whether this API takes actions ([http:api] actions=),
    * so the dashboard offers its menus only where they can work. */
   g_string_append_printf(out, "{\"total\":%u,\"actions_enabled\":%s,\"miners\":[", all->len,
                          req->config->actions ? "true" : "false");
   for (guint i = 0; i < shown->len; i++) {
-    const AmHttpMiner *m = shown->pdata[i];
     if (i > 0)
       g_string_append_c(out, ',');
-    const char *sample = NULL;
-    if (m->sample != NULL)
-      sample = q.brief ? am_http_sample_cache_get_brief(req->samples, m->sample)
-                       : am_http_sample_cache_get(req->samples, m->sample);
-    am_http_miner_write_json(out, m, &clock, sample);
+    write_cached_miner(out, req->fleet, shown->pdata[i], &clock, q.brief);
   }
   g_string_append(out, "]}");
-  am_http_sample_cache_sweep(req->samples);
   am_http_reply_json_text(req->msg, SOUP_STATUS_OK, g_string_free_to_bytes(out));
 }
 
@@ -212,11 +230,11 @@ reply_raw(AmHttpRequest *req, const char *key)
  * page reads them. (transfer full) or NULL if the text did not parse back,
  * which would be a bug in the writer, answered without stopping. */
 static JsonObject *
-miner_detail(const AmHttpMiner *m, const AmHttpClock *clock, AmHttpSampleCache *samples)
+miner_detail(const AmHttpMiner *m, const AmHttpClock *clock)
 {
   g_autoptr(GString) text = g_string_new(NULL);
-  am_http_miner_write_json(text, m, clock,
-                           m->sample != NULL ? am_http_sample_cache_get(samples, m->sample) : NULL);
+  g_autofree char *sample_json = m->sample != NULL ? am_http_sample_json(m->sample) : NULL;
+  am_http_miner_write_json(text, m, clock, sample_json);
   /* One miner: reading our own text back is cheaper than a second writer. */
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_data(parser, text->str, (gssize)text->len, NULL) ||
@@ -290,7 +308,7 @@ reply_detail(AmHttpRequest *req, const char *key)
     return;
   }
   AmHttpClock clock = clock_now(req);
-  JsonObject *obj = miner_detail(miner, &clock, req->samples);
+  JsonObject *obj = miner_detail(miner, &clock);
   if (obj == NULL) {
     am_http_reply_error(req->msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "miner_unreadable", NULL,
                         "this miner's data could not be written as JSON (see the log)");
@@ -472,21 +490,20 @@ am_http_api_ready(AmHttpRequest *req)
 void
 am_http_api_prometheus(AmHttpRequest *req)
 {
-  g_autoptr(GPtrArray) miners = snapshot(req->ctx);
   g_autoptr(AmHttpMetrics) metrics = am_http_metrics_new();
   JsonNode *health = am_http_request_health(req);
   /* Prometheus may add its own parameters to a scrape: they are ignored.
-   * Miners in address order, so two scrapes read alike. */
-  am_http_miners_sort(miners, AM_HTTP_SORT_HOST, FALSE);
+   * Miners in address order, so two scrapes read alike; each one's block
+   * is made only when it changed since the last look. */
   am_http_metrics_add_health(metrics, health);
+  am_http_fleet_update(req->fleet);
+  GPtrArray *miners = am_http_fleet_miners(req->fleet);
   for (guint i = 0; i < miners->len; i++)
-    am_http_metrics_add_miner(metrics, miners->pdata[i]);
+    am_http_metrics_add_block(metrics, am_http_fleet_miner_metrics(req->fleet, miners->pdata[i]));
   SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
   soup_message_headers_replace(h, "Cache-Control", "no-store");
   soup_message_headers_replace(h, "Content-Type", AM_HTTP_METRICS_CONTENT_TYPE);
   soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
-  /* Free the miners' copies before the text is written out. */
-  g_clear_pointer(&miners, g_ptr_array_unref);
   SoupMessageBody *body = soup_server_message_get_response_body(req->msg);
   soup_message_body_truncate(body);
   /* Each chunk is freed once written rather than with the message. */

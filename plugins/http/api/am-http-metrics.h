@@ -6,6 +6,7 @@
  * parser. */
 #pragma once
 
+#include "am-http-metrics-miner.h"
 #include "am-http-model.h"
 #include <libsoup/soup.h>
 
@@ -19,20 +20,24 @@ AmHttpMetrics *am_http_metrics_new(void);
 void am_http_metrics_free(AmHttpMetrics *metrics);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmHttpMetrics, am_http_metrics_free)
 
-/* antmon_miner_up for every miner; the sample's values only for miners
- * that answer (an offline miner's last sample is history, not a reading). */
+/* The series of @miner (am_http_miner_block_new()). */
 void am_http_metrics_add_miner(AmHttpMetrics *metrics, const AmHttpMiner *miner);
+
+/* A miner's series rendered earlier (kept by the fleet cache). Miners are
+ * written in the order added. */
+void am_http_metrics_add_block(AmHttpMetrics *metrics, AmHttpMinerBlock *block);
 
 /* The agent's own numbers from am_context_health_json(): build info,
  * uptime, miners by state, the last poll pass, discovery, store, alerts. */
 void am_http_metrics_add_health(AmHttpMetrics *metrics, JsonNode *health);
 
-/* The exposition text: each family's HELP and TYPE, then its samples.
+/* The exposition text: each family's HELP and TYPE, then its samples
+ * (the agent's families first, then the miners').
  * Returns: (transfer full). */
 GBytes *am_http_metrics_render(AmHttpMetrics *metrics);
 
-/* The same text appended to @body as chunks, without copying the samples;
- * the families are left empty. */
+/* The same text appended to @body as chunks, without copying the agent's
+ * samples; the families are left empty and the miners dropped. */
 void am_http_metrics_render_to(AmHttpMetrics *metrics, SoupMessageBody *body);
 
 /* Escapes a label value: backslash, double quote and newline. Appends to @out. */

@@ -7,10 +7,9 @@
 
 /* ---- copies of the core's views -------------------------------------------- */
 
-AmHttpMiner *
-am_http_miner_new(const AmMinerView *view)
+void
+am_http_miner_init(AmHttpMiner *m, const AmMinerView *view)
 {
-  AmHttpMiner *m = g_new0(AmHttpMiner, 1);
   m->address = g_strdup(view->address);
   m->host = g_strdup(view->host);
   m->port = view->port;
@@ -24,6 +23,13 @@ am_http_miner_new(const AmMinerView *view)
   m->source = g_strdup(view->source);
   m->sample = view->sample != NULL ? am_sample_ref(view->sample) : NULL;
   m->actions = view->actions;
+}
+
+AmHttpMiner *
+am_http_miner_new(const AmMinerView *view)
+{
+  AmHttpMiner *m = g_new0(AmHttpMiner, 1);
+  am_http_miner_init(m, view);
   return m;
 }
 
@@ -49,19 +55,38 @@ am_http_miner_borrow(const AmMinerView *view, AmHttpMiner *out)
 }
 
 void
+am_http_miner_clear(AmHttpMiner *m)
+{
+  g_clear_pointer(&m->address, g_free);
+  g_clear_pointer(&m->host, g_free);
+  g_clear_pointer(&m->name, g_free);
+  g_clear_pointer(&m->state_reason, g_free);
+  g_clear_pointer(&m->last_error, g_free);
+  g_clear_pointer(&m->driver, g_free);
+  g_clear_pointer(&m->source, g_free);
+  g_clear_pointer(&m->sample, am_sample_unref);
+}
+
+void
 am_http_miner_free(AmHttpMiner *m)
 {
   if (m == NULL)
     return;
-  g_free(m->address);
-  g_free(m->host);
-  g_free(m->name);
-  g_free(m->state_reason);
-  g_free(m->last_error);
-  g_free(m->driver);
-  g_free(m->source);
-  g_clear_pointer(&m->sample, am_sample_unref);
+  am_http_miner_clear(m);
   g_free(m);
+}
+
+gboolean
+am_http_miner_is_view(const AmHttpMiner *m, const AmMinerView *view)
+{
+  return m->sample == view->sample && m->last_seen_us == view->last_seen_us &&
+         m->failures == view->failures && m->port == view->port && m->actions == view->actions &&
+         m->state == am_http_state_from_string(view->state) &&
+         g_strcmp0(m->name, view->name) == 0 &&
+         g_strcmp0(m->state_reason, view->state_reason) == 0 &&
+         g_strcmp0(m->last_error, view->last_error) == 0 &&
+         g_strcmp0(m->driver, view->driver) == 0 && g_strcmp0(m->source, view->source) == 0 &&
+         g_strcmp0(m->host, view->host) == 0 && g_strcmp0(m->address, view->address) == 0;
 }
 
 /* ---- filters ------------------------------------------------------------------- */
@@ -277,10 +302,8 @@ write_actions(GString *out, AmActionSet actions)
 }
 
 void
-am_http_miner_write_json(GString *out, const AmHttpMiner *m, const AmHttpClock *clock,
-                         const char *sample_json)
+am_http_miner_write_json_head(GString *out, const AmHttpMiner *m)
 {
-  gint64 age_us = sample_age_us(m, clock);
   g_string_append_c(out, '{');
   am_http_json_member(out, "address", TRUE);
   am_http_json_string(out, m->address);
@@ -296,6 +319,12 @@ am_http_miner_write_json(GString *out, const AmHttpMiner *m, const AmHttpClock *
     am_http_json_time(out, m->last_seen_us);
   else
     g_string_append(out, "null");
+}
+
+void
+am_http_miner_write_json_age(GString *out, const AmHttpMiner *m, const AmHttpClock *clock)
+{
+  gint64 age_us = sample_age_us(m, clock);
   am_http_json_member(out, "age_s", FALSE);
   if (age_us >= 0)
     g_string_append_printf(out, "%" G_GINT64_FORMAT, age_us / G_USEC_PER_SEC);
@@ -303,12 +332,26 @@ am_http_miner_write_json(GString *out, const AmHttpMiner *m, const AmHttpClock *
     g_string_append(out, "null");
   am_http_json_member(out, "stale", FALSE);
   g_string_append(out, miner_is_stale(m, clock) ? "true" : "false");
+}
+
+void
+am_http_miner_write_json_tail(GString *out, const AmHttpMiner *m)
+{
   am_http_json_member(out, "failures", FALSE);
   g_string_append_printf(out, "%u", m->failures);
   write_string(out, "driver", m->driver);
   write_string(out, "source", m->source);
   write_actions(out, m->actions);
   am_http_json_member(out, "sample", FALSE);
+}
+
+void
+am_http_miner_write_json(GString *out, const AmHttpMiner *m, const AmHttpClock *clock,
+                         const char *sample_json)
+{
+  am_http_miner_write_json_head(out, m);
+  am_http_miner_write_json_age(out, m, clock);
+  am_http_miner_write_json_tail(out, m);
   g_string_append(out, sample_json != NULL ? sample_json : "null");
   g_string_append_c(out, '}');
 }

@@ -30,6 +30,13 @@ typedef struct {
 
 /* Returns: (transfer full). */
 AmHttpMiner *am_http_miner_new(const AmMinerView *view);
+/* The same into @m (zeroed or cleared). */
+void am_http_miner_init(AmHttpMiner *m, const AmMinerView *view);
+/* Frees what @m holds, not @m. */
+void am_http_miner_clear(AmHttpMiner *m);
+/* TRUE when @m is a copy of @view as it is now: same sample, state,
+ * counters and names, so whatever was made from @m still holds. */
+gboolean am_http_miner_is_view(const AmHttpMiner *m, const AmMinerView *view);
 /* Fills @out with pointers into @view, copying nothing: for work done
  * within the core's callback (fleet totals). Never free it. */
 void am_http_miner_borrow(const AmMinerView *view, AmHttpMiner *out);
@@ -63,6 +70,14 @@ typedef struct {
  * (am_sample_to_json), or NULL to write null. */
 void am_http_miner_write_json(GString *out, const AmHttpMiner *miner, const AmHttpClock *clock,
                               const char *sample_json);
+
+/* The same object in three parts, so a cache can keep the parts that do
+ * not depend on the time: head ("{" to "last_seen"), age ("age_s",
+ * "stale"), tail ("failures" to the "sample" member's name); the caller
+ * adds the sample (or null) and "}". */
+void am_http_miner_write_json_head(GString *out, const AmHttpMiner *miner);
+void am_http_miner_write_json_age(GString *out, const AmHttpMiner *miner, const AmHttpClock *clock);
+void am_http_miner_write_json_tail(GString *out, const AmHttpMiner *miner);
 
 /* GET /api/summary without the poll/discovery parts: counts by state,
  * totals from the latest samples of miners that answer, the hottest miner.

@@ -55,9 +55,9 @@ typedef struct {
   const AmHttpConfig *config;
   SoupServerMessage *msg;
   const char *path;
-  GHashTable *query;          /* decoded: char* -> char* */
-  AmHttpSampleCache *samples; /* samples as JSON text */
-  const char *who;            /* the token's name (token_name=), for actions */
+  GHashTable *query;  /* decoded: char* -> char* */
+  AmHttpFleet *fleet; /* the miners as the API writes them */
+  const char *who;    /* the token's name (token_name=), for actions */
 } AmHttpRequest;
 
 /* An endpoint. It answers before returning, or pauses the message with
@@ -71,6 +71,12 @@ void am_http_reply_json(SoupServerMessage *msg, guint status, JsonNode *node);
  * poll passes, and /api/summary and /metrics are polled far more often
  * than that. (transfer none) */
 JsonNode *am_http_request_health(AmHttpRequest *req);
+
+/* The last /api/summary reply while it still holds: at most a second old
+ * (as its health parts) and no change seen in the fleet since. NULL when
+ * it must be made again. (transfer full) */
+GBytes *am_http_request_cached_summary(AmHttpRequest *req);
+void am_http_request_cache_summary(AmHttpRequest *req, GBytes *text);
 
 /* JSON already written as text. (@text transfer full) */
 void am_http_reply_json_text(SoupServerMessage *msg, guint status, GBytes *text);

@@ -3,8 +3,11 @@
 parser (python3-prometheus-client) and prints every sample as one JSON line
 [name, labels, value]. Fails (exit 1, reason on stderr) when the text does
 not parse, a family's samples are split, or a series appears twice: the
-things a Prometheus server would reject at scrape time."""
+things a Prometheus server would reject at scrape time. Then Prometheus'
+own linter (promtool check metrics, from the prometheus package) must find
+nothing to say: names, units, HELP texts, counters ending in _total."""
 import json
+import subprocess
 import sys
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -29,6 +32,10 @@ def main():
         sys.exit("does not parse: %s" % e)
     if len(families) != len(set(families)):
         sys.exit("a family's samples are split: %r" % families)
+    lint = subprocess.run(["promtool", "check", "metrics"], input=text.encode(),
+                          capture_output=True)
+    if lint.returncode != 0:
+        sys.exit("promtool check metrics: %s%s" % (lint.stdout.decode(), lint.stderr.decode()))
 
 
 main()

@@ -485,11 +485,9 @@ test_pause_confirmed(void)
   JsonObject *counts = am_json_object(reply_object(summary), "miners");
   g_assert_cmpint(am_json_int(counts, "paused", -1), ==, 1);
   g_autoptr(AmTestReply) metrics = get("metrics");
-  g_autofree char *info = g_strdup_printf("antmon_miner_info{miner=\"%s\",", address);
-  const char *line = strstr(body_text(metrics), info);
-  g_assert_nonnull(line);
-  g_autofree char *info_line = g_strndup(line, strcspn(line, "\n"));
-  g_assert_nonnull(strstr(info_line, "state=\"paused\""));
+  g_autofree char *state =
+      g_strdup_printf("antmon_miner_state{miner=\"%s\",state=\"paused\"} 1\n", address);
+  g_assert_nonnull(strstr(body_text(metrics), state));
   g_assert_nonnull(strstr(body_text(metrics), "antmon_miners{state=\"paused\"} 1"));
 
   g_autofree char *resumed = submit_when(1, "{\"action\":\"resume\"}", 202, TRUE);

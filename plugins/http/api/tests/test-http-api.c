@@ -428,15 +428,27 @@ test_prometheus(void)
   g_autoptr(AmTestReply) r = am_test_get(d, "metrics");
   g_assert_cmpuint(r->status, ==, 200);
   g_assert_cmpstr(r->content_type, ==, "text/plain");
+  /* How long the scrape held the main loop, for the benchmarks. */
+  const char *timing = soup_message_headers_get_one(r->headers, "Server-Timing");
+  g_assert_nonnull(timing);
+  g_assert_true(g_str_has_prefix(timing, "handler;dur="));
+  g_assert_nonnull(strstr(timing, ", cpu;dur="));
   g_autofree char *series = parse_prometheus(r->body);
 
   g_autoptr(JsonObject) s19 = get_object(d, "api/miners/rack1-s19", 200);
   double ths = am_json_double(am_json_object(s19, "sample"), "hashrate_ths");
-  g_autofree char *labels = g_strdup_printf(
-      "{\"miner\": \"127.88.1.1:%u\", \"model\": \"Antminer S19 Pro\", \"firmware\": \"%s\"",
-      still_fleet->port, am_json_string(am_json_object(s19, "sample"), "firmware"));
+  g_autofree char *labels = g_strdup_printf("{\"miner\": \"127.88.1.1:%u\"", still_fleet->port);
   g_autofree char *up = g_strdup_printf("[\"antmon_miner_up\", %s}, 1.0]", labels);
   g_assert_nonnull(strstr(series, up));
+  /* The descriptive labels once, on info, for PromQL to join on miner. */
+  g_autofree char *info = g_strdup_printf(
+      "[\"antmon_miner_info\", %s, \"name\": \"rack1-s19\", \"model\": \"Antminer S19 Pro\", "
+      "\"firmware\": \"%s\", \"driver\": \"antminer\"}, 1.0]",
+      labels, am_json_string(am_json_object(s19, "sample"), "firmware"));
+  g_assert_nonnull(strstr(series, info));
+  g_autofree char *state =
+      g_strdup_printf("[\"antmon_miner_state\", %s, \"state\": \"online\"}, 1.0]", labels);
+  g_assert_nonnull(strstr(series, state));
   /* Same number as the JSON API, in hashes per second. */
   g_autofree char *hash_line = g_strdup_printf(
       "[\"antmon_miner_hashrate_hashes_per_second\", %s, \"algorithm\": \"sha256d\"}, ", labels);
@@ -446,9 +458,7 @@ test_prometheus(void)
   g_assert_cmpfloat_with_epsilon(value / 1e12, ths, 1e-9);
 
   g_autofree char *down = g_strdup_printf(
-      "[\"antmon_miner_up\", {\"miner\": \"127.88.1.4:%u\", \"model\": \"\", \"firmware\": \"\"}, "
-      "0.0]",
-      still_fleet->port);
+      "[\"antmon_miner_up\", {\"miner\": \"127.88.1.4:%u\"}, 0.0]", still_fleet->port);
   g_assert_nonnull(strstr(series, down));
   g_assert_nonnull(strstr(series, "[\"antmon_miner_temperature_celsius\""));
   g_assert_nonnull(strstr(series, "[\"antmon_miner_chain_chips\""));
@@ -661,12 +671,19 @@ test_miner_goes_offline(void)
   g_assert_cmpint(am_json_int(am_json_object(summary, "miners"), "offline", 0), ==, 1);
   g_autoptr(AmTestReply) metrics = am_test_get(d, "metrics");
   g_autofree char *series = parse_prometheus(metrics->body);
-  g_autofree char *down = g_strdup_printf(
-      "[\"antmon_miner_up\", {\"miner\": \"127.88.2.2:%u\", \"model\": \"Antminer S17 Pro\"",
+  g_autofree char *down =
+      g_strdup_printf("[\"antmon_miner_up\", {\"miner\": \"127.88.2.2:%u\"}, 0.0]", f->port);
+  g_assert_nonnull(strstr(series, down));
+  /* Its info keeps the model of its last sample. */
+  g_autofree char *info = g_strdup_printf(
+      "[\"antmon_miner_info\", {\"miner\": \"127.88.2.2:%u\", \"name\": \"rack1-s17\", "
+      "\"model\": \"Antminer S17 Pro\"",
       f->port);
-  const char *line = strstr(series, down);
-  g_assert_nonnull(line);
-  g_assert_true(g_str_has_prefix(strchr(line, '}'), "}, 0.0]"));
+  g_assert_nonnull(strstr(series, info));
+  g_autofree char *offline = g_strdup_printf(
+      "[\"antmon_miner_state\", {\"miner\": \"127.88.2.2:%u\", \"state\": \"offline\"}, 1.0]",
+      f->port);
+  g_assert_nonnull(strstr(series, offline));
   am_test_daemon_stop(d);
   fleet_stop(f);
 }

@@ -87,7 +87,7 @@ static const AmTestMinerSpec online_s19 = {
 static const AmTestMinerSpec offline_s9 = {
     "10.0.0.2:4028", "rack-2", "offline", "Antminer S9", NULL, 13.5, 13.5, 1320, 95, 600};
 
-#define S19 "firmware=bmminer,miner=10.0.0.9:4028,model=Antminer S19 Pro"
+#define S19 "miner=10.0.0.9:4028"
 
 static void
 test_miner_series(void)
@@ -121,12 +121,12 @@ test_miner_series(void)
   assert_series(series, "antmon_miner_uptime_seconds{" S19 "}", 3600);
 
   /* The offline miner is down, and its last sample is not presented as now. */
-  assert_series(series, "antmon_miner_up{firmware=bmminer,miner=10.0.0.2:4028,model=Antminer S9}",
-                0);
-  assert_no_series(series, "antmon_miner_hashrate_hashes_per_second{algorithm=sha256d,"
-                           "firmware=bmminer,miner=10.0.0.2:4028");
-  assert_no_series(series, "antmon_miner_temperature_celsius{board=6,firmware=bmminer,"
-                           "miner=10.0.0.2:4028");
+  assert_series(series, "antmon_miner_up{miner=10.0.0.2:4028}", 0);
+  assert_series(series, "antmon_miner_state{miner=10.0.0.2:4028,state=offline}", 1);
+  assert_series(series, "antmon_miner_consecutive_poll_failures{miner=10.0.0.2:4028}", 3);
+  assert_no_series(series,
+                   "antmon_miner_hashrate_hashes_per_second{algorithm=sha256d,miner=10.0.0.2:4028");
+  assert_no_series(series, "antmon_miner_temperature_celsius{board=6,miner=10.0.0.2:4028");
 }
 
 /* A paused miner answers its polls: up, its state label "paused", and
@@ -141,8 +141,12 @@ test_paused_miner(void)
   am_http_metrics_add_miner(m, miner);
   g_autoptr(GBytes) text = am_http_metrics_render(m);
   g_autoptr(GHashTable) series = parse_exposition(text);
-#define S19P "firmware=bmminer,miner=10.0.0.7:4028,model=Antminer S19 Pro"
-  assert_series(series, "antmon_miner_info{" S19P ",name=rack-7,state=paused}", 1);
+#define S19P "miner=10.0.0.7:4028"
+  assert_series(series,
+                "antmon_miner_info{driver=antminer,firmware=bmminer," S19P
+                ",model=Antminer S19 Pro,name=rack-7}",
+                1);
+  assert_series(series, "antmon_miner_state{" S19P ",state=paused}", 1);
   assert_series(series, "antmon_miner_up{" S19P "}", 1);
   assert_series(series, "antmon_miner_hashrate_hashes_per_second{algorithm=sha256d," S19P "}", 0);
   assert_series(series, "antmon_miner_power_watts{" S19P ",source=reported}", 160);
@@ -161,8 +165,10 @@ test_label_escaping(void)
   am_http_metrics_add_miner(m, miner);
   g_autoptr(GBytes) text = am_http_metrics_render(m);
   g_autoptr(GHashTable) series = parse_exposition(text);
-  g_autofree char *key =
-      g_strdup_printf("antmon_miner_up{firmware=bmminer,miner=10.0.0.9:4028,model=%s}", nasty);
+  g_autofree char *key = g_strdup_printf(
+      "antmon_miner_info{driver=antminer,firmware=bmminer,miner=10.0.0.9:4028,model=%s,"
+      "name=rack-9}",
+      nasty);
   assert_series(series, key, 1);
 
   g_autoptr(GString) escaped = g_string_new(NULL);
@@ -205,6 +211,109 @@ test_agent_series(void)
   assert_no_series(series, "antmon_discovery_last_run");
 }
 
+/* The join a Prometheus user writes, `... * on(miner) group_left(model)
+ * antmon_miner_info`: only info carries the descriptive labels, only
+ * antmon_miner_state the state, and every miner has exactly one of each. */
+static void
+test_info_state_join(void)
+{
+  static const AmTestMinerSpec paused = {
+      "10.0.0.7:4028", "rack-7", "paused", "Antminer S19 Pro", NULL, 0, 112, 160, 40, 5};
+  const AmTestMinerSpec *specs[] = {&online_s19, &offline_s9, &paused};
+  g_autoptr(AmHttpMetrics) m = am_http_metrics_new();
+  for (guint i = 0; i < G_N_ELEMENTS(specs); i++) {
+    g_autoptr(AmHttpMiner) miner = am_test_miner(specs[i]);
+    am_http_metrics_add_miner(m, miner);
+  }
+  g_autoptr(GBytes) text = am_http_metrics_render(m);
+  g_autoptr(GHashTable) series = parse_exposition(text);
+  GHashTableIter it;
+  gpointer key;
+  g_autoptr(GHashTable) infos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_iter_init(&it, series);
+  while (g_hash_table_iter_next(&it, &key, NULL)) {
+    const char *k = key;
+    const char *miner = strstr(k, "miner=10.0.0.");
+    g_assert_nonnull(miner);
+    g_autofree char *who = g_strndup(miner, strcspn(miner, ",}"));
+    if (g_str_has_prefix(k, "antmon_miner_info{")) {
+      g_assert_true(g_hash_table_add(infos, g_strdup(who)));
+      continue;
+    }
+    if (g_str_has_prefix(k, "antmon_miner_state{"))
+      g_assert_true(g_hash_table_add(states, g_strdup(who)));
+    /* Descriptive labels would make a new series at every rename or
+     * firmware upgrade: only info has them. */
+    g_assert_null(strstr(k, "model="));
+    g_assert_null(strstr(k, "firmware="));
+    g_assert_null(strstr(k, "name="));
+    g_assert_null(strstr(k, "driver="));
+  }
+  g_assert_cmpuint(g_hash_table_size(infos), ==, 3);
+  g_assert_cmpuint(g_hash_table_size(states), ==, 3);
+  assert_series(series,
+                "antmon_miner_info{driver=antminer,firmware=bmminer,miner=10.0.0.2:4028,"
+                "model=Antminer S9,name=rack-2}",
+                1);
+  assert_series(series, "antmon_miner_state{miner=10.0.0.9:4028,state=online}", 1);
+  assert_series(series, "antmon_miner_state{miner=10.0.0.7:4028,state=paused}", 1);
+  assert_no_series(series, "antmon_miner_state{miner=10.0.0.9:4028,state=offline}");
+}
+
+/* Counts lines of @text starting with @prefix. */
+static guint
+count_lines(GBytes *text, const char *prefix)
+{
+  g_autofree char *copy = g_strndup(g_bytes_get_data(text, NULL), g_bytes_get_size(text));
+  g_auto(GStrv) lines = g_strsplit(copy, "\n", -1);
+  guint n = 0;
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += g_str_has_prefix(lines[i], prefix);
+  return n;
+}
+
+/* Blocks are made per miner but each family is written once, its lines of
+ * every miner together; a block kept from an earlier scrape reads the same
+ * as a fresh one; the agent's families and the miners' do not mix. */
+static void
+test_family_grouping(void)
+{
+  g_autoptr(AmHttpMetrics) m = am_http_metrics_new();
+  g_autoptr(AmHttpMiner) s19 = am_test_miner(&online_s19);
+  g_autoptr(AmHttpMiner) s9 = am_test_miner(&offline_s9);
+  g_autoptr(AmHttpMinerBlock) kept = am_http_miner_block_new(s19);
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_assert_true(json_parser_load_from_data(
+      p, "{\"version\":\"0.1.0\",\"uptime_s\":1,\"poll\":{\"online\":1}}", -1, NULL));
+  am_http_metrics_add_health(m, json_parser_get_root(p));
+  for (guint i = 0; i < 3; i++) {
+    am_http_metrics_add_block(m, kept);
+    am_http_metrics_add_miner(m, s9);
+  }
+  g_autoptr(GBytes) text = am_http_metrics_render(m);
+  /* Six miners, two of them the same: the parser refuses duplicates, so
+   * render the distinct ones for it and count lines in this text. */
+  g_assert_cmpuint(count_lines(text, "# TYPE antmon_miner_up "), ==, 1);
+  g_assert_cmpuint(count_lines(text, "# HELP antmon_miner_up "), ==, 1);
+  g_assert_cmpuint(count_lines(text, "antmon_miner_up{"), ==, 6);
+  g_assert_cmpuint(count_lines(text, "# TYPE antmon_miner_fan_rpm "), ==, 1);
+  g_assert_cmpuint(count_lines(text, "antmon_miner_fan_rpm{miner=\"10.0.0.9:4028\",fan=\"1\"}"), ==,
+                   3);
+  /* No miner answers with a coolant reading: no empty family header. */
+  g_assert_cmpuint(count_lines(text, "# TYPE antmon_miner_water_temperature_celsius"), ==, 0);
+
+  g_autoptr(AmHttpMetrics) once = am_http_metrics_new();
+  am_http_metrics_add_health(once, json_parser_get_root(p));
+  am_http_metrics_add_block(once, kept);
+  am_http_metrics_add_miner(once, s9);
+  g_autoptr(GBytes) distinct = am_http_metrics_render(once);
+  g_autoptr(GHashTable) series = parse_exposition(distinct);
+  assert_series(series, "antmon_uptime_seconds{}", 1);
+  assert_series(series, "antmon_miner_up{miner=10.0.0.9:4028}", 1);
+  assert_series(series, "antmon_miner_up{miner=10.0.0.2:4028}", 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -213,5 +322,7 @@ main(int argc, char **argv)
   g_test_add_func("/http-metrics/paused-miner", test_paused_miner);
   g_test_add_func("/http-metrics/label-escaping", test_label_escaping);
   g_test_add_func("/http-metrics/agent-series", test_agent_series);
+  g_test_add_func("/http-metrics/info-state-join", test_info_state_join);
+  g_test_add_func("/http-metrics/family-grouping", test_family_grouping);
   return g_test_run();
 }
