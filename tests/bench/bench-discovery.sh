@@ -9,8 +9,8 @@
 #   - the sweep alone, as antmon scan reports it;
 #   - nmap -sT -Pn -n -p4028 --open 127.2.0.0/16 (a connect sweep of one
 #     port only: the reference, though antmon tries three);
-#   - nmap -sT on antmon's three ports, to compare like with like (shown,
-#     not the goal's reference).
+#   - nmap -sT on antmon's three ports, to compare like with like (a second
+#     GOAL line, scan_16_same_ports).
 # Each is run RUNS times (default 3); the table shows the median wall time
 # and its ratio to nmap's. Goal: antmon scan within 1.2x of nmap -p4028,
 # printed as a GOAL line for `make bench`.
@@ -127,6 +127,10 @@ printf '%-44s %8s %10.2f %7.2fx\n' "antmon scan: sweep + identify every miner" "
   "$(awk -v a="$a" -v b="$n" 'BEGIN { print a / b }')"
 printf 'GOAL name=scan_16 value=%.2f unit=x goal=<=1.2 ref=%.2f ref_name=nmap_sT_s\n' \
   "$(awk -v a="$a" -v b="$n" 'BEGIN { print a / b }')" "$n"
+# The same goal against nmap doing the same work (antmon's three ports):
+# the shipped defaults connect three times per address where -p4028 does once.
+printf 'GOAL name=scan_16_same_ports value=%.2f unit=x goal=<=1.2 ref=%.2f ref_name=nmap_sT_3ports_s\n' \
+  "$(awk -v a="$a" -v b="$n3" 'BEGIN { print a / b }')" "$n3"
 [ "$found" = 1000 ] && [ "$open" = 1000 ] ||
   fail "expected 1000 miners from both, antmon scan found $found and nmap $open (last run)"
 EOS
