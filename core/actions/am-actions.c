@@ -331,14 +331,17 @@ confirming_remove(AmActions *m, AmAction *a)
     g_hash_table_remove(m->confirming, a->address);
 }
 
-/* A copy of the actions confirming on @address (empty when none): judging
- * one may end it, which changes the list. (transfer container) */
+/* A copy of the actions confirming on @address, or NULL when none (no
+ * allocation for the miners of a sample that have none): judging one may
+ * end it, which changes the list. (transfer container) */
 static GPtrArray *
 confirming_on(AmActions *m, const char *address)
 {
   GPtrArray *list = g_hash_table_lookup(m->confirming, address);
-  GPtrArray *copy = g_ptr_array_sized_new(list != NULL ? list->len : 0);
-  for (guint i = 0; list != NULL && i < list->len; i++)
+  if (list == NULL)
+    return NULL;
+  GPtrArray *copy = g_ptr_array_sized_new(list->len);
+  for (guint i = 0; i < list->len; i++)
     g_ptr_array_add(copy, list->pdata[i]);
   return copy;
 }
@@ -457,7 +460,7 @@ on_sample(AmMinerEntry *entry, AmSample *sample, gpointer user_data)
   if (g_hash_table_size(m->confirming) == 0)
     return; /* the usual case: no hashing of the address */
   g_autoptr(GPtrArray) mine = confirming_on(m, am_miner_get_address(entry->miner));
-  for (guint i = 0; i < mine->len; i++) {
+  for (guint i = 0; mine != NULL && i < mine->len; i++) {
     AmAction *a = mine->pdata[i];
     /* Judging an earlier one cannot end this one (only its own verdict or
      * a newer action does), so it is still confirming here. */
@@ -530,7 +533,7 @@ am_actions_start(AmActions *m, AmAction *a)
   }
   /* A newer action on the same miner replaces one still being confirmed. */
   g_autoptr(GPtrArray) older = confirming_on(m, a->address);
-  for (guint i = 0; i < older->len; i++) {
+  for (guint i = 0; older != NULL && i < older->len; i++) {
     g_autofree char *text = g_strdup_printf("superseded by %s", a->id);
     finish(m, older->pdata[i], AM_ACTION_NOT_CONFIRMED, text);
   }
