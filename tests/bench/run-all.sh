@@ -12,7 +12,8 @@
 # Goals: a benchmark prints, on its stdout, one line per figure that has a
 # goal (lib.sh's bench_goal prints it):
 #   GOAL name=<id> value=<number> unit=<unit> goal=<op><number> ref=<number or -> ref_name=<text>
-# <op> is <, <=, > or >=; ref is the same figure of a reference run in the
+# <op> is <, <=, > or >=, and the number may be the word ref (at most the
+# reference: goal=<=ref); ref is the same figure of a reference run in the
 # same invocation (nmap, the previous pass), "-" when there is none. The
 # goals table at the end has every such line of every script: the value,
 # the target, whether it is met, the reference and value/reference.
@@ -81,6 +82,8 @@ cat "$keep/out/"* 2>/dev/null | awk '
     n = split(rest, kv, / +/)
     for (i = 1; i <= n; i++) { eq = index(kv[i], "="); if (eq > 1) f[substr(kv[i], 1, eq - 1)] = substr(kv[i], eq + 1) }
     op = f["goal"]; target = op; sub(/^[<>]=?/, "", target); op = substr(op, 1, length(op) - length(target))
+    # goal=<=ref: the target is the reference figure itself.
+    if (target == "ref") target = f["ref"]
     if (f["name"] == "" || !num(f["value"]) || op == "" || !num(target)) {
       bad[++nbad] = $0; next
     }
@@ -88,7 +91,7 @@ cat "$keep/out/"* 2>/dev/null | awk '
     met = (op == "<") ? v < t : (op == "<=") ? v <= t : (op == ">") ? v > t : v >= t
     ref = ("ref" in f) ? f["ref"] : "-"
     ratio = (num(ref) && ref + 0 != 0) ? sprintf("%.2fx", v / ref) : "-"
-    refcell = num(ref) ? ref " " f["unit"] " (" refname ")" : "-"
+    refcell = num(ref) ? ref " (" refname ")" : "-"
     rows[++nrows] = sprintf("| %s | %s %s | %s %s %s | %s | %s | %s |", f["name"], f["value"], f["unit"],
       op, target, f["unit"], met ? "yes" : "NO", refcell, ratio)
     nmet += met
