@@ -38,8 +38,8 @@ fuzz_p=0
 fuzz_f=0
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
-  echo "== fuzzing: ${FUZZ_SECONDS}s per harness"
-  tests/fuzz/run.sh "$FUZZ_SECONDS" 2>&1 | tee "$BUILD/fuzz.log" | grep -E '^(==|   ok|   FAILED)'
+  echo "== fuzzing: ${FUZZ_SECONDS}s per harness, ${FUZZ_JOBS:-$(nproc)} at a time"
+  tests/fuzz/run.sh "$FUZZ_SECONDS" 2>&1 | tee "$BUILD/fuzz.log" | grep --line-buffered -E '^(==|   ok|   FAILED)'
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   fuzz_p=$(grep -c '^   ok:' "$BUILD/fuzz.log" || true)
   fuzz_f=$(grep -c '^   FAILED' "$BUILD/fuzz.log" || true)

@@ -277,6 +277,92 @@ test_refusals(void)
   fixture_stop(&f);
 }
 
+/* ---- among other miners -------------------------------------------------- */
+
+/* Samples seen per address, by a hook of the test's own. */
+static void
+count_sample(AmMinerEntry *entry, AmSample *sample, gpointer user_data)
+{
+  (void)sample;
+  GHashTable *counts = user_data;
+  const char *address = am_miner_get_address(entry->miner);
+  guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, address));
+  g_hash_table_replace(counts, g_strdup(address), GUINT_TO_POINTER(n + 1));
+}
+
+static guint
+samples_of(GHashTable *counts, const char *host)
+{
+  g_autofree char *key = address(host);
+  return GPOINTER_TO_UINT(g_hash_table_lookup(counts, key));
+}
+
+typedef struct {
+  GHashTable *counts;
+  const char *host;
+  guint more_than;
+} SampleCount;
+
+static gboolean
+sampled_since(gpointer data)
+{
+  SampleCount *c = data;
+  return samples_of(c->counts, c->host) > c->more_than;
+}
+
+static char *
+submit(Fixture *f, const char *host, const AmActionRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) started = am_actions_submit(f->actions, host, request, "test", &error);
+  g_assert_no_error(error);
+  return g_strdup(json_object_get_string_member(json_node_get_object(started), "id"));
+}
+
+/* Each miner's samples judge the actions confirming on that miner only,
+ * whatever came between: two actions confirm side by side while a third
+ * miner with none is polled too. The ignored pause on .9 ends with what
+ * its own last poll showed (no poll of its own found it: "no good poll
+ * since it was sent"); the work mode on .10 is confirmed by .10's polls. */
+static void
+test_confirming_found_among_others(void)
+{
+  Fixture f = {0};
+  fixture_start(&f,
+                "127.0.71.9 luxos-actions ignore_actions=1\n127.0.71.10 avalon-a\n"
+                "127.0.71.11 antminer-s9",
+                4000);
+  g_autoptr(GHashTable) counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  am_scheduler_add_sample_hook(f.scheduler, count_sample, counts);
+  const char *hosts[] = {"127.0.71.9", "127.0.71.10", "127.0.71.11"};
+  for (guint i = 0; i < G_N_ELEMENTS(hosts); i++)
+    am_test_wait_for(has_sample, add(&f, hosts[i]), hosts[i]);
+
+  AmActionRequest pause = {.kind = AM_ACTION_PAUSE};
+  g_autofree char *ignored = submit(&f, "127.0.71.9", &pause);
+  guint others_before = samples_of(counts, "127.0.71.11");
+  AmActionRequest low = {.kind = AM_ACTION_WORK_MODE, .mode = AM_WORK_MODE_LOW};
+  g_autofree char *taken = submit(&f, "127.0.71.10", &low);
+
+  Follow w_taken = {&f, taken};
+  am_test_wait_for(action_done, &w_taken, taken);
+  g_autoptr(JsonNode) done_taken = am_actions_get(f.actions, taken);
+  assert_outcome(json_node_get_object(done_taken), "confirmed", "work mode low");
+  /* The miner with no action is polled between them. */
+  SampleCount others = {counts, "127.0.71.11", others_before};
+  am_test_wait_for(sampled_since, &others, "a sample of the miner with no action");
+
+  Follow w_ignored = {&f, ignored};
+  am_test_wait_for(action_done, &w_ignored, ignored);
+  g_autoptr(JsonNode) done_ignored = am_actions_get(f.actions, ignored);
+  JsonObject *o = json_node_get_object(done_ignored);
+  assert_outcome(o, "not_confirmed", "last seen: hashrate");
+  g_assert_nonnull(strstr(json_object_get_string_member(o, "message"), "mining hashing"));
+  g_assert_cmpuint(samples_of(counts, "127.0.71.11"), >, others_before);
+  am_scheduler_remove_sample_hook(f.scheduler, count_sample, counts);
+  fixture_stop(&f);
+}
+
 /* ---- every family --------------------------------------------------------- */
 
 /* One action per family, on the ports its firmware uses (so every unit is
@@ -422,5 +508,6 @@ main(int argc, char **argv)
   g_test_add_func("/actions/refusals", test_refusals);
   g_test_add_func("/actions/fleet-batches-and-dry-run", test_fleet_batches_and_dry_run);
   g_test_add_func("/actions/every-family-confirmed", test_every_family_confirmed);
+  g_test_add_func("/actions/confirming-found-among-others", test_confirming_found_among_others);
   return g_test_run();
 }

@@ -19,7 +19,11 @@ struct _AmActions {
   GQueue done_ids;      /* ids of finished actions, oldest first, for pruning */
   GQueue job_ids;       /* ids of jobs, oldest first */
   GHashTable *last_use; /* address -> monotonic us of its last action sent */
-  guint in_flight;      /* driver calls (acts and confirming polls) under way */
+  /* address -> GPtrArray of its actions still confirming (borrowed), oldest
+   * first: every sample of every miner looks here, so a sample costs one
+   * lookup instead of a walk over every kept action. */
+  GHashTable *confirming;
+  guint in_flight; /* driver calls (acts and confirming polls) under way */
   guint64 next_id;
 };
 
@@ -77,6 +81,8 @@ am_actions_new(const AmActionsConfig *config, AmScheduler *scheduler, AmStoreQue
   m->by_id = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)action_free);
   m->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)am_fleet_job_free);
   m->last_use = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  m->confirming =
+      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
   g_queue_init(&m->done_ids);
   g_queue_init(&m->job_ids);
   am_scheduler_add_sample_hook(scheduler, on_sample, m);
@@ -101,6 +107,8 @@ am_actions_free(AmActions *m)
   while (m->in_flight > 0)
     g_main_context_iteration(NULL, TRUE);
   am_scheduler_remove_sample_hook(m->scheduler, on_sample, m);
+  /* Before the actions it points to: those still confirming end as they are. */
+  g_hash_table_unref(m->confirming);
   g_hash_table_unref(m->jobs);
   g_hash_table_unref(m->by_id);
   g_hash_table_unref(m->last_use);
@@ -146,23 +154,9 @@ supported_by(AmInstance *inst, AmMiner *miner, const AmSample *sample)
   return v->actions(inst->self, miner, sample);
 }
 
-/* The web side of a family read over its RPC ("antminer" -> "antminer-web"):
- * stock firmware takes most commands only through its web CGI. It has not
- * polled the miner, so it says what the family supports. */
-static AmInstance *
-companion_of(AmScheduler *scheduler, AmInstance *driver)
-{
-  g_autofree char *name = g_strconcat(driver->info->name, "-web", NULL);
-  GPtrArray *drivers = am_scheduler_get_drivers(scheduler);
-  for (guint i = 0; i < drivers->len; i++) {
-    AmInstance *inst = drivers->pdata[i];
-    if (g_str_equal(inst->info->name, name))
-      return inst;
-  }
-  return NULL;
-}
-
-/* The instance that carries out @kind on @e, or NULL. */
+/* The instance that carries out @kind on @e, or NULL: its own driver, else
+ * the web side of its family (am_scheduler_web_companion(): stock firmware
+ * takes most commands only through its web CGI). */
 static AmInstance *
 acting_driver(AmScheduler *scheduler, AmMinerEntry *e, AmActionKind kind)
 {
@@ -170,7 +164,7 @@ acting_driver(AmScheduler *scheduler, AmMinerEntry *e, AmActionKind kind)
     return NULL;
   if (supported_by(e->driver, e->miner, e->latest) & AM_ACTION_BIT(kind))
     return e->driver;
-  AmInstance *web = companion_of(scheduler, e->driver);
+  AmInstance *web = am_scheduler_web_companion(scheduler, e->driver);
   if (web != NULL && (supported_by(web, e->miner, NULL) & AM_ACTION_BIT(kind)))
     return web;
   return NULL;
@@ -182,7 +176,7 @@ am_actions_supported(AmScheduler *scheduler, AmMinerEntry *e)
   if (e->driver == NULL)
     return 0;
   AmActionSet set = supported_by(e->driver, e->miner, e->latest);
-  AmInstance *web = companion_of(scheduler, e->driver);
+  AmInstance *web = am_scheduler_web_companion(scheduler, e->driver);
   if (web != NULL)
     set |= supported_by(web, e->miner, NULL);
   return set;
@@ -315,11 +309,51 @@ prune(AmActions *m)
   }
 }
 
+/* ---- actions still confirming, by address ------------------------------ */
+
+static void
+confirming_add(AmActions *m, AmAction *a)
+{
+  GPtrArray *list = g_hash_table_lookup(m->confirming, a->address);
+  if (list == NULL) {
+    list = g_ptr_array_new();
+    g_hash_table_insert(m->confirming, g_strdup(a->address), list);
+  }
+  g_ptr_array_add(list, a);
+}
+
+static void
+confirming_remove(AmActions *m, AmAction *a)
+{
+  GPtrArray *list = g_hash_table_lookup(m->confirming, a->address);
+  if (list == NULL || !g_ptr_array_remove(list, a))
+    return;
+  if (list->len == 0)
+    g_hash_table_remove(m->confirming, a->address);
+}
+
+/* A copy of the actions confirming on @address, or NULL when none (no
+ * allocation for the miners of a sample that have none): judging one may
+ * end it, which changes the list. (transfer container) */
+static GPtrArray *
+confirming_on(AmActions *m, const char *address)
+{
+  GPtrArray *list = g_hash_table_lookup(m->confirming, address);
+  if (list == NULL)
+    return NULL;
+  GPtrArray *copy = g_ptr_array_sized_new(list->len);
+  for (guint i = 0; i < list->len; i++)
+    g_ptr_array_add(copy, list->pdata[i]);
+  return copy;
+}
+
 static void
 finish(AmActions *m, AmAction *a, AmActionState state, const char *message)
 {
   if (am_action_is_done(a))
     return;
+  if (a->state == AM_ACTION_CONFIRMING)
+    confirming_remove(m, a);
   a->state = state;
   g_free(a->message);
   a->message = g_strdup(message);
@@ -425,20 +459,16 @@ static void
 on_sample(AmMinerEntry *entry, AmSample *sample, gpointer user_data)
 {
   AmActions *m = user_data;
-  const char *address = am_miner_get_address(entry->miner);
-  GHashTableIter it;
-  gpointer value;
-  g_hash_table_iter_init(&it, m->by_id);
-  g_autoptr(GPtrArray) mine = g_ptr_array_new();
-  while (g_hash_table_iter_next(&it, NULL, &value)) {
-    AmAction *a = value;
-    if (a->state == AM_ACTION_CONFIRMING && g_str_equal(a->address, address) &&
-        (a->driver == entry->driver || a->driver == NULL))
-      g_ptr_array_add(mine, a);
+  if (g_hash_table_size(m->confirming) == 0)
+    return; /* the usual case: no hashing of the address */
+  g_autoptr(GPtrArray) mine = confirming_on(m, am_miner_get_address(entry->miner));
+  for (guint i = 0; mine != NULL && i < mine->len; i++) {
+    AmAction *a = mine->pdata[i];
+    /* Judging an earlier one cannot end this one (only its own verdict or
+     * a newer action does), so it is still confirming here. */
+    if (a->driver == entry->driver || a->driver == NULL)
+      judge(m, a, sample);
   }
-  /* finish() may prune the table: judge outside the iteration. */
-  for (guint i = 0; i < mine->len; i++)
-    judge(m, mine->pdata[i], sample);
 }
 
 static void
@@ -446,6 +476,7 @@ start_confirming(AmActions *m, AmAction *a, AmMinerEntry *e)
 {
   AmActionKind kind = a->req.request.kind;
   a->state = AM_ACTION_CONFIRMING;
+  confirming_add(m, a);
   a->sent_us = g_get_real_time();
   guint window_ms = m->config.confirm_timeout_ms != 0 ? m->config.confirm_timeout_ms
                                                       : am_action_confirm_window_s(kind) * 1000;
@@ -503,17 +534,8 @@ am_actions_start(AmActions *m, AmAction *a)
     return;
   }
   /* A newer action on the same miner replaces one still being confirmed. */
-  GHashTableIter it;
-  gpointer value;
-  g_autoptr(GPtrArray) older = g_ptr_array_new();
-  g_hash_table_iter_init(&it, m->by_id);
-  while (g_hash_table_iter_next(&it, NULL, &value)) {
-    AmAction *other = value;
-    if (other != a && other->state == AM_ACTION_CONFIRMING &&
-        g_str_equal(other->address, a->address))
-      g_ptr_array_add(older, other);
-  }
-  for (guint i = 0; i < older->len; i++) {
+  g_autoptr(GPtrArray) older = confirming_on(m, a->address);
+  for (guint i = 0; older != NULL && i < older->len; i++) {
     g_autofree char *text = g_strdup_printf("superseded by %s", a->id);
     finish(m, older->pdata[i], AM_ACTION_NOT_CONFIRMED, text);
   }

@@ -27,9 +27,10 @@ typedef struct {
 struct _AmScheduler {
   AmSchedulerConfig config;
   GPtrArray *drivers;
-  GHashTable *entries;    /* address -> AmMinerEntry* */
-  GHashTable *identities; /* AmMinerEntry.identity -> AmMinerEntry* */
-  GHashTable *aliases;    /* address folded into another entry -> kept address */
+  GHashTable *web_companions; /* driver AmInstance* -> its "NAME-web" AmInstance* */
+  GHashTable *entries;        /* address -> AmMinerEntry* */
+  GHashTable *identities;     /* AmMinerEntry.identity -> AmMinerEntry* */
+  GHashTable *aliases;        /* address folded into another entry -> kept address */
   /* Discovered addresses that proved to be no miner (a printer's web page):
    * address -> monotonic time until which discovery may not add them back. */
   GHashTable *not_miners;
@@ -93,12 +94,32 @@ compare_due(gconstpointer a, gconstpointer b, gpointer user_data)
   return x < y ? -1 : (x > y ? 1 : 0);
 }
 
+/* driver -> the driver named after it with "-web", for each that has one. */
+static GHashTable *
+find_web_companions(GPtrArray *drivers)
+{
+  GHashTable *companions = g_hash_table_new(g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < drivers->len; i++) {
+    AmInstance *driver = drivers->pdata[i];
+    g_autofree char *name = g_strconcat(driver->info->name, "-web", NULL);
+    for (guint j = 0; j < drivers->len; j++) {
+      AmInstance *web = drivers->pdata[j];
+      if (g_str_equal(web->info->name, name)) {
+        g_hash_table_insert(companions, driver, web);
+        break;
+      }
+    }
+  }
+  return companions;
+}
+
 AmScheduler *
 am_scheduler_new(const AmSchedulerConfig *config, GPtrArray *drivers)
 {
   AmScheduler *s = g_new0(AmScheduler, 1);
   s->config = *config;
   s->drivers = g_ptr_array_ref(drivers);
+  s->web_companions = find_web_companions(drivers);
   s->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)entry_free);
   s->due = g_sequence_new(NULL);
   s->identities = g_hash_table_new(g_str_hash, g_str_equal);
@@ -123,6 +144,7 @@ am_scheduler_free(AmScheduler *s)
   g_hash_table_unref(s->aliases);
   g_hash_table_unref(s->not_miners);
   g_ptr_array_unref(s->drivers);
+  g_hash_table_unref(s->web_companions);
   g_object_unref(s->cancellable);
   g_rand_free(s->rand);
   g_array_unref(s->sample_hooks);
@@ -247,6 +269,12 @@ GPtrArray *
 am_scheduler_get_drivers(AmScheduler *s)
 {
   return s->drivers;
+}
+
+AmInstance *
+am_scheduler_web_companion(AmScheduler *s, AmInstance *driver)
+{
+  return g_hash_table_lookup(s->web_companions, driver);
 }
 
 static void

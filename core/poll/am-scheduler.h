@@ -97,6 +97,10 @@ AmMinerEntry *am_scheduler_lookup(AmScheduler *scheduler, const char *address);
 AmMinerEntry *am_scheduler_find(AmScheduler *scheduler, const char *key);
 /* The driver instances (AmInstance*) it chooses from. (transfer none) */
 GPtrArray *am_scheduler_get_drivers(AmScheduler *scheduler);
+/* The web side of @driver's family ("antminer" -> "antminer-web") among
+ * those drivers, or NULL; resolved once, when the scheduler is made (the
+ * HTTP API asks for every miner it lists). (transfer none) */
+AmInstance *am_scheduler_web_companion(AmScheduler *scheduler, AmInstance *driver);
 /* (transfer container) AmMinerEntry*, in no particular order. */
 GPtrArray *am_scheduler_entries(AmScheduler *scheduler);
 

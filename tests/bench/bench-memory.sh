@@ -3,8 +3,10 @@
 # and, unless STORE=0, the SQLite store) polling fake S19 Pros every 30 s,
 # with /metrics scraped back to back, as a Prometheus at a short interval
 # would. Prints RSS after the first pass, RSS while scraped and the peak
-# (VmHWM), against the goals of issue 10: at most 64 MB at 1,000 miners and
-# 150 MB at 10,000.
+# (VmHWM), against the goals of issue 10: a peak of at most 64 MB at 1,000
+# miners and 150 MB at 10,000, each printed as a GOAL line for run-all.sh's
+# table (memory_peak_mib_1000_miners_store_on, ..._10000_...; with STORE=0
+# they end in _store_off; other SIZES have no goal).
 #
 # usage: tests/bench/bench-memory.sh [BUILD_DIR]
 # Environment: SIZES (default "1000 10000"), SCRAPES (30), STORE (1),
@@ -37,7 +39,7 @@ mib() { awk -v k="$1" '/^(VmRSS|VmHWM):/ && $1 == k":" { printf "%.0f", $2 / 102
 
 # One size: fleet, agent, first pass, scrapes; prints one table row.
 run_size() {
-  local n=$1 work octet port fake_pid antmon_pid url online=0 after scraped peak
+  local n=$1 work octet port fake_pid antmon_pid url online=0 after scraped peak goal
   work=$(mktemp -d)
   bench_rm_at_exit "$work"
   octet=$((RANDOM % 100 + 100))
@@ -89,6 +91,15 @@ run_size() {
   peak=$(mib VmHWM "$antmon_pid")
   printf '%-8s %-6s %10s %12s %10s\n' "$n" "$([ "$store" = 1 ] && echo on || echo off)" \
     "$after" "$scraped" "$peak"
+  case $n in
+  1000) goal=64 ;;
+  10000) goal=150 ;;
+  *) goal= ;;
+  esac
+  # At once, under its row: a later size that fails must not lose it.
+  [ -z "$goal" ] ||
+    bench_goal "memory_peak_mib_${n}_miners_store_$([ "$store" = 1 ] && echo on || echo off)" \
+      "$peak" MiB "<=$goal"
   kill -TERM "$antmon_pid"
   wait "$antmon_pid" || true
   bench_forget "$antmon_pid"

@@ -14,6 +14,7 @@
 #   bench_running "$fake_pid" || fail "the fake fleet exited"
 #   bench_rm_at_exit "$work"
 #   fail "only 3 of 1000 miners answered"
+#   bench_goal poll_cpu_ms 0.31 ms '<0.35' 0.96 "previous pass"  # a GOAL line
 #
 # When the script exits non-zero -- `set -e` on any command, a fail(), or a
 # signal -- the EXIT trap prints the last lines of every log registered, then
@@ -136,6 +137,15 @@ free_port() {
     port_in_use "$port" || { echo "$port"; return 0; }
   done
   fail "no free TCP port among 100 tried in $lo-$hi"
+}
+
+# Prints the GOAL line run-all.sh gathers into its goals table:
+#   bench_goal NAME VALUE UNIT GOAL [REF [REF_NAME]]
+# GOAL is an operator and a number ('<10', '>=50000': quote it); REF is the
+# same figure of a reference run in this invocation, or - (the default).
+bench_goal() {
+  printf 'GOAL name=%s value=%s unit=%s goal=%s ref=%s ref_name=%s\n' \
+    "$1" "$2" "$3" "$4" "${5:--}" "${6:--}"
 }
 
 # Records where `set -e` stopped the script (the EXIT trap prints it). Runs

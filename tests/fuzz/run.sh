@@ -8,6 +8,13 @@
 # when present). The corpus lives in a temporary directory, never in the
 # source tree; crash and leak reproducers are kept in build-fuzz/fuzz-artifacts/.
 # Exits non-zero when any harness finds a crash, a leak or undefined behaviour.
+#
+# Harnesses run side by side, one per core (FUZZ_JOBS overrides), each for
+# its full SECONDS: 19 harnesses of 60 s take 10 minutes on 2 cores instead
+# of 19. Each one's result is printed in the order of the list as soon as it
+# and those before it are done, so the output reads as a serial run's:
+#   == NAME: SECONDS s, N seeds
+#      ok: RUNS runs in SECONDS s, N corpus files      (or:    FAILED ...)
 set -euo pipefail
 
 seconds=${1:?usage: $0 SECONDS}
@@ -43,57 +50,75 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp
 export G_DEBUG=fatal-criticals
 
-# One harness per core at a time: each still gets its full SECONDS, and the
-# whole run takes SECONDS x harnesses / cores. Each writes its own summary,
-# printed in order at the end.
+# The seed corpus, once: the fixture tree flattened (firmware_file.json).
+seeds=$work/seeds
+mkdir -p "$seeds"
+while IFS= read -r -d '' f; do
+  rel=${f#"$root"/tests/fixtures/}
+  cp "$f" "$seeds/${rel//\//_}"
+done < <(find "$root/tests/fixtures" -name '*.json' -print0)
+
+# Runs one harness; its result goes to NAME.summary, which appears (renamed
+# from .part) only once complete: the printer below waits for it.
 run_one() {
-  local harness=$1 name corpus artifacts log summary
+  local harness=$1 name corpus artifacts log part
   name=$(basename "$harness")
   corpus=$work/$name
   artifacts=$build/fuzz-artifacts/$name
-  summary=$work/$name.summary
-  mkdir -p "$corpus" "$artifacts"
-  # Flatten the fixture tree into the seed corpus (firmware_file.json).
-  while IFS= read -r -d '' f; do
-    rel=${f#"$root"/tests/fixtures/}
-    cp "$f" "$corpus/${rel//\//_}"
-  done < <(find "$root/tests/fixtures" -name '*.json' -print0)
+  part=$work/$name.summary.part
+  mkdir -p "$artifacts"
+  cp -r "$seeds" "$corpus"
 
   log=$work/$name.log
-  echo "== $name: ${seconds}s, $(ls "$corpus" | wc -l) seeds" >"$summary"
+  echo "== $name: ${seconds}s, $(ls "$corpus" | wc -l) seeds" >"$part"
   if "$harness" "$corpus" -max_total_time="$seconds" -print_final_stats=1 \
       -artifact_prefix="$artifacts/" >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    echo "   ok: ${execs:-?} runs in ${seconds}s, $(ls "$corpus" | wc -l) corpus files" >>"$summary"
+    echo "   ok: ${execs:-?} runs in ${seconds}s, $(ls "$corpus" | wc -l) corpus files" >>"$part"
   else
     {
       echo "   FAILED (reproducers in $artifacts):"
       grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -20 || true
       tail -n 40 "$log"
-    } >>"$summary"
-    return 1
+    } >>"$part"
   fi
+  mv "$part" "$work/$name.summary"
 }
 
-cores=$(nproc 2>/dev/null || echo 1)
+# Prints, in list order, the results of the harnesses done so far that
+# follow the last one printed; a harness that ended without a summary
+# (killed) is reported as failed by the final pass (FINAL=1).
+printed=0
+status=0
+print_ready() {
+  local final=${1:-0} summary
+  while [ "$printed" -lt "${#targets[@]}" ]; do
+    summary=$work/$(basename "${targets[printed]}").summary
+    if [ ! -f "$summary" ]; then
+      [ "$final" = 1 ] || return 0
+      echo "== $(basename "${targets[printed]}"): ${seconds}s"
+      echo "   FAILED (the harness gave no result)"
+      status=1
+    else
+      cat "$summary"
+      grep -q '^   ok:' "$summary" || status=1
+    fi
+    printed=$((printed + 1))
+  done
+}
+
+jobs_max=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs_max" -ge 1 ] || jobs_max=1
 running=0
 for harness in "${targets[@]}"; do
-  if [ "$running" -ge "$cores" ]; then
+  if [ "$running" -ge "$jobs_max" ]; then
     wait -n || true
     running=$((running - 1))
+    print_ready
   fi
   run_one "$harness" &
   running=$((running + 1))
 done
 wait || true
-
-status=0
-for harness in "${targets[@]}"; do
-  summary=$work/$(basename "$harness").summary
-  cat "$summary"
-  if ! grep -q '^   ok:' "$summary"; then
-    grep -q '^   FAILED' "$summary" || echo "   FAILED (the harness gave no result)"
-    status=1
-  fi
-done
+print_ready 1
 exit "$status"

@@ -16,6 +16,11 @@
  *  3. Size: the file, and per table (dbstat), per miner-day, and the
  *     steady-state total per miner with the shipped retentions.
  *
+ * Goals, printed at the end as GOAL lines for tests/bench/run-all.sh's
+ * table: ingest through write_batch above 50,000 samples/s, both timed
+ * history queries under 50 ms (issue 5); at most 200 KB of raw samples per
+ * miner-day and 8 MB per miner at steady state (issue 10).
+ *
  * BENCH_ABI12=1 makes every miner report the fields of plugin ABI 1.2 as
  * a hydro Whatsminer does (set_abi12): their cost is the difference with a
  * run without it, where no miner reports them.
@@ -33,6 +38,17 @@
 
 #define INTERVAL_S 30
 #define DAY_S 86400
+
+/* The GOAL lines, printed after the tables (a line inside a Markdown table
+ * would break it). */
+static GString *goals;
+
+static void
+add_goal(const char *name, double value, const char *unit, const char *goal)
+{
+  g_string_append_printf(goals, "GOAL name=%s value=%.6g unit=%s goal=%s ref=- ref_name=-\n", name,
+                         value, unit, goal);
+}
 
 static guint
 env_uint(const char *name, guint fallback)
@@ -189,6 +205,7 @@ bench_ingest(const char *dir)
          miners, miners, first, miners / first);
   printf("| ingest, write_batch, %u more passes | %u samples | %.2f s | **%.0f samples/s** |\n",
          passes - 1, miners * (passes - 1), steady, miners * (passes - 1) / steady);
+  add_goal("store_ingest_samples_per_s", miners * (passes - 1) / steady, "samples/s", ">50000");
 
   /* The same through the core's queue: push on this thread, flush. */
   AmInstance instance = {.info = am_store_test_info(), .group = "store:sqlite", .self = fx.self};
@@ -379,7 +396,8 @@ cmp_double(gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-static void
+/* Returns the median in ms. */
+static double
 time_query(AmStoreFixture *fx, const char *label, const char *query, GHashTable *params, guint runs)
 {
   g_autoptr(GArray) ms = g_array_new(FALSE, FALSE, sizeof(double));
@@ -403,9 +421,10 @@ time_query(AmStoreFixture *fx, const char *label, const char *query, GHashTable 
   }
   double first = g_array_index(ms, double, 0);
   g_array_sort(ms, cmp_double);
+  double median = g_array_index(ms, double, ms->len / 2);
   printf("| %s | %u rows (%s) | first %.1f ms | **median %.1f ms**, p95 %.1f ms |\n", label, rows,
-         resolution, first, g_array_index(ms, double, ms->len / 2),
-         g_array_index(ms, double, (ms->len * 95) / 100));
+         resolution, first, median, g_array_index(ms, double, (ms->len * 95) / 100));
+  return median;
 }
 
 static char *
@@ -430,12 +449,16 @@ bench_queries(const char *dir, History *h)
   g_hash_table_insert(series, "until", until);
   g_hash_table_insert(series, "step", "60");
   g_hash_table_insert(series, "limit", "2000");
-  time_query(&fx, "one miner, last 24 h, 1-minute step", "series", series, 200);
+  add_goal("store_query_miner_24h_1m_median_ms",
+           time_query(&fx, "one miner, last 24 h, 1-minute step", "series", series, 200), "ms",
+           "<50");
   g_autoptr(GHashTable) fleet = g_hash_table_new(g_str_hash, g_str_equal);
   g_hash_table_insert(fleet, "since", month_ago);
   g_hash_table_insert(fleet, "until", until);
   g_hash_table_insert(fleet, "step", "3600");
-  time_query(&fx, "fleet totals, last 30 days, 1-hour step", "fleet", fleet, 200);
+  add_goal("store_query_fleet_30d_1h_median_ms",
+           time_query(&fx, "fleet totals, last 30 days, 1-hour step", "fleet", fleet, 200), "ms",
+           "<50");
   g_autoptr(GHashTable) raw = g_hash_table_new(g_str_hash, g_str_equal);
   g_hash_table_insert(raw, "miner", miner);
   g_hash_table_insert(raw, "since", day_ago);
@@ -528,12 +551,14 @@ report_size(const char *dir, const History *h)
          minute / minute_rows);
   printf("| per-hour rollups, per miner-day | %.2f KB (%.1f bytes per row) |\n", hour_kb,
          hour / hour_rows);
+  double steady_mb = (DEFAULT_RAW_DAYS * raw_kb + DEFAULT_1M_DAYS * (min_kb + x_min_kb) +
+                      DEFAULT_1H_DAYS * (hour_kb + x_hour_kb)) /
+                     1024;
   printf("| steady state with the shipped retentions (%d d raw, %d d 1m, %d d 1h), per miner | "
          "**%.1f MB** |\n",
-         DEFAULT_RAW_DAYS, DEFAULT_1M_DAYS, DEFAULT_1H_DAYS,
-         (DEFAULT_RAW_DAYS * raw_kb + DEFAULT_1M_DAYS * (min_kb + x_min_kb) +
-          DEFAULT_1H_DAYS * (hour_kb + x_hour_kb)) /
-             1024);
+         DEFAULT_RAW_DAYS, DEFAULT_1M_DAYS, DEFAULT_1H_DAYS, steady_mb);
+  add_goal("store_raw_kb_per_miner_day", raw_kb, "KB", "<=200");
+  add_goal("store_steady_mb_per_miner", steady_mb, "MB", "<=8");
 }
 
 int
@@ -545,6 +570,7 @@ main(int argc, char **argv)
       g_strdup(g_getenv("BENCH_DIR") ? g_getenv("BENCH_DIR") : "bench-store-tmp");
   am_store_test_rmtree(dir);
   g_mkdir_with_parents(dir, 0755);
+  goals = g_string_new(NULL);
   printf("SQLite %s; database under %s\n\n", sqlite3_libversion(), dir);
   printf("| step | amount | time | rate or latency |\n|---|---|---|---|\n");
   fflush(stdout);
@@ -564,7 +590,9 @@ main(int argc, char **argv)
   build_history(qdir, &h);
   bench_queries(qdir, &h);
   report_size(qdir, &h);
+  printf("\n%s", goals->str);
   if (env_uint("BENCH_KEEP", 0) == 0)
     am_store_test_rmtree(dir);
+  g_string_free(goals, TRUE);
   return 0;
 }
