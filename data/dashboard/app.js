@@ -320,42 +320,26 @@
   /* Digit runs compare as numbers: 10.0.0.9 before 10.0.0.10. */
   const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
-  /* The same order as the collator for addresses, as a string compared
-   * with < (each digit run padded): built once per address, where the
-   * collator costs a call per comparison, 130,000 of them for a sort of
-   * 10,000 miners. */
-  const addressKeys = new Map();
-
-  function addressKey(address) {
-    let k = addressKeys.get(address);
-    if (k === undefined) {
-      k = address.toLowerCase().replace(/\d+/g, (d) => d.padStart(12, '0'));
-      addressKeys.set(address, k);
-    }
-    return k;
-  }
-
-  const byText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-
-  /* @miners in the table's order: each value read once, not per
-   * comparison. No value sorts last whichever the direction; ties go by
-   * address. */
+  /* @miners in the table's order, each value read once rather than in
+   * each of the n log n comparisons. No value sorts last whichever the
+   * direction; ties go by address. */
   function sortMiners(miners) {
     const { key, desc } = app.sort;
     const dir = desc ? -1 : 1;
+    const byAddress = (x, y) => collator.compare(x.m.address, y.m.address);
     const rows = miners.map((m) => {
       const v = key === 'host' ? null : sortValue(m, key);
       const none = v === null || v === undefined || (typeof v === 'number' && !isFinite(v));
-      return { m, v: none ? null : v, a: addressKey(m.address) };
+      return { m, v: none ? null : v };
     });
     rows.sort((x, y) => {
-      if (key === 'host') return dir * byText(x.a, y.a);
+      if (key === 'host') return dir * byAddress(x, y);
       if ((x.v === null) !== (y.v === null)) return x.v === null ? 1 : -1;
       if (x.v !== null) {
         const c = typeof x.v === 'string' ? collator.compare(x.v, y.v) : x.v - y.v;
         if (c !== 0) return dir * c;
       }
-      return byText(x.a, y.a);
+      return byAddress(x, y);
     });
     return rows.map((r) => r.m);
   }
@@ -451,8 +435,6 @@
     const f = currentFilter();
     const shown = sortMiners(app.miners.filter((m) => matchesFilter(m, f)));
     app.shown = shown.map((m) => m.address);
-    app.table.setItems(shown);
-
     for (const th of $('miners').tHead.rows[0].cells) {
       th.classList.toggle('sorted-asc', th.dataset.sort === app.sort.key && !app.sort.desc);
       th.classList.toggle('sorted-desc', th.dataset.sort === app.sort.key && app.sort.desc);
@@ -463,6 +445,8 @@
     $('no-match').hidden = total === 0 || shown.length > 0;
     $('miner-count').textContent = total ? (shown.length === total ? total + ''
       : shown.length + ' of ' + total) : '';
+    /* After the table is shown: rows are drawn only where they are seen. */
+    app.table.setItems(shown);
     renderSelection();
   }
 
@@ -920,6 +904,21 @@
 
   /* ---- selecting rows in the fleet table ---- */
 
+  /* The ticked miners as a fleet action names them. When they are every
+   * miner the filter matches, by the filter itself (the API's q and state
+   * match as the table's filter does): 10,000 addresses would be a body
+   * over the API's max_body_bytes. Otherwise by their addresses. */
+  function selectionTarget() {
+    const count = app.selected.size;
+    const all = count === app.shown.length && app.shown.every((a) => app.selected.has(a));
+    if (!all) return { fleet: true, count, selector: { hosts: Array.from(app.selected) } };
+    const f = currentFilter();
+    const selector = {};
+    if (f.q) selector.q = f.q;
+    if (f.state) selector.state = f.state;
+    return { fleet: true, count, selector };
+  }
+
   /* Every miner the filter lets through, on screen or not. */
   function pickAllShown(on) {
     for (const address of app.shown) {
@@ -950,7 +949,7 @@
       (app.actionsOff ? '. Actions are off: set actions=true in [http:api].' : '');
     $('bulk-menu').hidden = app.actionsOff;
     if (!app.bulkMenu) app.bulkMenu = buildMenu($('bulk-menu'), (item) =>
-      openAction(item, { hosts: Array.from(app.selected), fleet: true }));
+      openAction(item, selectionTarget()));
     /* Greyed only when no selected miner can do it: the dry run names the
      * ones that will be skipped. */
     const chosen = app.miners.filter((m) => app.selected.has(m.address) &&
@@ -1046,7 +1045,7 @@
     const asked = item.ask ? [item.action] : [];
     if (target.fleet) {
       $('act-title').textContent = item.label.replace('…', '') + ': ' +
-        plural(target.hosts.length, 'selected miner');
+        plural(target.count, 'selected miner');
       showParams(asked);
       $('act-ok').textContent = 'Check what will be done';
     } else {
@@ -1089,7 +1088,7 @@
 
   function fleetBody(params, dryRun) {
     const body = Object.assign({ action: dialog.item.action }, params,
-      { hosts: dialog.target.hosts, dry_run: dryRun });
+      dialog.target.selector, { dry_run: dryRun });
     const batch = Number($('act-batch').value);
     if (batch > 0) body.batch = batch;
     const interval = $('act-interval').value.trim();
@@ -1121,6 +1120,10 @@
     renderPlan();
   }
 
+  /* Miners listed by name in a dry run's skipped list or a fleet job's
+   * progress; the counts cover the rest. */
+  const SKIPPED_SHOWN = 50;
+
   /* The dry run's answer: how many miners, and the skipped ones with why. */
   function renderPlan() {
     const { params, miners } = dialog.plan;
@@ -1136,12 +1139,15 @@
       plan.appendChild(el('p', null, plural(skipped.length, 'selected miner') +
         ' will be skipped:'));
       const ul = el('ul', 'skipped');
-      for (const m of skipped) {
+      /* The first ones, with why: a whole rack's worth would bury the rest. */
+      for (const m of skipped.slice(0, SKIPPED_SHOWN)) {
         const li = el('li');
         li.appendChild(el('strong', null, m.miner));
         li.appendChild(document.createTextNode(': ' + (m.message || stateLabel(m.state))));
         ul.appendChild(li);
       }
+      if (skipped.length > SKIPPED_SHOWN)
+        ul.appendChild(el('li', 'note', 'and ' + (skipped.length - SKIPPED_SHOWN) + ' more'));
       plan.appendChild(ul);
     }
     if (!n) plan.appendChild(el('p', 'error', 'None of the selected miners would do this.'));
@@ -1242,7 +1248,7 @@
           .map(([state, n]) => n + ' ' + stateLabel(state));
         li.appendChild(el('span', 'counts-line', counts.join(' · ')));
         const ul = el('ul', 'job-miners');
-        for (const m of d.miners) {
+        for (const m of d.miners.slice(0, SKIPPED_SHOWN)) {
           const mi = el('li');
           mi.dataset.miner = m.miner;
           mi.appendChild(el('span', null, m.miner + ' '));
@@ -1250,6 +1256,8 @@
           if (m.message) mi.appendChild(el('span', 'msg', ' ' + m.message));
           ul.appendChild(mi);
         }
+        if (d.miners.length > SKIPPED_SHOWN)
+          ul.appendChild(el('li', 'note', 'and ' + (d.miners.length - SKIPPED_SHOWN) + ' more'));
         li.appendChild(ul);
       } else {
         li.appendChild(stateSpan(d.state));

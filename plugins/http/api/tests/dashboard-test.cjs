@@ -195,12 +195,15 @@ function fleetControl(fleet, command) {
   });
 }
 
-async function startDaemon(minersIni, httpExtra, moreGroups) {
+/* @core: the [core] settings besides state_dir (default: a poll every
+ * second, offline after two failed ones). */
+async function startDaemon(minersIni, httpExtra, moreGroups, core) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'antmon-dash-d-'));
   tmpDirs.push(dir);
   const ini = path.join(dir, 'antmon.ini');
-  fs.writeFileSync(ini, `[core]\nstate_dir=${dir}/var\ninterval=1s\npoll_timeout=1s\n` +
-    `offline_after=2\n${minersIni}\n[http:api]\nlisten=127.0.0.1:0\n${httpExtra || ''}\n` +
+  fs.writeFileSync(ini, `[core]\nstate_dir=${dir}/var\n` +
+    `${core || 'interval=1s\npoll_timeout=1s\noffline_after=2\n'}${minersIni}\n` +
+    `[http:api]\nlisten=127.0.0.1:0\n${httpExtra || ''}\n` +
     `${moreGroups || ''}\n`);
   /* Under ASan, full stacks for leak reports: the suppressions in lsan.supp
    * name libsoup functions that the fast unwinder cannot reach. */
@@ -479,6 +482,167 @@ async function actionChecks(browser, problems) {
   });
 }
 
+/* ---- a fleet of a few thousand ------------------------------------------------ */
+
+const SCALE_MINERS = 2000;
+const SCALE_RACK = 100; // miners per rack: rack01-001 ... rack20-100
+const SCALE_TOKEN = 'act-on-the-big-fleet';
+
+/* SCALE_MINERS S19 Pros on 127.93.N.1 onwards (.1-.254 of each /24, as
+ * the fake lays them out), named by rack. */
+async function startScaleFleet() {
+  const port = await freePort();
+  const net3 = 1 + Math.floor(Math.random() * 240);
+  const proc = spawn(process.env.ANTMON_FAKEMINER, ['--base', `127.93.${net3}.1`,
+    '--count', String(SCALE_MINERS), '--port', String(port), '--profile',
+    path.join(PROFILES, 'antminer-s19pro'), '--control', '127.0.0.1:0'],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(proc);
+  const out = new Lines(proc.stdout);
+  const control = await out.wait(/^control (\d+)/, 'big fake fleet control port');
+  await out.wait(/^ready /, 'big fake fleet ready');
+  const pad = (n, w) => String(n).padStart(w, '0');
+  const miners = Array.from({ length: SCALE_MINERS }, (_, i) => {
+    const ip = `127.93.${net3 + Math.floor(i / 254)}.${i % 254 + 1}`;
+    return { ip, address: `${ip}:${port}`,
+      name: `rack${pad(Math.floor(i / SCALE_RACK) + 1, 2)}-${pad(i % SCALE_RACK + 1, 3)}` };
+  });
+  return { controlPort: Number(control[1]), miners };
+}
+
+/* The rows in the page: name, state and max temp as shown. */
+async function shownRows(page) {
+  return page.$$eval('#miners tbody tr', (rows) => rows.map((r) => ({
+    name: r.querySelector('.name').textContent, state: r.dataset.state,
+    temp: parseFloat(r.children[5].textContent),
+    top: r.getBoundingClientRect().top, bottom: r.getBoundingClientRect().bottom })));
+}
+
+/* Waits for the table's count of miners shown ("100 of 2000"). */
+async function shownCount(page, text) {
+  await page.waitForFunction((t) => document.getElementById('miner-count').textContent === t,
+    text);
+}
+
+/* The page holds no more rows than fit in two screens (a screenful and
+ * the margin kept on each side), whatever the fleet's size. */
+async function assertFewRows(page, what) {
+  const { rows, screen } = await page.evaluate(() => {
+    const tr = document.querySelector('#miners tbody tr');
+    return { rows: document.querySelectorAll('#miners tbody tr').length,
+      screen: Math.ceil(window.innerHeight / tr.getBoundingClientRect().height) };
+  });
+  assert(rows > 0 && rows <= 2 * screen, `${what}: ${rows} rows in the page, a screen holds ` +
+    screen);
+}
+
+async function scaleChecks(browser, problems) {
+  const fleet = await startScaleFleet();
+  /* Before the daemon looks: three miners that never answer (rack01), and
+   * five running hotter than the rest, hottest first (rack02). */
+  const dead = fleet.miners.slice(4, 7);
+  for (const m of dead) await fleetControl(fleet, `set ${m.ip} fault=refuse`);
+  const hot = fleet.miners.slice(150, 155);
+  for (const [i, m] of hot.entries())
+    await fleetControl(fleet, `set ${m.ip} temp_offset=+${30 - 5 * i}`);
+  const daemon = await startDaemon(minersIni(fleet), `actions=true\ntoken=${SCALE_TOKEN}\n`, '',
+    'interval=5s\npoll_timeout=3s\noffline_after=2\nmax_inflight=256\n');
+  const page = await openPage(browser, daemon.url + '?refresh=2', null, problems);
+  const last = fleet.miners[SCALE_MINERS - 1];
+
+  await check(`with ${SCALE_MINERS} miners the page holds a screenful of rows and scrolls as ` +
+    'far as all of them', async () => {
+    await login(page, SCALE_TOKEN);
+    /* Every miner polled once: all but the dead ones answer. */
+    await page.waitForFunction((n) => Number(document.getElementById('c-online').textContent) +
+      Number(document.getElementById('c-degraded').textContent) === n, SCALE_MINERS - dead.length);
+    assert((await page.textContent('#miner-count')) === String(SCALE_MINERS),
+      `the table lists every miner: ${await page.textContent('#miner-count')}`);
+    const rows = await shownRows(page);
+    assert(rows[0].name === fleet.miners[0].name, `in address order first: ${rows[0].name}`);
+    await assertFewRows(page, 'at the top');
+    const { body, row } = await page.evaluate(() => ({
+      body: document.querySelector('#miners tbody').getBoundingClientRect().height,
+      row: document.querySelector('#miners tbody tr').getBoundingClientRect().height }));
+    assert(Math.abs(body - SCALE_MINERS * row) < 2,
+      `the table is as tall as ${SCALE_MINERS} rows of ${row} px: ${body} px`);
+  });
+
+  await check('scrolling to the end shows the last miner', async () => {
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.waitForSelector(`${rowSelector(last.address)} .name`);
+    const rows = await shownRows(page);
+    const end = rows.find((r) => r.name === last.name);
+    const height = await page.evaluate(() => window.innerHeight);
+    assert(end && end.top >= 0 && end.bottom <= height + 1,
+      `${last.name} is on screen: ${JSON.stringify(end)}, screen ${height} px`);
+    assert(!rows.some((r) => r.name === fleet.miners[0].name), 'the first row left the page');
+    await assertFewRows(page, 'at the end');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-scale-end.png') });
+  });
+
+  await check('sorting by a column orders every miner, not only those on screen', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click('#miners th[data-sort="temp"]');
+    await page.waitForFunction((name) => document.querySelector('#miners tbody tr .name')
+      .textContent === name, hot[0].name);
+    await nextRefresh(page);
+    const rows = await shownRows(page);
+    assert(JSON.stringify(rows.slice(0, hot.length).map((r) => r.name)) ===
+      JSON.stringify(hot.map((m) => m.name)), `hottest first: ${rows.map((r) => r.name)}`);
+    const temps = rows.map((r) => r.temp);
+    assert(temps.every((t, i) => i === 0 || t <= temps[i - 1]), `descending temps: ${temps}`);
+    await page.click('#miners th[data-sort="name"]');
+  });
+
+  await check('the filters narrow every miner to those that match', async () => {
+    await page.fill('#filter-q', 'rack07-');
+    await shownCount(page, `${SCALE_RACK} of ${SCALE_MINERS}`);
+    let rows = await shownRows(page);
+    assert(rows.every((r) => r.name.startsWith('rack07-')), `rack07: ${rows.map((r) => r.name)}`);
+    assert(rows[0].name === 'rack07-001', `sorted by name: ${rows[0].name}`);
+    await page.fill('#filter-q', '');
+    await page.selectOption('#filter-state', 'unreachable');
+    await page.waitForFunction((n) => document.querySelectorAll('#miners tbody tr').length === n,
+      dead.length);
+    rows = await shownRows(page);
+    assert(JSON.stringify(rows.map((r) => r.name)) === JSON.stringify(dead.map((m) => m.name)),
+      `never reached: ${rows.map((r) => r.name)}`);
+    assert((await page.textContent('#miner-count')) === `${dead.length} of ${SCALE_MINERS}`,
+      await page.textContent('#miner-count'));
+    await page.selectOption('#filter-state', '');
+  });
+
+  await check('selecting every matching miner, on screen or not, and the dry run names them ' +
+    'all', async () => {
+    await page.fill('#filter-q', 'rack1'); /* rack10 to rack19 */
+    await shownCount(page, `${10 * SCALE_RACK} of ${SCALE_MINERS}`);
+    await page.check('#pick-all');
+    assert((await page.textContent('#bulk-count')) === `${10 * SCALE_RACK} miners selected`,
+      await page.textContent('#bulk-count'));
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const end = fleet.miners[19 * SCALE_RACK - 1]; /* rack19-100 */
+    await page.waitForSelector(rowSelector(end.address));
+    assert(await page.isChecked(`${rowSelector(end.address)} td.pick input`),
+      `${end.name}, drawn after the selection, is ticked`);
+    await openMenu(page, '#bulk-menu');
+    await page.click('#bulk-menu [data-action="restart"]');
+    await page.waitForFunction((n) => document.getElementById('act-title').textContent ===
+      `Restart mining on ${n} miners?`, 10 * SCALE_RACK);
+    assert((await page.textContent('#act-ok')) === `Restart mining on ${10 * SCALE_RACK} miners`,
+      await page.textContent('#act-ok'));
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-scale-dry-run.png') });
+    await page.click('#act-cancel');
+    await page.waitForSelector('#act-dialog', { state: 'hidden' });
+  });
+
+  await page.close();
+  await check(`the daemon with ${SCALE_MINERS} miners stops cleanly`, async () => {
+    const status = await stopDaemon(daemon);
+    assert(status === 0, `the daemon stopped with ${status}\n${daemon.log.lines.join('\n')}`);
+  });
+}
+
 async function main() {
   console.log('TAP version 13');
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -664,6 +828,7 @@ async function main() {
   });
 
   await actionChecks(browser, problems);
+  await scaleChecks(browser, problems);
 
   await check('no script error and no Content-Security-Policy violation', async () => {
     /* Chromium logs every failed fetch; these ones are expected: the wrong
