@@ -31,6 +31,9 @@ class WindowedRows {
     const later = () => this.schedule();
     window.addEventListener('scroll', later, { passive: true });
     window.addEventListener('resize', later);
+    /* Panels above the table growing or shrinking (the actions followed,
+     * the selection bar) move it without a scroll. */
+    new ResizeObserver(later).observe(document.body);
   }
 
   /* New items, or new data for the same ones: the rows on screen are
