@@ -572,7 +572,7 @@ async function scaleChecks(browser, problems) {
       `the table is as tall as ${SCALE_MINERS} rows of ${row} px: ${body} px`);
   });
 
-  await check('scrolling to the end shows the last miner', async () => {
+  await check('scrolling to the end shows the last miner, and its link opens it', async () => {
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     await page.waitForSelector(`${rowSelector(last.address)} .name`);
     const rows = await shownRows(page);
@@ -583,6 +583,12 @@ async function scaleChecks(browser, problems) {
     assert(!rows.some((r) => r.name === fleet.miners[0].name), 'the first row left the page');
     await assertFewRows(page, 'at the end');
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-scale-end.png') });
+    /* A row drawn by the scroll links to its miner like any other. */
+    await page.click(`${rowSelector(last.address)} a.name`);
+    await page.waitForFunction((name) => document.getElementById('m-title').textContent
+      .includes(name), last.name);
+    await page.click('a.back');
+    await page.waitForSelector('#miners tbody tr[data-address]');
   });
 
   await check('sorting by a column orders every miner, not only those on screen', async () => {
