@@ -2,8 +2,9 @@
  *
  * Reads the JSON API of the same server only. Builds every element with
  * textContent, never innerHTML, so nothing a miner reports can run as
- * code. Refreshes in place: rows are kept by address and moved, not
- * rebuilt, so scroll position, sort and filter survive a refresh. */
+ * code. Refreshes in place: the fleet table holds only the rows on screen
+ * (rows.js), redrawn from the new data, so scroll position, sort, filter
+ * and selection survive a refresh at any fleet size. */
 'use strict';
 
 (() => {
@@ -28,7 +29,7 @@
     busy: false,
     route: null,
     sort: loadSort(),
-    rows: new Map(), // address -> <tr>
+    table: null, // the fleet table's rows on screen (WindowedRows)
     miners: [],
     charts: {},
     fleetLive: [], // {x, y} from /api/summary while history is unavailable
@@ -319,30 +320,40 @@
   /* Digit runs compare as numbers: 10.0.0.9 before 10.0.0.10. */
   const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
-  function compareMiners(a, b) {
+  /* @miners in the table's order, each value read once rather than in
+   * each of the n log n comparisons. No value sorts last whichever the
+   * direction; ties go by address. */
+  function sortMiners(miners) {
     const { key, desc } = app.sort;
-    if (key !== 'host') {
-      const va = sortValue(a, key), vb = sortValue(b, key);
-      const ua = va === null || va === undefined || (typeof va === 'number' && !isFinite(va));
-      const ub = vb === null || vb === undefined || (typeof vb === 'number' && !isFinite(vb));
-      if (ua !== ub) return ua ? 1 : -1; /* no value: last, whichever the direction */
-      if (!ua) {
-        const c = typeof va === 'string' ? collator.compare(va, vb) : va - vb;
-        if (c !== 0) return desc ? -c : c;
+    const dir = desc ? -1 : 1;
+    const byAddress = (x, y) => collator.compare(x.m.address, y.m.address);
+    const rows = miners.map((m) => {
+      const v = key === 'host' ? null : sortValue(m, key);
+      const none = v === null || v === undefined || (typeof v === 'number' && !isFinite(v));
+      return { m, v: none ? null : v };
+    });
+    rows.sort((x, y) => {
+      if (key === 'host') return dir * byAddress(x, y);
+      if ((x.v === null) !== (y.v === null)) return x.v === null ? 1 : -1;
+      if (x.v !== null) {
+        const c = typeof x.v === 'string' ? collator.compare(x.v, y.v) : x.v - y.v;
+        if (c !== 0) return dir * c;
       }
-      return collator.compare(a.address, b.address);
-    }
-    const c = collator.compare(a.address, b.address);
-    return desc ? -c : c;
+      return byAddress(x, y);
+    });
+    return rows.map((r) => r.m);
   }
 
-  function matchesFilter(m) {
-    const want = $('filter-state').value;
-    if (want && m.state !== want) return false;
-    const q = $('filter-q').value.trim().toLowerCase();
-    if (!q) return true;
+  /* The filter's state and text, read once per pass over the miners. */
+  function currentFilter() {
+    return { state: $('filter-state').value, q: $('filter-q').value.trim().toLowerCase() };
+  }
+
+  function matchesFilter(m, f) {
+    if (f.state && m.state !== f.state) return false;
+    if (!f.q) return true;
     const model = m.sample && m.sample.model ? m.sample.model : '';
-    return [m.address, m.name || '', model].some((t) => t.toLowerCase().includes(q));
+    return [m.address, m.name || '', model].some((t) => t.toLowerCase().includes(f.q));
   }
 
   function cell(tr, i, cls) {
@@ -353,13 +364,17 @@
     return td;
   }
 
+  const minerHash = (address) => '#/miner/' + encodeURIComponent(address);
+
   function renderRow(tr, m) {
     const s = m.sample;
     tr.dataset.address = m.address;
     tr.dataset.state = m.state;
     tr.classList.toggle('stale', !!m.stale);
     tr.title = m.stale ? 'Stale: last good reading ' + fmtAge(m.age_s) : '';
-    tr.cells[0].firstChild.checked = app.selected.has(m.address);
+    const box = tr.cells[0].firstChild;
+    box.checked = app.selected.has(m.address);
+    box.setAttribute('aria-label', 'Select ' + m.address);
 
     const state = cell(tr, 1, 'state');
     state.appendChild(el('span', 'st st-' + m.state, m.state === 'unreachable' ? 'never reached'
@@ -367,7 +382,9 @@
     if (m.state_reason) state.appendChild(el('span', 'reason', m.state_reason));
 
     const who = cell(tr, 2, 'who');
-    who.appendChild(el('span', 'name', m.name || m.host));
+    const link = el('a', 'name', m.name || m.host);
+    link.href = minerHash(m.address);
+    who.appendChild(link);
     who.appendChild(el('span', 'host', m.address));
 
     cell(tr, 3, 'opt').textContent = s && s.model ? s.model : '–';
@@ -399,42 +416,25 @@
     cell(tr, 9, 'num age').textContent = fmtAge(m.age_s);
   }
 
-  function rowFor(m) {
-    let tr = app.rows.get(m.address);
-    if (!tr) {
-      tr = el('tr');
-      tr.appendChild(pickCell(m.address));
-      tr.addEventListener('click', () => {
-        location.hash = '#/miner/' + encodeURIComponent(tr.dataset.address);
-      });
-      app.rows.set(m.address, tr);
-    }
+  /* An empty row: the tick box and the cells renderRow fills. Clicks are
+   * handled once for the whole body (bindTable), so a row reused for
+   * another miner needs nothing changed but its content. */
+  function newRow() {
+    const tr = el('tr');
+    const pick = el('td', 'pick');
+    const box = el('input');
+    box.type = 'checkbox';
+    pick.appendChild(box);
+    tr.appendChild(pick);
     return tr;
   }
 
-  /* Rows are reused and only moved when the order changes, so the page
-   * keeps its scroll position across refreshes. */
+  /* Only the rows on screen are in the DOM (WindowedRows, rows.js); the
+   * order, the filter and the selection cover every miner. */
   function renderTable() {
-    const tbody = $('miners').tBodies[0];
-    const shown = app.miners.filter(matchesFilter).sort(compareMiners);
-    const keep = new Set(app.miners.map((m) => m.address));
-    for (const [address, tr] of app.rows) {
-      if (!keep.has(address)) {
-        tr.remove();
-        app.rows.delete(address);
-      }
-    }
-    for (const address of app.selected) if (!keep.has(address)) app.selected.delete(address);
+    const f = currentFilter();
+    const shown = sortMiners(app.miners.filter((m) => matchesFilter(m, f)));
     app.shown = shown.map((m) => m.address);
-    const visible = new Set();
-    shown.forEach((m, i) => {
-      const tr = rowFor(m);
-      renderRow(tr, m);
-      visible.add(tr);
-      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
-    });
-    for (const tr of Array.from(tbody.children)) if (!visible.has(tr)) tr.remove();
-
     for (const th of $('miners').tHead.rows[0].cells) {
       th.classList.toggle('sorted-asc', th.dataset.sort === app.sort.key && !app.sort.desc);
       th.classList.toggle('sorted-desc', th.dataset.sort === app.sort.key && app.sort.desc);
@@ -445,7 +445,43 @@
     $('no-match').hidden = total === 0 || shown.length > 0;
     $('miner-count').textContent = total ? (shown.length === total ? total + ''
       : shown.length + ' of ' + total) : '';
+    /* After the table is shown: rows are drawn only where they are seen. */
+    app.table.setItems(shown);
     renderSelection();
+  }
+
+  /* A new list from the API: the selection keeps only miners still known. */
+  function setMiners(miners) {
+    app.miners = miners;
+    if (!app.selected.size) return;
+    const keep = new Set(miners.map((m) => m.address));
+    for (const address of app.selected) if (!keep.has(address)) app.selected.delete(address);
+  }
+
+  /* The table body's clicks: a tick box (or its cell) selects, the
+   * miner's name is a link, anywhere else on a row opens the miner too. */
+  function bindTable() {
+    const tbody = $('miners').tBodies[0];
+    app.table = new WindowedRows(tbody, { key: (m) => m.address, create: newRow,
+      render: renderRow, margin: 5 });
+    tbody.addEventListener('change', (ev) => {
+      const tr = ev.target.closest('td.pick') && ev.target.closest('tr');
+      if (!tr) return;
+      if (ev.target.checked) app.selected.add(tr.dataset.address);
+      else app.selected.delete(tr.dataset.address);
+      renderSelection();
+    });
+    tbody.addEventListener('click', (ev) => {
+      const tr = ev.target.closest('tr');
+      if (!tr || ev.target.closest('a')) return;
+      const pick = ev.target.closest('td.pick');
+      /* Ticking is not opening the miner page. */
+      if (pick) {
+        if (ev.target.tagName !== 'INPUT') pick.firstChild.click();
+        return;
+      }
+      location.hash = minerHash(tr.dataset.address);
+    });
   }
 
   async function loadFleetHistory() {
@@ -482,10 +518,10 @@
     if (summary.status !== 200) throw new Error(errorText(summary));
     if (list.status !== 200) throw new Error(errorText(list));
     renderCards(summary.body);
-    app.miners = list.body.miners;
+    setMiners(list.body.miners);
     app.actionsOff = list.body.actions_enabled === false;
-    /* Marks for the browser's profiler (and the benchmark): the table is
-     * the costly part with a thousand miners. */
+    /* Marks for the browser's profiler: filtering and sorting every miner
+     * is what the table costs once only the rows on screen are drawn. */
     performance.mark('antmon-table-start');
     renderTable();
     performance.mark('antmon-table-end');
@@ -868,32 +904,34 @@
 
   /* ---- selecting rows in the fleet table ---- */
 
-  function pickCell(address) {
-    const td = el('td', 'pick');
-    const box = el('input');
-    box.type = 'checkbox';
-    box.setAttribute('aria-label', 'Select ' + address);
-    box.addEventListener('change', () => {
-      if (box.checked) app.selected.add(address);
-      else app.selected.delete(address);
-      renderSelection();
-    });
-    /* Ticking is not opening the miner page. */
-    td.addEventListener('click', (ev) => {
-      ev.stopPropagation();
-      if (ev.target !== box) box.click();
-    });
-    td.appendChild(box);
-    return td;
+  /* The ticked miners as a fleet action names them. When they are every
+   * miner the filter matches, by the filter itself (the API's q and state
+   * match as the table's filter does): 10,000 addresses would be a body
+   * over the API's max_body_bytes. Otherwise by their addresses. */
+  function selectionTarget() {
+    const count = app.selected.size;
+    const all = count === app.shown.length && app.shown.every((a) => app.selected.has(a));
+    if (!all) return { fleet: true, count, selector: { hosts: Array.from(app.selected) } };
+    const f = currentFilter();
+    const selector = {};
+    if (f.q) selector.q = f.q;
+    if (f.state) selector.state = f.state;
+    return { fleet: true, count, selector };
   }
 
+  /* Every miner the filter lets through, on screen or not. */
   function pickAllShown(on) {
     for (const address of app.shown) {
       if (on) app.selected.add(address);
       else app.selected.delete(address);
-      const tr = app.rows.get(address);
-      if (tr) tr.cells[0].firstChild.checked = on;
     }
+    syncTicks();
+  }
+
+  /* The tick boxes on screen after the selection changed. */
+  function syncTicks() {
+    app.table.forEachRow((tr, address) => (tr.cells[0].firstChild.checked =
+      app.selected.has(address)));
     renderSelection();
   }
 
@@ -911,7 +949,7 @@
       (app.actionsOff ? '. Actions are off: set actions=true in [http:api].' : '');
     $('bulk-menu').hidden = app.actionsOff;
     if (!app.bulkMenu) app.bulkMenu = buildMenu($('bulk-menu'), (item) =>
-      openAction(item, { hosts: Array.from(app.selected), fleet: true }));
+      openAction(item, selectionTarget()));
     /* Greyed only when no selected miner can do it: the dry run names the
      * ones that will be skipped. */
     const chosen = app.miners.filter((m) => app.selected.has(m.address) &&
@@ -1007,7 +1045,7 @@
     const asked = item.ask ? [item.action] : [];
     if (target.fleet) {
       $('act-title').textContent = item.label.replace('…', '') + ': ' +
-        plural(target.hosts.length, 'selected miner');
+        plural(target.count, 'selected miner');
       showParams(asked);
       $('act-ok').textContent = 'Check what will be done';
     } else {
@@ -1050,7 +1088,7 @@
 
   function fleetBody(params, dryRun) {
     const body = Object.assign({ action: dialog.item.action }, params,
-      { hosts: dialog.target.hosts, dry_run: dryRun });
+      dialog.target.selector, { dry_run: dryRun });
     const batch = Number($('act-batch').value);
     if (batch > 0) body.batch = batch;
     const interval = $('act-interval').value.trim();
@@ -1082,6 +1120,10 @@
     renderPlan();
   }
 
+  /* Miners listed by name in a dry run's skipped list or a fleet job's
+   * progress; the counts cover the rest. */
+  const SKIPPED_SHOWN = 50;
+
   /* The dry run's answer: how many miners, and the skipped ones with why. */
   function renderPlan() {
     const { params, miners } = dialog.plan;
@@ -1097,12 +1139,15 @@
       plan.appendChild(el('p', null, plural(skipped.length, 'selected miner') +
         ' will be skipped:'));
       const ul = el('ul', 'skipped');
-      for (const m of skipped) {
+      /* The first ones, with why: a whole rack's worth would bury the rest. */
+      for (const m of skipped.slice(0, SKIPPED_SHOWN)) {
         const li = el('li');
         li.appendChild(el('strong', null, m.miner));
         li.appendChild(document.createTextNode(': ' + (m.message || stateLabel(m.state))));
         ul.appendChild(li);
       }
+      if (skipped.length > SKIPPED_SHOWN)
+        ul.appendChild(el('li', 'note', 'and ' + (skipped.length - SKIPPED_SHOWN) + ' more'));
       plan.appendChild(ul);
     }
     if (!n) plan.appendChild(el('p', 'error', 'None of the selected miners would do this.'));
@@ -1203,7 +1248,7 @@
           .map(([state, n]) => n + ' ' + stateLabel(state));
         li.appendChild(el('span', 'counts-line', counts.join(' · ')));
         const ul = el('ul', 'job-miners');
-        for (const m of d.miners) {
+        for (const m of d.miners.slice(0, SKIPPED_SHOWN)) {
           const mi = el('li');
           mi.dataset.miner = m.miner;
           mi.appendChild(el('span', null, m.miner + ' '));
@@ -1211,6 +1256,8 @@
           if (m.message) mi.appendChild(el('span', 'msg', ' ' + m.message));
           ul.appendChild(mi);
         }
+        if (d.miners.length > SKIPPED_SHOWN)
+          ul.appendChild(el('li', 'note', 'and ' + (d.miners.length - SKIPPED_SHOWN) + ' more'));
         li.appendChild(ul);
       } else {
         li.appendChild(stateSpan(d.state));
@@ -1304,7 +1351,7 @@
     $('pick-all').addEventListener('change', () => pickAllShown($('pick-all').checked));
     $('bulk-clear').addEventListener('click', () => {
       app.selected.clear();
-      renderTable();
+      syncTicks();
     });
     $('act-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -1329,6 +1376,7 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     setRange(86400);
+    bindTable();
     bind();
     route();
   });

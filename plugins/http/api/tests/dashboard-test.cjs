@@ -195,17 +195,21 @@ function fleetControl(fleet, command) {
   });
 }
 
-async function startDaemon(minersIni, httpExtra, moreGroups) {
+/* @core: the [core] settings besides state_dir (default: a poll every
+ * second, offline after two failed ones). @many: thousands of miners, for
+ * which ASan's full stacks on every malloc (below) slow polling to a crawl. */
+async function startDaemon(minersIni, httpExtra, moreGroups, core, many) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'antmon-dash-d-'));
   tmpDirs.push(dir);
   const ini = path.join(dir, 'antmon.ini');
-  fs.writeFileSync(ini, `[core]\nstate_dir=${dir}/var\ninterval=1s\npoll_timeout=1s\n` +
-    `offline_after=2\n${minersIni}\n[http:api]\nlisten=127.0.0.1:0\n${httpExtra || ''}\n` +
+  fs.writeFileSync(ini, `[core]\nstate_dir=${dir}/var\n` +
+    `${core || 'interval=1s\npoll_timeout=1s\noffline_after=2\n'}${minersIni}\n` +
+    `[http:api]\nlisten=127.0.0.1:0\n${httpExtra || ''}\n` +
     `${moreGroups || ''}\n`);
   /* Under ASan, full stacks for leak reports: the suppressions in lsan.supp
    * name libsoup functions that the fast unwinder cannot reach. */
   const env = { ...process.env };
-  if (env.ASAN_OPTIONS) env.ASAN_OPTIONS += ':fast_unwind_on_malloc=0';
+  if (env.ASAN_OPTIONS && !many) env.ASAN_OPTIONS += ':fast_unwind_on_malloc=0';
   const proc = spawn(process.env.ANTMON_BIN, ['run', '-c', ini],
     { stdio: ['ignore', 'ignore', 'pipe'], env });
   children.push(proc);
@@ -479,6 +483,186 @@ async function actionChecks(browser, problems) {
   });
 }
 
+/* ---- a fleet of a few thousand ------------------------------------------------ */
+
+const SCALE_MINERS = 2000;
+const SCALE_RACK = 100; // miners per rack: rack01-001 ... rack20-100
+const SCALE_TOKEN = 'act-on-the-big-fleet';
+
+/* SCALE_MINERS S19 Pros on 127.93.N.1 onwards (.1-.254 of each /24, as
+ * the fake lays them out), named by rack. */
+async function startScaleFleet() {
+  const port = await freePort();
+  const net3 = 1 + Math.floor(Math.random() * 240);
+  const proc = spawn(process.env.ANTMON_FAKEMINER, ['--base', `127.93.${net3}.1`,
+    '--count', String(SCALE_MINERS), '--port', String(port), '--profile',
+    path.join(PROFILES, 'antminer-s19pro'), '--control', '127.0.0.1:0'],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(proc);
+  const out = new Lines(proc.stdout);
+  const control = await out.wait(/^control (\d+)/, 'big fake fleet control port');
+  await out.wait(/^ready /, 'big fake fleet ready');
+  const pad = (n, w) => String(n).padStart(w, '0');
+  const miners = Array.from({ length: SCALE_MINERS }, (_, i) => {
+    const ip = `127.93.${net3 + Math.floor(i / 254)}.${i % 254 + 1}`;
+    return { ip, address: `${ip}:${port}`,
+      name: `rack${pad(Math.floor(i / SCALE_RACK) + 1, 2)}-${pad(i % SCALE_RACK + 1, 3)}` };
+  });
+  return { controlPort: Number(control[1]), miners };
+}
+
+/* The rows in the page: name, state and max temp as shown. */
+async function shownRows(page) {
+  return page.$$eval('#miners tbody tr', (rows) => rows.map((r) => ({
+    name: r.querySelector('.name').textContent, state: r.dataset.state,
+    temp: parseFloat(r.children[5].textContent),
+    top: r.getBoundingClientRect().top, bottom: r.getBoundingClientRect().bottom })));
+}
+
+/* Waits for the table's count of miners shown ("100 of 2000"). */
+async function shownCount(page, text, timeout) {
+  try {
+    await page.waitForFunction((t) => document.getElementById('miner-count').textContent === t,
+      text, { timeout: timeout || GUARD_MS });
+  } catch (e) {
+    throw new Error(`the table lists "${await page.textContent('#miner-count')}", not "${text}"` +
+      ` (${await page.textContent('#status')})`);
+  }
+}
+
+/* The page holds no more rows than fit in two screens (a screenful and
+ * the margin kept on each side), whatever the fleet's size. */
+async function assertFewRows(page, what) {
+  const { rows, screen } = await page.evaluate(() => {
+    const tr = document.querySelector('#miners tbody tr');
+    return { rows: document.querySelectorAll('#miners tbody tr').length,
+      screen: Math.ceil(window.innerHeight / tr.getBoundingClientRect().height) };
+  });
+  assert(rows > 0 && rows <= 2 * screen, `${what}: ${rows} rows in the page, a screen holds ` +
+    screen);
+}
+
+async function scaleChecks(browser, problems) {
+  const fleet = await startScaleFleet();
+  /* Before the daemon looks: three miners that never answer (rack01), and
+   * five running hotter than the rest, hottest first (rack02). Only these
+   * first racks need polling before the checks that read states: the
+   * rest hold rows, whether polled yet or not (a pass over 2,000 miners
+   * takes minutes under the sanitizers on a busy machine). */
+  const dead = fleet.miners.slice(4, 7);
+  for (const m of dead) await fleetControl(fleet, `set ${m.ip} fault=refuse`);
+  const hot = fleet.miners.slice(150, 155);
+  for (const [i, m] of hot.entries())
+    await fleetControl(fleet, `set ${m.ip} temp_offset=+${30 - 5 * i}`);
+  /* Patient polls, so that a busy machine gets the miners polled and none
+   * falls offline. */
+  const daemon = await startDaemon(minersIni(fleet), `actions=true\ntoken=${SCALE_TOKEN}\n`, '',
+    'interval=10s\npoll_timeout=10s\noffline_after=5\nmax_inflight=256\n', true);
+  /* A refresh every 5 s: each asks for every miner, which under the
+   * sanitizers holds the daemon's main loop for seconds, and more often
+   * would starve its polls. */
+  const page = await openPage(browser, daemon.url + '?refresh=5', null, problems);
+  const last = fleet.miners[SCALE_MINERS - 1];
+  const polled = 3 * GUARD_MS; /* for rack01 and rack02 to be polled */
+
+  await check(`with ${SCALE_MINERS} miners the page holds a screenful of rows and scrolls as ` +
+    'far as all of them', async () => {
+    await login(page, SCALE_TOKEN);
+    await shownCount(page, String(SCALE_MINERS));
+    await page.waitForSelector('#miners tbody tr[data-address]');
+    const rows = await shownRows(page);
+    assert(rows[0].name === fleet.miners[0].name, `in address order first: ${rows[0].name}`);
+    await assertFewRows(page, 'at the top');
+    const { body, row } = await page.evaluate(() => ({
+      body: document.querySelector('#miners tbody').getBoundingClientRect().height,
+      row: document.querySelector('#miners tbody tr').getBoundingClientRect().height }));
+    assert(Math.abs(body - SCALE_MINERS * row) < 2,
+      `the table is as tall as ${SCALE_MINERS} rows of ${row} px: ${body} px`);
+  });
+
+  await check('scrolling to the end shows the last miner, and its link opens it', async () => {
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.waitForSelector(`${rowSelector(last.address)} .name`);
+    const rows = await shownRows(page);
+    const end = rows.find((r) => r.name === last.name);
+    const height = await page.evaluate(() => window.innerHeight);
+    assert(end && end.top >= 0 && end.bottom <= height + 1,
+      `${last.name} is on screen: ${JSON.stringify(end)}, screen ${height} px`);
+    assert(!rows.some((r) => r.name === fleet.miners[0].name), 'the first row left the page');
+    await assertFewRows(page, 'at the end');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-scale-end.png') });
+    /* A row drawn by the scroll links to its miner like any other. */
+    await page.click(`${rowSelector(last.address)} a.name`);
+    await page.waitForFunction((name) => document.getElementById('m-title').textContent
+      .includes(name), last.name);
+    await page.click('a.back');
+    await page.waitForSelector('#miners tbody tr[data-address]');
+  });
+
+  await check('the filters narrow every miner to those that match', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.fill('#filter-q', 'rack07-');
+    await shownCount(page, `${SCALE_RACK} of ${SCALE_MINERS}`);
+    let rows = await shownRows(page);
+    assert(rows.every((r) => r.name.startsWith('rack07-')), `rack07: ${rows.map((r) => r.name)}`);
+    assert(rows[0].name === 'rack07-001', `in address order: ${rows[0].name}`);
+    /* Once the rest of rack01 answered, only the dead ones were never
+     * reached there. */
+    await page.fill('#filter-q', 'rack01-');
+    await page.selectOption('#filter-state', 'unreachable');
+    await shownCount(page, `${dead.length} of ${SCALE_MINERS}`, polled);
+    rows = await shownRows(page);
+    assert(JSON.stringify(rows.map((r) => r.name)) === JSON.stringify(dead.map((m) => m.name)),
+      `never reached: ${rows.map((r) => r.name)}`);
+  });
+
+  await check('selecting every matching miner, on screen or not, and the dry run names them ' +
+    'all', async () => {
+    await page.fill('#filter-q', 'rack02-');
+    await page.selectOption('#filter-state', 'online');
+    await shownCount(page, `${SCALE_RACK} of ${SCALE_MINERS}`, polled);
+    await page.check('#pick-all');
+    assert((await page.textContent('#bulk-count')) === `${SCALE_RACK} miners selected`,
+      await page.textContent('#bulk-count'));
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const end = fleet.miners[2 * SCALE_RACK - 1]; /* rack02-100 */
+    await page.waitForSelector(rowSelector(end.address));
+    assert(await page.isChecked(`${rowSelector(end.address)} td.pick input`),
+      `${end.name}, drawn after the selection, is ticked`);
+    await openMenu(page, '#bulk-menu');
+    await page.click('#bulk-menu [data-action="restart"]');
+    await page.waitForFunction((n) => document.getElementById('act-title').textContent ===
+      `Restart mining on ${n} miners?`, SCALE_RACK);
+    assert((await page.textContent('#act-ok')) === `Restart mining on ${SCALE_RACK} miners`,
+      await page.textContent('#act-ok'));
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-scale-dry-run.png') });
+    await page.click('#act-cancel');
+    await page.waitForSelector('#act-dialog', { state: 'hidden' });
+    await page.click('#bulk-clear');
+  });
+
+  await check('sorting by a column orders every miner, not only those on screen', async () => {
+    await page.fill('#filter-q', '');
+    await page.selectOption('#filter-state', '');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click('#miners th[data-sort="temp"]');
+    await page.waitForFunction((name) => document.querySelector('#miners tbody tr .name')
+      .textContent === name, hot[0].name);
+    await nextRefresh(page);
+    const rows = await shownRows(page);
+    assert(JSON.stringify(rows.slice(0, hot.length).map((r) => r.name)) ===
+      JSON.stringify(hot.map((m) => m.name)), `hottest first: ${rows.map((r) => r.name)}`);
+    const temps = rows.map((r) => r.temp);
+    assert(temps.every((t, i) => i === 0 || t <= temps[i - 1]), `descending temps: ${temps}`);
+  });
+
+  await page.close();
+  await check(`the daemon with ${SCALE_MINERS} miners stops cleanly`, async () => {
+    const status = await stopDaemon(daemon);
+    assert(status === 0, `the daemon stopped with ${status}\n${daemon.log.lines.join('\n')}`);
+  });
+}
+
 async function main() {
   console.log('TAP version 13');
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -554,7 +738,9 @@ async function main() {
     assert(/ago/.test(text), `offline row shows its age: ${text}`);
     const colour = await page.$eval(`${rowSelector(stopped.address)} td.who`,
       (td) => getComputedStyle(td).color);
-    const normal = await page.$eval(`${rowSelector(fleet.miners[0].address)} td.who`,
+    /* Against a row that is not stale (under the sanitizers on a busy
+     * machine, a given row may be between polls just then). */
+    const normal = await page.$eval('#miners tbody tr:not(.stale) td.who',
       (td) => getComputedStyle(td).color);
     assert(colour !== normal, `stale row text ${colour} differs from ${normal}`);
     const offline = Number(await page.textContent('#c-offline'));
@@ -664,6 +850,7 @@ async function main() {
   });
 
   await actionChecks(browser, problems);
+  await scaleChecks(browser, problems);
 
   await check('no script error and no Content-Security-Policy violation', async () => {
     /* Chromium logs every failed fetch; these ones are expected: the wrong
