@@ -7,6 +7,7 @@
 #include "am-instances.h"
 #include "am-process.h"
 #include "am-store-queue.h"
+#include "am-workers.h"
 #include <antmon/config.h>
 #include <antmon/error.h>
 #include <errno.h>
@@ -249,6 +250,7 @@ am_daemon_start(AmDaemon *d, GError **error)
   if (!make_state_dir(core->state_dir, error))
     return FALSE;
   check_fd_limit(core);
+  am_workers_start(0); /* one per processor: parsing, off the main loop */
   d->ctx = am_context_new(core->state_dir, d->config->path);
   d->ctx->memory_budget = core->memory_budget;
   d->ctx->plugins = d->plugins;
@@ -345,6 +347,9 @@ am_daemon_free(AmDaemon *d)
 {
   if (d == NULL)
     return;
+  /* First, so that nothing is parsed any more: the polls and probes still
+   * in flight end cancelled, and the scheduler below waits for them. */
+  am_workers_stop();
   if (d->sigint_id != 0)
     g_source_remove(d->sigint_id);
   if (d->sigterm_id != 0)

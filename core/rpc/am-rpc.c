@@ -16,6 +16,7 @@
 #include <antmon/error.h>
 #include <antmon/json.h>
 #include <antmon/rpc.h>
+#include <antmon/work.h>
 #include <string.h>
 
 #define READ_CHUNK 16384
@@ -458,30 +459,54 @@ call_fail(GTask *task, GError *error)
   g_task_return_error(task, error);
 }
 
+/* On a worker: the repairs, the JSON parse and the STATUS check, the CPU
+ * cost of a reply, kept off the main loop. */
+static gpointer
+parse_on_worker(gpointer input, GCancellable *cancellable, GError **error)
+{
+  GBytes *raw = input;
+  (void)cancellable;
+  gsize len = 0;
+  const char *data = g_bytes_get_data(raw, &len);
+  JsonNode *root = am_rpc_parse(data, len, error);
+  if (root != NULL && !am_rpc_check_status(json_node_get_object(root), error))
+    g_clear_pointer(&root, json_node_unref);
+  return root;
+}
+
 static void
-on_exchanged(GObject *source, GAsyncResult *result, gpointer user_data)
+on_parsed(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   Call *c = g_task_get_task_data(task);
   GError *error = NULL;
-  c->raw = am_rpc_send_finish(result, &error);
-  if (c->raw == NULL) {
-    c->raw = exchange_take_partial(result);
-    call_fail(task, error);
-    return;
-  }
-
-  gsize len = 0;
-  const char *data = g_bytes_get_data(c->raw, &len);
-  g_autoptr(JsonNode) root = am_rpc_parse(data, len, &error);
-  if (root == NULL || !am_rpc_check_status(json_node_get_object(root), &error)) {
+  (void)source;
+  JsonNode *root = am_work_finish(result, &error);
+  if (root == NULL) {
     g_prefix_error(&error, "%s: ", c->address);
     call_fail(task, error);
     return;
   }
-  g_debug("%s: %s: %" G_GSIZE_FORMAT " bytes", c->address, c->command, len);
-  g_task_return_pointer(task, reply_new(c->raw, g_steal_pointer(&root)),
-                        (GDestroyNotify)am_rpc_reply_unref);
+  g_debug("%s: %s: %" G_GSIZE_FORMAT " bytes", c->address, c->command, g_bytes_get_size(c->raw));
+  g_task_return_pointer(task, reply_new(c->raw, root), (GDestroyNotify)am_rpc_reply_unref);
+}
+
+static void
+on_exchanged(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Call *c = g_task_get_task_data(task);
+  GError *error = NULL;
+  (void)source;
+  c->raw = am_rpc_send_finish(result, &error);
+  if (c->raw == NULL) {
+    c->raw = exchange_take_partial(result);
+    call_fail(task, error);
+    g_object_unref(task);
+    return;
+  }
+  am_work_async(parse_on_worker, g_bytes_ref(c->raw), (GDestroyNotify)g_bytes_unref,
+                (GDestroyNotify)json_node_unref, g_task_get_cancellable(task), on_parsed, task);
 }
 
 void

@@ -12,11 +12,18 @@
  * 1.3: actions (antmon/action.h): AmDriverVTable.actions, act_async and
  *      act_finish in what were reserved slots; AmSample.locate; the
  *      context's control plane (am_context_action_*); am_rpc_send_async/
- *      _finish/_was_sent (antmon/rpc.h): any request on the RPC port. */
+ *      _finish/_was_sent (antmon/rpc.h): any request on the RPC port.
+ *
+ * 1.4 (workers): am_work_async/_finish (antmon/work.h): pure CPU work, such
+ *      as a driver's parse, on the core's worker pool, the result handed
+ *      back to the submitting main context; that header lists the calls a
+ *      work function may make. The RPC transport repairs and parses each
+ *      reply there, and the cgminer poll glue runs the driver's parser
+ *      there. */
 #pragma once
 
 #define AM_ABI_MAJOR 1
-#define AM_ABI_MINOR 3
+#define AM_ABI_MINOR 4
 
 /* The antmon release these headers belong to. */
 #define AM_VERSION_STRING "0.1.0"

@@ -22,7 +22,7 @@ static void
 poll_data_free(PollData *data)
 {
   am_miner_unref(data->miner);
-  g_hash_table_unref(data->replies);
+  g_clear_pointer(&data->replies, g_hash_table_unref);
   g_ptr_array_unref(data->failed);
   g_clear_error(&data->first_error);
   g_free(data);
@@ -46,29 +46,43 @@ is_unreachable(const GError *error)
          g_error_matches(error, AM_ERROR, AM_ERROR_RESET);
 }
 
-/* Hands what was read to the parser and returns the task's result. */
-static void
-poll_done(GTask *task)
-{
-  PollData *data = g_task_get_task_data(task);
-  const char *address = am_miner_get_address(data->miner);
+/* What a worker needs to parse: the replies, handed over whole (the main
+ * loop no longer holds them, so they are freed on the worker too). */
+typedef struct {
+  AmDriverParseFunc parse;
+  GHashTable *replies;
+} ParseJob;
 
-  /* Nothing read and something failed: the poll has nothing to offer. */
-  if (g_hash_table_size(data->replies) == 0 && data->first_error != NULL) {
-    g_task_return_error(task, g_steal_pointer(&data->first_error));
-    return;
-  }
-  /* am_driver_rpc_each_async(): the caller parses, with its other API. */
-  if (data->parse == NULL) {
-    g_task_return_pointer(task, g_hash_table_ref(data->replies),
-                          (GDestroyNotify)g_hash_table_unref);
-    return;
-  }
+static void
+parse_job_free(ParseJob *job)
+{
+  g_hash_table_unref(job->replies);
+  g_free(job);
+}
+
+/* On a worker: the driver's parser is a pure function of the replies. */
+static gpointer
+parse_on_worker(gpointer input, GCancellable *cancellable, GError **error)
+{
+  ParseJob *job = input;
+  (void)cancellable;
+  return job->parse(job->replies, error);
+}
+
+/* Back on the loop: the parser's verdict, with what failed on the way. */
+static void
+on_parsed(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PollData *data = g_task_get_task_data(task);
   g_autoptr(GError) error = NULL;
-  AmSample *sample = data->parse(data->replies, &error);
+  (void)source;
+  AmSample *sample = am_work_finish(result, &error);
   if (sample == NULL) {
-    /* The reply the parser needed may be the one that failed: say so. */
-    if (data->failed->len > 0) {
+    /* The reply the parser needed may be the one that failed: say so
+     * (not for a parse the stop cancelled: nothing was read wrong). */
+    const char *address = am_miner_get_address(data->miner);
+    if (data->failed->len > 0 && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_autofree char *failed = g_strjoinv("; ", (char **)data->failed->pdata);
       g_prefix_error(&error, "%s: %s; ", address, failed);
     } else {
@@ -80,6 +94,33 @@ poll_done(GTask *task)
   for (guint i = 0; i < data->failed->len; i++)
     am_sample_mark_partial(sample, "%s", (const char *)data->failed->pdata[i]);
   g_task_return_pointer(task, sample, (GDestroyNotify)am_sample_unref);
+}
+
+/* Hands what was read to the parser, on a worker, or returns the task's
+ * result at once. Takes the caller's reference to @task. */
+static void
+poll_done(GTask *task)
+{
+  PollData *data = g_task_get_task_data(task);
+
+  /* Nothing read and something failed: the poll has nothing to offer. */
+  if (g_hash_table_size(data->replies) == 0 && data->first_error != NULL) {
+    g_task_return_error(task, g_steal_pointer(&data->first_error));
+    g_object_unref(task);
+    return;
+  }
+  /* am_driver_rpc_each_async(): the caller parses, with its other API. */
+  if (data->parse == NULL) {
+    g_task_return_pointer(task, g_hash_table_ref(data->replies),
+                          (GDestroyNotify)g_hash_table_unref);
+    g_object_unref(task);
+    return;
+  }
+  ParseJob *job = g_new0(ParseJob, 1);
+  job->parse = data->parse;
+  job->replies = g_steal_pointer(&data->replies);
+  am_work_async(parse_on_worker, job, (GDestroyNotify)parse_job_free,
+                (GDestroyNotify)am_sample_unref, g_task_get_cancellable(task), on_parsed, task);
 }
 
 static void poll_step(GTask *task);
@@ -121,7 +162,6 @@ poll_step(GTask *task)
   PollData *data = g_task_get_task_data(task);
   if (data->commands[data->next] == NULL) {
     poll_done(task);
-    g_object_unref(task);
     return;
   }
   am_miner_rpc_async(data->miner, data->commands[data->next], NULL, g_task_get_cancellable(task),

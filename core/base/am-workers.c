@@ -1,0 +1,211 @@
+/* The worker pool: a fixed set of threads taking jobs from one queue.
+ *
+ * Own threads rather than a GThreadPool, so that a stop can join every one
+ * of them: a stop marker per thread goes in behind the queued jobs, which
+ * the threads drain as cancelled on their way to it.
+ *
+ * A job's GTask is created, returned and freed on the submitting context;
+ * only the function, its input and its result ever touch a worker. */
+#include "am-workers.h"
+
+typedef struct {
+  GTask *task; /* (owned) made on the submitting context */
+  AmWorkFunc func;
+  gpointer input;
+  GDestroyNotify input_free;
+  GDestroyNotify result_free;
+  gpointer result;
+  GError *error;
+} Job;
+
+typedef struct {
+  GAsyncQueue *queue; /* Job*, or the stop marker */
+  GPtrArray *threads; /* GThread* */
+} Pool;
+
+/* The one pool of the process, like the RPC size cap: the transport and
+ * every plugin submit to it without a handle. */
+static GMutex pool_lock;
+static Pool *pool;           /* under pool_lock; NULL when not running */
+static gboolean pool_closed; /* under pool_lock: stopped, no lazy start */
+static gint stopping;        /* atomic: queued jobs are dropped unrun */
+
+static char stop_marker;
+
+static void
+job_drop_input(Job *job)
+{
+  if (job->input_free != NULL && job->input != NULL)
+    job->input_free(job->input);
+  job->input = NULL;
+}
+
+/* On the submitting context: the result goes out through the GTask, which
+ * also frees a result nobody propagates. */
+static gboolean
+job_deliver(gpointer user_data)
+{
+  Job *job = user_data;
+  job_drop_input(job); /* dropped unrun without reaching a worker */
+  if (job->error != NULL)
+    g_task_return_error(job->task, g_steal_pointer(&job->error));
+  else
+    g_task_return_pointer(job->task, g_steal_pointer(&job->result), job->result_free);
+  g_object_unref(job->task);
+  g_free(job);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+job_send_back(Job *job)
+{
+  GSource *source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(source, job_deliver, job, NULL);
+  g_source_set_static_name(source, "[antmon] work result");
+  g_source_attach(source, g_task_get_context(job->task));
+  g_source_unref(source);
+}
+
+static void
+job_cancel(Job *job, const char *why)
+{
+  job->error = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED, why);
+}
+
+static void
+job_run(Job *job)
+{
+  GCancellable *cancellable = g_task_get_cancellable(job->task);
+  if (g_atomic_int_get(&stopping))
+    job_cancel(job, "antmon is stopping");
+  else if (g_cancellable_is_cancelled(cancellable))
+    job_cancel(job, "cancelled before it ran");
+  else
+    job->result = job->func(job->input, cancellable, &job->error);
+  /* The input is the worker's: free it here, off the loop (it is often a
+   * reply's JSON tree). */
+  job_drop_input(job);
+  job_send_back(job);
+}
+
+static gpointer
+worker_main(gpointer user_data)
+{
+  GAsyncQueue *queue = user_data;
+  for (;;) {
+    gpointer item = g_async_queue_pop(queue);
+    if (item == &stop_marker)
+      return NULL;
+    job_run(item);
+  }
+}
+
+static Pool *
+pool_new(guint n_threads)
+{
+  Pool *p = g_new0(Pool, 1);
+  p->queue = g_async_queue_new();
+  p->threads = g_ptr_array_new();
+  for (guint i = 0; i < n_threads; i++) {
+    g_autofree char *name = g_strdup_printf("am-worker-%u", i);
+    g_ptr_array_add(p->threads, g_thread_new(name, worker_main, g_async_queue_ref(p->queue)));
+  }
+  return p;
+}
+
+/* The markers go in behind every queued job: each thread drains what is
+ * ahead of its marker (as cancelled, since stopping is set) and ends. */
+static void
+pool_join(Pool *p)
+{
+  for (guint i = 0; i < p->threads->len; i++)
+    g_async_queue_push(p->queue, &stop_marker);
+  for (guint i = 0; i < p->threads->len; i++) {
+    g_thread_join(p->threads->pdata[i]);
+    g_async_queue_unref(p->queue); /* the thread's reference */
+  }
+  g_ptr_array_unref(p->threads);
+  g_async_queue_unref(p->queue);
+  g_free(p);
+}
+
+static guint
+default_threads(void)
+{
+  return MAX(1u, g_get_num_processors());
+}
+
+void
+am_workers_start(guint n_threads)
+{
+  g_mutex_lock(&pool_lock);
+  pool_closed = FALSE;
+  if (pool == NULL)
+    pool = pool_new(n_threads > 0 ? n_threads : default_threads());
+  g_mutex_unlock(&pool_lock);
+}
+
+void
+am_workers_stop(void)
+{
+  g_atomic_int_set(&stopping, 1);
+  g_mutex_lock(&pool_lock);
+  Pool *p = g_steal_pointer(&pool);
+  pool_closed = TRUE;
+  g_mutex_unlock(&pool_lock);
+  if (p != NULL)
+    pool_join(p);
+  g_atomic_int_set(&stopping, 0);
+}
+
+guint
+am_workers_get_n_threads(void)
+{
+  g_mutex_lock(&pool_lock);
+  guint n = pool != NULL ? pool->threads->len : 0;
+  g_mutex_unlock(&pool_lock);
+  return n;
+}
+
+/* Queues @job; FALSE when the pool is stopped. The push happens under the
+ * lock so that a stop cannot put its markers in ahead of it. */
+static gboolean
+pool_submit(Job *job)
+{
+  g_mutex_lock(&pool_lock);
+  if (pool == NULL && !pool_closed)
+    pool = pool_new(default_threads());
+  gboolean queued = pool != NULL;
+  if (queued)
+    g_async_queue_push(pool->queue, job);
+  g_mutex_unlock(&pool_lock);
+  return queued;
+}
+
+void
+am_work_async(AmWorkFunc func, gpointer input, GDestroyNotify input_free,
+              GDestroyNotify result_free, GCancellable *cancellable, GAsyncReadyCallback callback,
+              gpointer user_data)
+{
+  g_return_if_fail(func != NULL);
+  Job *job = g_new0(Job, 1);
+  job->task = g_task_new(NULL, cancellable, callback, user_data);
+  g_task_set_source_tag(job->task, am_work_async);
+  job->func = func;
+  job->input = input;
+  job->input_free = input_free;
+  job->result_free = result_free;
+  if (!pool_submit(job)) {
+    job_cancel(job, "antmon is stopping");
+    job_send_back(job);
+  }
+}
+
+gpointer
+am_work_finish(GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) == am_work_async, NULL);
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
