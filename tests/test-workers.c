@@ -6,54 +6,57 @@
 #include "am-test-util.h"
 #include "am-workers.h"
 
+#include <pthread.h>
+
 /* ---- a gate that holds the workers in their jobs ------------------------ */
 
+/* pthread rather than GMutex: ThreadSanitizer sees pthread's locks. */
 typedef struct {
-  GMutex lock;
-  GCond cond;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
   gboolean open;
   guint waiting; /* jobs inside gate_pass() */
 } Gate;
 
-static Gate gate;
+static Gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, FALSE, 0};
 
 static void
 gate_close(void)
 {
-  g_mutex_lock(&gate.lock);
+  pthread_mutex_lock(&gate.lock);
   gate.open = FALSE;
-  g_mutex_unlock(&gate.lock);
+  pthread_mutex_unlock(&gate.lock);
 }
 
 static void
 gate_open(void)
 {
-  g_mutex_lock(&gate.lock);
+  pthread_mutex_lock(&gate.lock);
   gate.open = TRUE;
-  g_cond_broadcast(&gate.cond);
-  g_mutex_unlock(&gate.lock);
+  pthread_cond_broadcast(&gate.cond);
+  pthread_mutex_unlock(&gate.lock);
 }
 
 static void
 gate_pass(void)
 {
-  g_mutex_lock(&gate.lock);
+  pthread_mutex_lock(&gate.lock);
   gate.waiting++;
-  g_cond_broadcast(&gate.cond);
+  pthread_cond_broadcast(&gate.cond);
   while (!gate.open)
-    g_cond_wait(&gate.cond, &gate.lock);
+    pthread_cond_wait(&gate.cond, &gate.lock);
   gate.waiting--;
-  g_mutex_unlock(&gate.lock);
+  pthread_mutex_unlock(&gate.lock);
 }
 
 /* Waits (no time limit: the test harness has one) until @n jobs hold. */
 static void
 gate_wait_for(guint n)
 {
-  g_mutex_lock(&gate.lock);
+  pthread_mutex_lock(&gate.lock);
   while (gate.waiting < n)
-    g_cond_wait(&gate.cond, &gate.lock);
-  g_mutex_unlock(&gate.lock);
+    pthread_cond_wait(&gate.cond, &gate.lock);
+  pthread_mutex_unlock(&gate.lock);
 }
 
 /* ---- jobs ------------------------------------------------------------------ */

@@ -2,11 +2,15 @@
  *
  * Own threads rather than a GThreadPool, so that a stop can join every one
  * of them: a stop marker per thread goes in behind the queued jobs, which
- * the threads drain as cancelled on their way to it.
+ * the threads drain as cancelled on their way to it. The queue is a GQueue
+ * under a pthread mutex rather than a GAsyncQueue: GLib's locks are futexes
+ * that ThreadSanitizer cannot see, pthread's it can.
  *
  * A job's GTask is created, returned and freed on the submitting context;
  * only the function, its input and its result ever touch a worker. */
 #include "am-workers.h"
+
+#include <pthread.h>
 
 typedef struct {
   GTask *task; /* (owned) made on the submitting context */
@@ -17,8 +21,8 @@ typedef struct {
   gpointer result;
   GError *error;
   /* Atomic: which side has the job (SUBMITTED, then RETURNED). The queue
-   * and the main context already order the hand-overs, with GLib's own
-   * futex locks; these release/acquire pairs say the same to
+   * and the main context already order the hand-overs, the way back with
+   * GLib's own futex locks; these release/acquire pairs say the same to
    * ThreadSanitizer, which cannot see those locks. */
   gint stage;
 } Job;
@@ -26,13 +30,15 @@ typedef struct {
 enum { JOB_NEW, JOB_SUBMITTED, JOB_RETURNED };
 
 typedef struct {
-  GAsyncQueue *queue; /* Job*, or the stop marker */
-  GPtrArray *threads; /* GThread* */
+  pthread_mutex_t lock;
+  pthread_cond_t wake; /* a job or a stop marker was queued */
+  GQueue queue;        /* under lock: Job*, or the stop marker */
+  GPtrArray *threads;  /* GThread* */
 } Pool;
 
 /* The one pool of the process, like the RPC size cap: the transport and
  * every plugin submit to it without a handle. */
-static GMutex pool_lock;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static Pool *pool;           /* under pool_lock; NULL when not running */
 static gboolean pool_closed; /* under pool_lock: stopped, no lazy start */
 static gint stopping;        /* atomic: queued jobs are dropped unrun */
@@ -67,12 +73,14 @@ job_deliver(gpointer user_data)
 static void
 job_send_back(Job *job)
 {
-  g_atomic_int_set(&job->stage, JOB_RETURNED);
+  GMainContext *context = g_task_get_context(job->task);
   GSource *source = g_idle_source_new();
   g_source_set_priority(source, G_PRIORITY_DEFAULT);
   g_source_set_callback(source, job_deliver, job, NULL);
   g_source_set_static_name(source, "[antmon] work result");
-  g_source_attach(source, g_task_get_context(job->task));
+  /* After the last touch of the job on this side, before it is visible. */
+  g_atomic_int_set(&job->stage, JOB_RETURNED);
+  g_source_attach(source, context);
   g_source_unref(source);
 }
 
@@ -99,12 +107,32 @@ job_run(Job *job)
   job_send_back(job);
 }
 
+static void
+pool_push(Pool *p, gpointer item)
+{
+  pthread_mutex_lock(&p->lock);
+  g_queue_push_tail(&p->queue, item);
+  pthread_cond_signal(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+}
+
+static gpointer
+pool_pop(Pool *p)
+{
+  pthread_mutex_lock(&p->lock);
+  while (g_queue_is_empty(&p->queue))
+    pthread_cond_wait(&p->wake, &p->lock);
+  gpointer item = g_queue_pop_head(&p->queue);
+  pthread_mutex_unlock(&p->lock);
+  return item;
+}
+
 static gpointer
 worker_main(gpointer user_data)
 {
-  GAsyncQueue *queue = user_data;
+  Pool *p = user_data;
   for (;;) {
-    gpointer item = g_async_queue_pop(queue);
+    gpointer item = pool_pop(p);
     if (item == &stop_marker)
       return NULL;
     job_run(item);
@@ -115,11 +143,13 @@ static Pool *
 pool_new(guint n_threads)
 {
   Pool *p = g_new0(Pool, 1);
-  p->queue = g_async_queue_new();
+  pthread_mutex_init(&p->lock, NULL);
+  pthread_cond_init(&p->wake, NULL);
+  g_queue_init(&p->queue);
   p->threads = g_ptr_array_new();
   for (guint i = 0; i < n_threads; i++) {
     g_autofree char *name = g_strdup_printf("am-worker-%u", i);
-    g_ptr_array_add(p->threads, g_thread_new(name, worker_main, g_async_queue_ref(p->queue)));
+    g_ptr_array_add(p->threads, g_thread_new(name, worker_main, p));
   }
   return p;
 }
@@ -130,13 +160,12 @@ static void
 pool_join(Pool *p)
 {
   for (guint i = 0; i < p->threads->len; i++)
-    g_async_queue_push(p->queue, &stop_marker);
-  for (guint i = 0; i < p->threads->len; i++) {
+    pool_push(p, &stop_marker);
+  for (guint i = 0; i < p->threads->len; i++)
     g_thread_join(p->threads->pdata[i]);
-    g_async_queue_unref(p->queue); /* the thread's reference */
-  }
   g_ptr_array_unref(p->threads);
-  g_async_queue_unref(p->queue);
+  pthread_cond_destroy(&p->wake);
+  pthread_mutex_destroy(&p->lock);
   g_free(p);
 }
 
@@ -149,21 +178,21 @@ default_threads(void)
 void
 am_workers_start(guint n_threads)
 {
-  g_mutex_lock(&pool_lock);
+  pthread_mutex_lock(&pool_lock);
   pool_closed = FALSE;
   if (pool == NULL)
     pool = pool_new(n_threads > 0 ? n_threads : default_threads());
-  g_mutex_unlock(&pool_lock);
+  pthread_mutex_unlock(&pool_lock);
 }
 
 void
 am_workers_stop(void)
 {
   g_atomic_int_set(&stopping, 1);
-  g_mutex_lock(&pool_lock);
+  pthread_mutex_lock(&pool_lock);
   Pool *p = g_steal_pointer(&pool);
   pool_closed = TRUE;
-  g_mutex_unlock(&pool_lock);
+  pthread_mutex_unlock(&pool_lock);
   if (p != NULL)
     pool_join(p);
   g_atomic_int_set(&stopping, 0);
@@ -172,9 +201,9 @@ am_workers_stop(void)
 guint
 am_workers_get_n_threads(void)
 {
-  g_mutex_lock(&pool_lock);
+  pthread_mutex_lock(&pool_lock);
   guint n = pool != NULL ? pool->threads->len : 0;
-  g_mutex_unlock(&pool_lock);
+  pthread_mutex_unlock(&pool_lock);
   return n;
 }
 
@@ -183,15 +212,15 @@ am_workers_get_n_threads(void)
 static gboolean
 pool_submit(Job *job)
 {
-  g_mutex_lock(&pool_lock);
+  pthread_mutex_lock(&pool_lock);
   if (pool == NULL && !pool_closed)
     pool = pool_new(default_threads());
   gboolean queued = pool != NULL;
   if (queued) {
     g_atomic_int_set(&job->stage, JOB_SUBMITTED);
-    g_async_queue_push(pool->queue, job);
+    pool_push(pool, job);
   }
-  g_mutex_unlock(&pool_lock);
+  pthread_mutex_unlock(&pool_lock);
   return queued;
 }
 
