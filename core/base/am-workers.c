@@ -7,27 +7,36 @@
  * that ThreadSanitizer cannot see, pthread's it can.
  *
  * A job's GTask is created, returned and freed on the submitting context;
- * only the function, its input and its result ever touch a worker. */
+ * only the function, its input and its result ever touch a worker. Results
+ * go back through one mailbox per context: a GSource attached once, on that
+ * context's own thread, that a worker only marks ready. So a burst of
+ * results costs the loop one wake-up and no GSource per job, and nothing
+ * of GLib's main-context bookkeeping is done from a worker. */
 #include "am-workers.h"
 
 #include <pthread.h>
 
+typedef struct _Mailbox Mailbox;
+
 typedef struct {
-  GTask *task; /* (owned) made on the submitting context */
+  GTask *task;  /* (owned) made on the submitting context */
+  Mailbox *box; /* where the result goes: the task's context's */
   AmWorkFunc func;
   gpointer input;
   GDestroyNotify input_free;
   GDestroyNotify result_free;
   gpointer result;
   GError *error;
-  /* Atomic: which side has the job (SUBMITTED, then RETURNED). The queue
-   * and the main context already order the hand-overs, the way back with
-   * GLib's own futex locks; these release/acquire pairs say the same to
-   * ThreadSanitizer, which cannot see those locks. */
-  gint stage;
 } Job;
 
-enum { JOB_NEW, JOB_SUBMITTED, JOB_RETURNED };
+/* A context's results: filled by the workers, emptied by its dispatch. */
+struct _Mailbox {
+  GSource source;
+  GMainContext *context; /* the key in mailboxes */
+  guint outstanding;     /* jobs out: only touched on the context's thread */
+  pthread_mutex_t lock;
+  GQueue done; /* under lock: Job* with their result or error */
+};
 
 typedef struct {
   pthread_mutex_t lock;
@@ -45,6 +54,10 @@ static gint stopping;        /* atomic: queued jobs are dropped unrun */
 
 static char stop_marker;
 
+/* GMainContext* -> Mailbox*, under pool_lock. A mailbox lives while jobs
+ * of its context are out, so a context freed later leaves nothing behind. */
+static GHashTable *mailboxes;
+
 static void
 job_drop_input(Job *job)
 {
@@ -55,11 +68,9 @@ job_drop_input(Job *job)
 
 /* On the submitting context: the result goes out through the GTask, which
  * also frees a result nobody propagates. */
-static gboolean
-job_deliver(gpointer user_data)
+static void
+job_deliver(Job *job)
 {
-  Job *job = user_data;
-  g_assert(g_atomic_int_get(&job->stage) == JOB_RETURNED);
   job_drop_input(job); /* dropped unrun without reaching a worker */
   if (job->error != NULL)
     g_task_return_error(job->task, g_steal_pointer(&job->error));
@@ -67,21 +78,90 @@ job_deliver(gpointer user_data)
     g_task_return_pointer(job->task, g_steal_pointer(&job->result), job->result_free);
   g_object_unref(job->task);
   g_free(job);
-  return G_SOURCE_REMOVE;
+}
+
+static void mailbox_close(Mailbox *box);
+
+static gboolean
+mailbox_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  Mailbox *box = (Mailbox *)source;
+  (void)callback;
+  (void)user_data;
+  /* Unmarked before emptying: a result that comes meanwhile marks it again. */
+  g_source_set_ready_time(source, -1);
+  pthread_mutex_lock(&box->lock);
+  GQueue done = box->done;
+  g_queue_init(&box->done);
+  pthread_mutex_unlock(&box->lock);
+  Job *job;
+  while ((job = g_queue_pop_head(&done)) != NULL) {
+    box->outstanding--;
+    job_deliver(job);
+  }
+  if (box->outstanding == 0)
+    mailbox_close(box);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
+mailbox_finalize(GSource *source)
+{
+  Mailbox *box = (Mailbox *)source;
+  pthread_mutex_destroy(&box->lock);
+}
+
+static GSourceFuncs mailbox_funcs = {
+    .dispatch = mailbox_dispatch,
+    .finalize = mailbox_finalize,
+};
+
+/* The mailbox of the caller's thread-default context, made and attached
+ * here, on that context's thread, when none is open. */
+static Mailbox *
+mailbox_for(GMainContext *context)
+{
+  pthread_mutex_lock(&pool_lock);
+  if (mailboxes == NULL)
+    mailboxes = g_hash_table_new(NULL, NULL);
+  Mailbox *box = g_hash_table_lookup(mailboxes, context);
+  if (box == NULL) {
+    box = (Mailbox *)g_source_new(&mailbox_funcs, sizeof(Mailbox));
+    box->context = context;
+    pthread_mutex_init(&box->lock, NULL);
+    g_queue_init(&box->done);
+    g_source_set_static_name(&box->source, "[antmon] work results");
+    g_source_attach(&box->source, context);
+    g_hash_table_insert(mailboxes, context, box);
+  }
+  box->outstanding++;
+  pthread_mutex_unlock(&pool_lock);
+  return box;
+}
+
+/* No job of its context is out: the mailbox goes, with its source. */
+static void
+mailbox_close(Mailbox *box)
+{
+  pthread_mutex_lock(&pool_lock);
+  g_hash_table_remove(mailboxes, box->context);
+  pthread_mutex_unlock(&pool_lock);
+  g_source_destroy(&box->source);
+  g_source_unref(&box->source);
+}
+
+/* From any thread: the result into its mailbox, the mailbox marked ready
+ * (which wakes its context). Marked under the mailbox's lock: until that
+ * lock is let go the dispatch cannot take this job, so neither the mailbox
+ * nor its context can go away under us. */
+static void
 job_send_back(Job *job)
 {
-  GMainContext *context = g_task_get_context(job->task);
-  GSource *source = g_idle_source_new();
-  g_source_set_priority(source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(source, job_deliver, job, NULL);
-  g_source_set_static_name(source, "[antmon] work result");
-  /* After the last touch of the job on this side, before it is visible. */
-  g_atomic_int_set(&job->stage, JOB_RETURNED);
-  g_source_attach(source, context);
-  g_source_unref(source);
+  Mailbox *box = job->box;
+  pthread_mutex_lock(&box->lock);
+  g_queue_push_tail(&box->done, job);
+  g_source_set_ready_time(&box->source, 0);
+  pthread_mutex_unlock(&box->lock);
 }
 
 static void
@@ -93,7 +173,6 @@ job_cancel(Job *job, const char *why)
 static void
 job_run(Job *job)
 {
-  g_assert(g_atomic_int_get(&job->stage) == JOB_SUBMITTED);
   GCancellable *cancellable = g_task_get_cancellable(job->task);
   if (g_atomic_int_get(&stopping))
     job_cancel(job, "antmon is stopping");
@@ -216,10 +295,8 @@ pool_submit(Job *job)
   if (pool == NULL && !pool_closed)
     pool = pool_new(default_threads());
   gboolean queued = pool != NULL;
-  if (queued) {
-    g_atomic_int_set(&job->stage, JOB_SUBMITTED);
+  if (queued)
     pool_push(pool, job);
-  }
   pthread_mutex_unlock(&pool_lock);
   return queued;
 }
@@ -233,6 +310,7 @@ am_work_async(AmWorkFunc func, gpointer input, GDestroyNotify input_free,
   Job *job = g_new0(Job, 1);
   job->task = g_task_new(NULL, cancellable, callback, user_data);
   g_task_set_source_tag(job->task, am_work_async);
+  job->box = mailbox_for(g_task_get_context(job->task));
   job->func = func;
   job->input = input;
   job->input_free = input_free;
