@@ -44,7 +44,9 @@ typedef gpointer (*AmWorkFunc)(gpointer input, GCancellable *cancellable, GError
  * is dropped unrun (cancelled first, or the daemon stopping). @result_free
  * frees a result nobody propagated. @callback runs on the thread-default
  * main context of the caller, as with GTask; the job is dropped unrun, with
- * G_IO_ERROR_CANCELLED, when @cancellable is cancelled before it starts. */
+ * G_IO_ERROR_CANCELLED, when @cancellable is cancelled before it starts
+ * (cancelled while it runs, its result is freed and the finish reports
+ * G_IO_ERROR_CANCELLED too, as GTask does). */
 void am_work_async(AmWorkFunc func, gpointer input, GDestroyNotify input_free,
                    GDestroyNotify result_free, GCancellable *cancellable,
                    GAsyncReadyCallback callback, gpointer user_data);
