@@ -7,8 +7,9 @@
  * defects, parse, and check STATUS. am_rpc_send_async() is the same
  * exchange for any request body (Whatsminer's encrypted writes), without
  * the JSON part. Since ABI 1.4 the repairs, the parse and the STATUS check
- * run on the worker pool (antmon/work.h), off the main loop; the callback
- * still runs on the caller's main context. */
+ * of a reply over 2 KiB run on the worker pool (antmon/work.h), off the
+ * main loop (a shorter one costs less to parse than to hand over); the
+ * callback still runs on the caller's main context. */
 #pragma once
 
 #include <antmon/miner.h>

@@ -18,7 +18,7 @@
  *      as a driver's parse, on the core's worker pool, the result handed
  *      back to the submitting main context; that header lists the calls a
  *      work function may make. The RPC transport repairs and parses each
- *      reply there, and the cgminer poll glue runs the driver's parser
+ *      reply over 2 KiB there, and the cgminer poll glue runs the driver's parser
  *      there. */
 #pragma once
 

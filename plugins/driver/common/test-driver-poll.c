@@ -262,7 +262,7 @@ static const char *const full_fixtures[][2] = {
     {"version", "cgminer/d3_version.json"},
     {"summary", "btminer/m20s_summary.json"},
     {"pools", "cgminer/d3-blissz_pools.json"},
-    {"stats", "cgminer/d3-blissz_stats.json"},
+    {"stats", "bmminer/s9_stats.json"}, /* over 2 KiB: parsed on a worker */
 };
 
 /* The generic parser over the fixtures, called here on the test's thread
