@@ -4,6 +4,8 @@
 #include "am-context-private.h"
 #include "am-daemon-private.h"
 #include "am-process.h"
+#include "am-store-queue.h"
+#include "am-workers.h"
 #include <antmon/config.h>
 #include <antmon/error.h>
 #include <errno.h>
@@ -236,6 +238,7 @@ am_daemon_start(AmDaemon *d, GError **error)
   if (!make_state_dir(core->state_dir, error))
     return FALSE;
   check_fd_limit(core);
+  am_workers_start(0); /* one per processor: parsing, off the main loop */
   d->ctx = am_context_new(core->state_dir, d->config->path);
   d->ctx->memory_budget = core->memory_budget;
   d->ctx->plugins = d->plugins;
@@ -335,6 +338,9 @@ am_daemon_free(AmDaemon *d)
 {
   if (d == NULL)
     return;
+  /* First, so that nothing is parsed any more: the polls and probes still
+   * in flight end cancelled, and the scheduler below waits for them. */
+  am_workers_stop();
   if (d->sigint_id != 0)
     g_source_remove(d->sigint_id);
   if (d->sigterm_id != 0)

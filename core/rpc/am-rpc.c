@@ -17,9 +17,12 @@
 #include <antmon/error.h>
 #include <antmon/json.h>
 #include <antmon/rpc.h>
+#include <antmon/work.h>
 #include <string.h>
 
 #define READ_CHUNK 16384
+/* Replies up to this size are parsed on the loop (see on_exchanged). */
+#define PARSE_HERE_MAX 2048
 
 /* Set once at start-up from the configuration, read by every call. */
 static gsize max_reply_bytes = AM_RPC_DEFAULT_MAX_REPLY;
@@ -477,30 +480,69 @@ call_fail(GTask *task, GError *error)
   g_task_return_error(task, error);
 }
 
+/* On a worker: the repairs, the JSON parse and the STATUS check, the CPU
+ * cost of a reply, kept off the main loop. */
+static gpointer
+parse_on_worker(gpointer input, GCancellable *cancellable, GError **error)
+{
+  GBytes *raw = input; /* freed by the job */
+  (void)cancellable;
+  gsize len = 0;
+  const char *data = g_bytes_get_data(raw, &len);
+  JsonNode *root = am_rpc_parse(data, len, error);
+  if (root != NULL && !am_rpc_check_status(json_node_get_object(root), error))
+    g_clear_pointer(&root, json_node_unref);
+  return root;
+}
+
+/* Back on the caller's context: the reply, or why there is none. */
+static void
+call_parsed(GTask *task, JsonNode *root, GError *error)
+{
+  Call *c = g_task_get_task_data(task);
+  if (root == NULL) {
+    g_prefix_error(&error, "%s: ", c->address);
+    call_fail(task, error);
+    return;
+  }
+  g_debug("%s: %s: %" G_GSIZE_FORMAT " bytes", c->address, c->command, g_bytes_get_size(c->raw));
+  g_task_return_pointer(task, reply_new(c->raw, root), (GDestroyNotify)am_rpc_reply_unref);
+}
+
+static void
+on_parsed(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  (void)source;
+  JsonNode *root = am_work_finish(result, &error);
+  call_parsed(task, root, error);
+}
+
 static void
 on_exchanged(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   Call *c = g_task_get_task_data(task);
   GError *error = NULL;
+  (void)source;
   c->raw = am_rpc_send_finish(result, &error);
   if (c->raw == NULL) {
     c->raw = exchange_take_partial(result);
     call_fail(task, error);
     return;
   }
-
-  gsize len = 0;
-  const char *data = g_bytes_get_data(c->raw, &len);
-  g_autoptr(JsonNode) root = am_rpc_parse(data, len, &error);
-  if (root == NULL || !am_rpc_check_status(json_node_get_object(root), &error)) {
-    g_prefix_error(&error, "%s: ", c->address);
-    call_fail(task, error);
+  /* A short reply ("version", a summary) costs less to parse than to hand
+   * to a worker and back, and it keeps the fingerprint's RPC answer as
+   * quick as before against the web probe racing it. */
+  if (g_bytes_get_size(c->raw) <= PARSE_HERE_MAX) {
+    JsonNode *root = parse_on_worker(c->raw, NULL, &error);
+    call_parsed(task, root, error);
     return;
   }
-  g_debug("%s: %s: %" G_GSIZE_FORMAT " bytes", c->address, c->command, len);
-  g_task_return_pointer(task, reply_new(c->raw, g_steal_pointer(&root)),
-                        (GDestroyNotify)am_rpc_reply_unref);
+  GCancellable *cancellable = g_task_get_cancellable(task);
+  am_work_async(parse_on_worker, g_bytes_ref(c->raw), (GDestroyNotify)g_bytes_unref,
+                (GDestroyNotify)json_node_unref, cancellable, on_parsed, g_steal_pointer(&task));
 }
 
 void

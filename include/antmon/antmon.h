@@ -13,4 +13,5 @@
 #include <antmon/rpc.h>
 #include <antmon/sample.h>
 #include <antmon/version.h>
+#include <antmon/work.h>
 #include <gmodule.h>

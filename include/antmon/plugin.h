@@ -17,7 +17,9 @@
  *    must not interfere;
  *  - the core calls into a plugin from one thread (the main loop; a store's
  *    write calls come from the store's writer thread only), so a plugin needs
- *    no locks;
+ *    no locks; a function a plugin hands to am_work_async() (antmon/work.h,
+ *    ABI 1.4) runs on a worker, reads only its own input and calls only
+ *    what that header lists, so this still holds;
  *  - every network operation is asynchronous and honours the cancellable;
  *  - errors use the AM_ERROR domain (antmon/error.h).
  *

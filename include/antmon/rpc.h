@@ -6,7 +6,10 @@
  * (never allocating what the peer claims), repair the known firmware JSON
  * defects, parse, and check STATUS. am_rpc_send_async() is the same
  * exchange for any request body (Whatsminer's encrypted writes), without
- * the JSON part. */
+ * the JSON part. Since ABI 1.4 the repairs, the parse and the STATUS check
+ * of a reply over 2 KiB run on the worker pool (antmon/work.h), off the
+ * main loop (a shorter one costs less to parse than to hand over); the
+ * callback still runs on the caller's main context. */
 #pragma once
 
 #include <antmon/miner.h>

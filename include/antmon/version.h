@@ -16,7 +16,13 @@
  * 1.4: fewer round trips (antmon/rpc.h): am_miner_rpc_joined_async/_finish
  *      (cgminer's "a+b+c" in one connection, split per command) and what a
  *      driver remembers about a miner between polls (am_miner_keep_reply,
- *      am_miner_get_kept_reply, am_miner_set_note, am_miner_dup_note). */
+ *      am_miner_get_kept_reply, am_miner_set_note, am_miner_dup_note);
+ *      workers: am_work_async/_finish (antmon/work.h): pure CPU work, such
+ *      as a driver's parse, on the core's worker pool, the result handed
+ *      back to the submitting main context; that header lists the calls a
+ *      work function may make. The RPC transport repairs and parses each
+ *      reply over 2 KiB there, and the cgminer poll glue runs the driver's
+ *      parser there. */
 #pragma once
 
 #define AM_ABI_MAJOR 1

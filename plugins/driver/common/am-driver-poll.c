@@ -38,7 +38,7 @@ poll_data_free(PollData *data)
   am_miner_unref(data->miner);
   g_ptr_array_unref(data->asking);
   g_clear_pointer(&data->version, am_rpc_reply_unref);
-  g_hash_table_unref(data->replies);
+  g_clear_pointer(&data->replies, g_hash_table_unref); /* NULL once handed to the parse */
   g_ptr_array_unref(data->failed);
   g_clear_error(&data->first_error);
   g_free(data);
@@ -62,16 +62,71 @@ is_unreachable(const GError *error)
          g_error_matches(error, AM_ERROR, AM_ERROR_RESET);
 }
 
-/* Hands what was read to the parser and returns the task's result. */
+/* What a worker needs to parse: the replies, handed over whole (the main
+ * loop no longer holds them, so they are freed on the worker too). */
+typedef struct {
+  AmDriverParseFunc parse;
+  GHashTable *replies;
+} ParseJob;
+
+static void
+parse_job_free(ParseJob *job)
+{
+  g_hash_table_unref(job->replies);
+  g_free(job);
+}
+
+/* On a worker: the driver's parser is a pure function of the replies. */
+static gpointer
+parse_on_worker(gpointer input, GCancellable *cancellable, GError **error)
+{
+  ParseJob *job = input;
+  (void)cancellable;
+  return job->parse(job->replies, error);
+}
+
+/* Back on the loop: the parser's verdict, with what failed on the way. */
+static void
+on_parsed(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PollData *data = g_task_get_task_data(task);
+  g_autoptr(GError) error = NULL;
+  (void)source;
+  AmSample *sample = am_work_finish(result, &error);
+  if (sample == NULL) {
+    /* A parse the stop cancelled read nothing wrong; any other failure
+     * names the replies that failed, which the parser may have needed. */
+    const char *address = am_miner_get_address(data->miner);
+    gboolean cancelled = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    /* A kept fingerprint may be what no longer fits: ask it next time. */
+    if (data->has_version && !cancelled)
+      am_learn_keep_version(data->miner, NULL);
+    if (data->failed->len > 0 && !cancelled) {
+      g_autofree char *failed = g_strjoinv("; ", (char **)data->failed->pdata);
+      g_prefix_error(&error, "%s: %s; ", address, failed);
+    } else {
+      g_prefix_error(&error, "%s: ", address);
+    }
+    g_task_return_error(task, g_steal_pointer(&error));
+    return;
+  }
+  for (guint i = 0; i < data->failed->len; i++)
+    am_sample_mark_partial(sample, "%s", (const char *)data->failed->pdata[i]);
+  g_task_return_pointer(task, sample, (GDestroyNotify)am_sample_unref);
+}
+
+/* Hands what was read to the parser, on a worker, or returns the task's
+ * result at once. Takes the caller's reference to @task. */
 static void
 poll_done(GTask *task)
 {
   PollData *data = g_task_get_task_data(task);
-  const char *address = am_miner_get_address(data->miner);
 
   /* Nothing read and something failed: the poll has nothing to offer. */
   if (g_hash_table_size(data->replies) == 0 && data->first_error != NULL) {
     g_task_return_error(task, g_steal_pointer(&data->first_error));
+    g_object_unref(task);
     return;
   }
   /* The kept "version" stands in for the one not asked, in the raw view
@@ -84,27 +139,14 @@ poll_done(GTask *task)
   if (data->parse == NULL) {
     g_task_return_pointer(task, g_hash_table_ref(data->replies),
                           (GDestroyNotify)g_hash_table_unref);
+    g_object_unref(task);
     return;
   }
-  g_autoptr(GError) error = NULL;
-  AmSample *sample = data->parse(data->replies, &error);
-  if (sample == NULL) {
-    /* A kept fingerprint may be what no longer fits: ask it next time. */
-    if (data->has_version)
-      am_learn_keep_version(data->miner, NULL);
-    /* The reply the parser needed may be the one that failed: say so. */
-    if (data->failed->len > 0) {
-      g_autofree char *failed = g_strjoinv("; ", (char **)data->failed->pdata);
-      g_prefix_error(&error, "%s: %s; ", address, failed);
-    } else {
-      g_prefix_error(&error, "%s: ", address);
-    }
-    g_task_return_error(task, g_steal_pointer(&error));
-    return;
-  }
-  for (guint i = 0; i < data->failed->len; i++)
-    am_sample_mark_partial(sample, "%s", (const char *)data->failed->pdata[i]);
-  g_task_return_pointer(task, sample, (GDestroyNotify)am_sample_unref);
+  ParseJob *job = g_new0(ParseJob, 1);
+  job->parse = data->parse;
+  job->replies = g_steal_pointer(&data->replies);
+  am_work_async(parse_on_worker, job, (GDestroyNotify)parse_job_free,
+                (GDestroyNotify)am_sample_unref, g_task_get_cancellable(task), on_parsed, task);
 }
 
 /* Everything asked has come back (or failed): learn from it, ask
@@ -128,8 +170,7 @@ exchange_done(GTask *task)
       return;
     }
   }
-  poll_done(task);
-  g_object_unref(task);
+  poll_done(task); /* takes our reference */
 }
 
 /* Files one command's outcome: a reply, a command the firmware refused

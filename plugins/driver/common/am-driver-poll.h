@@ -8,7 +8,9 @@
 G_BEGIN_DECLS
 
 /* Turns what the poll read (command -> AmRpcReply*; commands that got an
- * API error, or failed, left out) into a sample, or NULL with @error. */
+ * API error, or failed, left out) into a sample, or NULL with @error.
+ * Runs on a worker thread (antmon/work.h), so it must be pure: read only
+ * @replies and build the sample, calling only what antmon/work.h lists. */
 typedef AmSample *(*AmDriverParseFunc)(GHashTable *replies, GError **error);
 
 /* Runs @commands (NULL-terminated, static) on @miner one after another and
@@ -17,7 +19,10 @@ typedef AmSample *(*AmDriverParseFunc)(GHashTable *replies, GError **error);
  * the sample is marked partial (am_sample_mark_partial) with "<command>:
  * <why>". The poll fails only when nothing was read (the first command's
  * timeout, refusal or reset fails it at once), when it is cancelled, or
- * when @parse fails (its error then also names the failed commands). */
+ * when @parse fails (its error then also names the failed commands).
+ * @parse runs on the worker pool and the result comes back on the caller's
+ * main context; a poll cancelled (or a daemon stopping) before the parse
+ * ran fails with G_IO_ERROR_CANCELLED. */
 void am_driver_poll_async(AmMiner *miner, const char *const *commands, AmDriverParseFunc parse,
                           GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data);

@@ -1,9 +1,13 @@
 /* The cgminer poll glue (am-driver-poll.c) through a module that uses it,
  * the generic driver, against a cgminer RPC server on 127.0.0.1 that
  * answers one command with garbage: the poll must give the sample of what
- * it read, partial, naming the command, with the garbage in the raw view. */
+ * it read, partial, naming the command, with the garbage in the raw view.
+ * And the parse on the worker pool gives the sample the parse on the loop
+ * gave. */
+#include "../generic/am-generic-parse.h"
 #include "am-plugin-loader.h"
 #include "am-test-util.h"
+#include "am-workers.h"
 
 #include <string.h>
 
@@ -252,6 +256,89 @@ test_all_read(void)
   fake_stop(&fake);
 }
 
+/* ---- the parse on a worker gives what the parse on the loop gave -------- */
+
+static const char *const full_fixtures[][2] = {
+    {"version", "cgminer/d3_version.json"},
+    {"summary", "btminer/m20s_summary.json"},
+    {"pools", "cgminer/d3-blissz_pools.json"},
+    {"stats", "bmminer/s9_stats.json"}, /* over 2 KiB: parsed on a worker */
+};
+
+/* The generic parser over the fixtures, called here on the test's thread
+ * from the bytes the fake serves: what the glue gave when it parsed on the
+ * main loop. */
+static AmSample *
+parse_on_this_thread(void)
+{
+  JsonNode *roots[G_N_ELEMENTS(full_fixtures)] = {NULL};
+  AmGenericReplies r = {0};
+  JsonObject **slots[] = {&r.version, &r.summary, &r.pools, &r.stats};
+  for (guint i = 0; i < G_N_ELEMENTS(full_fixtures); i++) {
+    g_autoptr(GBytes) bytes = am_test_fixture_bytes(full_fixtures[i][1]);
+    gsize len = 0;
+    const char *data = g_bytes_get_data(bytes, &len);
+    g_autoptr(GError) error = NULL;
+    roots[i] = am_rpc_parse(data, len, &error);
+    g_assert_no_error(error);
+    *slots[i] = json_node_get_object(roots[i]);
+  }
+  g_autoptr(GError) error = NULL;
+  AmSample *sample = am_generic_parse(&r, &error);
+  g_assert_no_error(error);
+  for (guint i = 0; i < G_N_ELEMENTS(full_fixtures); i++)
+    json_node_unref(roots[i]);
+  return sample;
+}
+
+/* The sample as the API shows it, every field, its time left out. */
+static char *
+sample_text(AmSample *sample)
+{
+  sample->when_us = 0;
+  g_autoptr(JsonNode) node = am_sample_to_json(sample);
+  return json_to_string(node, TRUE);
+}
+
+/* A poll through the module, whose transport parse and driver parse run on
+ * the worker pool, gives the very sample of the same bytes parsed on this
+ * thread; with the pool stopped (the daemon stopping) the poll runs no
+ * parse and ends cancelled; started again, it reads as before. */
+static void
+test_worker_parse_same_sample(void)
+{
+  FakeRpc fake;
+  fake_start(&fake);
+  for (guint i = 0; i < G_N_ELEMENTS(full_fixtures); i++)
+    fake_serve_fixture(&fake, full_fixtures[i][0], full_fixtures[i][1]);
+  g_autoptr(AmMiner) miner = miner_for(&fake);
+
+  am_workers_start(2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AmSample) polled = poll_once(miner, &error);
+  g_assert_no_error(error);
+  g_autoptr(AmSample) here = parse_on_this_thread();
+  g_autofree char *want = sample_text(here);
+  g_autofree char *got = sample_text(polled);
+  g_assert_cmpstr(got, ==, want);
+  g_assert_false(polled->partial);
+  g_assert_cmpfloat_with_epsilon(polled->hashrate_ths, 65.37130278, 1e-9); /* by hand */
+
+  am_workers_stop();
+  g_autoptr(GError) stop_error = NULL;
+  g_autoptr(AmSample) stopped = poll_once(miner, &stop_error);
+  g_assert_null(stopped);
+  g_assert_error(stop_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  am_workers_start(0);
+  g_autoptr(GError) again_error = NULL;
+  g_autoptr(AmSample) again = poll_once(miner, &again_error);
+  g_assert_no_error(again_error);
+  g_autofree char *again_text = sample_text(again);
+  g_assert_cmpstr(again_text, ==, want);
+  fake_stop(&fake);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -261,5 +348,6 @@ main(int argc, char **argv)
   g_test_add_func("/driver-poll/all-garbage", test_all_garbage);
   g_test_add_func("/driver-poll/refused", test_refused);
   g_test_add_func("/driver-poll/all-read", test_all_read);
+  g_test_add_func("/driver-poll/worker-parse-same-sample", test_worker_parse_same_sample);
   return g_test_run();
 }
