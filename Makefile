@@ -9,6 +9,8 @@ CONFIG ?= antmon.ini
 DEPS_BUILD := meson ninja-build pkg-config gcc libglib2.0-dev libsoup-3.0-dev libjson-glib-dev \
   libsqlite3-dev sqlite3 libavahi-client-dev libavahi-glib-dev libcurl4-openssl-dev \
   libjs-chart.js glib-networking nettle-dev libcrypt-dev
+# [exporter:mqtt] (Home Assistant over MQTT)
+DEPS_BUILD += libmosquitto-dev
 # What the test suite drives: a real avahi-daemon in a namespace, a real SMTP
 # server, nftables for silent hosts, clang for the fuzzers, a real Prometheus
 # (and promtool) for the rules and the Grafana dashboard's queries.
@@ -16,6 +18,8 @@ DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd cu
   clang libclang-rt-14-dev \
   chromium python3-prometheus-client openssl \
   prometheus
+# a real mosquitto broker for [exporter:mqtt]
+DEPS_TEST += mosquitto mosquitto-clients
 DEPS_BENCH := nmap wrk hyperfine
 
 .PHONY: all run test soak demo bench install deps deps-test deps-bench build build-asan clean help

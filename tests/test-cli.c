@@ -55,7 +55,7 @@ test_version_and_help(void)
   const char *version[] = {"--version", NULL};
   Run r = run_antmon(version, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  g_assert_true(g_str_has_prefix(r.out, "antmon 0.1.0 (plugin ABI 1.3)"));
+  g_assert_true(g_str_has_prefix(r.out, "antmon 0.1.0 (plugin ABI 1.4)"));
   run_clear(&r);
 
   const char *bogus[] = {"frobnicate", NULL};
@@ -114,7 +114,7 @@ test_plugins_json(void)
   g_autoptr(JsonParser) parser = json_parser_new();
   g_assert_true(json_parser_load_from_data(parser, r.out, -1, NULL));
   JsonObject *root = json_node_get_object(json_parser_get_root(parser));
-  g_assert_cmpstr(json_object_get_string_member(root, "abi"), ==, "1.3");
+  g_assert_cmpstr(json_object_get_string_member(root, "abi"), ==, "1.4");
   JsonArray *plugins = json_object_get_array_member(root, "plugins");
   JsonArray *rejected = json_object_get_array_member(root, "rejected");
   gboolean saw_good = FALSE, saw_oldabi = FALSE;

@@ -58,7 +58,7 @@ static void
 test_wrong_abi(void)
 {
   assert_rejected("driver-oldabi", AM_ERROR_ABI,
-                  "built for plugin ABI 0.0, this antmon has ABI 1.3");
+                  "built for plugin ABI 0.0, this antmon has ABI 1.4");
   assert_rejected("driver-newminor", AM_ERROR_ABI, "built for plugin ABI 1.99");
   assert_rejected("driver-shortinfo", AM_ERROR_ABI, "descriptor is 16 bytes");
 }

@@ -12,11 +12,15 @@
  * 1.3: actions (antmon/action.h): AmDriverVTable.actions, act_async and
  *      act_finish in what were reserved slots; AmSample.locate; the
  *      context's control plane (am_context_action_*); am_rpc_send_async/
- *      _finish/_was_sent (antmon/rpc.h): any request on the RPC port. */
+ *      _finish/_was_sent (antmon/rpc.h): any request on the RPC port.
+ * 1.4: exporter plugins (AM_PLUGIN_KIND_EXPORTER, AmExporterVTable in
+ *      antmon/plugin.h): each sample, state change and miner added or
+ *      forgotten, pushed to another system ([exporter:NAME] groups);
+ *      am_json_add_number/_string (antmon/json.h). */
 #pragma once
 
 #define AM_ABI_MAJOR 1
-#define AM_ABI_MINOR 3
+#define AM_ABI_MINOR 4
 
 /* The antmon release these headers belong to. */
 #define AM_VERSION_STRING "0.1.0"
