@@ -27,6 +27,7 @@ struct _AmMqttClient {
   gboolean ever_tried; /* connect (first) or reconnect (later) */
   gboolean connecting; /* a worker thread owns mosq */
   gboolean connected;  /* CONNACK accepted */
+  gboolean warned;     /* a failure was logged since the last CONNACK */
   guint connects;
   int connect_errno; /* errno of a connect that failed with MOSQ_ERR_ERRNO */
   GCancellable *cancellable;
@@ -130,13 +131,31 @@ schedule_retry(AmMqttClient *c)
   c->backoff_s = MIN(c->backoff_s * 2, BACKOFF_MAX_S);
 }
 
+/* Said once until a connection works again; later attempts are debug
+ * lines, so a broker down for a day does not fill the log. */
+static void
+cannot_connect(AmMqttClient *c, const char *why)
+{
+  if (!c->warned)
+    g_warning("MQTT broker %s:%u: cannot connect: %s; trying again every %u to %u s", c->host,
+              c->port, why, BACKOFF_MIN_S, BACKOFF_MAX_S);
+  else
+    g_debug("MQTT broker %s:%u: cannot connect: %s", c->host, c->port, why);
+  c->warned = TRUE;
+}
+
 static void
 connection_lost(AmMqttClient *c, int rc)
 {
   unwatch_socket(c);
-  if (c->connected)
+  if (c->connected) {
     g_warning("MQTT broker %s:%u: connection lost (%s); reconnecting", c->host, c->port,
               mosquitto_strerror(rc));
+    c->warned = TRUE;
+  } else {
+    /* The socket failed before a CONNACK: refused, reset, or not a broker. */
+    cannot_connect(c, mosquitto_strerror(rc));
+  }
   c->connected = FALSE;
   mosquitto_disconnect(c->mosq); /* closes the socket if the library has not */
   schedule_retry(c);
@@ -165,9 +184,7 @@ on_connect_started(GObject *source, GAsyncResult *result, gpointer user_data)
   if (g_cancellable_is_cancelled(c->cancellable))
     return; /* being freed */
   if (rc != MOSQ_ERR_SUCCESS) {
-    g_warning("MQTT broker %s:%u: cannot connect: %s; trying again in %u s", c->host, c->port,
-              rc == MOSQ_ERR_ERRNO ? g_strerror(c->connect_errno) : mosquitto_strerror(rc),
-              c->backoff_s);
+    cannot_connect(c, rc == MOSQ_ERR_ERRNO ? g_strerror(c->connect_errno) : mosquitto_strerror(rc));
     schedule_retry(c);
     return;
   }
@@ -198,6 +215,7 @@ on_connack(struct mosquitto *mosq, void *obj, int rc)
   }
   g_message("MQTT broker %s:%u: connected", c->host, c->port);
   c->connected = TRUE;
+  c->warned = FALSE;
   c->connects++;
   c->backoff_s = BACKOFF_MIN_S;
   if (c->callbacks.connected != NULL)
