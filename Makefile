@@ -11,6 +11,8 @@ DEPS_BUILD := meson ninja-build pkg-config gcc libglib2.0-dev libsoup-3.0-dev li
   libjs-chart.js glib-networking nettle-dev libcrypt-dev
 # sd_notify (readiness, status, watchdog) when run as a systemd service.
 DEPS_BUILD += libsystemd-dev
+# [exporter:mqtt] (Home Assistant over MQTT)
+DEPS_BUILD += libmosquitto-dev
 # What the test suite drives: a real avahi-daemon in a namespace, a real SMTP
 # server, nftables for silent hosts, clang for the fuzzers, a real Prometheus
 # (and promtool) for the rules and the Grafana dashboard's queries.
@@ -21,6 +23,8 @@ DEPS_TEST := avahi-daemon avahi-utils dbus iproute2 nftables python3-aiosmtpd cu
 # systemd-analyze (verify, security) and groff (man page warnings) for
 # tests/test-systemd.py.
 DEPS_TEST += systemd groff-base man-db
+# a real mosquitto broker for [exporter:mqtt]
+DEPS_TEST += mosquitto mosquitto-clients
 DEPS_BENCH := nmap wrk hyperfine
 
 .PHONY: all run test soak demo bench install deps deps-test deps-bench build build-asan clean help

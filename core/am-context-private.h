@@ -27,6 +27,9 @@ struct _AmContext {
 
 AmContext *am_context_new(const char *state_dir, const char *config_path);
 void am_context_free(AmContext *ctx);
+
+/* Fills @view from @e (pointers into @e: valid while it is). */
+void am_context_fill_view(AmMinerView *view, AmScheduler *scheduler, AmMinerEntry *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AmContext, am_context_free)
 
 G_END_DECLS

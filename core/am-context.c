@@ -47,8 +47,8 @@ am_context_resolve_state_path(AmContext *ctx, const char *path)
 
 /* ---- miners ------------------------------------------------------------ */
 
-static void
-fill_view(AmMinerView *view, AmScheduler *scheduler, AmMinerEntry *e)
+void
+am_context_fill_view(AmMinerView *view, AmScheduler *scheduler, AmMinerEntry *e)
 {
   *view = (AmMinerView){.struct_size = sizeof(AmMinerView)};
   view->address = am_miner_get_address(e->miner);
@@ -74,7 +74,7 @@ am_context_foreach_miner(AmContext *ctx, AmMinerViewFunc func, gpointer user_dat
   g_autoptr(GPtrArray) entries = am_scheduler_entries(ctx->scheduler);
   for (guint i = 0; i < entries->len; i++) {
     AmMinerView view;
-    fill_view(&view, ctx->scheduler, entries->pdata[i]);
+    am_context_fill_view(&view, ctx->scheduler, entries->pdata[i]);
     func(&view, user_data);
   }
 }
@@ -95,7 +95,7 @@ am_context_get_miner(AmContext *ctx, const char *key, AmMinerViewFunc func, gpoi
   if (e == NULL)
     return FALSE;
   AmMinerView view;
-  fill_view(&view, ctx->scheduler, e);
+  am_context_fill_view(&view, ctx->scheduler, e);
   func(&view, user_data);
   return TRUE;
 }

@@ -5,6 +5,7 @@
 #include "am-actions.h"
 #include "am-alerts.h"
 #include "am-daemon.h"
+#include "am-exporters.h"
 #include "am-instances.h"
 #include "am-service.h"
 #include "am-store-queue.h"
@@ -23,6 +24,8 @@ struct _AmDaemon {
   AmAlerts *alerts;
   AmScheduler *scheduler;
   AmActions *actions;
+  GPtrArray *exporter_instances; /* AmInstance* of kind exporter */
+  AmExporters *exporters;
   GMainLoop *loop;
   guint sigint_id;
   guint sigterm_id;

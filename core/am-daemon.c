@@ -15,8 +15,8 @@
 /* Instances are created in this order and destroyed in reverse: drivers
  * and stores before anything that produces or reads data, HTTP last. */
 static const AmPluginKind start_order[] = {
-    AM_PLUGIN_KIND_DRIVER, AM_PLUGIN_KIND_STORE,     AM_PLUGIN_KIND_SINK,
-    AM_PLUGIN_KIND_HTTP,   AM_PLUGIN_KIND_DISCOVERY,
+    AM_PLUGIN_KIND_DRIVER,   AM_PLUGIN_KIND_STORE, AM_PLUGIN_KIND_SINK,
+    AM_PLUGIN_KIND_EXPORTER, AM_PLUGIN_KIND_HTTP,  AM_PLUGIN_KIND_DISCOVERY,
 };
 
 /* Heap pages freed between polls (replies, JSON trees, API answers) go
@@ -294,6 +294,9 @@ am_daemon_start(AmDaemon *d, GError **error)
   d->ctx->store = d->store;
   d->ctx->alerts = d->alerts;
   d->ctx->discovery = d->discovery;
+  /* Exporters hear the miners from the first one added on. */
+  d->exporter_instances = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_EXPORTER);
+  d->exporters = am_exporters_new(d->scheduler, d->exporter_instances);
   am_daemon_add_static_miners(d, d->config);
   start_http(d);
   start_discovery(d);
@@ -355,6 +358,8 @@ am_daemon_free(AmDaemon *d)
   if (d->ctx != NULL)
     d->ctx->actions = NULL;
   am_actions_free(d->actions);     /* waits for actions being sent to cancel */
+  am_exporters_free(d->exporters); /* the daemon stopping forgets no miner */
+  g_clear_pointer(&d->exporter_instances, g_ptr_array_unref);
   am_scheduler_free(d->scheduler); /* waits for polls in flight to cancel */
   if (d->ctx != NULL)
     d->ctx->scheduler = NULL;

@@ -507,6 +507,48 @@ test_dedupe_by_mac(void)
   fixture_stop(&f);
 }
 
+/* The miner hook (exporters hear it): each new address once, a folded or
+ * removed one once, an address already known never again, and freeing the
+ * scheduler forgets nothing (the miners are still there). */
+static void
+on_miner(AmMinerEntry *e, gboolean removed, gpointer user_data)
+{
+  g_ptr_array_add(user_data, g_strdup_printf("%s %s", removed ? "removed" : "added",
+                                             am_miner_get_address(e->miner)));
+}
+
+static void
+test_miner_hook(void)
+{
+  Fixture f = {0};
+  AmSchedulerConfig config = config_for(100, 1000, 16, 3);
+  fixture_start(&f, "127.50.5.11 avalon-7xx\n127.50.5.12 avalon-7xx\n127.50.5.13 antminer-s9\n",
+                &config);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func(g_free);
+  am_scheduler_add_miner_hook(f.scheduler, on_miner, events);
+  add(&f, "127.50.5.11", "mdns");
+  AmMinerEntry *fixed = add(&f, "127.50.5.12", "static");
+  add(&f, "127.50.5.13", "cidr");
+  g_assert_true(add(&f, "127.50.5.12", "cidr") == fixed); /* known: not added again */
+  am_scheduler_start(f.scheduler);
+  g_autofree char *mdns_addr = address("127.50.5.11");
+  g_autofree char *fixed_addr = address("127.50.5.12");
+  g_autofree char *s9_addr = address("127.50.5.13");
+  EntryGone gone = {&f, mdns_addr};
+  am_test_wait_for(entry_gone, &gone, "the duplicate to be folded");
+  am_scheduler_remove(f.scheduler, s9_addr);
+  am_scheduler_remove(f.scheduler, s9_addr); /* gone already: nothing more */
+  g_autofree char *want = g_strdup_printf("added %s\nadded %s\nadded %s\nremoved %s\nremoved %s",
+                                          mdns_addr, fixed_addr, s9_addr, mdns_addr, s9_addr);
+  g_ptr_array_add(events, NULL);
+  g_autofree char *got = g_strjoinv("\n", (char **)events->pdata);
+  g_ptr_array_remove_index(events, events->len - 1);
+  g_assert_cmpstr(got, ==, want);
+  guint before = events->len;
+  fixture_stop(&f);
+  g_assert_cmpuint(events->len, ==, before);
+}
+
 /* A miner that moved (new DHCP lease): the old entry no longer answers and
  * the new address has its MAC; the entry that answers is kept. */
 static void
@@ -595,6 +637,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   fleet_port = am_test_fleet_port(private_netns);
   g_test_add_func("/scheduler/offline-after-n", test_offline_after_n);
+  g_test_add_func("/scheduler/miner-hook", test_miner_hook);
   g_test_add_func("/scheduler/web-page-not-a-miner", test_web_page_not_a_miner);
   g_test_add_func("/scheduler/never-reached-is-unreachable", test_never_reached_is_unreachable);
   g_test_add_func("/scheduler/backoff-and-recovery", test_backoff_and_recovery);

@@ -89,8 +89,8 @@ static guint
 try_create_all(AmConfigFile *config, AmPluginSet *plugins)
 {
   static const AmPluginKind kinds[] = {AM_PLUGIN_KIND_DRIVER, AM_PLUGIN_KIND_STORE,
-                                       AM_PLUGIN_KIND_SINK, AM_PLUGIN_KIND_HTTP,
-                                       AM_PLUGIN_KIND_DISCOVERY};
+                                       AM_PLUGIN_KIND_SINK,   AM_PLUGIN_KIND_EXPORTER,
+                                       AM_PLUGIN_KIND_HTTP,   AM_PLUGIN_KIND_DISCOVERY};
   g_autoptr(AmContext) ctx = am_context_new(config->core.state_dir, config->path);
   g_autoptr(AmInstances) instances = am_instances_new();
   for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)

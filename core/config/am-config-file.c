@@ -411,7 +411,7 @@ am_config_file_load(const char *path, GError **error)
 static gboolean
 is_plugin_kind(const char *text)
 {
-  for (AmPluginKind k = AM_PLUGIN_KIND_DISCOVERY; k <= AM_PLUGIN_KIND_HTTP; k++)
+  for (AmPluginKind k = AM_PLUGIN_KIND_DISCOVERY; k <= AM_PLUGIN_KIND_EXPORTER; k++)
     if (g_str_equal(text, am_plugin_kind_to_string(k)))
       return TRUE;
   return FALSE;

@@ -10,7 +10,7 @@
 static const char *const kind_names[] = {
     [AM_PLUGIN_KIND_DISCOVERY] = "discovery", [AM_PLUGIN_KIND_DRIVER] = "driver",
     [AM_PLUGIN_KIND_STORE] = "store",         [AM_PLUGIN_KIND_SINK] = "sink",
-    [AM_PLUGIN_KIND_HTTP] = "http",
+    [AM_PLUGIN_KIND_HTTP] = "http",           [AM_PLUGIN_KIND_EXPORTER] = "exporter",
 };
 
 const char *
@@ -24,7 +24,7 @@ am_plugin_kind_to_string(AmPluginKind kind)
 static gboolean
 kind_from_string(const char *text, AmPluginKind *out)
 {
-  for (guint k = AM_PLUGIN_KIND_DISCOVERY; k <= AM_PLUGIN_KIND_HTTP; k++)
+  for (guint k = AM_PLUGIN_KIND_DISCOVERY; k <= AM_PLUGIN_KIND_EXPORTER; k++)
     if (g_str_equal(text, kind_names[k])) {
       *out = k;
       return TRUE;
@@ -64,6 +64,8 @@ vtable_min_size(AmPluginKind kind)
     return sizeof(AmSinkVTable);
   case AM_PLUGIN_KIND_HTTP:
     return sizeof(AmHttpVTable);
+  case AM_PLUGIN_KIND_EXPORTER:
+    return sizeof(AmExporterVTable);
   }
   return G_MAXSIZE;
 }
@@ -121,8 +123,8 @@ am_plugin_load_file(const char *path, GError **error)
   g_autofree char *name = NULL;
   if (!parse_file_name(path, &kind, &name)) {
     g_set_error(error, AM_ERROR, AM_ERROR_UNSUPPORTED,
-                "file name is not <kind>-<name>.so with kind discovery, driver, store, sink "
-                "or http");
+                "file name is not <kind>-<name>.so with kind discovery, driver, store, sink, "
+                "http or exporter");
     return NULL;
   }
 

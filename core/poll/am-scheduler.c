@@ -24,6 +24,11 @@ typedef struct {
   gpointer data;
 } StateHook;
 
+typedef struct {
+  AmMinerHook func;
+  gpointer data;
+} MinerHook;
+
 struct _AmScheduler {
   AmSchedulerConfig config;
   GPtrArray *drivers;
@@ -41,6 +46,7 @@ struct _AmScheduler {
   GRand *rand;
   GArray *sample_hooks;
   GArray *state_hooks;
+  GArray *miner_hooks;
   AmPassStats pass;
   AmPassStats last_pass;
 };
@@ -129,6 +135,7 @@ am_scheduler_new(const AmSchedulerConfig *config, GPtrArray *drivers)
   s->rand = g_rand_new();
   s->sample_hooks = g_array_new(FALSE, FALSE, sizeof(SampleHook));
   s->state_hooks = g_array_new(FALSE, FALSE, sizeof(StateHook));
+  s->miner_hooks = g_array_new(FALSE, FALSE, sizeof(MinerHook));
   return s;
 }
 
@@ -149,6 +156,7 @@ am_scheduler_free(AmScheduler *s)
   g_rand_free(s->rand);
   g_array_unref(s->sample_hooks);
   g_array_unref(s->state_hooks);
+  g_array_unref(s->miner_hooks);
   g_free(s);
 }
 
@@ -212,6 +220,15 @@ drop_not_miner(AmScheduler *s, AmMinerEntry *e, const GError *error)
   return TRUE;
 }
 
+static void
+tell_miner_hooks(AmScheduler *s, AmMinerEntry *e, gboolean removed)
+{
+  for (guint i = 0; i < s->miner_hooks->len; i++) {
+    MinerHook *h = &g_array_index(s->miner_hooks, MinerHook, i);
+    h->func(e, removed, h->data);
+  }
+}
+
 AmMinerEntry *
 am_scheduler_add(AmScheduler *s, AmMiner *miner, const char *source)
 {
@@ -236,6 +253,7 @@ am_scheduler_add(AmScheduler *s, AmMiner *miner, const char *source)
    * with one burst; max_inflight bounds it anyway. */
   gint64 spread = MIN((gint64)s->config.interval_ms, 2000) * 1000;
   schedule(s, e, g_get_monotonic_time() + g_rand_int_range(s->rand, 0, (gint32)spread + 1));
+  tell_miner_hooks(s, e, FALSE);
   return e;
 }
 
@@ -290,6 +308,7 @@ am_scheduler_remove(AmScheduler *s, const char *address)
   AmMinerEntry *e = g_hash_table_lookup(s->entries, address);
   if (e == NULL)
     return;
+  tell_miner_hooks(s, e, TRUE);
   forget_identity(s, e);
   if (e->due_iter != NULL)
     g_sequence_remove(e->due_iter);
@@ -315,30 +334,61 @@ am_scheduler_entries(AmScheduler *s)
   return out;
 }
 
-void
-am_scheduler_add_sample_hook(AmScheduler *s, AmSampleHook hook, gpointer user_data)
+/* A hook array holds SampleHook, StateHook or MinerHook: the same layout
+ * (a function pointer, then its data), so one pair of helpers serves all. */
+static void
+hooks_add(GArray *hooks, gpointer func, gpointer data)
 {
-  SampleHook h = {hook, user_data};
-  g_array_append_val(s->sample_hooks, h);
+  SampleHook h = {(AmSampleHook)func, data};
+  g_array_append_val(hooks, h);
 }
 
-void
-am_scheduler_remove_sample_hook(AmScheduler *s, AmSampleHook hook, gpointer user_data)
+static void
+hooks_remove(GArray *hooks, gpointer func, gpointer data)
 {
-  for (guint i = 0; i < s->sample_hooks->len; i++) {
-    SampleHook *h = &g_array_index(s->sample_hooks, SampleHook, i);
-    if (h->func == hook && h->data == user_data) {
-      g_array_remove_index(s->sample_hooks, i);
+  for (guint i = 0; i < hooks->len; i++) {
+    SampleHook *h = &g_array_index(hooks, SampleHook, i);
+    if ((gpointer)h->func == func && h->data == data) {
+      g_array_remove_index(hooks, i);
       return;
     }
   }
 }
 
 void
+am_scheduler_add_sample_hook(AmScheduler *s, AmSampleHook hook, gpointer user_data)
+{
+  hooks_add(s->sample_hooks, (gpointer)hook, user_data);
+}
+
+void
+am_scheduler_remove_sample_hook(AmScheduler *s, AmSampleHook hook, gpointer user_data)
+{
+  hooks_remove(s->sample_hooks, (gpointer)hook, user_data);
+}
+
+void
 am_scheduler_add_state_hook(AmScheduler *s, AmStateHook hook, gpointer user_data)
 {
-  StateHook h = {hook, user_data};
-  g_array_append_val(s->state_hooks, h);
+  hooks_add(s->state_hooks, (gpointer)hook, user_data);
+}
+
+void
+am_scheduler_remove_state_hook(AmScheduler *s, AmStateHook hook, gpointer user_data)
+{
+  hooks_remove(s->state_hooks, (gpointer)hook, user_data);
+}
+
+void
+am_scheduler_add_miner_hook(AmScheduler *s, AmMinerHook hook, gpointer user_data)
+{
+  hooks_add(s->miner_hooks, (gpointer)hook, user_data);
+}
+
+void
+am_scheduler_remove_miner_hook(AmScheduler *s, AmMinerHook hook, gpointer user_data)
+{
+  hooks_remove(s->miner_hooks, (gpointer)hook, user_data);
 }
 
 const AmPassStats *

@@ -76,6 +76,10 @@ typedef struct _AmScheduler AmScheduler;
 
 typedef void (*AmSampleHook)(AmMinerEntry *entry, AmSample *sample, gpointer user_data);
 typedef void (*AmStateHook)(AmMinerEntry *entry, AmMinerState old_state, gpointer user_data);
+/* A miner added (@removed FALSE: a new entry, before its first poll) or
+ * forgotten (@removed TRUE: am_scheduler_remove(), the entry still whole).
+ * Freeing the scheduler forgets nothing. */
+typedef void (*AmMinerHook)(AmMinerEntry *entry, gboolean removed, gpointer user_data);
 
 /* @drivers: AmInstance* of kind driver (borrowed; must outlive the scheduler). */
 AmScheduler *am_scheduler_new(const AmSchedulerConfig *config, GPtrArray *drivers);
@@ -117,6 +121,9 @@ void am_scheduler_add_sample_hook(AmScheduler *scheduler, AmSampleHook hook, gpo
  * scheduler does). */
 void am_scheduler_remove_sample_hook(AmScheduler *scheduler, AmSampleHook hook, gpointer user_data);
 void am_scheduler_add_state_hook(AmScheduler *scheduler, AmStateHook hook, gpointer user_data);
+void am_scheduler_remove_state_hook(AmScheduler *scheduler, AmStateHook hook, gpointer user_data);
+void am_scheduler_add_miner_hook(AmScheduler *scheduler, AmMinerHook hook, gpointer user_data);
+void am_scheduler_remove_miner_hook(AmScheduler *scheduler, AmMinerHook hook, gpointer user_data);
 
 /* The last completed pass, and the number of polls in flight now. */
 const AmPassStats *am_scheduler_last_pass(AmScheduler *scheduler);

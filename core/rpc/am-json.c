@@ -203,3 +203,23 @@ am_hashrate_to_ths(double value, const char *unit)
       return value * units[i].to_ths;
   return NAN;
 }
+
+void
+am_json_add_number(JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name(b, name);
+  if (isfinite(value))
+    json_builder_add_double_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+void
+am_json_add_string(JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name(b, name);
+  if (value != NULL)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}

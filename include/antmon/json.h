@@ -51,4 +51,12 @@ guint am_parse_dash_list(const char *text, double *out, guint max);
  * an optional "/s" allowed) to TH/s. Returns NAN for an unknown unit. */
 double am_hashrate_to_ths(double value, const char *unit);
 
+/* ---- writing (ABI 1.4) -------------------------------------------------- */
+
+/* Adds member @name to the object being built: @value, or null when it is
+ * not finite (NAN is antmon's "unknown"). */
+void am_json_add_number(JsonBuilder *b, const char *name, double value);
+/* Adds member @name: @value, or null when it is NULL. */
+void am_json_add_string(JsonBuilder *b, const char *name, const char *value);
+
 G_END_DECLS

@@ -44,6 +44,7 @@ typedef enum {
   AM_PLUGIN_KIND_STORE,
   AM_PLUGIN_KIND_SINK,
   AM_PLUGIN_KIND_HTTP,
+  AM_PLUGIN_KIND_EXPORTER, /* ABI 1.4 */
 } AmPluginKind;
 
 /* "discovery", "driver", ... (transfer none); NULL for an unknown kind. */
@@ -186,6 +187,40 @@ typedef struct {
   gpointer reserved[8];
 } AmHttpVTable;
 
+/* ---- exporter (ABI 1.4) ----------------------------------------------- */
+
+/* An exporter pushes what the core learns to another system as it happens
+ * (an MQTT broker for Home Assistant, ...), where a sink only hears alerts
+ * and the HTTP plugin is asked. Configured as [exporter:NAME] groups.
+ *
+ * Every call comes from the main loop and must return at once: an exporter
+ * queues what it cannot send now (bounded: it keeps the latest per miner
+ * rather than every sample) and never blocks a poll. @view is valid only
+ * during the call; copy what is kept. Any member but struct_size and start
+ * may be NULL. */
+typedef struct {
+  guint32 struct_size;
+  /* Called once every plugin is created and the scheduler is up, before
+   * the first miner is added: connect here, not in create() (`antmon
+   * check-config` creates instances and must not reach anything). An error
+   * is logged and the exporter stays, so it can still be destroyed. */
+  gboolean (*start)(gpointer self, GError **error);
+  /* A miner the core now polls (configured, discovered or added by the
+   * CLI); @view->sample is NULL until its first good poll. */
+  void (*miner_added)(gpointer self, const AmMinerView *view);
+  /* The core forgot the miner at @address (discovery lost it, or it proved
+   * to be another address of a miner already known). Not called when the
+   * daemon stops: the miners are still there. */
+  void (*miner_removed)(gpointer self, const char *address);
+  /* Each good sample as it is polled: @view->sample is the new sample and
+   * @view->state the state it put the miner in. */
+  void (*sample)(gpointer self, const AmMinerView *view);
+  /* A change of state or of its reason: @view->state is the new state,
+   * @old_state the one before ("online", "offline", ...). */
+  void (*state_changed)(gpointer self, const AmMinerView *view, const char *old_state);
+  gpointer reserved[8];
+} AmExporterVTable;
+
 /* ---- the descriptor ---------------------------------------------------- */
 
 typedef struct {
@@ -214,6 +249,7 @@ typedef struct {
     const AmStoreVTable *store;
     const AmSinkVTable *sink;
     const AmHttpVTable *http;
+    const AmExporterVTable *exporter; /* ABI 1.4 */
   } vtable;
   gpointer reserved[8];
 } AmPluginInfo;

@@ -22,7 +22,11 @@
  *      back to the submitting main context; that header lists the calls a
  *      work function may make. The RPC transport repairs and parses each
  *      reply over 2 KiB there, and the cgminer poll glue runs the driver's
- *      parser there. */
+ *      parser there;
+ *      exporter plugins (AM_PLUGIN_KIND_EXPORTER, AmExporterVTable in
+ *      antmon/plugin.h): each sample, state change and miner added or
+ *      forgotten, pushed to another system ([exporter:NAME] groups);
+ *      am_json_add_number/_string (antmon/json.h). */
 #pragma once
 
 #define AM_ABI_MAJOR 1
