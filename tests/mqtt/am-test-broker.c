@@ -15,8 +15,26 @@ port_accepts(guint16 port)
   return conn != NULL;
 }
 
-AmTestBroker *
-am_test_broker_start(guint16 port)
+/* A key and a self-signed certificate for 127.0.0.1 (its IP in the
+ * subjectAltName: clients check it) in @dir. */
+static void
+make_certificate(const char *dir, char **cert_out, char **key_out)
+{
+  *cert_out = g_build_filename(dir, "broker.crt", NULL);
+  *key_out = g_build_filename(dir, "broker.key", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = am_test_launcher(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawn(
+      launcher, &error, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", *key_out,
+      "-out", *cert_out, NULL);
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_wait_check(proc, NULL, &error));
+  g_assert_no_error(error);
+}
+
+static AmTestBroker *
+broker_start(guint16 port, gboolean tls)
 {
   AmTestBroker *b = g_new0(AmTestBroker, 1);
   b->port = port != 0 ? port : am_test_free_port();
@@ -24,10 +42,19 @@ am_test_broker_start(guint16 port)
   g_autofree char *conf = g_build_filename(b->dir, "mosquitto.conf", NULL);
   /* user=: run as root, mosquitto would switch to its own user, and the
    * kernel then drops the signal that ends it with this test. */
-  g_autofree char *text = g_strdup_printf("listener %u 127.0.0.1\nallow_anonymous true\n"
-                                          "persistence false\nlog_dest none\nuser %s\n",
-                                          b->port, g_get_user_name());
-  g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+  g_autoptr(GString) text = g_string_new(NULL);
+  g_string_append_printf(text,
+                         "per_listener_settings false\nallow_anonymous true\n"
+                         "persistence false\nlog_dest none\nuser %s\nlistener %u 127.0.0.1\n",
+                         g_get_user_name(), b->port);
+  if (tls) {
+    g_autofree char *key = NULL;
+    make_certificate(b->dir, &b->ca_file, &key);
+    b->tls_port = am_test_free_port();
+    g_string_append_printf(text, "listener %u 127.0.0.1\ncertfile %s\nkeyfile %s\n", b->tls_port,
+                           b->ca_file, key);
+  }
+  g_assert_true(g_file_set_contents(conf, text->str, -1, NULL));
   g_autoptr(GSubprocessLauncher) launcher = am_test_launcher(G_SUBPROCESS_FLAGS_NONE);
   g_autoptr(GError) error = NULL;
   b->proc = g_subprocess_launcher_spawn(launcher, &error, "mosquitto", "-c", conf, NULL);
@@ -38,7 +65,21 @@ am_test_broker_start(guint16 port)
     g_usleep(50 * 1000);
   }
   g_assert_true(port_accepts(b->port));
+  if (tls)
+    g_assert_true(port_accepts(b->tls_port));
   return b;
+}
+
+AmTestBroker *
+am_test_broker_start(guint16 port)
+{
+  return broker_start(port, FALSE);
+}
+
+AmTestBroker *
+am_test_broker_start_tls(void)
+{
+  return broker_start(0, TRUE);
 }
 
 void
@@ -49,9 +90,13 @@ am_test_broker_stop(AmTestBroker *b)
   g_subprocess_send_signal(b->proc, SIGTERM);
   g_subprocess_wait(b->proc, NULL, NULL);
   g_object_unref(b->proc);
-  g_autofree char *conf = g_build_filename(b->dir, "mosquitto.conf", NULL);
-  g_unlink(conf);
+  static const char *const files[] = {"mosquitto.conf", "broker.crt", "broker.key"};
+  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *path = g_build_filename(b->dir, files[i], NULL);
+    g_unlink(path);
+  }
   g_rmdir(b->dir);
+  g_free(b->ca_file);
   g_free(b->dir);
   g_free(b);
 }

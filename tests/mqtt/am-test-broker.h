@@ -11,10 +11,16 @@ typedef struct {
   GSubprocess *proc;
   guint16 port;
   char *dir;
+  guint16 tls_port; /* 0 unless started with TLS */
+  char *ca_file;    /* the self-signed certificate the TLS listener shows */
 } AmTestBroker;
 
 /* Starts it on @port (0: a free one) and waits until it accepts clients. */
 AmTestBroker *am_test_broker_start(guint16 port);
+/* As am_test_broker_start(0), with a second listener on 127.0.0.1:tls_port
+ * that speaks TLS with a certificate made for 127.0.0.1 (openssl req), which
+ * is also its own certificate authority: ca_file. */
+AmTestBroker *am_test_broker_start_tls(void);
 /* Ends it (SIGTERM to its PID, then waits) and removes its files. */
 void am_test_broker_stop(AmTestBroker *broker);
 

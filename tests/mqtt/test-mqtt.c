@@ -9,6 +9,7 @@
 #include "am-daemon.h"
 #include "am-test-broker.h"
 #include "am-test-util.h"
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -415,6 +416,54 @@ test_will(void)
   sub = saved;
 }
 
+/* Whether the last payload on @data (a topic) carries a hashrate. */
+static gboolean
+state_has_hashrate(gpointer data)
+{
+  g_autofree char *payload = am_test_sub_get(sub, data);
+  g_autoptr(JsonNode) node = payload != NULL ? json_from_string(payload, NULL) : NULL;
+  return node != NULL && JSON_NODE_HOLDS_OBJECT(node) &&
+         json_object_has_member(json_node_get_object(node), "hashrate_ths");
+}
+
+/* tls=true with ca_file=: antmon reaches a broker that only speaks TLS,
+ * checks its certificate, and publishes as over plain TCP (the subscriber
+ * reads the same broker on its plain listener). */
+static void
+test_tls(void)
+{
+  AmTestBroker *tls_broker = am_test_broker_start_tls();
+  AmTestSub *saved = sub;
+  sub = am_test_sub_new(tls_broker->port);
+  g_autofree char *text =
+      g_strdup_printf("[core]\nstate_dir=%s\ninterval=1s\n"
+                      "[miner:watched]\nhost=" WATCHED "\nport=%u\n"
+                      "[exporter:mqtt]\nbroker=127.0.0.1:%u\ntls=true\n"
+                      "ca_file=%s\n",
+                      state_dir, fleet_port, tls_broker->tls_port, tls_broker->ca_file);
+  g_autofree char *ini = g_build_filename(state_dir, "antmon-tls.ini", NULL);
+  g_assert_true(g_file_set_contents(ini, text, -1, NULL));
+  g_autoptr(GSubprocessLauncher) launcher = am_test_launcher(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc =
+      g_subprocess_launcher_spawn(launcher, &error, g_getenv("ANTMON_BIN"), "run", "-c", ini, NULL);
+  g_assert_no_error(error);
+  sub_wait(status_online, NULL, "antmon/status online over TLS");
+  g_autofree char *id = miner_id(WATCHED);
+  g_autofree char *state = g_strdup_printf("antmon/%s/state", id);
+  /* A reading, not just the state change that may come before the poll. */
+  sub_wait(state_has_hashrate, state, "a state payload with a hashrate over TLS");
+  g_autoptr(JsonObject) reading = topic_json(state);
+  g_assert_cmpfloat(json_object_get_double_member(reading, "hashrate_ths"), >, 0);
+  g_subprocess_send_signal(proc, SIGTERM);
+  g_assert_true(g_subprocess_wait(proc, NULL, NULL));
+  sub_wait(status_offline, NULL, "antmon/status offline after a clean stop over TLS");
+  am_test_sub_free(sub);
+  sub = saved;
+  am_test_broker_stop(tls_broker);
+  g_unlink(ini);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -436,6 +485,7 @@ main(int argc, char **argv)
   g_test_add_func("/mqtt/broker-restart", test_broker_restart);
   g_test_add_func("/mqtt/stop", test_stop);
   g_test_add_func("/mqtt/will", test_will);
+  g_test_add_func("/mqtt/tls", test_tls);
   int status = g_test_run();
   am_test_sub_free(sub);
   am_test_broker_stop(broker);
