@@ -147,10 +147,13 @@ reload_alerts(AmDaemon *d, AmConfigFile *fresh, GError **error)
   d->alerts = alerts;
   d->ctx->alerts = alerts;
   am_alerts_free(old);
-  g_autoptr(AmInstances) old_sinks = am_instances_take_kind(d->instances, AM_PLUGIN_KIND_SINK);
+  /* The old sink instances are destroyed once the new ones are in place
+   * (an explicit free: clang calls a g_autoptr never read "unused"). */
+  AmInstances *old_sinks = am_instances_take_kind(d->instances, AM_PLUGIN_KIND_SINK);
   am_instances_move_all(d->instances, sinks);
   g_ptr_array_unref(d->sinks);
   d->sinks = am_instances_of_kind(d->instances, AM_PLUGIN_KIND_SINK);
+  am_instances_free(old_sinks);
   return TRUE;
 }
 
